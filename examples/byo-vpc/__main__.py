@@ -1,0 +1,53 @@
+"""An EKS cluster and an image repository in a VPC you already have: two lepton-infra components, no Platform.
+
+The components take plain values and Outputs, so they compose with anything else in your program.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from lepton_infra.components.aws import (
+    EcrRepository,
+    EcrRepositoryArgs,
+    EksCluster,
+    EksClusterArgs,
+    KmsKey,
+    KmsKeyArgs,
+    WorkloadRole,
+    WorkloadRoleArgs,
+)
+
+config = pulumi.Config()
+cluster_name = config.require("clusterName")
+region = pulumi.Config("aws").require("region")
+provider = aws.Provider("regional", aws.ProviderArgs(region=region))
+opts = pulumi.ResourceOptions(provider=provider)
+
+key = KmsKey(f"{cluster_name}-key", KmsKeyArgs(description=f"{cluster_name} secrets and images", alias=cluster_name),
+             opts=opts)  # fmt: skip
+repository = EcrRepository(f"{cluster_name}-images", EcrRepositoryArgs(kms_key_arn=key.arn), opts=opts)
+cluster = EksCluster(
+    cluster_name,
+    EksClusterArgs(
+        cluster_name=cluster_name,
+        kubernetes_version="1.33",
+        subnet_ids=config.require_object("privateSubnetIds"),
+        kms_key_arn=key.arn,
+    ),
+    opts=opts,
+)
+puller = WorkloadRole(
+    f"{cluster_name}-ci-puller",
+    WorkloadRoleArgs(
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer=cluster.oidc_issuer,
+        namespace="ci",
+        service_account="image-puller",
+        repository_arns=[repository.arn],
+    ),
+    opts=opts,
+)
+
+pulumi.export("repository_url", repository.repository_url)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("image_puller_role_arn", puller.arn)

@@ -1,0 +1,1 @@
+"""lepton-infra: a GPU AI platform on AWS, Azure and Alibaba Cloud, as Pulumi components."""

@@ -1,0 +1,28 @@
+"""Accelerators and the real instance / VM types that carry them, per cloud.
+
+One table per cloud (``aws``, ``azure``, ``alicloud`` modules); each entry records where its
+figures come from. Nothing here imports a cloud SDK: the spec validates against these tables
+and tests check every type against the SDKs' own enums or the providers' documentation.
+"""
+
+from __future__ import annotations
+
+from lepton_infra.catalog.types import (
+    Accelerator,
+    Cloud,
+    InstanceOffering,
+    default_offering,
+    find_offering,
+    offerings,
+    partition_of,
+)
+
+__all__ = [
+    "Accelerator",
+    "Cloud",
+    "InstanceOffering",
+    "default_offering",
+    "find_offering",
+    "offerings",
+    "partition_of",
+]

@@ -1,0 +1,1 @@
+"""Pulumi component resources: one package per cloud, plus the cloud-neutral Kubernetes layer."""

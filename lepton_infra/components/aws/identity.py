@@ -1,0 +1,137 @@
+"""IAM: service roles for the cluster and nodes, and one IRSA role per workload service account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from lepton_infra.components.aws.policy_documents import Statement, policy_document
+
+# Exactly the managed policies EKS documents for each role; nothing broader.
+CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+def service_role(
+    name: str,
+    service: str,
+    managed_policies: Sequence[str],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """A role that only ``service`` (e.g. ``eks.amazonaws.com``) can assume, with AWS-managed policies."""
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
+    role = aws.iam.Role(
+        name,
+        aws.iam.RoleArgs(
+            assume_role_policy=policy_document(
+                Statement(sid="ServiceAssumesRole", actions=["sts:AssumeRole"], principals={"Service": service})
+            ),
+            tags=dict(tags),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for policy in managed_policies:
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{policy}",
+            aws.iam.RolePolicyAttachmentArgs(
+                role=role.name,
+                policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy),
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return role
+
+
+@dataclass(frozen=True)
+class WorkloadRoleArgs:
+    oidc_provider_arn: pulumi.Input[str]
+    # The cluster's issuer URL without the scheme, e.g. "oidc.eks.us-west-2.amazonaws.com/id/ABC".
+    oidc_issuer: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    bucket_arn: pulumi.Input[str] | None = None
+    repository_arns: Sequence[pulumi.Input[str]] = ()
+    kms_key_arn: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class WorkloadRole(pulumi.ComponentResource):
+    """An IAM role for one Kubernetes service account (IRSA).
+
+    The trust policy accepts only web identities from the cluster's OIDC provider whose ``sub`` is
+    exactly ``system:serviceaccount:<namespace>:<name>`` and whose ``aud`` is ``sts.amazonaws.com``.
+    Permissions: read/write objects in the artifact bucket, pull from the site's repositories, and use
+    the site key for those objects; every grant names its resource.
+    """
+
+    arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:aws:WorkloadRole", name, None, opts)
+        issuer = pulumi.Output.from_input(args.oidc_issuer)
+        subject = f"system:serviceaccount:{args.namespace}:{args.service_account}"
+        trust = policy_document(
+            Statement(
+                sid="ServiceAccountAssumesRoleThroughClusterOidc",
+                actions=["sts:AssumeRoleWithWebIdentity"],
+                principals={"Federated": args.oidc_provider_arn},
+                conditions={
+                    "StringEquals": issuer.apply(
+                        lambda i: {f"{i}:sub": subject, f"{i}:aud": "sts.amazonaws.com"}
+                    )
+                },
+            )
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                assume_role_policy=trust,
+                description=f"IRSA role of {args.namespace}/{args.service_account}",
+                max_session_duration=3600,
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        statements = _permissions(args)
+        if statements:
+            aws.iam.RolePolicy(
+                f"{name}-access",
+                aws.iam.RolePolicyArgs(role=role.id, policy=policy_document(*statements)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.arn = role.arn
+        self.role_name = role.name
+        self.register_outputs({"arn": self.arn, "role_name": self.role_name})
+
+
+def _permissions(args: WorkloadRoleArgs) -> list[Statement]:
+    statements: list[Statement] = []
+    if args.bucket_arn is not None:
+        objects = pulumi.Output.concat(args.bucket_arn, "/*")
+        statements += [
+            Statement(sid="ListArtifactBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                      resources=[args.bucket_arn]),
+            Statement(sid="ReadWriteArtifacts",
+                      actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                               "s3:ListMultipartUploadParts"],
+                      resources=[objects]),
+        ]  # fmt: skip
+    if args.repository_arns:
+        statements += [
+            # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+            Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            Statement(sid="PullSiteImages",
+                      actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                      resources=list(args.repository_arns)),
+        ]  # fmt: skip
+    if args.kms_key_arn is not None:
+        statements.append(
+            Statement(sid="UseSiteKeyForArtifacts", actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                      resources=[args.kms_key_arn])
+        )  # fmt: skip
+    return statements

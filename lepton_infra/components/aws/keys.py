@@ -1,0 +1,109 @@
+"""KmsKey: the site's customer-managed key, for EKS secrets, EBS volumes, ECR, S3 and control-plane logs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from lepton_infra.components.aws.policy_documents import Statement, policy_document
+
+_KEY_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KmsKeyArgs:
+    description: str
+    alias: str
+    # Let CloudWatch Logs in this region encrypt log groups with the key (EKS control-plane logs).
+    allow_cloudwatch_logs: bool = True
+    # Let EC2 Auto Scaling launch nodes whose EBS volumes use the key (managed node groups need this).
+    allow_autoscaling: bool = True
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class KmsKey(pulumi.ComponentResource):
+    """A symmetric KMS key with yearly rotation, a 30-day deletion window and an alias.
+
+    The key policy names only this account's root (so IAM policies decide access) and the AWS services
+    that must use it; it never grants a ``*`` principal.
+    """
+
+    arn: pulumi.Output[str]
+    key_id: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:aws:KmsKey", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+        account_root = pulumi.Output.concat("arn:", partition, ":iam::", identity.account_id, ":root")
+
+        statements = [
+            Statement(
+                sid="AccountAdministersKeyThroughIam",
+                actions=["kms:*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                principals={"AWS": account_root},
+            )
+        ]
+        if args.allow_autoscaling:
+            autoscaling_role = pulumi.Output.concat(
+                "arn:", partition, ":iam::", identity.account_id,
+                ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+            )  # fmt: skip
+            statements += [
+                Statement(sid="AutoScalingUsesKeyForNodeVolumes", actions=_KEY_USE, resources=["*"],
+                          principals={"AWS": autoscaling_role}),
+                Statement(sid="AutoScalingGrantsForAttachedVolumes", actions=["kms:CreateGrant"], resources=["*"],
+                          principals={"AWS": autoscaling_role},
+                          conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            ]  # fmt: skip
+        if args.allow_cloudwatch_logs:
+            logs = pulumi.Output.concat("logs.", region, ".amazonaws.com")
+            log_groups = pulumi.Output.concat("arn:", partition, ":logs:", region, ":", identity.account_id,
+                                              ":log-group:*")  # fmt: skip
+            statements += [
+                Statement(
+                    sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
+                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                             "kms:GenerateDataKey"],
+                    resources=["*"],
+                    principals={"Service": logs},
+                    conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                ),
+                # DescribeKey carries no encryption context, so it is scoped by the calling account instead.
+                Statement(sid="CloudWatchLogsDescribesKey", actions=["kms:DescribeKey"], resources=["*"],
+                          principals={"Service": logs},
+                          conditions={"StringEquals": {"aws:SourceAccount": identity.account_id}}),
+            ]  # fmt: skip
+
+        key = aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=args.description,
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=30,
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                policy=policy_document(*statements),
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        alias = aws.kms.Alias(
+            f"{name}-alias",
+            aws.kms.AliasArgs(name=f"alias/{args.alias}", target_key_id=key.key_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = key.arn
+        self.key_id = key.key_id
+        self.alias_name = alias.name
+        self.register_outputs({"arn": self.arn, "key_id": self.key_id, "alias_name": self.alias_name})

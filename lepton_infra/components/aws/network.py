@@ -1,0 +1,166 @@
+"""Network: a VPC across zones, private subnets for nodes, public subnets only for load balancers, NAT egress."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr: str
+    zone_count: int = 2
+    # The EKS cluster name the subnets serve: the load-balancer controller finds subnets by these tags.
+    cluster_name: str | None = None
+    nat_gateway_per_zone: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def subnet_cidrs(cidr: str, zone_count: int) -> tuple[list[str], list[str]]:
+    """(private, public) CIDRs: large private subnets (pods take VPC addresses), small public ones."""
+    network = ipaddress.IPv4Network(cidr)
+    # Private subnets get a quarter of the range each (the VPC CNI gives every pod a VPC address).
+    private = list(network.subnets(prefixlen_diff=2))[:zone_count]
+    # Public subnets (load balancers and NAT only) come from the last quarter, /24-sized or smaller.
+    last_quarter = list(network.subnets(prefixlen_diff=2))[3]
+    public_prefix = max(last_quarter.prefixlen + 2, min(24, network.max_prefixlen))
+    public = list(last_quarter.subnets(new_prefix=public_prefix))[:zone_count]
+    return [str(n) for n in private], [str(n) for n in public]
+
+
+class Network(pulumi.ComponentResource):
+    """A VPC with one private and one public subnet per zone.
+
+    Nodes live only in private subnets (no public IPs); public subnets carry the NAT gateway(s) and
+    internet-facing load balancers, and are tagged so the AWS Load Balancer Controller picks them.
+    """
+
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:aws:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        zones = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+        ).names
+        private_cidrs, public_cidrs = subnet_cidrs(args.cidr, args.zone_count)
+        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"} if args.cluster_name else {}
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            aws.ec2.VpcArgs(
+                cidr_block=args.cidr,
+                enable_dns_hostnames=True,
+                enable_dns_support=True,
+                tags={**args.tags, "Name": f"{name}-vpc"},
+            ),
+            opts=child,
+        )
+        # Lock down the default security group: nothing may rely on its allow-all rules.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags={**args.tags, "Name": f"{name}-default"}),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw",
+            aws.ec2.InternetGatewayArgs(vpc_id=vpc.id, tags={**args.tags, "Name": f"{name}-igw"}),
+            opts=child,
+        )
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            aws.ec2.RouteTableArgs(
+                vpc_id=vpc.id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+                tags={**args.tags, "Name": f"{name}-public"},
+            ),
+            opts=child,
+        )
+
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        nat_ids: list[pulumi.Output[str]] = []
+        for index in range(args.zone_count):
+            zone = zones.apply(lambda names, i=index: names[i])
+            public = aws.ec2.Subnet(
+                f"{name}-public-{index}",
+                aws.ec2.SubnetArgs(
+                    vpc_id=vpc.id,
+                    cidr_block=public_cidrs[index],
+                    availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags={**args.tags, **cluster_tag, "Name": f"{name}-public-{index}", "kubernetes.io/role/elb": "1"},
+                ),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{index}",
+                aws.ec2.RouteTableAssociationArgs(subnet_id=public.id, route_table_id=public_routes.id),
+                opts=child,
+            )
+            public_subnets.append(public)
+            if index == 0 or args.nat_gateway_per_zone:
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{index}",
+                    aws.ec2.EipArgs(domain="vpc", tags={**args.tags, "Name": f"{name}-nat-{index}"}),
+                    opts=child,
+                )
+                nat = aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    aws.ec2.NatGatewayArgs(
+                        allocation_id=eip.id,
+                        subnet_id=public.id,
+                        tags={**args.tags, "Name": f"{name}-nat-{index}"},
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+                nat_ids.append(nat.id)
+
+            private = aws.ec2.Subnet(
+                f"{name}-private-{index}",
+                aws.ec2.SubnetArgs(
+                    vpc_id=vpc.id,
+                    cidr_block=private_cidrs[index],
+                    availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags={
+                        **args.tags,
+                        **cluster_tag,
+                        "Name": f"{name}-private-{index}",
+                        "kubernetes.io/role/internal-elb": "1",
+                    },
+                ),
+                opts=child,
+            )
+            private_routes = aws.ec2.RouteTable(
+                f"{name}-private-rt-{index}",
+                aws.ec2.RouteTableArgs(
+                    vpc_id=vpc.id,
+                    routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1])],
+                    tags={**args.tags, "Name": f"{name}-private-{index}"},
+                ),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{index}",
+                aws.ec2.RouteTableAssociationArgs(subnet_id=private.id, route_table_id=private_routes.id),
+                opts=child,
+            )
+            private_subnets.append(private)
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+            }
+        )

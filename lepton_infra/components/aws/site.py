@@ -1,0 +1,206 @@
+"""The AWS site: every component of one EKS site composed, and the ClusterHandle it hands upward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from lepton_infra.catalog import Cloud, default_offering, find_offering
+from lepton_infra.components.aws.cluster import EksCluster, EksClusterArgs
+from lepton_infra.components.aws.identity import WorkloadRole, WorkloadRoleArgs
+from lepton_infra.components.aws.keys import KmsKey, KmsKeyArgs
+from lepton_infra.components.aws.network import Network, NetworkArgs
+from lepton_infra.components.aws.node_group import (
+    GPU_AMI_TYPE,
+    ManagedNodeGroup,
+    ManagedNodeGroupArgs,
+    NodeTaint,
+)
+from lepton_infra.components.aws.provider import aws_provider
+from lepton_infra.components.aws.registry import EcrRepository, EcrRepositoryArgs
+from lepton_infra.components.aws.storage import ArtifactBucket, ArtifactBucketArgs
+from lepton_infra.components.gpu_nodes import (
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    SYSTEM_POOL_NAME,
+    gpu_node_labels,
+)
+from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
+from lepton_infra.spec import AwsSiteSpec, GpuPoolSpec, PlatformSpec
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+class AwsSite(pulumi.ComponentResource):
+    """One EKS site: network, key, registry, artifact bucket, cluster, node pools, and a Kubernetes
+    provider for it, all through one explicit AWS provider for the site's region."""
+
+    handle: ClusterHandle
+
+    def __init__(
+        self, name: str, site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("lepton:aws:Site", name, None, opts)
+        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        provider = aws_provider(f"{name}-aws", site.region, tags, self)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        cluster_name = name
+
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                cidr=str(site.network.cidr),
+                zone_count=site.availability_zones,
+                cluster_name=cluster_name,
+                nat_gateway_per_zone=site.nat_gateway_per_zone,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        key = KmsKey(
+            f"{name}-kms",
+            KmsKeyArgs(description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
+                       alias=name, protect=site.protect_stateful, tags=tags),
+            opts=child,
+        )  # fmt: skip
+        repositories = [
+            EcrRepository(
+                f"{name}-{repo}",
+                EcrRepositoryArgs(
+                    kms_key_arn=key.arn,
+                    repository_name=f"{platform.name}/{repo}",
+                    protect=site.protect_stateful,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            for repo in site.repositories
+        ]
+        bucket = ArtifactBucket(
+            f"{name}-artifacts",
+            ArtifactBucketArgs(kms_key_arn=key.arn, protect=site.protect_stateful, tags=tags),
+            opts=child,
+        )
+        cluster = EksCluster(
+            f"{name}-cluster",
+            EksClusterArgs(
+                cluster_name=cluster_name,
+                kubernetes_version=site.kubernetes_version,
+                subnet_ids=network.private_subnet_ids,
+                kms_key_arn=key.arn,
+                api_allowlist=[str(c) for c in site.network.api_allowlist],
+                admin_role_arns=list(site.admin_role_arns),
+                deletion_protection=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        def node_group(pool_name: str, **pool: Any) -> ManagedNodeGroup:
+            return ManagedNodeGroup(
+                f"{name}-{pool_name}",
+                ManagedNodeGroupArgs(
+                    cluster_name=cluster.cluster_name,
+                    kubernetes_version=site.kubernetes_version,
+                    node_role_arn=cluster.node_role_arn,
+                    subnet_ids=network.private_subnet_ids,
+                    kms_key_arn=key.arn,
+                    tags=tags,
+                    **pool,
+                ),
+                opts=child,
+            )
+
+        node_group(
+            SYSTEM_POOL_NAME,
+            instance_type=site.system_pool.instance_type,
+            min_nodes=site.system_pool.min_nodes,
+            max_nodes=site.system_pool.max_nodes,
+            disk_gib=site.system_pool.disk_gib,
+            labels={POOL_LABEL: SYSTEM_POOL_NAME},
+        )
+        placements = []
+        for pool in site.gpu_pools:
+            instance_type, gpus = _instance_of(site, pool)
+            labels = gpu_node_labels(pool.name, pool.accelerator.value)
+            node_group(
+                pool.name,
+                instance_type=instance_type,
+                ami_type=GPU_AMI_TYPE,
+                min_nodes=pool.min_nodes,
+                max_nodes=pool.max_nodes,
+                spot=pool.spot,
+                disk_gib=pool.disk_gib,
+                labels=labels,
+                taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
+            )
+            placements.append(
+                NodePlacement(pool=pool.name, accelerator=pool.accelerator.value, gpus_per_node=gpus,
+                              node_selector=labels)
+            )  # fmt: skip
+
+        kubernetes = k8s.Provider(
+            f"{name}-k8s",
+            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+        registry = pulumi.Output.concat(
+            identity.account_id, ".dkr.ecr.", site.region, ".", dns_suffix.dns_suffix
+        )
+
+        bindings: dict[tuple[str, str], ServiceAccountBinding] = {}
+
+        def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
+            if (namespace, service_account) in bindings:
+                return bindings[(namespace, service_account)]
+            role = WorkloadRole(
+                f"{name}-{namespace}-{service_account}",
+                WorkloadRoleArgs(
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer=cluster.oidc_issuer,
+                    namespace=namespace,
+                    service_account=service_account,
+                    bucket_arn=bucket.arn,
+                    repository_arns=[r.arn for r in repositories],
+                    kms_key_arn=key.arn,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            bindings[(namespace, service_account)] = ServiceAccountBinding(annotations={IRSA_ANNOTATION: role.arn})
+            return bindings[(namespace, service_account)]
+
+        self.handle = ClusterHandle(
+            site=site.name,
+            provider=kubernetes,
+            kubeconfig=cluster.kubeconfig,
+            registry=registry,
+            artifact_bucket_uri=bucket.uri,
+            bind_service_account=bind_service_account,
+            gpu_pools=tuple(placements),
+            parent=self,
+        )
+        self.register_outputs(
+            {"kubeconfig": cluster.kubeconfig, "registry": registry, "artifact_bucket": bucket.uri}
+        )
+
+
+def _instance_of(site: AwsSiteSpec, pool: GpuPoolSpec) -> tuple[str, int]:
+    """The pool's instance type and its GPU count; the spec has already checked both exist."""
+    offering = (
+        find_offering(Cloud.AWS, pool.instance_type)
+        if pool.instance_type
+        else default_offering(Cloud.AWS, pool.accelerator, site.region)
+    )
+    if offering is None:
+        raise ValueError(f"site {site.name}: no AWS instance type carries {pool.accelerator.value}")
+    return offering.instance_type, offering.gpus
+
+
+def build_site(site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    return AwsSite(f"{platform.name}-{site.name}", site, platform, opts).handle

@@ -1,0 +1,104 @@
+"""ClusterHandle: everything the Kubernetes layer needs from a site, and nothing cloud-specific.
+
+A cloud module builds its site and returns one of these; Kubernetes components take it and never
+ask which cloud is behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.gpu_nodes import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    operator: str
+    effect: str
+    value: str | None = None
+
+    def to_kubernetes(self) -> k8s.core.v1.TolerationArgs:
+        return k8s.core.v1.TolerationArgs(key=self.key, operator=self.operator, value=self.value, effect=self.effect)
+
+
+GPU_TOLERATION = Toleration(key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
+
+
+@dataclass(frozen=True)
+class NodePlacement:
+    """How a pod lands on one GPU pool: the pool's labels to select and its taints to tolerate."""
+
+    pool: str
+    accelerator: str
+    gpus_per_node: int
+    node_selector: Mapping[str, str]
+    tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,)
+
+
+@dataclass(frozen=True)
+class ServiceAccountBinding:
+    """Metadata that binds a Kubernetes ServiceAccount to a cloud identity (IRSA, Entra, RRSA)."""
+
+    annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # Pod labels some clouds need on the pod itself (Azure workload identity's `azure.workload.identity/use`).
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class ServiceAccountBinder(Protocol):
+    def __call__(self, namespace: str, service_account: str) -> ServiceAccountBinding:
+        """Create (once) the cloud identity for ``namespace/service_account`` and say how to bind it."""
+        ...
+
+
+class GpuStack(StrEnum):
+    """Who provides the NVIDIA driver, container toolkit, device plugin and DCGM exporter on GPU nodes."""
+
+    # Bare nodes (on-prem): the GPU Operator installs the driver and toolkit as containers too.
+    OPERATOR_WITH_DRIVER = "operator-with-driver"
+    # The node image brings driver and toolkit (EKS accelerated AMIs, AKS GPU images): the operator adds the rest.
+    OPERATOR = "operator"
+    # The cluster already runs a GPU stack (ACK's managed one, an operator someone else installed): install nothing.
+    PREINSTALLED = "preinstalled"
+
+
+@dataclass(frozen=True)
+class ClusterAddons:
+    """What the cluster offers (or needs) beyond plain Kubernetes, so the Kubernetes layer need not ask the cloud."""
+
+    gpu_stack: GpuStack = GpuStack.OPERATOR
+    # ServiceMonitor and PrometheusRule exist only where the Prometheus Operator's CRDs are installed.
+    prometheus_operator: bool = False
+    # Namespace Prometheus scrapes from: network policies let it reach the workloads' metrics ports.
+    monitoring_namespace: str = "monitoring"
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    site: str
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    registry: pulumi.Output[str]
+    artifact_bucket_uri: pulumi.Output[str]
+    bind_service_account: ServiceAccountBinder
+    gpu_pools: tuple[NodePlacement, ...]
+    # Where cloud resources the handle creates later (workload identities) should hang in the tree.
+    parent: pulumi.Resource | None = None
+    addons: ClusterAddons = field(default_factory=ClusterAddons)
+
+    def placement(self, accelerator: str, gpus_per_pod: int = 1) -> NodePlacement:
+        """The first pool of ``accelerator`` whose nodes hold ``gpus_per_pod`` GPUs."""
+        for pool in self.gpu_pools:
+            if pool.accelerator == accelerator and pool.gpus_per_node >= gpus_per_pod:
+                return pool
+        raise ValueError(
+            f"site {self.site!r} has no {accelerator} pool with {gpus_per_pod} GPUs per node; "
+            f"pools: {', '.join(f'{p.pool} ({p.accelerator} x{p.gpus_per_node})' for p in self.gpu_pools)}"
+        )

@@ -1,0 +1,110 @@
+"""The plan: every resource a program registers, and every policy result on it.
+
+This is the contract format of ``lepton-infra plan --json`` (see ARCHITECTURE.md, "Plan JSON").
+Inputs use the engine's camelCase property names, as ``pulumi preview --json`` shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PlanResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    parent: str | None = None
+    provider: str | None = None
+    protect: bool = False
+    dependencies: tuple[str, ...] = ()
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # Which resources each input came from (as `pulumi preview --json` and stack exports record it):
+    # stack policies join a bucket to its encryption resource through it even when ids are unknown.
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "protect": self.protect,
+            "dependencies": list(self.dependencies),
+            "inputs": self.inputs,
+        }
+        if self.property_dependencies:
+            data["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanResource:
+        return cls(
+            urn=str(data["urn"]),
+            type=str(data["type"]),
+            name=str(data.get("name") or data["urn"].rsplit("::", 1)[-1]),
+            custom=bool(data.get("custom", True)),
+            inputs=dict(data.get("inputs") or {}),
+            parent=data.get("parent") or None,
+            provider=data.get("provider") or None,
+            protect=bool(data.get("protect", False)),
+            dependencies=tuple(data.get("dependencies") or ()),
+            property_dependencies={
+                str(k): tuple(v or ()) for k, v in (data.get("propertyDependencies") or {}).items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    pack: str
+    enforcement: str  # "mandatory" | "advisory" | "remediate" | "disabled"
+    severity: str  # "critical" | "high" | "medium" | "low"
+    urn: str | None
+    message: str
+    # The written reason from the pack config when this resource is exempt; exempt violations never block.
+    exemption: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "policy": self.policy,
+            "pack": self.pack,
+            "enforcement": self.enforcement,
+            "severity": self.severity,
+            "urn": self.urn,
+            "message": self.message,
+        }
+        if self.exemption is not None:
+            data["exemption"] = self.exemption
+        return data
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this result fails a run: mandatory and not exempted."""
+        return self.enforcement == "mandatory" and self.exemption is None
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[PlanResource]
+    violations: list[Violation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "violations": [v.to_json() for v in self.violations],
+        }
+
+    def custom_resources(self) -> list[PlanResource]:
+        return [r for r in self.resources if r.custom]
+
+    def of_type(self, type_token: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.type == type_token]

@@ -1,0 +1,87 @@
+"""A mock monitor that records every RegisterResource: the whole plan, as the engine would see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
+
+from lepton_infra.plan.fakes import REGION_INPUTS
+from lepton_infra.plan.mocks import PlanMocks
+from lepton_infra.plan.model import PlanResource
+
+SECRET_MASK = "[secret]"
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class RecordingMonitor(MockMonitor):
+    """Records type, name, URN, parent, provider, protect, dependencies and inputs of each resource.
+
+    URNs follow the engine's format: the parent type chain without the root stack's type.
+    """
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.plan_mocks = mocks
+        self.recorded: list[PlanResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if parent and f"::{_STACK_TYPE}::" not in parent:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == _STACK_TYPE:
+            self.recorded.append(PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={}))
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        wire_inputs = rpc.deserialize_properties(request.object)
+        inputs = plain(wire_inputs)
+        provider = request.provider or None
+        if request.custom:
+            identifier, outputs = self.plan_mocks.fake(request.type, request.name, inputs, provider)
+        else:
+            identifier, outputs = "", {}
+        if request.type in REGION_INPUTS:
+            self.plan_mocks.regions[f"{urn}::{identifier}"] = str(inputs.get(REGION_INPUTS[request.type], ""))
+
+        state = {**wire_inputs, **outputs}
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, identifier, state)
+        self.recorded.append(
+            PlanResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                inputs=inputs,
+                parent=request.parent or None,
+                provider=provider,
+                protect=bool(request.protect),
+                dependencies=tuple(request.dependencies),
+                outputs={"id": identifier, **plain(outputs)} if request.custom else {},
+            )
+        )
+        response_state = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=response_state)
+
+
+def plain(value: Any) -> Any:
+    """Wire values as JSON: secrets masked, unknowns as None, whole floats as ints (the wire has no ints)."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, pulumi.Resource):
+        return "[resource reference]"
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -1,0 +1,35 @@
+"""Human-readable views of a plan: the resource tree and counts per type."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from lepton_infra.plan.model import Plan, PlanResource
+
+
+def render_tree(plan: Plan) -> str:
+    children: dict[str | None, list[PlanResource]] = defaultdict(list)
+    known = {r.urn for r in plan.resources}
+    for resource in plan.resources:
+        parent = resource.parent if resource.parent in known else None
+        children[parent].append(resource)
+    lines: list[str] = []
+
+    def walk(resource: PlanResource, depth: int) -> None:
+        marks = " [protected]" if resource.protect else ""
+        lines.append(f"{'  ' * depth}{resource.name}  ({resource.type}){marks}")
+        for child in children.get(resource.urn, []):
+            walk(child, depth + 1)
+
+    for root in children[None]:
+        walk(root, 0)
+    return "\n".join(lines)
+
+
+def render_summary(plan: Plan) -> str:
+    counts = Counter(r.type for r in plan.resources if r.type != "pulumi:pulumi:Stack")
+    custom = sum(1 for r in plan.resources if r.custom)
+    width = max((len(t) for t in counts), default=0)
+    lines = [f"{count:>5}  {type_}" for type_, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    lines.append(f"{custom:>5}  cloud and Kubernetes resources ({len(plan.resources) - custom} components)".ljust(width))
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""The Pulumi project on disk: ``Pulumi.yaml``, its stack files, and config as the CLI hands it over."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lepton_infra.spec import PlatformSpec
+from lepton_infra.spec.errors import ConfigError, ConfigIssue, PathPart, format_path, issues_from_validation
+
+CONFIG_NAMESPACE = "lepton-infra"
+PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
+DEFAULT_STACK = "aws-dev"
+# What the Pulumi CLI hands a program for a `secure:` value it cannot decrypt offline.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class PulumiProject:
+    root: Path
+    name: str
+    stack_config_dir: Path
+    main: Path
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in self.stack_config_dir.glob("Pulumi.*.yaml"))
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """One stack file's ``config:`` block, keys namespaced as the CLI namespaces them."""
+
+    stack: str
+    path: Path
+    values: dict[str, Any]
+    secret_keys: frozenset[str] = frozenset()
+    document: yaml.Node | None = field(default=None, repr=False, compare=False)
+
+    def runtime_config(self) -> dict[str, str]:
+        """The map the CLI gives a program: structured values as JSON strings (as in PULUMI_CONFIG)."""
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.values.items()}
+
+    def line_of(self, parts: list[PathPart]) -> int | None:
+        """1-based line of a config path like ``["lepton-infra:platform", "sites", 0]`` in the file."""
+        node = _child(self.document, "config") if self.document is not None else None
+        for part in parts:
+            child = _child(node, part)
+            if child is None:
+                break
+            node = child
+        return node.start_mark.line + 1 if node is not None else None
+
+
+def find_project(start: Path | None = None) -> PulumiProject:
+    """The nearest directory at or above ``start`` holding a ``Pulumi.yaml``."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        project_file = directory / "Pulumi.yaml"
+        if project_file.is_file():
+            return _read_project(project_file)
+    raise ConfigError(str(here), [ConfigIssue("Pulumi.yaml", "no Pulumi.yaml here or in any parent directory")])
+
+
+def _read_project(project_file: Path) -> PulumiProject:
+    data = _load_yaml(project_file)
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise ConfigError(str(project_file), [ConfigIssue("name", "a Pulumi.yaml needs a `name:`")])
+    root = project_file.parent
+    main = data.get("main", ".")
+    main_path = root / main
+    if main_path.is_dir():
+        main_path = main_path / "__main__.py"
+    return PulumiProject(
+        root=root,
+        name=data["name"],
+        stack_config_dir=root / str(data.get("stackConfigDir", ".")),
+        main=main_path,
+    )
+
+
+def read_stack_config(project: PulumiProject, stack: str) -> StackConfig:
+    path = project.stack_file(stack)
+    if not path.is_file():
+        known = ", ".join(project.stacks()) or "none"
+        raise ConfigError(str(path), [ConfigIssue("stack", f"no stack file for {stack!r}; stacks: {known}")])
+    text = path.read_text(encoding="utf-8")
+    data = _load_yaml(path, text)
+    document = yaml.compose(text, Loader=yaml.SafeLoader)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
+        raise ConfigError(str(path), [ConfigIssue("config", "a stack file is a mapping with a `config:` mapping")])
+    values: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for key, value in (data.get("config") or {}).items():
+        full_key = key if ":" in str(key) else f"{project.name}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            value = SECRET_PLACEHOLDER
+            secrets.add(full_key)
+        values[full_key] = value
+    return StackConfig(stack, path, values, frozenset(secrets), document)
+
+
+def platform_spec(config: StackConfig) -> PlatformSpec:
+    """Validate the stack's platform key, reporting every problem with its line in the stack file."""
+    source = _display(config.path)
+    raw = config.values.get(PLATFORM_KEY)
+    if raw is None:
+        raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])
+    try:
+        return PlatformSpec.model_validate(raw)
+    except ValidationError as error:
+        issues = [
+            ConfigIssue(format_path(parts), message, config.line_of(parts))
+            for parts, message in issues_from_validation(error, PlatformSpec, raw, PLATFORM_KEY)
+        ]
+        raise ConfigError(source, issues) from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _load_yaml(path: Path, text: str | None = None) -> Any:
+    try:
+        return yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(_display(path), [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]) from None
+    except OSError as error:
+        raise ConfigError(str(path), [ConfigIssue("(file)", f"cannot read: {error.strerror}")]) from None
+
+
+def _child(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part) or (isinstance(part, str) and key.value == part.split(":", 1)[-1]):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item: yaml.Node = node.value[part]
+        return item
+    return None

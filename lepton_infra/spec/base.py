@@ -1,0 +1,45 @@
+"""The base every user-facing model shares, and the constrained strings they reuse."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
+
+# A DNS-1123 label: usable as a Kubernetes name and inside cloud resource names.
+DnsLabel = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", min_length=1, max_length=24)
+]
+
+
+# Kubernetes minor versions every site type accepts (and the manifests are validated against).
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
+
+
+def _supported_kubernetes_version(version: str) -> str:
+    if version not in SUPPORTED_KUBERNETES_VERSIONS:
+        raise ValueError(
+            f"{version!r} is not supported; use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
+        )
+    return version
+
+
+KubernetesVersion = Annotated[str, AfterValidator(_supported_kubernetes_version)]
+
+
+class SpecModel(BaseModel):
+    """Frozen, closed models: an unknown or misspelled key is an error, never ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=False)
+
+
+# The error type of rules that name the fields they blame (``spec.errors`` expands each issue's path).
+CROSS_FIELD_ERROR = "platform_rule"
+
+
+def rule_error(issues: list[tuple[str, str]]) -> PydanticCustomError:
+    """One error with every (path relative to the model, message) issue, so a user sees them all at once."""
+    return PydanticCustomError(
+        CROSS_FIELD_ERROR, "; ".join(f"{path}: {message}" for path, message in issues), {"issues": issues}
+    )

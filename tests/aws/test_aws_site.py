@@ -1,0 +1,207 @@
+"""The AWS site's security properties, asserted on the resources the offline plan records."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from plan_helpers import config_plan, only, policy_json, stack_config, stack_plan
+
+from lepton_infra.plan.model import Plan, PlanResource
+
+
+@pytest.fixture(scope="module")
+def dev() -> Plan:
+    return stack_plan("aws-dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Plan:
+    return stack_plan("aws-prod")
+
+
+def site_key_arn(plan: Plan) -> str:
+    arn: str = only(plan, "aws:kms/key:Key").outputs["arn"]
+    return arn
+
+
+def test_every_cloud_resource_uses_the_sites_explicit_provider(dev: Plan) -> None:
+    provider = only(dev, "pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-west-2"
+    # Provider config reaches the engine JSON-encoded, as the CLI stores it.
+    assert json.loads(provider.inputs["defaultTags"])["tags"]["cost-center"] == "4711"
+    aws_resources = [r for r in dev.custom_resources() if r.type.startswith("aws:")]
+    assert aws_resources
+    assert {r.provider.split("::")[-2] if r.provider else None for r in aws_resources} == {provider.name}
+
+
+def test_cluster_secrets_are_encrypted_with_the_sites_own_key(dev: Plan) -> None:
+    cluster = only(dev, "aws:eks/cluster:Cluster")
+    encryption = cluster.inputs["encryptionConfig"]
+    assert encryption["resources"] == ["secrets"]
+    assert encryption["provider"]["keyArn"] == site_key_arn(dev)
+
+
+def test_cluster_is_pinned_private_logged_and_uses_access_entries(dev: Plan) -> None:
+    cluster = only(dev, "aws:eks/cluster:Cluster")
+    assert cluster.inputs["version"] == "1.33"
+    assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster.inputs["vpcConfig"]
+    assert set(cluster.inputs["enabledClusterLogTypes"]) == {
+        "api", "audit", "authenticator", "controllerManager", "scheduler"
+    }  # fmt: skip
+    assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
+    assert cluster.inputs["deletionProtection"] is True
+
+
+def test_cluster_nodes_run_only_in_private_subnets(dev: Plan) -> None:
+    private = {r.outputs["id"] for r in dev.of_type("aws:ec2/subnet:Subnet") if "private" in r.name}
+    public = {r.outputs["id"] for r in dev.of_type("aws:ec2/subnet:Subnet") if "public" in r.name}
+    assert len(private) == 2 and len(public) == 2
+    assert set(only(dev, "aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"]) == private
+    for group in dev.of_type("aws:eks/nodeGroup:NodeGroup"):
+        assert set(group.inputs["subnetIds"]) == private
+    for subnet in dev.of_type("aws:ec2/subnet:Subnet"):
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+
+
+def test_subnets_carry_the_tags_eks_load_balancers_look_for(dev: Plan) -> None:
+    for subnet in dev.of_type("aws:ec2/subnet:Subnet"):
+        role = "kubernetes.io/role/elb" if "public" in subnet.name else "kubernetes.io/role/internal-elb"
+        assert subnet.inputs["tags"][role] == "1"
+        assert subnet.inputs["tags"]["kubernetes.io/cluster/lepton-aws-usw2"] == "shared"
+
+
+def test_subnets_span_two_zones_and_prod_three(dev: Plan, prod: Plan) -> None:
+    def zones(plan: Plan) -> set[str]:
+        return {r.inputs["availabilityZone"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name}
+
+    assert len(zones(dev)) == 2
+    assert len(zones(prod)) == 3
+    assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+
+
+def test_an_allowlist_opens_the_endpoint_only_to_those_cidrs() -> None:
+    platform = copy.deepcopy(stack_config("aws-dev"))
+    platform["sites"][0]["network"]["api_allowlist"] = ["203.0.113.0/24"]
+    vpc = only(config_plan(platform), "aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert vpc["endpointPrivateAccess"] is True
+
+
+def test_oidc_provider_trusts_the_clusters_issuer_for_sts(dev: Plan) -> None:
+    cluster = only(dev, "aws:eks/cluster:Cluster")
+    oidc = only(dev, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc.inputs["url"] == cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+def gpu_group(plan: Plan, pool: str) -> PlanResource:
+    return only(plan, "aws:eks/nodeGroup:NodeGroup", f"-{pool}-ng")
+
+
+def test_gpu_pool_is_tainted_so_only_gpu_pods_land_there(dev: Plan) -> None:
+    group = gpu_group(dev, "l4")
+    assert group.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert group.inputs["labels"] == {"lepton.ai/accelerator": "L4", "lepton.ai/pool": "l4"}
+    assert group.inputs["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert not only(dev, "aws:eks/nodeGroup:NodeGroup", "-system-ng").inputs.get("taints")
+
+
+def test_gpu_pool_uses_the_catalog_type_spot_and_autoscaler_range(dev: Plan, prod: Plan) -> None:
+    l4 = gpu_group(dev, "l4")
+    assert l4.inputs["instanceTypes"] == ["g6.xlarge"]
+    assert l4.inputs["capacityType"] == "SPOT"
+    assert l4.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 4, "desiredSize": 0}
+    h100 = gpu_group(prod, "h100")
+    assert h100.inputs["instanceTypes"] == ["p5.48xlarge"]
+    assert h100.inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_nodes_require_imdsv2_and_encrypt_gp3_root_volumes_with_the_site_key(dev: Plan) -> None:
+    templates = dev.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert len(templates) == 2
+    for template in templates:
+        metadata = template.inputs["metadataOptions"]
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 1
+        (device,) = template.inputs["blockDeviceMappings"]
+        assert device["ebs"]["encrypted"] == "true"
+        assert device["ebs"]["volumeType"] == "gp3"
+        assert device["ebs"]["kmsKeyId"] == site_key_arn(dev)
+        assert "keyName" not in template.inputs
+    for group in dev.of_type("aws:eks/nodeGroup:NodeGroup"):
+        assert "remoteAccess" not in group.inputs
+        template_ids = {t.outputs["id"] for t in templates}
+        assert group.inputs["launchTemplate"]["id"] in template_ids
+
+
+def test_kms_key_rotates_waits_30_days_and_grants_no_wildcard_principal(dev: Plan) -> None:
+    key = only(dev, "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert key.protect is True
+    for statement in policy_json(key.inputs["policy"])["Statement"]:
+        principals = statement["Principal"]
+        assert principals != "*" and principals.get("AWS") != "*", statement
+    assert only(dev, "aws:kms/alias:Alias").inputs["name"] == "alias/lepton-aws-usw2"
+
+
+def test_repositories_are_immutable_scanned_encrypted_and_expire_old_images(dev: Plan) -> None:
+    repositories = dev.of_type("aws:ecr/repository:Repository")
+    assert {r.inputs["name"] for r in repositories} == {"lepton/train", "lepton/serve"}
+    for repo in repositories:
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repo.inputs["imageScanningConfiguration"]["scanOnPush"] is True
+        assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": site_key_arn(dev)}]
+        assert repo.protect is True
+    policies = {p.inputs["repository"]: json.loads(p.inputs["policy"]) for p in dev.of_type(
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy")}  # fmt: skip
+    assert set(policies) == {"lepton/train", "lepton/serve"}
+    assert all(rule["action"]["type"] == "expire" for p in policies.values() for rule in p["rules"])
+
+
+def test_artifact_bucket_is_versioned_kms_encrypted_private_and_tls_only(dev: Plan) -> None:
+    bucket = only(dev, "aws:s3/bucket:Bucket")
+    name = bucket.outputs["bucket"]
+    assert bucket.protect is True
+    versioning = only(dev, "aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["bucket"] == name
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    (rule,) = only(dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+                   ).inputs["rules"]  # fmt: skip
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": site_key_arn(dev)}
+    assert rule["bucketKeyEnabled"] is True
+    block = only(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))  # fmt: skip
+    ownership = only(dev, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    (deny,) = policy_json(only(dev, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {bucket.outputs["arn"], bucket.outputs["arn"] + "/*"}
+
+
+def test_node_role_has_only_the_managed_policies_eks_needs(dev: Plan) -> None:
+    attached = {a.inputs["policyArn"].rsplit("/", 1)[-1] for a in dev.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "node-role" in a.name}  # fmt: skip
+    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+
+
+def test_control_plane_logs_are_kept_and_encrypted(dev: Plan) -> None:
+    group = only(dev, "aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == "/aws/eks/lepton-aws-usw2/cluster"
+    assert group.inputs["kmsKeyId"] == site_key_arn(dev)
+    assert group.inputs["retentionInDays"] == 90
+
+
+def test_unprotected_when_the_site_asks_for_it() -> None:
+    platform = copy.deepcopy(stack_config("aws-dev"))
+    platform["sites"][0]["protect_stateful"] = False
+    plan = config_plan(platform)
+    assert not any(r.protect for r in plan.resources)
+    assert only(plan, "aws:eks/cluster:Cluster").inputs["deletionProtection"] is False

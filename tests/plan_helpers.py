@@ -1,0 +1,53 @@
+"""Helpers for tests on offline plans: each stack is planned once per session and shared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lepton_infra.plan.engine import run_plan
+from lepton_infra.plan.model import Plan, PlanResource
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_plans: dict[str, Plan] = {}
+
+
+def stack_plan(stack: str) -> Plan:
+    """The offline plan of ``stacks/Pulumi.<stack>.yaml``, run once per session and shared."""
+    if stack not in _plans:
+        _plans[stack] = run_plan(ROOT, stack)
+    return _plans[stack]
+
+
+def only(plan: Plan, type_token: str, name_contains: str = "") -> PlanResource:
+    """The single resource of a type (and name fragment): fails loudly when there are none or several."""
+    found = [r for r in plan.of_type(type_token) if name_contains in r.name]
+    assert len(found) == 1, f"expected one {type_token} named *{name_contains}*, found {[r.name for r in found]}"
+    return found[0]
+
+
+def policy_json(document: Any) -> dict[str, Any]:
+    """An IAM policy document input (a JSON string on the wire) as a dict."""
+    parsed: dict[str, Any] = json.loads(document) if isinstance(document, str) else document
+    return parsed
+
+
+def config_plan(platform: dict[str, Any], stack: str = "test") -> Plan:
+    """Plan a platform config given as data, through the same config channel `pulumi up` uses."""
+    from lepton_infra.plan.engine import record
+    from lepton_infra.program import main
+    from lepton_infra.project import PLATFORM_KEY, StackConfig
+
+    config = StackConfig(stack=stack, path=Path(f"Pulumi.{stack}.yaml"), values={PLATFORM_KEY: platform})
+    return record(main, project="lepton-infra", stack=stack, config=config)
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The platform config of a stack file, as data to vary in a test."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    platform: dict[str, Any] = document["config"]["lepton-infra:platform"]
+    return platform

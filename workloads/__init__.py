@@ -1,0 +1,1 @@
+"""Containerized PyTorch workloads: training (workloads.train) and serving (workloads.serve)."""
