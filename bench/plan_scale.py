@@ -23,9 +23,9 @@ from pulumi.runtime.sync_await import _sync_await
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lepton_infra.plan.engine import record, without_source_positions  # noqa: E402
-from lepton_infra.program import main  # noqa: E402
-from lepton_infra.project import PLATFORM_KEY, StackConfig  # noqa: E402
+from lepton_infra.plan.engine import record, without_source_positions
+from lepton_infra.program import main
+from lepton_infra.project import PLATFORM_KEY, StackConfig
 
 REPEATS = 3
 

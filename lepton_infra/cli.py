@@ -21,16 +21,24 @@ EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 def _plan(args: argparse.Namespace) -> int:
     from lepton_infra.plan.engine import run_plan
     from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.reporters import render_text
     from lepton_infra.plan.tree import render_summary, render_tree
-    from lepton_infra.policies.commands import evaluate, print_results
+    from lepton_infra.policies.commands import evaluate
+    from lepton_infra.policies.config import ConfigError as PolicyConfigError
+    from lepton_infra.policies.registry import by_name
 
     plan = run_plan(args.project, args.stack)
-    plan.violations = evaluate(plan, args.policy_config)
+    try:
+        plan.violations = evaluate(plan, args.policy_config)
+    except PolicyConfigError as error:
+        print(f"error: {args.policy_config}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(render_tree(plan))
     print()
     print(render_summary(plan))
     print()
-    failed = print_results(plan.violations)
+    print(render_text(plan.violations, by_name()), end="")
+    failed = any(v.blocks for v in plan.violations)
     if args.json:
         args.json.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
         print(f"plan written to {args.json}")
@@ -53,12 +61,12 @@ def _validate(args: argparse.Namespace) -> int:
     for stack in stacks:
         try:
             spec = platform_spec(read_stack_config(project, stack))
-        except ConfigError as error:
-            problems.append(error)
+        except ConfigError as invalid:
+            problems.append(invalid)
             continue
         print(f"{stack}: valid ({len(spec.sites)} site(s), {len(spec.workloads)} workload(s))")
-    for error in problems:
-        print(error.render(), file=sys.stderr)
+    for problem in problems:
+        print(problem.render(), file=sys.stderr)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
@@ -79,19 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_stack(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default: {DEFAULT_STACK})")
-        sub.add_argument("--project", type=Path, default=Path.cwd(), help="directory of Pulumi.yaml (default: .)")
+        sub.add_argument(
+            "--project", type=Path, default=Path.cwd(), help="directory of Pulumi.yaml (default: .)"
+        )
 
     plan = commands.add_parser("plan", help="run the stack's program offline and check every policy")
     with_stack(plan)
     plan.add_argument("--json", type=Path, help="write the plan as JSON to this file")
-    plan.add_argument("--manifests", type=Path, help="write every Kubernetes object as YAML into this directory")
-    plan.add_argument("--policy-config", type=Path, help="policy pack configuration (enforcement, exemptions)")
+    plan.add_argument(
+        "--manifests", type=Path, help="write every Kubernetes object as YAML into this directory"
+    )
+    plan.add_argument(
+        "--policy-config", type=Path, help="policy pack configuration (enforcement, exemptions)"
+    )
     plan.set_defaults(run=_plan)
 
     check = commands.add_parser("check", help="run the policy packs on a saved plan, preview or stack export")
     check.add_argument("file", type=Path)
     check.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
-    check.add_argument("--policy-config", type=Path, help="policy pack configuration (enforcement, exemptions)")
+    check.add_argument(
+        "--policy-config", type=Path, help="policy pack configuration (enforcement, exemptions)"
+    )
     check.set_defaults(run=_check)
 
     validate = commands.add_parser("validate", help="validate a stack's configuration")
@@ -99,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--all", action="store_true", help="validate every stack of the project")
     validate.set_defaults(run=_validate)
 
-    commands.add_parser("schema", help="print the JSON Schema of the platform config").set_defaults(run=_schema)
+    commands.add_parser("schema", help="print the JSON Schema of the platform config").set_defaults(
+        run=_schema
+    )
     commands.add_parser("policies", help="list every policy").set_defaults(run=_policies)
     return parser
 

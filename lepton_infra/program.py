@@ -34,4 +34,3 @@ def main() -> Platform:
         "artifact_buckets", {name: handle.artifact_bucket_uri for name, handle in platform.handles.items()}
     )
     return platform
-

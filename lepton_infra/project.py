@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -31,7 +31,9 @@ class PulumiProject:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
     def stacks(self) -> list[str]:
-        return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in self.stack_config_dir.glob("Pulumi.*.yaml"))
+        return sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ def find_project(start: Path | None = None) -> PulumiProject:
         project_file = directory / "Pulumi.yaml"
         if project_file.is_file():
             return _read_project(project_file)
-    raise ConfigError(str(here), [ConfigIssue("Pulumi.yaml", "no Pulumi.yaml here or in any parent directory")])
+    raise ConfigError(
+        str(here), [ConfigIssue("Pulumi.yaml", "no Pulumi.yaml here or in any parent directory")]
+    )
 
 
 def _read_project(project_file: Path) -> PulumiProject:
@@ -97,15 +101,16 @@ def read_stack_config(project: PulumiProject, stack: str) -> StackConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
-        raise ConfigError(str(path), [ConfigIssue("config", "a stack file is a mapping with a `config:` mapping")])
+        raise ConfigError(
+            str(path), [ConfigIssue("config", "a stack file is a mapping with a `config:` mapping")]
+        )
     values: dict[str, Any] = {}
     secrets: set[str] = set()
     for key, value in (data.get("config") or {}).items():
         full_key = key if ":" in str(key) else f"{project.name}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            value = SECRET_PLACEHOLDER
             secrets.add(full_key)
-        values[full_key] = value
+        values[full_key] = SECRET_PLACEHOLDER if full_key in secrets else value
     return StackConfig(stack, path, values, frozenset(secrets), document)
 
 
@@ -139,7 +144,9 @@ def _load_yaml(path: Path, text: str | None = None) -> Any:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(_display(path), [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]) from None
+        raise ConfigError(
+            _display(path), [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]
+        ) from None
     except OSError as error:
         raise ConfigError(str(path), [ConfigIssue("(file)", f"cannot read: {error.strerror}")]) from None
 
@@ -148,8 +155,7 @@ def _child(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == str(part) or (isinstance(part, str) and key.value == part.split(":", 1)[-1]):
-                return value
+                return cast(yaml.Node, value)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item: yaml.Node = node.value[part]
-        return item
+        return cast(yaml.Node, node.value[part])
     return None

@@ -24,7 +24,9 @@ def stack_plan(stack: str) -> Plan:
 def only(plan: Plan, type_token: str, name_contains: str = "") -> PlanResource:
     """The single resource of a type (and name fragment): fails loudly when there are none or several."""
     found = [r for r in plan.of_type(type_token) if name_contains in r.name]
-    assert len(found) == 1, f"expected one {type_token} named *{name_contains}*, found {[r.name for r in found]}"
+    assert len(found) == 1, (
+        f"expected one {type_token} named *{name_contains}*, found {[r.name for r in found]}"
+    )
     return found[0]
 
 

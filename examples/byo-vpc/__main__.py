@@ -23,8 +23,11 @@ region = pulumi.Config("aws").require("region")
 provider = aws.Provider("regional", aws.ProviderArgs(region=region))
 opts = pulumi.ResourceOptions(provider=provider)
 
-key = KmsKey(f"{cluster_name}-key", KmsKeyArgs(description=f"{cluster_name} secrets and images", alias=cluster_name),
-             opts=opts)  # fmt: skip
+key = KmsKey(
+    f"{cluster_name}-key",
+    KmsKeyArgs(description=f"{cluster_name} secrets and images", alias=cluster_name),
+    opts=opts,
+)
 repository = EcrRepository(f"{cluster_name}-images", EcrRepositoryArgs(kms_key_arn=key.arn), opts=opts)
 cluster = EksCluster(
     cluster_name,

@@ -72,7 +72,9 @@ def _table(cloud: Cloud) -> dict[Accelerator, tuple[InstanceOffering, ...]]:
     return ALICLOUD_OFFERINGS
 
 
-def offerings(cloud: Cloud, accelerator: Accelerator, region: str | None = None) -> tuple[InstanceOffering, ...]:
+def offerings(
+    cloud: Cloud, accelerator: Accelerator, region: str | None = None
+) -> tuple[InstanceOffering, ...]:
     """Every type of ``cloud`` carrying ``accelerator``, optionally only those sold in ``region``'s family."""
     found = _table(cloud).get(accelerator, ())
     if region is None:

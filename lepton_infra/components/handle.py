@@ -25,10 +25,14 @@ class Toleration:
     value: str | None = None
 
     def to_kubernetes(self) -> k8s.core.v1.TolerationArgs:
-        return k8s.core.v1.TolerationArgs(key=self.key, operator=self.operator, value=self.value, effect=self.effect)
+        return k8s.core.v1.TolerationArgs(
+            key=self.key, operator=self.operator, value=self.value, effect=self.effect
+        )
 
 
-GPU_TOLERATION = Toleration(key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
+GPU_TOLERATION = Toleration(
+    key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT
+)
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,15 @@ class GpuStack(StrEnum):
 
     # Bare nodes (on-prem): the GPU Operator installs the driver and toolkit as containers too.
     OPERATOR_WITH_DRIVER = "operator-with-driver"
-    # The node image brings driver and toolkit (EKS accelerated AMIs, AKS GPU images): the operator adds the rest.
+    # The node image brings driver and toolkit (EKS accelerated AMIs, AKS GPU images); the operator the rest.
     OPERATOR = "operator"
-    # The cluster already runs a GPU stack (ACK's managed one, an operator someone else installed): install nothing.
+    # The cluster already runs a GPU stack (ACK's managed one, someone else's operator): install nothing.
     PREINSTALLED = "preinstalled"
 
 
 @dataclass(frozen=True)
 class ClusterAddons:
-    """What the cluster offers (or needs) beyond plain Kubernetes, so the Kubernetes layer need not ask the cloud."""
+    """What the cluster offers beyond plain Kubernetes, so the Kubernetes layer never asks for the cloud."""
 
     gpu_stack: GpuStack = GpuStack.OPERATOR
     # ServiceMonitor and PrometheusRule exist only where the Prometheus Operator's CRDs are installed.

@@ -34,10 +34,12 @@ class RecordingMonitor(MockMonitor):
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == _STACK_TYPE:
-            self.recorded.append(PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={}))
+            self.recorded.append(
+                PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={})
+            )
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
         wire_inputs = rpc.deserialize_properties(request.object)

@@ -30,6 +30,12 @@ def render_summary(plan: Plan) -> str:
     counts = Counter(r.type for r in plan.resources if r.type != "pulumi:pulumi:Stack")
     custom = sum(1 for r in plan.resources if r.custom)
     width = max((len(t) for t in counts), default=0)
-    lines = [f"{count:>5}  {type_}" for type_, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    lines.append(f"{custom:>5}  cloud and Kubernetes resources ({len(plan.resources) - custom} components)".ljust(width))
+    lines = [
+        f"{count:>5}  {type_}" for type_, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    lines.append(
+        f"{custom:>5}  cloud and Kubernetes resources ({len(plan.resources) - custom} components)".ljust(
+            width
+        )
+    )
     return "\n".join(lines)

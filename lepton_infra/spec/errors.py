@@ -74,6 +74,8 @@ def issues_from_validation(
                 message = f"unknown key{hint}; allowed: {', '.join(sorted(allowed))}"
         elif detail["type"] == "missing":
             message = "required field is missing"
+        elif detail["type"] == "value_error":
+            message = message.removeprefix("Value error, ")  # our validators' own sentences
         found.append(([root, *parts], message))
     return found
 

@@ -50,8 +50,12 @@ def test_cluster_is_pinned_private_logged_and_uses_access_entries(dev: Plan) -> 
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in cluster.inputs["vpcConfig"]
     assert set(cluster.inputs["enabledClusterLogTypes"]) == {
-        "api", "audit", "authenticator", "controllerManager", "scheduler"
-    }  # fmt: skip
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
     assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
     assert cluster.inputs["deletionProtection"] is True
 
@@ -76,7 +80,9 @@ def test_subnets_carry_the_tags_eks_load_balancers_look_for(dev: Plan) -> None:
 
 def test_subnets_span_two_zones_and_prod_three(dev: Plan, prod: Plan) -> None:
     def zones(plan: Plan) -> set[str]:
-        return {r.inputs["availabilityZone"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name}
+        return {
+            r.inputs["availabilityZone"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
+        }
 
     assert len(zones(dev)) == 2
     assert len(zones(prod)) == 3
@@ -156,10 +162,14 @@ def test_repositories_are_immutable_scanned_encrypted_and_expire_old_images(dev:
     for repo in repositories:
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repo.inputs["imageScanningConfiguration"]["scanOnPush"] is True
-        assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": site_key_arn(dev)}]
+        assert repo.inputs["encryptionConfigurations"] == [
+            {"encryptionType": "KMS", "kmsKey": site_key_arn(dev)}
+        ]
         assert repo.protect is True
-    policies = {p.inputs["repository"]: json.loads(p.inputs["policy"]) for p in dev.of_type(
-        "aws:ecr/lifecyclePolicy:LifecyclePolicy")}  # fmt: skip
+    policies = {
+        p.inputs["repository"]: json.loads(p.inputs["policy"])
+        for p in dev.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    }
     assert set(policies) == {"lepton/train", "lepton/serve"}
     assert all(rule["action"]["type"] == "expire" for p in policies.values() for rule in p["rules"])
 
@@ -171,13 +181,19 @@ def test_artifact_bucket_is_versioned_kms_encrypted_private_and_tls_only(dev: Pl
     versioning = only(dev, "aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.inputs["bucket"] == name
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    (rule,) = only(dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-                   ).inputs["rules"]  # fmt: skip
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": site_key_arn(dev)}
+    (rule,) = only(
+        dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": site_key_arn(dev),
+    }
     assert rule["bucketKeyEnabled"] is True
     block = only(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))  # fmt: skip
+    assert all(
+        block[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     ownership = only(dev, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
     (deny,) = policy_json(only(dev, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
@@ -187,9 +203,16 @@ def test_artifact_bucket_is_versioned_kms_encrypted_private_and_tls_only(dev: Pl
 
 
 def test_node_role_has_only_the_managed_policies_eks_needs(dev: Plan) -> None:
-    attached = {a.inputs["policyArn"].rsplit("/", 1)[-1] for a in dev.of_type(
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "node-role" in a.name}  # fmt: skip
-    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+    attached = {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in dev.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if "node-role" in a.name
+    }
+    assert attached == {
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonEC2ContainerRegistryReadOnly",
+    }
 
 
 def test_control_plane_logs_are_kept_and_encrypted(dev: Plan) -> None:

@@ -1,4 +1,4 @@
-"""AWS components imported one at a time into another Pulumi program (examples/byo-vpc), without the Platform."""
+"""AWS components imported one at a time into another program (examples/byo-vpc), without the Platform."""
 
 from __future__ import annotations
 
@@ -20,15 +20,25 @@ def test_example_builds_a_cluster_in_the_given_subnets_without_a_platform(byo: P
     assert not byo.of_type("lepton:index:Platform")
     assert not byo.of_type("aws:ec2/vpc:Vpc")
     cluster = only(byo, "aws:eks/cluster:Cluster")
-    assert cluster.inputs["vpcConfig"]["subnetIds"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
-    assert cluster.inputs["encryptionConfig"]["provider"]["keyArn"] == only(byo, "aws:kms/key:Key").outputs["arn"]
+    assert cluster.inputs["vpcConfig"]["subnetIds"] == [
+        "subnet-0a1b2c3d4e5f60718",
+        "subnet-0f1e2d3c4b5a69788",
+    ]
+    assert (
+        cluster.inputs["encryptionConfig"]["provider"]["keyArn"]
+        == only(byo, "aws:kms/key:Key").outputs["arn"]
+    )
     assert cluster.urn.endswith("lepton:aws:EksCluster$aws:eks/cluster:Cluster::team-a-eks")
 
 
 def test_components_use_the_programs_own_provider(byo: Plan) -> None:
     provider = only(byo, "pulumi:providers:aws")
     assert provider.inputs["region"] == "eu-central-1"
-    assert all(r.provider and "::regional::" in r.provider for r in byo.custom_resources() if r.type.startswith("aws:"))
+    assert all(
+        r.provider and "::regional::" in r.provider
+        for r in byo.custom_resources()
+        if r.type.startswith("aws:")
+    )
 
 
 def test_workload_role_trusts_only_one_service_account_through_the_clusters_oidc(byo: Plan) -> None:
@@ -40,7 +50,10 @@ def test_workload_role_trusts_only_one_service_account_through_the_clusters_oidc
     assert statement["Action"] == ["sts:AssumeRoleWithWebIdentity"]
     assert statement["Principal"] == {"Federated": oidc.outputs["arn"]}
     assert statement["Condition"] == {
-        "StringEquals": {f"{issuer}:sub": "system:serviceaccount:ci:image-puller", f"{issuer}:aud": "sts.amazonaws.com"}
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:ci:image-puller",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
     }
 
 
@@ -51,5 +64,9 @@ def test_workload_role_may_pull_only_from_the_given_repository(byo: Plan) -> Non
     assert set(by_sid) == {"EcrLogin", "PullSiteImages"}
     assert by_sid["PullSiteImages"]["Resource"] == [repository_arn]
     # GetAuthorizationToken supports no resource-level permission: "*" is its only valid resource.
-    assert by_sid["EcrLogin"] == {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
-                                  "Resource": ["*"]}  # fmt: skip
+    assert by_sid["EcrLogin"] == {
+        "Sid": "EcrLogin",
+        "Effect": "Allow",
+        "Action": ["ecr:GetAuthorizationToken"],
+        "Resource": ["*"],
+    }

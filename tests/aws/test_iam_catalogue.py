@@ -17,9 +17,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # parliament imports pkg_resources, which warns on import
     from parliament import analyze_policy_string
 
-# Findings that mean "this is not a real action / prefix / condition", or an action on the wrong resource type.
-CATALOGUE_ISSUES = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "UNKNOWN_OPERATOR", "RESOURCE_MISMATCH",
-                    "UNKNOWN_CONDITION_FOR_ACTION", "MALFORMED_JSON"}  # fmt: skip
+# Findings meaning "no such action / prefix / condition", or an action on the wrong resource type.
+CATALOGUE_ISSUES = {
+    "UNKNOWN_ACTION",
+    "UNKNOWN_PREFIX",
+    "UNKNOWN_OPERATOR",
+    "RESOURCE_MISMATCH",
+    "UNKNOWN_CONDITION_FOR_ACTION",
+    "MALFORMED_JSON",
+}
 # (type, input) of every IAM document a plan can hold.
 DOCUMENT_INPUTS = {
     "aws:iam/role:Role": "assumeRolePolicy",
@@ -52,7 +58,9 @@ def byo_plan() -> Plan:
 
 @pytest.fixture(scope="module")
 def all_documents() -> list[tuple[str, str]]:
-    return [doc for plan in (stack_plan("aws-dev"), stack_plan("aws-prod"), byo_plan()) for doc in documents(plan)]
+    return [
+        doc for plan in (stack_plan("aws-dev"), stack_plan("aws-prod"), byo_plan()) for doc in documents(plan)
+    ]
 
 
 def test_plans_hold_every_kind_of_iam_document(all_documents: list[tuple[str, str]]) -> None:
@@ -77,4 +85,6 @@ def test_a_misspelled_action_is_caught(all_documents: list[tuple[str, str]]) -> 
     name, document = next((n, d) for n, d in all_documents if n.endswith("ci-puller-access"))
     policy: dict[str, Any] = json.loads(document)
     policy["Statement"][1]["Action"][0] = "ecr:BatchGetImages"
-    assert catalogue_findings(json.dumps(policy)) == ["UNKNOWN_ACTION: Unknown action ecr:BatchGetImages"], name
+    assert catalogue_findings(json.dumps(policy)) == ["UNKNOWN_ACTION: Unknown action ecr:BatchGetImages"], (
+        name
+    )

@@ -24,14 +24,26 @@ def test_aws_carries_the_families_users_expect() -> None:
 
 @pytest.mark.parametrize(
     ("instance_type", "accelerator", "gpus", "memory_gib"),
-    [("p5.48xlarge", "H100", 8, 80), ("p4de.24xlarge", "A100-80GB", 8, 80), ("p4d.24xlarge", "A100-40GB", 8, 40),
-     ("g6e.xlarge", "L40S", 1, 48), ("g6.12xlarge", "L4", 4, 24), ("g5.48xlarge", "A10G", 8, 24),
-     ("g4dn.metal", "T4", 8, 16)],
-)  # fmt: skip
-def test_known_types_have_their_documented_gpus(instance_type: str, accelerator: str, gpus: int, memory_gib: int) -> None:
+    [
+        ("p5.48xlarge", "H100", 8, 80),
+        ("p4de.24xlarge", "A100-80GB", 8, 80),
+        ("p4d.24xlarge", "A100-40GB", 8, 40),
+        ("g6e.xlarge", "L40S", 1, 48),
+        ("g6.12xlarge", "L4", 4, 24),
+        ("g5.48xlarge", "A10G", 8, 24),
+        ("g4dn.metal", "T4", 8, 16),
+    ],
+)
+def test_known_types_have_their_documented_gpus(
+    instance_type: str, accelerator: str, gpus: int, memory_gib: int
+) -> None:
     offering = find_offering(Cloud.AWS, instance_type)
     assert offering is not None
-    assert (offering.accelerator.value, offering.gpus, offering.gpu_memory_gib) == (accelerator, gpus, memory_gib)
+    assert (offering.accelerator.value, offering.gpus, offering.gpu_memory_gib) == (
+        accelerator,
+        gpus,
+        memory_gib,
+    )
 
 
 def test_every_accelerator_is_offered_on_aws_except_the_a10_name() -> None:

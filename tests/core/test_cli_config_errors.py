@@ -1,4 +1,4 @@
-"""Bad configuration exits 2 with the file, the line, the field path and what is allowed; never a traceback."""
+"""Bad config exits 2 naming the file, the line, the field path and what is allowed; never a traceback."""
 
 from __future__ import annotations
 
@@ -45,15 +45,22 @@ def test_misspelled_key_names_file_line_path_and_the_allowed_keys(project: Path,
     code, _, err = run(capsys, "validate", "--project", str(project))
     assert code == 2
     assert "Traceback" not in err
-    line = next(i for i, text in enumerate((project / "stacks/Pulumi.aws-dev.yaml").read_text().splitlines(), 1)
-                if "spto" in text)  # fmt: skip
+    line = next(
+        i
+        for i, text in enumerate((project / "stacks/Pulumi.aws-dev.yaml").read_text().splitlines(), 1)
+        if "spto" in text
+    )
     assert f"Pulumi.aws-dev.yaml:{line}: lepton-infra:platform.sites[0].gpu_pools[0].spto:" in err
     assert "unknown key (did you mean 'spot'?); allowed: accelerator, disk_gib, instance_type" in err
     assert "Tuple should have" not in err
 
 
 def test_wrong_type_and_enum_value_say_what_is_allowed(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    edit(project, "accelerator: L4, min_nodes: 0, max_nodes: 4", "accelerator: V100, min_nodes: 0, max_nodes: many")
+    edit(
+        project,
+        "accelerator: L4, min_nodes: 0, max_nodes: 4",
+        "accelerator: V100, min_nodes: 0, max_nodes: many",
+    )
     code, _, err = run(capsys, "validate", "--project", str(project))
     assert code == 2
     assert "gpu_pools[0].accelerator: Input should be 'H100', 'A100-80GB'" in err
@@ -65,8 +72,11 @@ def test_cross_field_rule_points_at_the_offending_field(project: Path, capsys) -
     code, _, err = run(capsys, "validate", "--project", str(project))
     assert code == 2
     assert "lepton-infra:platform.workloads[0].gpus_per_node: 4 GPUs per pod" in err
-    line = next(i for i, text in enumerate((project / "stacks/Pulumi.aws-dev.yaml").read_text().splitlines(), 1)
-                if "gpus_per_node: 4" in text)  # fmt: skip
+    line = next(
+        i
+        for i, text in enumerate((project / "stacks/Pulumi.aws-dev.yaml").read_text().splitlines(), 1)
+        if "gpus_per_node: 4" in text
+    )
     assert f"Pulumi.aws-dev.yaml:{line}:" in err
 
 

@@ -81,7 +81,7 @@ def test_accelerator_outside_the_regions_partition_is_refused() -> None:
     config = base()
     config["sites"][0]["region"] = "cn-north-1"
     issues = rule_messages(config)
-    assert ("sites[0].gpu_pools[0].accelerator" in {path for path, _ in issues})
+    assert "sites[0].gpu_pools[0].accelerator" in {path for path, _ in issues}
     assert any("partition" in message for _, message in issues)
 
 
@@ -143,5 +143,5 @@ def test_an_allowlist_of_everything_is_refused() -> None:
 def test_unsupported_kubernetes_version_names_the_supported_ones() -> None:
     config = base()
     config["sites"][0]["kubernetes_version"] = "1.20"
-    with pytest.raises(ValidationError, match="1.31, 1.32, 1.33"):
+    with pytest.raises(ValidationError, match=r"1\.31, 1\.32, 1\.33"):
         PlatformSpec.model_validate(config)

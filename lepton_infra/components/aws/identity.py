@@ -28,7 +28,9 @@ def service_role(
         name,
         aws.iam.RoleArgs(
             assume_role_policy=policy_document(
-                Statement(sid="ServiceAssumesRole", actions=["sts:AssumeRole"], principals={"Service": service})
+                Statement(
+                    sid="ServiceAssumesRole", actions=["sts:AssumeRole"], principals={"Service": service}
+                )
             ),
             tags=dict(tags),
         ),
@@ -114,24 +116,43 @@ def _permissions(args: WorkloadRoleArgs) -> list[Statement]:
     if args.bucket_arn is not None:
         objects = pulumi.Output.concat(args.bucket_arn, "/*")
         statements += [
-            Statement(sid="ListArtifactBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                      resources=[args.bucket_arn]),
-            Statement(sid="ReadWriteArtifacts",
-                      actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
-                               "s3:ListMultipartUploadParts"],
-                      resources=[objects]),
-        ]  # fmt: skip
+            Statement(
+                sid="ListArtifactBucket",
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[args.bucket_arn],
+            ),
+            Statement(
+                sid="ReadWriteArtifacts",
+                actions=[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                resources=[objects],
+            ),
+        ]
     if args.repository_arns:
         statements += [
             # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
             Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            Statement(sid="PullSiteImages",
-                      actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                      resources=list(args.repository_arns)),
-        ]  # fmt: skip
+            Statement(
+                sid="PullSiteImages",
+                actions=[
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+                resources=list(args.repository_arns),
+            ),
+        ]
     if args.kms_key_arn is not None:
         statements.append(
-            Statement(sid="UseSiteKeyForArtifacts", actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                      resources=[args.kms_key_arn])
-        )  # fmt: skip
+            Statement(
+                sid="UseSiteKeyForArtifacts",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[args.kms_key_arn],
+            )
+        )
     return statements

@@ -10,8 +10,15 @@ import pulumi_aws as aws
 
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
 
-_KEY_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-            "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]  # fmt: skip
+_KEY_USE = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+]
 
 
 @dataclass(frozen=True)
@@ -55,34 +62,55 @@ class KmsKey(pulumi.ComponentResource):
         ]
         if args.allow_autoscaling:
             autoscaling_role = pulumi.Output.concat(
-                "arn:", partition, ":iam::", identity.account_id,
+                "arn:",
+                partition,
+                ":iam::",
+                identity.account_id,
                 ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-            )  # fmt: skip
+            )
             statements += [
-                Statement(sid="AutoScalingUsesKeyForNodeVolumes", actions=_KEY_USE, resources=["*"],
-                          principals={"AWS": autoscaling_role}),
-                Statement(sid="AutoScalingGrantsForAttachedVolumes", actions=["kms:CreateGrant"], resources=["*"],
-                          principals={"AWS": autoscaling_role},
-                          conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
-            ]  # fmt: skip
+                Statement(
+                    sid="AutoScalingUsesKeyForNodeVolumes",
+                    actions=_KEY_USE,
+                    resources=["*"],
+                    principals={"AWS": autoscaling_role},
+                ),
+                Statement(
+                    sid="AutoScalingGrantsForAttachedVolumes",
+                    actions=["kms:CreateGrant"],
+                    resources=["*"],
+                    principals={"AWS": autoscaling_role},
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+            ]
         if args.allow_cloudwatch_logs:
             logs = pulumi.Output.concat("logs.", region, ".amazonaws.com")
-            log_groups = pulumi.Output.concat("arn:", partition, ":logs:", region, ":", identity.account_id,
-                                              ":log-group:*")  # fmt: skip
+            log_groups = pulumi.Output.concat(
+                "arn:", partition, ":logs:", region, ":", identity.account_id, ":log-group:*"
+            )
             statements += [
                 Statement(
                     sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
-                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-                             "kms:GenerateDataKey"],
+                    actions=[
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                        "kms:GenerateDataKey",
+                    ],
                     resources=["*"],
                     principals={"Service": logs},
                     conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
                 ),
                 # DescribeKey carries no encryption context, so it is scoped by the calling account instead.
-                Statement(sid="CloudWatchLogsDescribesKey", actions=["kms:DescribeKey"], resources=["*"],
-                          principals={"Service": logs},
-                          conditions={"StringEquals": {"aws:SourceAccount": identity.account_id}}),
-            ]  # fmt: skip
+                Statement(
+                    sid="CloudWatchLogsDescribesKey",
+                    actions=["kms:DescribeKey"],
+                    resources=["*"],
+                    principals={"Service": logs},
+                    conditions={"StringEquals": {"aws:SourceAccount": identity.account_id}},
+                ),
+            ]
 
         key = aws.kms.Key(
             f"{name}-key",

@@ -1,4 +1,4 @@
-"""Network: a VPC across zones, private subnets for nodes, public subnets only for load balancers, NAT egress."""
+"""Network: a VPC across zones, private subnets for nodes, public ones only for load balancers and NAT."""
 
 from __future__ import annotations
 
@@ -86,8 +86,12 @@ class Network(pulumi.ComponentResource):
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
         nat_ids: list[pulumi.Output[str]] = []
+
+        def zone_at(index: int) -> pulumi.Output[str]:
+            return zones.apply(lambda names: names[index])
+
         for index in range(args.zone_count):
-            zone = zones.apply(lambda names, i=index: names[i])
+            zone = zone_at(index)
             public = aws.ec2.Subnet(
                 f"{name}-public-{index}",
                 aws.ec2.SubnetArgs(
@@ -95,7 +99,12 @@ class Network(pulumi.ComponentResource):
                     cidr_block=public_cidrs[index],
                     availability_zone=zone,
                     map_public_ip_on_launch=False,
-                    tags={**args.tags, **cluster_tag, "Name": f"{name}-public-{index}", "kubernetes.io/role/elb": "1"},
+                    tags={
+                        **args.tags,
+                        **cluster_tag,
+                        "Name": f"{name}-public-{index}",
+                        "kubernetes.io/role/elb": "1",
+                    },
                 ),
                 opts=child,
             )

@@ -48,7 +48,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
 
     node_group_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:aws:ManagedNodeGroup", name, None, opts)
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
@@ -74,7 +76,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                     )
                 ],
                 tag_specifications=[
-                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags={**args.tags, "Name": name})
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(
+                        resource_type=kind, tags={**args.tags, "Name": name}
+                    )
                     for kind in ("instance", "volume")
                 ],
                 tags=dict(args.tags),
@@ -100,7 +104,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 ),
                 node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
                 labels=dict(args.labels),
-                taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=t.effect) for t in args.taints],
+                taints=[
+                    aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=t.effect) for t in args.taints
+                ],
                 tags=dict(args.tags),
             ),
             # The cluster autoscaler moves the desired size; a later `pulumi up` must not reset it.

@@ -59,16 +59,22 @@ class EcrRepository(pulumi.ComponentResource):
     repository_url: pulumi.Output[str]
     registry_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: EcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:aws:EcrRepository", name, None, opts)
         repository = aws.ecr.Repository(
             f"{name}-repo",
             aws.ecr.RepositoryArgs(
                 name=args.repository_name or name,
                 image_tag_mutability="IMMUTABLE",
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                    scan_on_push=True
+                ),
                 encryption_configurations=[
-                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(
+                        encryption_type="KMS", kms_key=args.kms_key_arn
+                    )
                 ],
                 force_delete=False,
                 tags=dict(args.tags),

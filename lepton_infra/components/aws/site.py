@@ -63,10 +63,14 @@ class AwsSite(pulumi.ComponentResource):
         )
         key = KmsKey(
             f"{name}-kms",
-            KmsKeyArgs(description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
-                       alias=name, protect=site.protect_stateful, tags=tags),
+            KmsKeyArgs(
+                description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
+                alias=name,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
             opts=child,
-        )  # fmt: skip
+        )
         repositories = [
             EcrRepository(
                 f"{name}-{repo}",
@@ -99,6 +103,7 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
         def node_group(pool_name: str, **pool: Any) -> ManagedNodeGroup:
             return ManagedNodeGroup(
                 f"{name}-{pool_name}",
@@ -138,16 +143,22 @@ class AwsSite(pulumi.ComponentResource):
                 taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
             )
             placements.append(
-                NodePlacement(pool=pool.name, accelerator=pool.accelerator.value, gpus_per_node=gpus,
-                              node_selector=labels)
-            )  # fmt: skip
+                NodePlacement(
+                    pool=pool.name,
+                    accelerator=pool.accelerator.value,
+                    gpus_per_node=gpus,
+                    node_selector=labels,
+                )
+            )
 
         kubernetes = k8s.Provider(
             f"{name}-k8s",
             k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+        identity = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        )
         dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
         registry = pulumi.Output.concat(
             identity.account_id, ".dkr.ecr.", site.region, ".", dns_suffix.dns_suffix
@@ -172,7 +183,9 @@ class AwsSite(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            bindings[(namespace, service_account)] = ServiceAccountBinding(annotations={IRSA_ANNOTATION: role.arn})
+            bindings[(namespace, service_account)] = ServiceAccountBinding(
+                annotations={IRSA_ANNOTATION: role.arn}
+            )
             return bindings[(namespace, service_account)]
 
         self.handle = ClusterHandle(

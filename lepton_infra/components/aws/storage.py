@@ -28,7 +28,9 @@ class ArtifactBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     uri: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:aws:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(

@@ -34,15 +34,33 @@ def _default(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
 DEFAULT_FAKERS["aws:"] = _default
 
 
-@resource("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
-          "aws:ec2/natGateway:NatGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/eip:Eip",
-          "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")  # fmt: skip
+@resource(
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/eip:Eip",
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+)
 def _ec2(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
-    prefixes = {"vpc": "vpc", "subnet": "subnet", "internetgateway": "igw", "natgateway": "nat",
-                "routetable": "rtb", "eip": "eipalloc", "securitygroup": "sg", "defaultsecuritygroup": "sg"}  # fmt: skip
+    prefixes = {
+        "vpc": "vpc",
+        "subnet": "subnet",
+        "internetgateway": "igw",
+        "natgateway": "nat",
+        "routetable": "rtb",
+        "eip": "eipalloc",
+        "securitygroup": "sg",
+        "defaultsecuritygroup": "sg",
+    }
     _, kind = _service_and_kind(ctx.type)
     identifier = f"{prefixes[kind]}-{ctx.hex()}"
-    outputs: dict[str, Any] = {"id": identifier, "arn": f"arn:aws:ec2:{ctx.region}:{ACCOUNT_ID}:{kind}/{identifier}"}
+    outputs: dict[str, Any] = {
+        "id": identifier,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ACCOUNT_ID}:{kind}/{identifier}",
+    }
     if kind == "eip":
         outputs["publicIp"] = "198.51.100.10"  # TEST-NET-2, documentation range
     return identifier, outputs
@@ -51,8 +69,11 @@ def _ec2(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
 @resource("aws:ec2/launchTemplate:LaunchTemplate")
 def _launch_template(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     identifier = f"lt-{ctx.hex()}"
-    return identifier, {"latestVersion": 1, "defaultVersion": 1,
-                        "arn": f"arn:aws:ec2:{ctx.region}:{ACCOUNT_ID}:launch-template/{identifier}"}  # fmt: skip
+    return identifier, {
+        "latestVersion": 1,
+        "defaultVersion": 1,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ACCOUNT_ID}:launch-template/{identifier}",
+    }
 
 
 @resource("aws:kms/key:Key")
@@ -71,7 +92,11 @@ def _kms_alias(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
 @resource("aws:iam/role:Role")
 def _iam_role(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     name = str(ctx.inputs.get("name") or f"{ctx.name[:56]}-{ctx.hex(7)}")
-    return name, {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": f"AROA{ctx.hex(17).upper()}"}
+    return name, {
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": f"AROA{ctx.hex(17).upper()}",
+    }
 
 
 @resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
@@ -95,8 +120,12 @@ def _ecr_repository(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
 @resource("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 def _s3_bucket(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     name = str(ctx.inputs.get("bucket") or f"{ctx.inputs.get('bucketPrefix', ctx.name)}{ctx.hex(12)}")
-    return name, {"bucket": name, "arn": f"arn:aws:s3:::{name}", "region": ctx.region,
-                  "bucketRegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com"}  # fmt: skip
+    return name, {
+        "bucket": name,
+        "arn": f"arn:aws:s3:::{name}",
+        "region": ctx.region,
+        "bucketRegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com",
+    }
 
 
 @resource("aws:eks/cluster:Cluster")
@@ -120,29 +149,50 @@ def _eks_cluster(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
 def _eks_node_group(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     name = f"{ctx.name}-{ctx.hex(8)}"
     cluster = ctx.inputs.get("clusterName", "cluster")
-    return f"{cluster}:{name}", {"nodeGroupName": name, "status": "ACTIVE",
-                                 "arn": f"arn:aws:eks:{ctx.region}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}"}  # fmt: skip
+    return f"{cluster}:{name}", {
+        "nodeGroupName": name,
+        "status": "ACTIVE",
+        "arn": f"arn:aws:eks:{ctx.region}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}",
+    }
 
 
 @invoke("aws:index/getCallerIdentity:getCallerIdentity")
 def _caller_identity(_: dict[str, Any], region: str) -> dict[str, Any]:
-    return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan", "userId": "AIDAOFFLINE",
-            "id": ACCOUNT_ID}  # fmt: skip
+    return {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
+        "userId": "AIDAOFFLINE",
+        "id": ACCOUNT_ID,
+    }
 
 
 @invoke("aws:index/getPartition:getPartition")
 def _partition(_: dict[str, Any], region: str) -> dict[str, Any]:
-    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws"}
+    return {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+        "id": "aws",
+    }
 
 
 @invoke("aws:index/getRegion:getRegion")
 def _region(_: dict[str, Any], region: str) -> dict[str, Any]:
-    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-            "description": region}  # fmt: skip
+    return {
+        "name": region,
+        "region": region,
+        "id": region,
+        "endpoint": f"ec2.{region}.amazonaws.com",
+        "description": region,
+    }
 
 
 @invoke("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _zones(_: dict[str, Any], region: str) -> dict[str, Any]:
     letters = "abc"
-    return {"names": [f"{region}{x}" for x in letters], "zoneIds": [f"{region}-az{i + 1}" for i in range(3)],
-            "groupNames": [region], "id": region}  # fmt: skip
+    return {
+        "names": [f"{region}{x}" for x in letters],
+        "zoneIds": [f"{region}-az{i + 1}" for i in range(3)],
+        "groupNames": [region],
+        "id": region,
+    }

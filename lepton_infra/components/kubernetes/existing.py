@@ -1,0 +1,81 @@
+"""The site of ``cloud: existing``: a cluster built elsewhere, reached through a kubeconfig.
+
+Creates no cluster and no cloud identity; it hands the Kubernetes layer a provider for the cluster and the
+facts the spec states about it (registry, bucket, GPU pools with their labels and taints, add-ons).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.handle import (
+    ClusterAddons,
+    ClusterHandle,
+    GpuStack,
+    NodePlacement,
+    ServiceAccountBinding,
+    Toleration,
+)
+from lepton_infra.project import CONFIG_NAMESPACE
+from lepton_infra.spec import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
+
+
+def _placement(pool: ExistingGpuPoolSpec) -> NodePlacement:
+    return NodePlacement(
+        pool=pool.name,
+        accelerator=pool.accelerator.value,
+        gpus_per_node=pool.gpus_per_node,
+        node_selector=dict(pool.node_labels),
+        tolerations=tuple(
+            Toleration(
+                key=t.key,
+                operator="Equal" if t.value is not None else "Exists",
+                value=t.value,
+                effect=t.effect,
+            )
+            for t in pool.taints
+        ),
+    )
+
+
+class ExistingSite(pulumi.ComponentResource):
+    """A Kubernetes provider for an existing cluster, with server-side apply, and its ClusterHandle."""
+
+    handle: ClusterHandle
+
+    def __init__(self, name: str, site: ExistingSiteSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:kubernetes:ExistingSite", name, None, opts)
+        source = site.kubeconfig
+        # The provider takes a file path or the file's content alike; a secret stays a secret in the state.
+        kubeconfig: pulumi.Output[str] = (
+            pulumi.Output.from_input(source.path)
+            if source.path is not None
+            else pulumi.Config(CONFIG_NAMESPACE).require_secret(source.secret_config_key or "")
+        )
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            k8s.ProviderArgs(kubeconfig=kubeconfig, context=source.context, enable_server_side_apply=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        binding = ServiceAccountBinding(annotations=dict(site.service_account_annotations))
+        self.handle = ClusterHandle(
+            site=site.name,
+            provider=provider,
+            kubeconfig=kubeconfig,
+            registry=pulumi.Output.from_input(site.registry),
+            artifact_bucket_uri=pulumi.Output.from_input(site.artifact_bucket_uri or ""),
+            bind_service_account=lambda namespace, service_account: binding,
+            gpu_pools=tuple(_placement(p) for p in site.gpu_pools),
+            parent=self,
+            addons=ClusterAddons(
+                gpu_stack=GpuStack(site.gpu_stack),
+                prometheus_operator=site.prometheus_operator,
+                monitoring_namespace=site.monitoring_namespace,
+            ),
+        )
+        self.register_outputs({"registry": site.registry})
+
+
+def build_site(site: ExistingSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    return ExistingSite(f"{platform.name}-{site.name}", site, opts).handle

@@ -1,0 +1,261 @@
+"""InferenceService: the model server as a Deployment behind a ClusterIP Service, autoscaled, drain-safe."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.kubernetes.alerts import serving_rules
+from lepton_infra.components.kubernetes.tenancy import (
+    from_namespace,
+    from_pods,
+    https_egress,
+    network_policy,
+    tcp,
+)
+from lepton_infra.components.kubernetes.workload_frame import workload_frame
+from lepton_infra.spec.workloads import CpuAutoscalingSpec, InferenceWorkloadSpec
+
+COMPONENT = "server"
+SERVICE_PORT = 80
+# Extra replicas a rollout may add; the namespace quota leaves room for them.
+MAX_SURGE = 1
+PROBE_PERIOD_SECONDS = 10
+# Long enough for endpoint removal to reach every proxy before the server stops accepting connections.
+PRE_STOP_SLEEP_SECONDS = 5
+SCALE_DOWN_WINDOW_SECONDS = 300
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOST_LABEL = "kubernetes.io/hostname"
+
+
+@dataclass
+class InferenceServiceArgs:
+    handle: ClusterHandle
+    workload: InferenceWorkloadSpec
+
+
+def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
+    """Startup gives the model time to load; after that, /readyz gates traffic and /healthz restarts."""
+
+    def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
+        return k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"),
+            period_seconds=period,
+            timeout_seconds=5,
+            failure_threshold=failures,
+        )
+
+    return {
+        "startup": http(
+            "/healthz",
+            PROBE_PERIOD_SECONDS,
+            math.ceil(workload.startup_timeout_seconds / PROBE_PERIOD_SECONDS),
+        ),
+        "readiness": http("/readyz", 5, 2),
+        "liveness": http("/healthz", PROBE_PERIOD_SECONDS, 3),
+    }
+
+
+def spread(selector: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Spread replicas over zones, then hosts; soft, since a GPU pool may live in one zone only."""
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+            # Count only the pods of the current rollout, not the ones about to leave.
+            match_label_keys=["pod-template-hash"],
+        )
+        for key in (ZONE_LABEL, HOST_LABEL)
+    ]
+
+
+def hpa_metric(workload: InferenceWorkloadSpec) -> k8s.autoscaling.v2.MetricSpecArgs:
+    scaling = workload.autoscaling
+    if isinstance(scaling, CpuAutoscalingSpec):
+        return k8s.autoscaling.v2.MetricSpecArgs(
+            type="Resource",
+            resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                name="cpu",
+                target=k8s.autoscaling.v2.MetricTargetArgs(
+                    type="Utilization", average_utilization=scaling.target_utilization_percent
+                ),
+            ),
+        )
+    return k8s.autoscaling.v2.MetricSpecArgs(
+        type="Pods",
+        pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
+            metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=scaling.metric_name),
+            target=k8s.autoscaling.v2.MetricTargetArgs(
+                type="AverageValue", average_value=f"{scaling.target_average_value:g}"
+            ),
+        ),
+    )
+
+
+class InferenceService(pulumi.ComponentResource):
+    """A Deployment of hardened GPU replicas, a ClusterIP Service, an HPA and a PodDisruptionBudget.
+
+    Rolling updates never drop below the current replica count (maxUnavailable 0), replicas spread across
+    zones, probes hold traffic until the model is loaded, SIGTERM gets a drain window, and the PDB keeps node
+    drains from taking more than one replica at a time. Exposure outside the cluster only through an explicit
+    Ingress (TLS). The ServiceAccount is bound to a cloud identity through the handle; a NetworkPolicy admits
+    clients of the namespace, the ingress controller and Prometheus. With the Prometheus Operator it adds a
+    ServiceMonitor and latency / error-rate alerts; otherwise pods carry scrape annotations.
+    """
+
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+
+    def __init__(
+        self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("lepton:kubernetes:InferenceService", name, None, opts)
+        handle, workload = args.handle, args.workload
+        frame = workload_frame(
+            name,
+            parent=self,
+            handle=handle,
+            workload=workload,
+            component=COMPONENT,
+            read_only_checkpoint=True,
+        )
+        selector, child = frame.selector, frame.opts
+        clients = [from_pods({}), from_namespace(handle.addons.monitoring_namespace)]
+        if workload.ingress is not None:
+            clients.append(from_namespace(workload.ingress.controller_namespace))
+        network_policy(
+            f"{name}-netpol",
+            workload.namespace,
+            workload.name,
+            selector,
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=clients, ports=tcp(workload.port))],
+            egress=[https_egress()],  # the model's checkpoint in the bucket
+            opts=child,
+        )
+        volumes = frame.volumes()
+        container = frame.container(
+            volumes=volumes,
+            command=["python", "-m", "workloads.serve"],
+            args=["--checkpoint-dir", "$(CHECKPOINT_DIR)", "--port", str(workload.port)],
+            env=[],
+            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=workload.port)],
+            probes=probes(workload),
+            lifecycle=k8s.core.v1.LifecycleArgs(
+                pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                    sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SLEEP_SECONDS)
+                )
+            ),
+        )
+        self.deployment = k8s.apps.v1.Deployment(
+            f"{name}-deploy",
+            metadata=frame.metadata(),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=workload.min_replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                        max_unavailable=0, max_surge=MAX_SURGE
+                    ),
+                ),
+                revision_history_limit=5,
+                template=frame.pod_template(
+                    container=container,
+                    volumes=volumes,
+                    metrics_port=workload.port,
+                    restart_policy="Always",
+                    topology_spread_constraints=spread(selector),
+                ),
+            ),
+            # The HPA owns the replica count after creation; a later `pulumi up` must not reset it.
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])
+            ),
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=frame.metadata(),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=SERVICE_PORT, target_port="http")],
+            ),
+            opts=child,
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=frame.metadata(),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=self.deployment.metadata.name
+                ),
+                min_replicas=workload.min_replicas,
+                max_replicas=workload.max_replicas,
+                metrics=[hpa_metric(workload)],
+                # GPU replicas are slow to start and costly to churn: scale down one at a time, after calm.
+                behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+                    scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+                        stabilization_window_seconds=SCALE_DOWN_WINDOW_SECONDS,
+                        policies=[
+                            k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=1, period_seconds=60)
+                        ],
+                    )
+                ),
+            ),
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=frame.metadata(),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                # A crash-looping replica must not block node drains forever.
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=child,
+        )
+        if workload.ingress is not None:
+            ingress = workload.ingress
+            k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata=frame.metadata(),
+                spec=k8s.networking.v1.IngressSpecArgs(
+                    ingress_class_name=ingress.ingress_class_name,
+                    tls=[
+                        k8s.networking.v1.IngressTLSArgs(
+                            hosts=[ingress.host], secret_name=ingress.tls_secret_name
+                        )
+                    ],
+                    rules=[
+                        k8s.networking.v1.IngressRuleArgs(
+                            host=ingress.host,
+                            http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                                paths=[
+                                    k8s.networking.v1.HTTPIngressPathArgs(
+                                        path="/",
+                                        path_type="Prefix",
+                                        backend=k8s.networking.v1.IngressBackendArgs(
+                                            service=k8s.networking.v1.IngressServiceBackendArgs(
+                                                name=self.service.metadata.name,
+                                                port=k8s.networking.v1.ServiceBackendPortArgs(name="http"),
+                                            )
+                                        ),
+                                    )
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        frame.monitor(name, port_name="http", rules=serving_rules(workload))
+        self.register_outputs(
+            {"deployment": self.deployment.metadata.name, "service": self.service.metadata.name}
+        )

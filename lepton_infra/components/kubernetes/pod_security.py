@@ -1,0 +1,153 @@
+"""The hardened container and pod every workload gets: Pod Security Standards "restricted", and more.
+
+Non-root UID/GID 10001 (the workload images' user), no privilege escalation, every capability dropped,
+RuntimeDefault seccomp, a read-only root filesystem with writable ``emptyDir``s where a process needs
+to write, CPU and memory requests equal to limits (Guaranteed QoS: the kubelet's CPU and topology managers
+then pin GPU pods to whole cores next to their GPUs), and GPUs requested and limited alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.gpu_nodes import GPU_RESOURCE
+from lepton_infra.components.handle import NodePlacement
+from lepton_infra.spec.workloads import ResourcesSpec
+
+WORKLOAD_UID = 10001
+WORKLOAD_GID = 10001
+TMP_MOUNT = "/tmp"
+TMP_SIZE = "2Gi"
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A pod volume and where the main container mounts it."""
+
+    volume: k8s.core.v1.VolumeArgs
+    mount: k8s.core.v1.VolumeMountArgs
+
+
+def empty_dir(name: str, mount_path: str, size_limit: str, medium: str | None = None) -> Volume:
+    return Volume(
+        k8s.core.v1.VolumeArgs(
+            name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium=medium, size_limit=size_limit)
+        ),
+        k8s.core.v1.VolumeMountArgs(name=name, mount_path=mount_path),
+    )
+
+
+def claim_volume(name: str, claim_name: str, mount_path: str, read_only: bool) -> Volume:
+    return Volume(
+        k8s.core.v1.VolumeArgs(
+            name=name,
+            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                claim_name=claim_name, read_only=read_only
+            ),
+        ),
+        k8s.core.v1.VolumeMountArgs(name=name, mount_path=mount_path, read_only=read_only),
+    )
+
+
+def container_security() -> k8s.core.v1.SecurityContextArgs:
+    return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=WORKLOAD_UID,
+        run_as_group=WORKLOAD_GID,
+        allow_privilege_escalation=False,
+        privileged=False,
+        read_only_root_filesystem=True,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def pod_security() -> k8s.core.v1.PodSecurityContextArgs:
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=WORKLOAD_UID,
+        run_as_group=WORKLOAD_GID,
+        # Mounted volumes (checkpoint claims) become group-writable for the workload's GID.
+        fs_group=WORKLOAD_GID,
+        fs_group_change_policy="OnRootMismatch",
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def guaranteed_resources(resources: ResourcesSpec, gpus: int) -> k8s.core.v1.ResourceRequirementsArgs:
+    """Requests equal to limits; the device plugin refuses GPU requests that differ from limits anyway."""
+    amounts = {
+        "cpu": f"{resources.cpu_millicores}m",
+        "memory": f"{resources.memory_mib}Mi",
+        GPU_RESOURCE: str(gpus),
+    }
+    return k8s.core.v1.ResourceRequirementsArgs(requests=amounts, limits=dict(amounts))
+
+
+def hardened_container(
+    *,
+    name: str,
+    image: pulumi.Input[str],
+    resources: ResourcesSpec,
+    gpus: int,
+    volumes: Sequence[Volume],
+    command: Sequence[str],
+    args: Sequence[str],
+    env: Sequence[k8s.core.v1.EnvVarArgs],
+    ports: Sequence[k8s.core.v1.ContainerPortArgs],
+    probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
+    lifecycle: k8s.core.v1.LifecycleArgs | None = None,
+) -> k8s.core.v1.ContainerArgs:
+    """The workload's main container; ``probes`` maps startup / readiness / liveness to their probe."""
+    probes = probes or {}
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=image,
+        image_pull_policy="IfNotPresent",
+        command=list(command),
+        args=list(args),
+        # A read-only root: anything that writes under $HOME (caches, torch's compile cache) writes to /tmp.
+        env=[k8s.core.v1.EnvVarArgs(name="HOME", value=TMP_MOUNT), *env],
+        ports=list(ports),
+        resources=guaranteed_resources(resources, gpus),
+        security_context=container_security(),
+        volume_mounts=[v.mount for v in volumes],
+        startup_probe=probes.get("startup"),
+        readiness_probe=probes.get("readiness"),
+        liveness_probe=probes.get("liveness"),
+        lifecycle=lifecycle,
+        termination_message_policy="FallbackToLogsOnError",
+    )
+
+
+def hardened_pod_spec(
+    *,
+    container: k8s.core.v1.ContainerArgs,
+    volumes: Sequence[Volume],
+    service_account: pulumi.Input[str],
+    placement: NodePlacement,
+    termination_grace_period_seconds: int,
+    restart_policy: str,
+    subdomain: pulumi.Input[str] | None = None,
+    topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] = (),
+) -> k8s.core.v1.PodSpecArgs:
+    """A pod on ``placement``'s pool: its labels selected, its taints tolerated, nothing else."""
+    return k8s.core.v1.PodSpecArgs(
+        containers=[container],
+        volumes=[v.volume for v in volumes],
+        service_account_name=service_account,
+        # No workload talks to the Kubernetes API; cloud identity webhooks project their own token.
+        automount_service_account_token=False,
+        enable_service_links=False,
+        security_context=pod_security(),
+        node_selector=dict(placement.node_selector),
+        tolerations=[t.to_kubernetes() for t in placement.tolerations],
+        termination_grace_period_seconds=termination_grace_period_seconds,
+        restart_policy=restart_policy,
+        subdomain=subdomain,
+        topology_spread_constraints=list(topology_spread_constraints) or None,
+    )

@@ -1,0 +1,201 @@
+"""TrainingJob: multi-node torchrun on plain Kubernetes, as an Indexed Job behind a headless Service.
+
+Each of the job's ``nodes`` pods runs one torchrun agent; its completion index is its node rank, and the pod
+of index 0 (``<job>-0.<service>``, stable DNS through the headless Service) hosts the c10d rendezvous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.kubernetes.alerts import training_rules
+from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
+from lepton_infra.components.kubernetes.pod_security import empty_dir
+from lepton_infra.components.kubernetes.tenancy import (
+    from_namespace,
+    from_pods,
+    https_egress,
+    network_policy,
+    tcp,
+)
+from lepton_infra.components.kubernetes.workload_frame import workload_frame
+from lepton_infra.spec.workloads import TrainingWorkloadSpec
+
+COMPONENT = "trainer"
+RENDEZVOUS_PORT = 29500
+METRICS_PORT = 9102  # the trainer's Prometheus endpoint
+# Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
+TORCHRUN_MAX_RESTARTS = 3
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+
+
+@dataclass
+class TrainingJobArgs:
+    handle: ClusterHandle
+    workload: TrainingWorkloadSpec
+
+
+def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
+    """torchrun's flags, then the trainer's; the kubelet expands ``$(VAR)`` from the container's env."""
+    return [
+        "--nnodes=$(NNODES)",
+        f"--nproc_per_node={workload.gpus_per_node}",
+        "--node_rank=$(JOB_COMPLETION_INDEX)",
+        "--rdzv_backend=c10d",
+        f"--rdzv_endpoint={workload.name}-0.{service}:{RENDEZVOUS_PORT}",
+        f"--rdzv_id={workload.name}",
+        f"--max_restarts={TORCHRUN_MAX_RESTARTS}",
+        "-m",
+        "workloads.train",
+        "--max-steps",
+        str(workload.max_steps),
+        "--checkpoint-dir",
+        "$(CHECKPOINT_DIR)",
+        "--checkpoint-every",
+        str(workload.checkpoint_every_steps),
+        *workload.trainer_args,
+    ]
+
+
+def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePolicyArgs:
+    """Preemption and node drains are retried for free; a failure that will repeat fails the job at once."""
+    return k8s.batch.v1.PodFailurePolicyArgs(
+        rules=[
+            # First: an evicted or preempted pod has DisruptionTarget; its exit code says nothing of the code.
+            k8s.batch.v1.PodFailurePolicyRuleArgs(
+                action="Ignore",
+                on_pod_conditions=[
+                    k8s.batch.v1.PodFailurePolicyOnPodConditionsPatternArgs(
+                        type="DisruptionTarget", status="True"
+                    )
+                ],
+            ),
+            k8s.batch.v1.PodFailurePolicyRuleArgs(
+                action="FailJob",
+                on_exit_codes=k8s.batch.v1.PodFailurePolicyOnExitCodesRequirementArgs(
+                    container_name=COMPONENT, operator="In", values=list(workload.fail_fast_exit_codes)
+                ),
+            ),
+        ]
+    )
+
+
+class TrainingJob(pulumi.ComponentResource):
+    """An Indexed Job (completions = parallelism = nodes) of hardened GPU pods, and what it needs around it.
+
+    Creates the job's ServiceAccount (bound to a cloud identity through the handle), its headless Service,
+    a NetworkPolicy letting its pods reach each other, Prometheus and HTTPS (checkpoints in a bucket), the
+    checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
+    no-progress alert. Defaults protect the user: a deadline, a TTL, a grace period long enough for a final
+    checkpoint, GPU requests equal to limits, and a failure policy that does not burn retries on preemption.
+    """
+
+    job: k8s.batch.v1.Job
+    service: k8s.core.v1.Service
+
+    def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:kubernetes:TrainingJob", name, None, opts)
+        handle, workload = args.handle, args.workload
+        frame = workload_frame(
+            name,
+            parent=self,
+            handle=handle,
+            workload=workload,
+            component=COMPONENT,
+            read_only_checkpoint=False,
+        )
+        peers = frame.selector
+        network_policy(
+            f"{name}-netpol",
+            workload.namespace,
+            workload.name,
+            peers,
+            ingress=[
+                # NCCL opens ports of its own choosing between ranks: peers may reach any port.
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[from_pods(peers)]),
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[from_namespace(handle.addons.monitoring_namespace)], ports=tcp(METRICS_PORT)
+                ),
+            ],
+            egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[from_pods(peers)]), https_egress()],
+            opts=frame.opts,
+        )
+        claim = checkpoint_claim(
+            f"{name}-checkpoints", workload.checkpoint, workload.namespace, frame.labels, frame.opts
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=frame.metadata(),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                cluster_ip="None",
+                # Ranks must find index 0 while everyone is still starting; no pod is "ready" before then.
+                publish_not_ready_addresses=True,
+                selector=peers,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="rendezvous", port=RENDEZVOUS_PORT, target_port="rendezvous"
+                    ),
+                    k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
+                ],
+            ),
+            opts=frame.opts,
+        )
+        # NCCL and data-loader workers share tensors through /dev/shm; the runtime's default is 64 MiB.
+        volumes = frame.volumes(
+            empty_dir("dshm", "/dev/shm", f"{workload.shared_memory_mib}Mi", medium="Memory")
+        )
+        container = frame.container(
+            volumes=volumes,
+            command=["torchrun"],
+            args=torchrun_args(workload, workload.name),
+            env=[
+                k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
+                # Set by the Job controller as well; stated here so the rank wiring is visible and checked.
+                k8s.core.v1.EnvVarArgs(
+                    name="JOB_COMPLETION_INDEX",
+                    value_from=k8s.core.v1.EnvVarSourceArgs(
+                        field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
+                            field_path=f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
+                        )
+                    ),
+                ),
+            ],
+            ports=[
+                k8s.core.v1.ContainerPortArgs(name="rendezvous", container_port=RENDEZVOUS_PORT),
+                k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT),
+            ],
+        )
+        self.job = k8s.batch.v1.Job(
+            f"{name}-job",
+            metadata=frame.metadata(),
+            spec=k8s.batch.v1.JobSpecArgs(
+                completion_mode="Indexed",
+                completions=workload.nodes,
+                parallelism=workload.nodes,
+                backoff_limit=workload.backoff_limit,
+                active_deadline_seconds=workload.max_runtime_seconds,
+                ttl_seconds_after_finished=workload.ttl_seconds_after_finished,
+                pod_failure_policy=failure_policy(workload),
+                # A replacement starts only once the old pod is gone: never two pods of one rank at once.
+                pod_replacement_policy="Failed",
+                template=frame.pod_template(
+                    container=container,
+                    volumes=volumes,
+                    metrics_port=METRICS_PORT,
+                    # podFailurePolicy requires Never: the Job, not the kubelet, decides about retries.
+                    restart_policy="Never",
+                    subdomain=self.service.metadata.name,
+                ),
+            ),
+            # A Job's pod template is immutable and its name fixed: a change replaces it, old one first.
+            opts=pulumi.ResourceOptions.merge(
+                frame.opts,
+                pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
+            ),
+        )
+        frame.monitor(name, port_name="metrics", rules=training_rules(workload))
+        self.register_outputs({"job": self.job.metadata.name, "service": self.service.metadata.name})

@@ -1,0 +1,154 @@
+"""What a training job and an inference service build alike: identity, placement, hardened pod, monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
+from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
+from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
+from lepton_infra.components.kubernetes.monitoring import AlertRule, monitor_workload, scrape_annotations
+from lepton_infra.components.kubernetes.pod_security import (
+    TMP_MOUNT,
+    TMP_SIZE,
+    Volume,
+    empty_dir,
+    hardened_container,
+    hardened_pod_spec,
+)
+from lepton_infra.components.kubernetes.tenancy import workload_service_account
+from lepton_infra.spec.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+
+
+@dataclass(frozen=True)
+class WorkloadFrame:
+    handle: ClusterHandle
+    workload: TrainingWorkloadSpec | InferenceWorkloadSpec
+    component: str
+    gpus: int
+    labels: dict[str, str]
+    selector: dict[str, str]
+    placement: NodePlacement
+    account: k8s.core.v1.ServiceAccount
+    binding: ServiceAccountBinding
+    checkpoint: CheckpointLocation
+    # Children of the component, through the site's Kubernetes provider.
+    opts: pulumi.ResourceOptions
+
+    def metadata(self, name: str | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+        """Metadata of one of the workload's objects, named after the workload unless told otherwise."""
+        return k8s.meta.v1.ObjectMetaArgs(
+            name=name or self.workload.name, namespace=self.workload.namespace, labels=self.labels
+        )
+
+    def volumes(self, *extra: Volume) -> list[Volume]:
+        """``extra``, a writable /tmp (the root filesystem is read-only), and the checkpoint volume if any."""
+        return [*extra, empty_dir("tmp", TMP_MOUNT, TMP_SIZE), *self.checkpoint.volumes]
+
+    def container(
+        self,
+        *,
+        volumes: Sequence[Volume],
+        command: Sequence[str],
+        args: Sequence[str],
+        env: Sequence[k8s.core.v1.EnvVarArgs],
+        ports: Sequence[k8s.core.v1.ContainerPortArgs],
+        probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
+        lifecycle: k8s.core.v1.LifecycleArgs | None = None,
+    ) -> k8s.core.v1.ContainerArgs:
+        """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs."""
+        return hardened_container(
+            name=self.component,
+            image=self.handle.registry.apply(self.workload.image.reference),
+            resources=self.workload.resources,
+            gpus=self.gpus,
+            volumes=volumes,
+            command=command,
+            args=args,
+            env=[*env, self.checkpoint.env(), k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1")],
+            ports=ports,
+            probes=probes,
+            lifecycle=lifecycle,
+        )
+
+    def pod_template(
+        self,
+        *,
+        container: k8s.core.v1.ContainerArgs,
+        volumes: Sequence[Volume],
+        metrics_port: int,
+        restart_policy: str,
+        subdomain: pulumi.Input[str] | None = None,
+        topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] = (),
+    ) -> k8s.core.v1.PodTemplateSpecArgs:
+        monitored_by_operator = self.handle.addons.prometheus_operator
+        return k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                labels={**self.labels, **self.binding.pod_labels},
+                annotations=None if monitored_by_operator else scrape_annotations(metrics_port),
+            ),
+            spec=hardened_pod_spec(
+                container=container,
+                volumes=volumes,
+                service_account=self.account.metadata.name,
+                placement=self.placement,
+                termination_grace_period_seconds=self.workload.termination_grace_period_seconds,
+                restart_policy=restart_policy,
+                subdomain=subdomain,
+                topology_spread_constraints=topology_spread_constraints,
+            ),
+        )
+
+    def monitor(self, resource_name: str, *, port_name: str, rules: Sequence[AlertRule]) -> None:
+        """A ServiceMonitor and the workload's alerts, where the Prometheus Operator runs."""
+        if self.handle.addons.prometheus_operator:
+            monitor_workload(
+                resource_name,
+                namespace=self.workload.namespace,
+                workload=self.workload.name,
+                port_name=port_name,
+                selector=self.selector,
+                labels=self.labels,
+                rules=rules,
+                opts=self.opts,
+            )
+
+
+def workload_frame(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    handle: ClusterHandle,
+    workload: TrainingWorkloadSpec | InferenceWorkloadSpec,
+    component: str,
+    read_only_checkpoint: bool,
+) -> WorkloadFrame:
+    """Labels, the pool to run on, and the workload's own ServiceAccount, bound through the handle."""
+    opts = pulumi.ResourceOptions(parent=parent, provider=handle.provider)
+    labels = workload_labels(workload.name, component)
+    gpus = workload.gpus_needed_per_node
+    account, binding = workload_service_account(
+        f"{name}-sa",
+        handle=handle,
+        namespace=workload.namespace,
+        name=workload.name,
+        labels=labels,
+        opts=opts,
+    )
+    return WorkloadFrame(
+        handle=handle,
+        workload=workload,
+        component=component,
+        gpus=gpus,
+        labels=labels,
+        selector=selector_labels(workload.name, component),
+        placement=handle.placement(workload.accelerator.value, gpus),
+        account=account,
+        binding=binding,
+        checkpoint=checkpoint_location(workload.checkpoint, workload.name, handle, read_only_checkpoint),
+        opts=opts,
+    )

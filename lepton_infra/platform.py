@@ -1,0 +1,38 @@
+"""Platform: the component that turns a PlatformSpec into sites (clusters) and the workloads on them."""
+
+from __future__ import annotations
+
+import pulumi
+
+from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.kubernetes.deploy import deploy_workloads
+from lepton_infra.sites import build_site
+from lepton_infra.spec import PlatformSpec
+
+
+class Platform(pulumi.ComponentResource):
+    """Every site of the spec, each with its own explicit cloud provider, and the workloads placed on them.
+
+    ``handles`` maps each site name to the ClusterHandle the Kubernetes layer deploys through.
+    """
+
+    handles: dict[str, ClusterHandle]
+    kubeconfigs: pulumi.Output[dict[str, str]]
+
+    def __init__(self, name: str, spec: PlatformSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:index:Platform", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.handles = {site.name: build_site(site, spec, child) for site in spec.sites}
+        # Each site's Kubernetes layer: its GPU runtime, and every workload that names the site.
+        for site_name, handle in self.handles.items():
+            deploy_workloads(handle, spec.workloads_on(site_name), child)
+        self.kubeconfigs = pulumi.Output.secret(
+            pulumi.Output.all(**{n: h.kubeconfig for n, h in self.handles.items()})
+        )
+        self.register_outputs(
+            {
+                "kubeconfigs": self.kubeconfigs,
+                "registries": {n: h.registry for n, h in self.handles.items()},
+                "artifact_buckets": {n: h.artifact_bucket_uri for n, h in self.handles.items()},
+            }
+        )

@@ -1,0 +1,33 @@
+"""Choosing a site builder by cloud: the one place that branches on a site's ``cloud``.
+
+Builders are imported on use, so a single-cloud stack never imports the other clouds' SDKs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+import pulumi
+
+from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.spec import PlatformSpec, SiteSpec
+
+_BUILDERS: dict[str, str] = {
+    "aws": "lepton_infra.components.aws.site",
+    "azure": "lepton_infra.components.azure.site",
+    "alicloud": "lepton_infra.components.alicloud.site",
+    "existing": "lepton_infra.components.kubernetes.existing",
+}
+
+
+class SiteBuilder(Protocol):
+    def __call__(
+        self, site: SiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions
+    ) -> ClusterHandle: ...
+
+
+def build_site(site: SiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    module = importlib.import_module(_BUILDERS[site.cloud])
+    builder: SiteBuilder = module.build_site
+    return builder(site, platform, opts)

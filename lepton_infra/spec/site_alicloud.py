@@ -1,0 +1,79 @@
+"""A site of ``cloud: alicloud``: an ACK Pro cluster in one Alibaba Cloud region."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from lepton_infra.spec.base import rule_error
+from lepton_infra.spec.sites import ManagedSiteSpec
+
+# Zone IDs append a letter to the region (cn-hangzhou-h) or to its number (ap-southeast-1a).
+ZoneId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z]+(-\d+)?-?[a-z]$", max_length=40)]
+
+
+class AlicloudSiteSpec(ManagedSiteSpec):
+    cloud: Literal["alicloud"] = Field(description="Alibaba Cloud (ACK Pro).")
+    region: str = Field(
+        pattern=r"^(cn|ap|us|eu|me|na)-[a-z]+(-\d+)?$",
+        description="Alibaba Cloud region ID, e.g. cn-hangzhou or ap-southeast-1.",
+    )
+    ack_version: str = Field(
+        pattern=r"^\d+\.\d+\.\d+-aliyun\.\d+$",
+        description=(
+            "The ACK release the control plane is pinned to, e.g. 1.33.1-aliyun.1; "
+            "its minor version must be kubernetes_version."
+        ),
+    )
+    zone_ids: tuple[ZoneId, ...] = Field(
+        default=(),
+        max_length=3,
+        description=(
+            "Zones the vSwitches and node pools span, e.g. [cn-hangzhou-h, cn-hangzhou-i]; pick zones that "
+            "stock the GPU types you need. Empty: the first `availability_zones` zones that offer vSwitches."
+        ),
+    )
+    availability_zones: int = Field(
+        default=2, ge=2, le=3, description="How many zones to span when zone_ids is empty."
+    )
+    registry_edition: Literal["Basic", "Standard", "Advanced"] = Field(
+        default="Standard",
+        description="Container Registry Enterprise Edition type (every type scans images).",
+    )
+    registry_subscription_months: int = Field(
+        default=12,
+        ge=1,
+        le=36,
+        description="Prepaid, auto-renewed term of the registry instance in months (no pay-as-you-go).",
+    )
+    control_plane_log_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="Days SLS keeps control-plane and audit logs."
+    )
+
+    @model_validator(mode="after")
+    def _alicloud_rules(self) -> AlicloudSiteSpec:
+        issues: list[tuple[str, str]] = []
+        minor = ".".join(self.ack_version.split(".")[:2])
+        if minor != self.kubernetes_version:
+            issues.append(
+                ("ack_version", f"{self.ack_version} is Kubernetes {minor}, not {self.kubernetes_version}")
+            )
+        if self.zone_ids and len(set(self.zone_ids)) < 2:
+            issues.append(("zone_ids", "list at least two different zones, or leave it empty"))
+        for i, zone in enumerate(self.zone_ids):
+            if not zone.startswith(self.region):
+                issues.append((f"zone_ids[{i}]", f"{zone} is not a zone of {self.region}"))
+        if self.network.api_allowlist:
+            # ACK filters API clients on the listener of the API server's CLB, which the cluster owns and
+            # pulumi-alicloud cannot manage: an allowlist here would silently open the API to everyone.
+            issues.append(
+                (
+                    "network.api_allowlist",
+                    "ACK sites keep the API server private; reach it from the VPC (VPN, bastion, CEN) "
+                    "and leave api_allowlist empty",
+                )
+            )
+        if issues:
+            raise rule_error(issues)
+        return self

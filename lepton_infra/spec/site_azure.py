@@ -1,0 +1,121 @@
+"""A site of ``cloud: azure``: an AKS cluster with its network, Key Vault, registry and storage."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from lepton_infra.spec.base import rule_error
+from lepton_infra.spec.sites import ManagedSiteSpec
+
+# An Entra ID object ID (a GUID), as `az ad group show --query id` prints it.
+EntraObjectId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+
+
+# AKS's rule for Linux agent pool names.
+_AGENT_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+
+
+class AzureSiteSpec(ManagedSiteSpec):
+    """An AKS site: private API server, Entra ID sign-in only, customer-managed keys for etcd, disks,
+    images and artifacts."""
+
+    cloud: Literal["azure"] = Field(description="Microsoft Azure (AKS).")
+    region: str = Field(
+        pattern=r"^[a-z]+[a-z0-9]*$",
+        description="Azure region (location) name, e.g. westeurope or eastus2.",
+    )
+    zones: tuple[Literal["1", "2", "3"], ...] = Field(
+        default=("1", "2", "3"),
+        description="Availability zones for node pools and the NAT gateway; empty in regions without zones.",
+    )
+    admin_group_object_ids: tuple[EntraObjectId, ...] = Field(
+        min_length=1,
+        description=(
+            "Entra ID groups granted cluster-admin. Local accounts are disabled, so these groups are the "
+            "only way in: the identity that runs `pulumi up` must be a member to deploy the Kubernetes layer."
+        ),
+    )
+    network_policy: Literal["cilium", "azure"] = Field(
+        default="cilium",
+        description="Network policy engine: cilium (Azure CNI powered by Cilium) or azure (Azure NPM).",
+    )
+    pod_cidr: ipaddress.IPv4Network = Field(
+        default=ipaddress.IPv4Network("10.244.0.0/16"),
+        description="Overlay address range for pods; must not overlap the virtual network or service range.",
+    )
+    service_cidr: ipaddress.IPv4Network = Field(
+        default=ipaddress.IPv4Network("10.0.0.0/16"),
+        description="Address range for Kubernetes services; must not overlap the virtual network or pods.",
+    )
+    auto_upgrade_channel: Literal["patch", "stable", "rapid", "node-image"] = Field(
+        default="patch",
+        description="AKS auto-upgrade channel; `patch` keeps the pinned minor version, applying its patches.",
+    )
+    sku_tier: Literal["Standard", "Premium"] = Field(
+        default="Standard", description="AKS control-plane tier; both carry the uptime SLA (Free has none)."
+    )
+    log_retention_days: int = Field(
+        default=90,
+        ge=30,
+        le=730,
+        description="Days the Log Analytics workspace keeps Container Insights data.",
+    )
+    key_rotation_days: int = Field(
+        default=180,
+        ge=30,
+        le=730,
+        description="Key Vault rotates the site key this many days after each version.",
+    )
+    key_expiry_days: int = Field(
+        default=365, ge=60, le=1095, description="Lifetime in days of each rotated key version."
+    )
+    encryption_at_host: bool = Field(
+        default=True,
+        description=(
+            "Encrypt node temp disks and disk caches on the VM host. Needs the subscription feature "
+            "Microsoft.Compute/EncryptionAtHost registered; turn off only where a VM size lacks it."
+        ),
+    )
+    spot_max_price_usd_per_hour: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Highest hourly price for spot GPU nodes; unset pays up to the on-demand price (-1).",
+    )
+
+    @model_validator(mode="after")
+    def _ranges_apart(self) -> AzureSiteSpec:
+        ranges = {
+            "network.cidr": self.network.cidr,
+            "pod_cidr": self.pod_cidr,
+            "service_cidr": self.service_cidr,
+        }
+        names = list(ranges)
+        issues = [
+            (second, f"{ranges[second]} overlaps {first} ({ranges[first]})")
+            for i, first in enumerate(names)
+            for second in names[i + 1 :]
+            if ranges[first].overlaps(ranges[second])
+        ]
+        issues += [
+            (f"gpu_pools[{i}].name", f"{pool.name!r}: AKS pool names are 1-12 lowercase letters and digits")
+            for i, pool in enumerate(self.gpu_pools)
+            if not _AGENT_POOL_NAME.match(pool.name)
+        ]
+        if self.key_rotation_days >= self.key_expiry_days:
+            issues.append(
+                (
+                    "key_rotation_days",
+                    f"must be less than key_expiry_days ({self.key_expiry_days}) so a new "
+                    "version exists before the old one expires",
+                )
+            )
+        if issues:
+            raise rule_error(issues)
+        return self

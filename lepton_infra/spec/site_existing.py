@@ -1,0 +1,123 @@
+"""A site of ``cloud: existing``: a Kubernetes cluster someone already runs (on-prem, or built elsewhere).
+
+Nothing of the cluster is created; only the Kubernetes layer is deployed into it. Its GPU pools are
+described rather than built, so each pool states how its nodes are labelled and tainted and how many
+GPUs a node has: there is no catalog instance type to look that up from.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from lepton_infra.catalog import Accelerator
+from lepton_infra.spec.base import DnsLabel, KubernetesVersion, SpecModel
+
+# A label or taint key: an optional DNS-subdomain prefix and a name (Kubernetes "qualified name").
+QualifiedName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        max_length=316,
+    ),
+]
+LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+# A Pulumi config key of this project, without the `lepton-infra:` namespace.
+ConfigKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+
+
+class TaintSpec(SpecModel):
+    key: QualifiedName = Field(description="Taint key, e.g. nvidia.com/gpu.")
+    value: LabelValue | None = Field(default=None, description="Taint value; omit for a key-only taint.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(description="Taint effect.")
+
+
+class ExistingGpuPoolSpec(SpecModel):
+    """A group of GPU nodes already in the cluster, told apart by labels the nodes carry."""
+
+    name: DnsLabel = Field(description="Pool name, unique within its site.")
+    accelerator: Accelerator = Field(description="GPU model of the pool's nodes.")
+    gpus_per_node: int = Field(
+        ge=1, le=16, description="GPUs each node of the pool exposes as nvidia.com/gpu."
+    )
+    node_labels: dict[QualifiedName, LabelValue] = Field(
+        min_length=1,
+        description=(
+            "Labels every node of the pool carries (e.g. nvidia.com/gpu.product from GPU feature discovery); "
+            "workload pods select all of them."
+        ),
+    )
+    taints: tuple[TaintSpec, ...] = Field(
+        default=(TaintSpec(key="nvidia.com/gpu", value="present", effect="NoSchedule"),),
+        description="Taints on the pool's nodes; GPU pods tolerate exactly these (default: nvidia.com/gpu).",
+    )
+
+
+class KubeconfigSpec(SpecModel):
+    """Where the cluster's kubeconfig comes from: a file, or a secret config value (never plain config)."""
+
+    path: str | None = Field(
+        default=None, min_length=1, description="Path of a kubeconfig file, relative to the Pulumi project."
+    )
+    secret_config_key: ConfigKey | None = Field(
+        default=None,
+        description=(
+            "Key of a secret config value holding the kubeconfig's content "
+            "(`pulumi config set --secret <key> < kubeconfig`), in the lepton-infra namespace."
+        ),
+    )
+    context: str | None = Field(
+        default=None, min_length=1, description="Context to use; the file's current one if omitted."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> KubeconfigSpec:
+        if (self.path is None) == (self.secret_config_key is None):
+            raise ValueError(
+                "give exactly one of `path` (a kubeconfig file) or `secret_config_key` (secret config)"
+            )
+        return self
+
+
+class ExistingSiteSpec(SpecModel):
+    """A cluster that already exists: the platform deploys only its Kubernetes layer there."""
+
+    cloud: Literal["existing"] = Field(description="A cluster built elsewhere (on-prem, or another tool's).")
+    name: DnsLabel = Field(description="Site name, unique in the platform; prefixes the site's resources.")
+    kubernetes_version: KubernetesVersion = Field(
+        description="The cluster's Kubernetes minor version; manifests are checked against it."
+    )
+    kubeconfig: KubeconfigSpec = Field(description="How to reach the cluster's API.")
+    registry: str = Field(
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$",
+        max_length=200,
+        description="Registry host (and optional path prefix) the cluster pulls workload images from.",
+    )
+    artifact_bucket_uri: str | None = Field(
+        default=None,
+        pattern=r"^(s3|gs|az|abfss|oss)://[a-z0-9][-a-z0-9.]{1,62}(/.*)?$",
+        description="Object store URI; needed by workloads that keep checkpoints in a bucket.",
+    )
+    gpu_pools: tuple[ExistingGpuPoolSpec, ...] = Field(
+        default=(), description="The cluster's GPU node groups."
+    )
+    gpu_stack: Literal["operator-with-driver", "operator", "preinstalled"] = Field(
+        default="preinstalled",
+        description=(
+            "What to install for GPUs: `preinstalled` (default: the cluster already runs a GPU stack), "
+            "`operator` (NVIDIA GPU Operator; nodes have driver and container toolkit), "
+            "`operator-with-driver` (the operator installs those too, for bare nodes)."
+        ),
+    )
+    prometheus_operator: bool = Field(
+        default=False,
+        description="The Prometheus Operator's CRDs are installed: emit ServiceMonitors and PrometheusRules.",
+    )
+    monitoring_namespace: DnsLabel = Field(
+        default="monitoring", description="Namespace of the Prometheus that scrapes workload metrics."
+    )
+    service_account_annotations: dict[QualifiedName, str] = Field(
+        default_factory=dict,
+        description="Annotations for every workload ServiceAccount, e.g. to bind an identity made elsewhere.",
+    )

@@ -1,0 +1,302 @@
+"""Workloads: what runs on the platform's sites. Told apart by ``kind``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from lepton_infra.catalog import Accelerator
+from lepton_infra.spec.base import DnsLabel, SpecModel, rule_error
+
+Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
+RepositoryPath = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$", max_length=200),
+]
+ImageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=253
+    ),
+]
+# A Prometheus metric name, as the metrics adapter serves it to the HPA.
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", max_length=200)]
+
+
+class ImageSpec(SpecModel):
+    """A container image in the site's registry, pinned by digest so what runs is what was tested."""
+
+    repository: RepositoryPath = Field(
+        description="Repository path in the site's registry (which gives the host), e.g. lepton/train."
+    )
+    digest: Digest | None = Field(
+        default=None, description="Image digest, sha256:<64 hex>. Required unless opted out."
+    )
+    tag: ImageTag | None = Field(
+        default=None, description="Tag; informative next to a digest, the reference without one."
+    )
+    allow_tag_only: bool = Field(
+        default=False,
+        description="Accept a tag without a digest (a tag can move under a running workload).",
+    )
+
+    @model_validator(mode="after")
+    def _pinned(self) -> ImageSpec:
+        if self.digest is None and not self.allow_tag_only:
+            message = (
+                "pin the image by `digest: sha256:...`; to run a moving tag knowingly, set `allow_tag_only`"
+            )
+            raise rule_error([("digest", message)])
+        if self.digest is None and self.tag is None:
+            raise rule_error([("tag", "give a `tag` (or better, a `digest`)")])
+        return self
+
+    def reference(self, registry: str) -> str:
+        """The full image reference under ``registry``; the digest wins over the tag when both are given."""
+        name = f"{registry}/{self.repository}"
+        if self.tag is not None:
+            name = f"{name}:{self.tag}"
+        return f"{name}@{self.digest}" if self.digest is not None else name
+
+
+class ResourcesSpec(SpecModel):
+    """CPU and memory of each pod's main container; requests equal limits (Guaranteed QoS)."""
+
+    cpu_millicores: int = Field(ge=100, le=1_024_000, description="CPU in millicores (1000 = one core).")
+    memory_mib: int = Field(ge=256, le=32 * 1024 * 1024, description="Memory in MiB.")
+
+
+class BucketCheckpointSpec(SpecModel):
+    kind: Literal["bucket"] = Field(description="Checkpoints live under the site's artifact bucket.")
+    prefix: RepositoryPath | None = Field(
+        default=None, description="Path under the bucket; default checkpoints/<workload name>."
+    )
+
+
+class VolumeCheckpointSpec(SpecModel):
+    kind: Literal["volume"] = Field(
+        description="Checkpoints live on a PersistentVolumeClaim, mounted as a directory."
+    )
+    claim_name: DnsLabel = Field(description="Name of the PersistentVolumeClaim in the workload's namespace.")
+    size_gib: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Create the claim with this size; omit to use an existing claim.",
+    )
+    storage_class: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Storage class of a created claim; it must offer ReadWriteMany (every pod mounts it).",
+    )
+
+    @model_validator(mode="after")
+    def _class_with_size(self) -> VolumeCheckpointSpec:
+        if (self.size_gib is None) != (self.storage_class is None):
+            missing = "storage_class" if self.storage_class is None else "size_gib"
+            message = (
+                "give `size_gib` and `storage_class` together to create the claim, or neither to reuse one"
+            )
+            raise rule_error([(missing, message)])
+        return self
+
+
+CheckpointSpec = Annotated[BucketCheckpointSpec | VolumeCheckpointSpec, Field(discriminator="kind")]
+
+
+class WorkloadBase(SpecModel):
+    name: DnsLabel = Field(description="Workload name, unique in the platform; names its Kubernetes objects.")
+    accelerator: Accelerator = Field(description="GPU model; a pool of it must exist on every targeted site.")
+    sites: tuple[DnsLabel, ...] = Field(min_length=1, description="Names of the sites this workload runs on.")
+    namespace: DnsLabel = Field(default="ml", description="Kubernetes namespace (one per team or group).")
+    image: ImageSpec = Field(description="Container image of the workload.")
+    checkpoint: CheckpointSpec = Field(
+        default_factory=lambda: BucketCheckpointSpec(kind="bucket"),
+        description="Where training writes checkpoints, or serving reads them; passed as CHECKPOINT_DIR.",
+    )
+
+
+class TrainingWorkloadSpec(WorkloadBase):
+    kind: Literal["training"] = Field(description="A distributed torchrun training job.")
+    nodes: int = Field(
+        default=1, ge=1, le=512, description="Nodes (pods) the job spans; one torchrun agent each."
+    )
+    gpus_per_node: int = Field(
+        default=1, ge=1, le=16, description="GPUs per node; torchrun's --nproc_per_node."
+    )
+    resources: ResourcesSpec = Field(
+        default=ResourcesSpec(cpu_millicores=4000, memory_mib=16384),
+        description="CPU and memory of each pod.",
+    )
+    shared_memory_mib: int = Field(
+        default=4096,
+        ge=64,
+        description="Size of /dev/shm (data loader workers, NCCL); counts against memory_mib.",
+    )
+    max_steps: int = Field(ge=1, description="Training steps; the trainer's --max-steps.")
+    checkpoint_every_steps: int = Field(default=500, ge=1, description="Steps between checkpoints.")
+    trainer_args: tuple[str, ...] = Field(
+        default=(),
+        description="More arguments for workloads.train, e.g. [--n-layer, '12', --batch-size, '32'].",
+    )
+    max_runtime_seconds: int = Field(
+        default=3 * 86400,
+        ge=600,
+        le=60 * 86400,
+        description="Wall-clock limit of the job (activeDeadlineSeconds).",
+    )
+    backoff_limit: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Pod failures tolerated before the job fails (preemptions do not count).",
+    )
+    ttl_seconds_after_finished: int = Field(
+        default=7 * 86400, ge=0, le=365 * 86400, description="How long a finished job and its pods are kept."
+    )
+    termination_grace_period_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Time between SIGTERM and SIGKILL: long enough for a final checkpoint.",
+    )
+    fail_fast_exit_codes: tuple[Annotated[int, Field(ge=1, le=255)], ...] = Field(
+        default=(1, 2),
+        min_length=1,
+        description=(
+            "Trainer exit codes that fail the job at once instead of retrying: a bug or bad arguments "
+            "will fail again. torchrun exits 1 only after its own restarts are spent."
+        ),
+    )
+    no_progress_alert_minutes: int = Field(
+        default=30, ge=5, le=24 * 60, description="Alert when no training step has finished for this long."
+    )
+
+    @property
+    def gpus_needed_per_node(self) -> int:
+        return self.gpus_per_node
+
+    @model_validator(mode="after")
+    def _shared_memory_fits(self) -> TrainingWorkloadSpec:
+        if self.shared_memory_mib >= self.resources.memory_mib:
+            message = (
+                f"{self.shared_memory_mib} MiB of /dev/shm counts against resources.memory_mib "
+                f"({self.resources.memory_mib}) and must be smaller"
+            )
+            raise rule_error([("shared_memory_mib", message)])
+        return self
+
+
+class CpuAutoscalingSpec(SpecModel):
+    kind: Literal["cpu"] = Field(description="Scale on average CPU utilization of the replicas.")
+    target_utilization_percent: int = Field(
+        default=70, ge=10, le=95, description="Target average CPU utilization."
+    )
+
+
+class PodsMetricAutoscalingSpec(SpecModel):
+    kind: Literal["pods-metric"] = Field(
+        description="Scale on a per-pod custom metric served by a metrics adapter (e.g. prometheus-adapter)."
+    )
+    metric_name: MetricName = Field(
+        description="Metric name as the adapter serves it, e.g. lepton_serve_queue_depth."
+    )
+    target_average_value: float = Field(
+        gt=0, le=1e6, allow_inf_nan=False, description="Target average value of the metric per replica."
+    )
+
+
+AutoscalingSpec = Annotated[CpuAutoscalingSpec | PodsMetricAutoscalingSpec, Field(discriminator="kind")]
+
+
+class IngressSpec(SpecModel):
+    """External exposure through an ingress controller, always over TLS."""
+
+    host: Hostname = Field(description="Host name clients use.")
+    ingress_class_name: DnsLabel = Field(description="IngressClass of the controller that serves it.")
+    tls_secret_name: str = Field(
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        max_length=253,
+        description="Secret holding the TLS certificate.",
+    )
+    controller_namespace: DnsLabel = Field(
+        default="ingress-nginx",
+        description="Namespace of the ingress controller's pods (allowed in by network policy).",
+    )
+
+
+class ServingAlertsSpec(SpecModel):
+    p99_latency_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=600,
+        allow_inf_nan=False,
+        description="Alert when p99 request latency exceeds this.",
+    )
+    error_rate_ratio: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Alert when this share of requests fail (5xx).",
+    )
+    for_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="How long a breach lasts before it alerts."
+    )
+
+
+class InferenceWorkloadSpec(WorkloadBase):
+    kind: Literal["inference"] = Field(description="An autoscaled model server.")
+    gpus_per_replica: int = Field(default=1, ge=1, le=16, description="GPUs each serving replica requests.")
+    min_replicas: int = Field(
+        default=2, ge=1, le=1000, description="Fewest replicas; 2 or more keeps it available."
+    )
+    max_replicas: int = Field(default=4, ge=1, le=1000, description="Most replicas the autoscaler may run.")
+    resources: ResourcesSpec = Field(
+        default=ResourcesSpec(cpu_millicores=2000, memory_mib=8192),
+        description="CPU and memory of each replica.",
+    )
+    port: int = Field(
+        default=8080, ge=1024, le=65535, description="Port the server listens on (non-root: >= 1024)."
+    )
+    autoscaling: AutoscalingSpec = Field(
+        default_factory=lambda: CpuAutoscalingSpec(kind="cpu"),
+        description="What the HorizontalPodAutoscaler follows.",
+    )
+    ingress: IngressSpec | None = Field(
+        default=None, description="Expose outside the cluster; ClusterIP only if omitted."
+    )
+    alerts: ServingAlertsSpec = Field(
+        default_factory=ServingAlertsSpec, description="Latency and error-rate alerts."
+    )
+    startup_timeout_seconds: int = Field(
+        default=600,
+        ge=30,
+        le=3600,
+        description="Time a replica may take to load its model before it is restarted.",
+    )
+    termination_grace_period_seconds: int = Field(
+        default=60, ge=10, le=3600, description="Time to drain in-flight requests after SIGTERM."
+    )
+
+    @property
+    def gpus_needed_per_node(self) -> int:
+        return self.gpus_per_replica
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InferenceWorkloadSpec:
+        issues = []
+        if self.min_replicas > self.max_replicas:
+            message = f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})"
+            issues.append(("min_replicas", message))
+        if isinstance(self.checkpoint, VolumeCheckpointSpec) and self.checkpoint.size_gib is not None:
+            # A server only reads: an empty claim created for it would hold no model.
+            issues.append(("checkpoint.size_gib", "a server reads an existing claim; name it without a size"))
+        if issues:
+            raise rule_error(issues)
+        return self
+
+
+WorkloadSpec = Annotated[TrainingWorkloadSpec | InferenceWorkloadSpec, Field(discriminator="kind")]

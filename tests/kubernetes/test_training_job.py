@@ -1,0 +1,105 @@
+"""The training job as a user needs it: ranks wired, GPUs on the right pool, failures handled sensibly."""
+
+from __future__ import annotations
+
+from manifest_helpers import Manifests, env_of, main_container, pod_spec
+
+from lepton_infra.components.gpu_nodes import GPU_RESOURCE
+
+
+def test_completion_index_is_the_node_rank_and_index_0_hosts_the_rendezvous(onprem: Manifests) -> None:
+    job = onprem.one("Job", "pretrain")
+    service = onprem.one("Service", "pretrain")
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed"
+    assert spec["completions"] == spec["parallelism"] == 2
+    container = main_container(job)
+    args = container["args"]
+    assert container["command"] == ["torchrun"]
+    assert "--node_rank=$(JOB_COMPLETION_INDEX)" in args
+    assert "--nnodes=$(NNODES)" in args and env_of(container)["NNODES"]["value"] == "2"
+    assert "--nproc_per_node=8" in args
+    index = env_of(container)["JOB_COMPLETION_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert index == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    # <job>-0.<service> resolves only through a headless Service named as the pods' subdomain.
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["publishNotReadyAddresses"] is True
+    assert pod_spec(job)["subdomain"] == service["metadata"]["name"]
+    assert "--rdzv_endpoint=pretrain-0.pretrain:29500" in args
+    assert service["spec"]["selector"].items() <= job["spec"]["template"]["metadata"]["labels"].items()
+    assert args[args.index("-m") + 1] == "workloads.train"
+    assert args[args.index("--checkpoint-dir") + 1] == "$(CHECKPOINT_DIR)"
+
+
+def test_gpus_are_requested_and_limited_alike_on_the_pools_nodes(onprem: Manifests) -> None:
+    job = onprem.one("Job", "pretrain")
+    resources = main_container(job)["resources"]
+    assert resources["requests"] == resources["limits"]
+    assert resources["limits"][GPU_RESOURCE] == "8"
+    spec = pod_spec(job)
+    assert spec["nodeSelector"] == {
+        "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
+        "lepton.ai/pool": "h100",
+    }
+    assert spec["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+    ]
+
+
+def test_preemption_is_retried_for_free_and_code_errors_fail_fast(onprem: Manifests) -> None:
+    spec = onprem.one("Job", "pretrain")["spec"]
+    ignore, fail = spec["podFailurePolicy"]["rules"]
+    assert ignore == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    assert fail["action"] == "FailJob"
+    assert fail["onExitCodes"] == {"containerName": "trainer", "operator": "In", "values": [1, 2]}
+    assert pod_spec(onprem.one("Job", "pretrain"))["restartPolicy"] == "Never"
+    assert spec["backoffLimit"] == 3
+    assert spec["activeDeadlineSeconds"] == 604800
+    assert spec["ttlSecondsAfterFinished"] == 7 * 86400
+    assert spec["podReplacementPolicy"] == "Failed"
+    assert pod_spec(onprem.one("Job", "pretrain"))["terminationGracePeriodSeconds"] == 300
+
+
+def test_shared_memory_and_checkpoints_are_mounted(onprem: Manifests) -> None:
+    job = onprem.one("Job", "pretrain")
+    volumes = {v["name"]: v for v in pod_spec(job)["volumes"]}
+    assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "65536Mi"}
+    assert volumes["checkpoints"]["persistentVolumeClaim"] == {
+        "claimName": "pretrain-checkpoints",
+        "readOnly": False,
+    }
+    mounts = {m["name"]: m["mountPath"] for m in main_container(job)["volumeMounts"]}
+    assert mounts["dshm"] == "/dev/shm"
+    assert env_of(main_container(job))["CHECKPOINT_DIR"]["value"] == mounts["checkpoints"]
+    claim = onprem.one("PersistentVolumeClaim", "pretrain-checkpoints")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["storageClassName"] == "cephfs"
+    [resource] = [r for r in onprem.plan.of_type("kubernetes:core/v1:PersistentVolumeClaim")]
+    assert resource.protect
+
+
+def test_bucket_checkpoints_go_under_the_sites_artifact_bucket(aws_dev: Manifests) -> None:
+    container = main_container(aws_dev.one("Job", "pretrain"))
+    directory = env_of(container)["CHECKPOINT_DIR"]["value"]
+    assert directory.startswith("s3://") and directory.endswith("/checkpoints/pretrain")
+
+
+def test_job_pods_reach_each_other_and_prometheus_reaches_their_metrics(onprem: Manifests) -> None:
+    policy = onprem.one("NetworkPolicy", "pretrain")["spec"]
+    peers = policy["podSelector"]
+    assert {"from": [{"podSelector": peers}]} in policy["ingress"]
+    metrics = next(rule for rule in policy["ingress"] if rule.get("ports"))
+    assert metrics["ports"] == [{"protocol": "TCP", "port": 9102}]
+    assert metrics["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+    assert {"to": [{"podSelector": peers}]} in policy["egress"]
+
+
+def test_no_progress_alert_watches_the_trainers_step_gauge(onprem: Manifests) -> None:
+    rule = onprem.one("PrometheusRule", "pretrain-alerts")["spec"]["groups"][0]["rules"][0]
+    assert rule["alert"] == "TrainingNoProgress"
+    assert "lepton_train_last_step_timestamp_seconds" in rule["expr"]
+    assert rule["expr"].endswith("> 1800")
+    monitor = onprem.one("ServiceMonitor", "pretrain")["spec"]
+    assert monitor["endpoints"][0]["port"] == "metrics"
