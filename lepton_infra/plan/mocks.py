@@ -26,7 +26,9 @@ class PlanMocks(pulumi.runtime.Mocks):
     def region_of(self, provider_ref: str | None) -> str:
         return self.regions.get(provider_ref or "", FALLBACK_REGION)
 
-    def fake(self, type_: str, name: str, inputs: dict[str, Any], provider_ref: str | None) -> tuple[str, dict[str, Any]]:
+    def fake(
+        self, type_: str, name: str, inputs: dict[str, Any], provider_ref: str | None
+    ) -> tuple[str, dict[str, Any]]:
         ctx = FakeContext(type_, name, inputs, self.region_of(provider_ref))
         faker = RESOURCE_FAKERS.get(type_) or DEFAULT_FAKERS.get(type_.split(":", 1)[0] + ":")
         if faker is None:

@@ -1,0 +1,124 @@
+"""AckCluster: a private ACK Pro control plane with encrypted secrets, RRSA, and its logs kept in SLS."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+# Every control-plane component ACK can ship to SLS.
+CONTROL_PLANE_LOG_COMPONENTS = ("apiserver", "kcm", "scheduler", "ccm", "controlplane-events")
+# Service CIDRs to try, in order: the first that does not overlap the VPC is used.
+_SERVICE_CIDRS = ("172.21.0.0/20", "192.168.240.0/20", "10.255.240.0/20")
+# Minutes a kubeconfig fetched for a deployment stays valid (ACK allows 15 minutes to 3 days).
+KUBECONFIG_MINUTES = 240
+
+
+@dataclass(frozen=True)
+class AckClusterArgs:
+    cluster_name: str
+    # The full ACK release, e.g. "1.33.1-aliyun.1": ACK upgrades only when this changes.
+    ack_version: str
+    vpc_cidr: str
+    node_vswitch_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    pod_vswitch_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    kms_key_id: pulumi.Input[str]
+    # SLS projects are named per region across all accounts; the account ID keeps ours unique.
+    account_id: pulumi.Input[str]
+    log_retention_days: int = 90
+    deletion_protection: bool = True
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def service_cidr(vpc_cidr: str) -> str:
+    """A Service CIDR outside the VPC, as ACK requires."""
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    return next(c for c in _SERVICE_CIDRS if not vpc.overlaps(ipaddress.IPv4Network(c)))
+
+
+def addons() -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
+    """Terway with network policy (pods get VPC addresses; NetworkPolicy is enforced), the CSI driver for
+    disks, and the pod-identity webhook that mounts RRSA tokens into annotated service accounts' pods."""
+    terway = {"IPVlan": "false", "NetworkPolicy": "true", "ENITrunking": "false"}
+    return [
+        alicloud.cs.ManagedKubernetesAddonArgs(name="terway-eniip", config=json.dumps(terway)),
+        alicloud.cs.ManagedKubernetesAddonArgs(name="csi-plugin"),
+        alicloud.cs.ManagedKubernetesAddonArgs(name="managed-csiprovisioner"),
+        alicloud.cs.ManagedKubernetesAddonArgs(name="ack-pod-identity-webhook"),
+    ]
+
+
+class AckCluster(pulumi.ComponentResource):
+    """An ACK Pro (``ack.pro.small``) cluster at a pinned release: its API server has only an intranet
+    endpoint (no internet SLB, no EIP), Kubernetes secrets are envelope-encrypted with the site's KMS key,
+    RRSA gives workloads RAM roles per service account, control-plane and audit logs go to an SLS project
+    of our own with a set retention, and deletion protection is on."""
+
+    cluster_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AckClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:alicloud:AckCluster", name, None, opts)
+        logs = alicloud.log.Project(
+            f"{name}-logs",
+            alicloud.log.ProjectArgs(
+                project_name=pulumi.Output.concat(f"{args.cluster_name[:40]}-", args.account_id),
+                description=f"control-plane and audit logs of ACK cluster {args.cluster_name}",
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        cluster = alicloud.cs.ManagedKubernetes(
+            f"{name}-ack",
+            alicloud.cs.ManagedKubernetesArgs(
+                name=args.cluster_name,
+                cluster_spec="ack.pro.small",
+                version=args.ack_version,
+                vswitch_ids=args.node_vswitch_ids,
+                pod_vswitch_ids=args.pod_vswitch_ids,
+                service_cidr=service_cidr(args.vpc_cidr),
+                # The network module owns egress; a second NAT gateway would only add cost and addresses.
+                new_nat_gateway=False,
+                slb_internet_enabled=False,
+                addons=addons(),
+                proxy_mode="ipvs",
+                disable_encryption=False,
+                encryption_provider_key=args.kms_key_id,
+                enable_rrsa=True,
+                control_plane_log_project=logs.project_name,
+                control_plane_log_components=list(CONTROL_PLANE_LOG_COMPONENTS),
+                control_plane_log_ttl=str(args.log_retention_days),
+                audit_log_config=alicloud.cs.ManagedKubernetesAuditLogConfigArgs(
+                    enabled=True, sls_project_name=logs.project_name
+                ),
+                # Keep CA and client keys out of the cluster's state; the kubeconfig comes from a short-lived
+                # credential instead.
+                skip_set_certificate_authority=True,
+                deletion_protection=args.deletion_protection,
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        credential = alicloud.cs.get_cluster_credential_output(
+            cluster_id=cluster.id,
+            temporary_duration_minutes=KUBECONFIG_MINUTES,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.cluster_id = cluster.id
+        self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn or "")
+        self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url or "")
+        self.kubeconfig = pulumi.Output.secret(credential.kube_config)
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )

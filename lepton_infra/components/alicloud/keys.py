@@ -1,0 +1,65 @@
+"""KmsKey: the site's customer master key, for ACK secrets, node disks and OSS artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+
+@dataclass(frozen=True)
+class KmsKeyArgs:
+    description: str
+    alias: str
+    # Days a scheduled deletion waits (7 to 366) before the key, and all it encrypts, is gone.
+    pending_window_days: int = 30
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 7 <= self.pending_window_days <= 366:
+            raise ValueError(f"pending_window_days must be 7 to 366, not {self.pending_window_days}")
+
+
+class KmsKey(pulumi.ComponentResource):
+    """A symmetric AES-256 KMS key with yearly automatic rotation, a pending-deletion window, KMS deletion
+    protection (when ``protect``) and an ``alias/...`` alias.
+
+    A default (regional) key takes no key policy: RAM policies alone decide who uses it. ACK, ECS and OSS
+    use it through their service roles (AliyunCSManagedSecurityRole, AliyunECSDiskEncryptDefaultRole),
+    which an account authorizes once in the console.
+    """
+
+    key_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:alicloud:KmsKey", name, None, opts)
+        key = alicloud.kms.Key(
+            f"{name}-key",
+            alicloud.kms.KeyArgs(
+                description=args.description,
+                key_spec="Aliyun_AES_256",
+                key_usage="ENCRYPT/DECRYPT",
+                origin="Aliyun_KMS",
+                automatic_rotation="Enabled",
+                # Default keys rotate only on a fixed 365-day period.
+                rotation_interval="365d",
+                pending_window_in_days=args.pending_window_days,
+                deletion_protection="Enabled" if args.protect else "Disabled",
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        alias = alicloud.kms.Alias(
+            f"{name}-alias",
+            alicloud.kms.AliasArgs(alias_name=f"alias/{args.alias}", key_id=key.id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.key_id = key.id
+        self.arn = key.arn
+        self.alias_name = alias.alias_name
+        self.register_outputs({"key_id": self.key_id, "arn": self.arn, "alias_name": self.alias_name})

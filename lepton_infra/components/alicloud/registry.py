@@ -1,0 +1,115 @@
+"""ContainerRegistry: a Container Registry Enterprise Edition instance reached only from the site's VPC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+
+@dataclass(frozen=True)
+class ContainerRegistryArgs:
+    # 3 to 30 lowercase letters, digits and hyphens; it also names the registry's domains.
+    instance_name: str
+    region: str
+    namespace: str
+    repositories: Sequence[str]
+    vpc_id: pulumi.Input[str]
+    vswitch_id: pulumi.Input[str]
+    edition: str = "Standard"
+    # Enterprise Edition is sold by subscription only; it renews itself so images never go read-only.
+    subscription_months: int = 12
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 3 <= len(self.instance_name) <= 30:
+            raise ValueError(f"instance_name must be 3 to 30 characters, not {self.instance_name!r}")
+
+
+class ContainerRegistry(pulumi.ComponentResource):
+    """An Enterprise Edition instance with one private namespace (no repositories created on push),
+    private repositories with immutable tags, a scan rule that scans every pushed image for
+    vulnerabilities, and a VPC endpoint in the site's VPC. Its internet endpoint stays disabled
+    (a new instance has none until one is enabled), so images are pulled over the VPC only.
+    """
+
+    instance_id: pulumi.Output[str]
+    # The VPC domain nodes pull from: ``<instance>-registry-vpc.<region>.cr.aliyuncs.com``.
+    host: pulumi.Output[str]
+    repository_names: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("lepton:alicloud:ContainerRegistry", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        instance = alicloud.cr.RegistryEnterpriseInstance(
+            f"{name}-instance",
+            alicloud.cr.RegistryEnterpriseInstanceArgs(
+                instance_name=args.instance_name,
+                instance_type=args.edition,
+                payment_type="Subscription",
+                period=args.subscription_months,
+                renewal_status="AutoRenewal",
+                renew_period=args.subscription_months,
+                image_scanner="ACR",
+                default_oss_bucket="true",
+                tags=dict(args.tags),
+            ),
+            opts=stateful,
+        )
+        namespace = alicloud.cs.RegistryEnterpriseNamespace(
+            f"{name}-namespace",
+            alicloud.cs.RegistryEnterpriseNamespaceArgs(
+                instance_id=instance.id, name=args.namespace, auto_create=False, default_visibility="PRIVATE"
+            ),
+            opts=stateful,
+        )
+        repositories = [
+            alicloud.cs.RegistryEnterpriseRepo(
+                f"{name}-{repo}",
+                alicloud.cs.RegistryEnterpriseRepoArgs(
+                    instance_id=instance.id,
+                    namespace=namespace.name,
+                    name=repo,
+                    repo_type="PRIVATE",
+                    summary=f"lepton {repo} images",
+                    tag_immutability=True,
+                ),
+                opts=stateful,
+            )
+            for repo in args.repositories
+        ]
+        alicloud.cr.ScanRule(
+            f"{name}-scan",
+            alicloud.cr.ScanRuleArgs(
+                instance_id=instance.id,
+                rule_name=f"{args.namespace}-on-push",
+                scan_scope="NAMESPACE",
+                namespaces=[namespace.name],
+                trigger_type="AUTO",
+                scan_type="VUL",
+                repo_tag_filter_pattern=".*",
+            ),
+            opts=child,
+        )
+        alicloud.cr.VpcEndpointLinkedVpc(
+            f"{name}-vpc-endpoint",
+            alicloud.cr.VpcEndpointLinkedVpcArgs(
+                instance_id=instance.id,
+                vpc_id=args.vpc_id,
+                vswitch_id=args.vswitch_id,
+                module_name="Registry",
+                # Nodes resolve the VPC domain through PrivateZone, with no DNS of our own to run.
+                enable_create_dns_record_in_pvzt=True,
+            ),
+            opts=child,
+        )
+        self.instance_id = instance.id
+        self.host = instance.instance_name.apply(lambda n: f"{n}-registry-vpc.{args.region}.cr.aliyuncs.com")
+        self.repository_names = [r.name for r in repositories]
+        self.register_outputs({"instance_id": self.instance_id, "host": self.host})

@@ -1,0 +1,236 @@
+"""The Alibaba Cloud site: every component of one ACK site composed, and the ClusterHandle it hands upward."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+from lepton_infra.catalog import Cloud, InstanceOffering, default_offering, find_offering
+from lepton_infra.components.alicloud.cluster import AckCluster, AckClusterArgs
+from lepton_infra.components.alicloud.identity import WorkloadRole, WorkloadRoleArgs, role_name
+from lepton_infra.components.alicloud.keys import KmsKey, KmsKeyArgs
+from lepton_infra.components.alicloud.network import Network, NetworkArgs
+from lepton_infra.components.alicloud.node_pool import NodePool, NodePoolArgs, NodeTaint
+from lepton_infra.components.alicloud.provider import alicloud_provider
+from lepton_infra.components.alicloud.registry import ContainerRegistry, ContainerRegistryArgs
+from lepton_infra.components.alicloud.storage import ArtifactBucket, ArtifactBucketArgs
+from lepton_infra.components.gpu_nodes import (
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    SYSTEM_POOL_NAME,
+    gpu_node_labels,
+)
+from lepton_infra.components.handle import (
+    ClusterAddons,
+    ClusterHandle,
+    GpuStack,
+    NodePlacement,
+    ServiceAccountBinding,
+)
+from lepton_infra.spec import GpuPoolSpec, PlatformSpec
+from lepton_infra.spec.site_alicloud import AlicloudSiteSpec
+
+# ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
+RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
+# ...and whose pod (or namespace) opts in with this label; on the pod, it needs no namespace change.
+RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
+
+
+class AlicloudSite(pulumi.ComponentResource):
+    """One ACK site: network, key, registry, artifact bucket, cluster, node pools, and a Kubernetes
+    provider for it, all through one explicit Alibaba Cloud provider for the site's region."""
+
+    handle: ClusterHandle
+
+    def __init__(
+        self,
+        name: str,
+        site: AlicloudSiteSpec,
+        platform: PlatformSpec,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("lepton:alicloud:Site", name, None, opts)
+        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        provider = alicloud_provider(f"{name}-alicloud", site.region, self)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        account_id = alicloud.get_account_output(
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        ).id
+
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                cidr=str(site.network.cidr),
+                zone_ids=site.zone_ids,
+                zone_count=site.availability_zones,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        key = KmsKey(
+            f"{name}-kms",
+            KmsKeyArgs(description=f"lepton {name}: ACK secrets, node disks, artifacts", alias=name,
+                       protect=site.protect_stateful, tags=tags),
+            opts=child,
+        )  # fmt: skip
+        registry = ContainerRegistry(
+            f"{name}-registry",
+            ContainerRegistryArgs(
+                instance_name=name[:30].rstrip("-"),
+                region=site.region,
+                namespace=platform.name,
+                repositories=site.repositories,
+                vpc_id=network.vpc_id,
+                vswitch_id=network.node_vswitch_ids.apply(lambda ids: ids[0]),
+                edition=site.registry_edition,
+                subscription_months=site.registry_subscription_months,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        bucket = ArtifactBucket(
+            f"{name}-artifacts",
+            ArtifactBucketArgs(
+                bucket_name=pulumi.Output.concat(f"{name[:40]}-artifacts-", account_id),
+                account_id=account_id,
+                kms_key_id=key.key_id,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        cluster = AckCluster(
+            f"{name}-cluster",
+            AckClusterArgs(
+                cluster_name=name,
+                ack_version=site.ack_version,
+                vpc_cidr=str(site.network.cidr),
+                node_vswitch_ids=network.node_vswitch_ids,
+                pod_vswitch_ids=network.pod_vswitch_ids,
+                kms_key_id=key.key_id,
+                account_id=account_id,
+                log_retention_days=site.control_plane_log_retention_days,
+                deletion_protection=site.protect_stateful,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        def node_pool(
+            pool_name: str,
+            *,
+            instance_type: str,
+            min_nodes: int,
+            max_nodes: int,
+            disk_gib: int,
+            labels: dict[str, str],
+            gpu: bool = False,
+            spot: bool = False,
+        ) -> NodePool:
+            taints = [NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)] if gpu else []
+            return NodePool(
+                f"{name}-{pool_name}",
+                NodePoolArgs(cluster_id=cluster.cluster_id, vswitch_ids=network.node_vswitch_ids,
+                             instance_type=instance_type, min_nodes=min_nodes, max_nodes=max_nodes,
+                             kms_key_id=key.key_id, gpu=gpu, spot=spot, disk_gib=disk_gib, labels=labels,
+                             taints=taints, tags=tags),
+                opts=child,
+            )  # fmt: skip
+
+        system = site.system_pool
+        node_pool(
+            SYSTEM_POOL_NAME,
+            instance_type=system.instance_type,
+            min_nodes=system.min_nodes,
+            max_nodes=system.max_nodes,
+            disk_gib=system.disk_gib,
+            labels={POOL_LABEL: SYSTEM_POOL_NAME},
+        )
+        placements = []
+        for pool in site.gpu_pools:
+            offering = _offering_of(site, pool)
+            labels = gpu_node_labels(pool.name, pool.accelerator.value)
+            node_pool(
+                pool.name,
+                instance_type=offering.instance_type,
+                min_nodes=pool.min_nodes,
+                max_nodes=pool.max_nodes,
+                disk_gib=pool.disk_gib,
+                labels=labels,
+                gpu=True,
+                spot=pool.spot,
+            )
+            placements.append(
+                NodePlacement(pool=pool.name, accelerator=pool.accelerator.value, gpus_per_node=offering.gpus,
+                              node_selector=labels)
+            )  # fmt: skip
+
+        kubernetes = k8s.Provider(
+            f"{name}-k8s",
+            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        bindings: dict[tuple[str, str], ServiceAccountBinding] = {}
+
+        def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
+            if (namespace, service_account) in bindings:
+                return bindings[(namespace, service_account)]
+            role = WorkloadRole(
+                f"{name}-{namespace}-{service_account}",
+                WorkloadRoleArgs(
+                    role_name=role_name(name, namespace, service_account),
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer_url=cluster.oidc_issuer_url,
+                    namespace=namespace,
+                    service_account=service_account,
+                    account_id=account_id,
+                    region=site.region,
+                    bucket_name=bucket.bucket_name,
+                    registry_instance_id=registry.instance_id,
+                    repositories=[f"{platform.name}/{repo}" for repo in site.repositories],
+                    kms_key_arn=key.arn,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            bindings[(namespace, service_account)] = ServiceAccountBinding(
+                annotations={RRSA_ROLE_ANNOTATION: role.role_name}, pod_labels={RRSA_INJECTION_LABEL: "on"}
+            )
+            return bindings[(namespace, service_account)]
+
+        self.handle = ClusterHandle(
+            site=site.name,
+            provider=kubernetes,
+            kubeconfig=cluster.kubeconfig,
+            registry=registry.host,
+            artifact_bucket_uri=bucket.uri,
+            bind_service_account=bind_service_account,
+            gpu_pools=tuple(placements),
+            parent=self,
+            # ACK installs the NVIDIA driver, container toolkit and device plugin on GPU nodes itself.
+            addons=ClusterAddons(gpu_stack=GpuStack.PREINSTALLED),
+        )
+        self.register_outputs(
+            {"kubeconfig": cluster.kubeconfig, "registry": registry.host, "artifact_bucket": bucket.uri}
+        )
+
+
+def _offering_of(site: AlicloudSiteSpec, pool: GpuPoolSpec) -> InstanceOffering:
+    """The pool's catalog entry; the spec has already checked that it exists."""
+    offering = (
+        find_offering(Cloud.ALICLOUD, pool.instance_type)
+        if pool.instance_type
+        else default_offering(Cloud.ALICLOUD, pool.accelerator, site.region)
+    )
+    if offering is None:
+        raise ValueError(f"site {site.name}: no Alibaba Cloud instance type carries {pool.accelerator.value}")
+    return offering
+
+
+def build_site(site: AlicloudSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    return AlicloudSite(f"{platform.name}-{site.name}", site, platform, opts).handle

@@ -1,0 +1,63 @@
+"""Alibaba Cloud components used one at a time, and a single-cloud stack that loads no other cloud's SDK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pulumi
+from plan_helpers import ROOT, only
+
+from lepton_infra.plan.engine import record
+
+PROBE = """
+import sys
+from pathlib import Path
+from lepton_infra.plan.engine import run_plan
+plan = run_plan(Path({root!r}), "alicloud-prod")
+sdks = ("pulumi_aws", "pulumi_azure_native", "pulumi_alicloud")
+print(len(plan.resources), ",".join(m for m in sdks if m in sys.modules))
+"""
+
+
+def test_an_alibaba_only_stack_plans_without_the_aws_or_azure_sdks() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(root=str(ROOT))],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.split()
+    assert int(out[0]) > 50
+    assert out[1].split(",") == ["pulumi_alicloud"]
+
+
+def test_key_and_bucket_work_without_the_platform_under_the_programs_provider() -> None:
+    def program() -> None:
+        import pulumi_alicloud as alicloud
+
+        from lepton_infra.components.alicloud import ArtifactBucket, ArtifactBucketArgs, KmsKey, KmsKeyArgs
+
+        provider = alicloud.Provider("regional", region="ap-southeast-1")
+        opts = pulumi.ResourceOptions(provider=provider)
+        key = KmsKey("team-a", KmsKeyArgs(description="team a", alias="team-a"), opts=opts)
+        ArtifactBucket(
+            "team-a",
+            ArtifactBucketArgs(
+                bucket_name="team-a-artifacts", account_id="5123456789012345", kms_key_id=key.key_id
+            ),
+            opts=opts,
+        )
+
+    plan = record(program, project="alone", stack="dev")
+    assert not plan.of_type("lepton:index:Platform")
+    encryption = only(plan, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption")
+    assert encryption.inputs["kmsMasterKeyId"] == only(plan, "alicloud:kms/key:Key").outputs["id"]
+    assert encryption.urn.endswith(
+        "lepton:alicloud:ArtifactBucket$alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption::team-a-encryption"
+    )
+    assert all(
+        "::regional::" in (r.provider or "")
+        for r in plan.custom_resources()
+        if r.type.startswith("alicloud:")
+    )
