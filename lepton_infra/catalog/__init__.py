@@ -15,6 +15,7 @@ from lepton_infra.catalog.types import (
     find_offering,
     offerings,
     partition_of,
+    pool_offering,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "find_offering",
     "offerings",
     "partition_of",
+    "pool_offering",
 ]

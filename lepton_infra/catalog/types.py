@@ -89,6 +89,24 @@ def default_offering(cloud: Cloud, accelerator: Accelerator, region: str) -> Ins
     return found[0] if found else None
 
 
+def pool_offering(
+    cloud: Cloud, region: str, accelerator: Accelerator, instance_type: str | None
+) -> InstanceOffering:
+    """The type a GPU pool runs: the one it names, else the catalog default for its accelerator and region.
+
+    Raises LookupError when the catalog has neither (the spec's rules report that case to the user first).
+    """
+    found = (
+        find_offering(cloud, instance_type)
+        if instance_type is not None
+        else default_offering(cloud, accelerator, region)
+    )
+    if found is None:
+        wanted = instance_type or accelerator.value
+        raise LookupError(f"no {cloud.value} instance type in the catalog for {wanted} in {region}")
+    return found
+
+
 def find_offering(cloud: Cloud, instance_type: str) -> InstanceOffering | None:
     for group in _table(cloud).values():
         for offering in group:

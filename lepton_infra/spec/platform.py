@@ -10,9 +10,8 @@ from lepton_infra.catalog import (
     Accelerator,
     Cloud,
     InstanceOffering,
-    default_offering,
-    find_offering,
     offerings,
+    pool_offering,
 )
 from lepton_infra.spec.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.spec.site_existing import ExistingSiteSpec
@@ -108,9 +107,10 @@ def _accelerators_of(cloud: Cloud, region: str) -> set[Accelerator]:
 
 
 def _offering(cloud: Cloud, region: str, pool: GpuPoolSpec) -> InstanceOffering | None:
-    if pool.instance_type is not None:
-        return find_offering(cloud, pool.instance_type)
-    return default_offering(cloud, pool.accelerator, region)
+    try:
+        return pool_offering(cloud, region, pool.accelerator, pool.instance_type)
+    except LookupError:
+        return None
 
 
 def gpus_per_node(cloud: Cloud, region: str, pool: GpuPoolSpec) -> int | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from lepton_infra.catalog import Cloud, InstanceOffering, default_offering, find_offering
+from lepton_infra.catalog import Cloud, pool_offering
 from lepton_infra.components.alicloud.cluster import AckCluster, AckClusterArgs
 from lepton_infra.components.alicloud.identity import WorkloadRole, WorkloadRoleArgs, role_name
 from lepton_infra.components.alicloud.keys import KmsKey, KmsKeyArgs
@@ -30,7 +32,7 @@ from lepton_infra.components.handle import (
     NodePlacement,
     ServiceAccountBinding,
 )
-from lepton_infra.spec import GpuPoolSpec, PlatformSpec
+from lepton_infra.spec import PlatformSpec
 from lepton_infra.spec.site_alicloud import AlicloudSiteSpec
 
 # ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
@@ -153,7 +155,7 @@ class AlicloudSite(pulumi.ComponentResource):
         )
         placements = []
         for pool in site.gpu_pools:
-            offering = _offering_of(site, pool)
+            offering = pool_offering(Cloud.ALICLOUD, site.region, pool.accelerator, pool.instance_type)
             labels = gpu_node_labels(pool.name, pool.accelerator.value)
             node_pool(
                 pool.name,
@@ -175,11 +177,9 @@ class AlicloudSite(pulumi.ComponentResource):
             k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        bindings: dict[tuple[str, str], ServiceAccountBinding] = {}
 
+        @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
-            if (namespace, service_account) in bindings:
-                return bindings[(namespace, service_account)]
             role = WorkloadRole(
                 f"{name}-{namespace}-{service_account}",
                 WorkloadRoleArgs(
@@ -198,10 +198,9 @@ class AlicloudSite(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            bindings[(namespace, service_account)] = ServiceAccountBinding(
+            return ServiceAccountBinding(
                 annotations={RRSA_ROLE_ANNOTATION: role.role_name}, pod_labels={RRSA_INJECTION_LABEL: "on"}
             )
-            return bindings[(namespace, service_account)]
 
         self.handle = ClusterHandle(
             site=site.name,
@@ -218,18 +217,6 @@ class AlicloudSite(pulumi.ComponentResource):
         self.register_outputs(
             {"kubeconfig": cluster.kubeconfig, "registry": registry.host, "artifact_bucket": bucket.uri}
         )
-
-
-def _offering_of(site: AlicloudSiteSpec, pool: GpuPoolSpec) -> InstanceOffering:
-    """The pool's catalog entry; the spec has already checked that it exists."""
-    offering = (
-        find_offering(Cloud.ALICLOUD, pool.instance_type)
-        if pool.instance_type
-        else default_offering(Cloud.ALICLOUD, pool.accelerator, site.region)
-    )
-    if offering is None:
-        raise ValueError(f"site {site.name}: no Alibaba Cloud instance type carries {pool.accelerator.value}")
-    return offering
 
 
 def build_site(site: AlicloudSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:

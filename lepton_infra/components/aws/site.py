@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from lepton_infra.catalog import Cloud, default_offering, find_offering
+from lepton_infra.catalog import Cloud, pool_offering
 from lepton_infra.components.aws.cluster import EksCluster, EksClusterArgs
 from lepton_infra.components.aws.identity import WorkloadRole, WorkloadRoleArgs
 from lepton_infra.components.aws.keys import KmsKey, KmsKeyArgs
@@ -30,7 +31,7 @@ from lepton_infra.components.gpu_nodes import (
     gpu_node_labels,
 )
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
-from lepton_infra.spec import AwsSiteSpec, GpuPoolSpec, PlatformSpec
+from lepton_infra.spec import AwsSiteSpec, PlatformSpec
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -129,11 +130,11 @@ class AwsSite(pulumi.ComponentResource):
         )
         placements = []
         for pool in site.gpu_pools:
-            instance_type, gpus = _instance_of(site, pool)
+            offering = pool_offering(Cloud.AWS, site.region, pool.accelerator, pool.instance_type)
             labels = gpu_node_labels(pool.name, pool.accelerator.value)
             node_group(
                 pool.name,
-                instance_type=instance_type,
+                instance_type=offering.instance_type,
                 ami_type=GPU_AMI_TYPE,
                 min_nodes=pool.min_nodes,
                 max_nodes=pool.max_nodes,
@@ -146,7 +147,7 @@ class AwsSite(pulumi.ComponentResource):
                 NodePlacement(
                     pool=pool.name,
                     accelerator=pool.accelerator.value,
-                    gpus_per_node=gpus,
+                    gpus_per_node=offering.gpus,
                     node_selector=labels,
                 )
             )
@@ -164,11 +165,8 @@ class AwsSite(pulumi.ComponentResource):
             identity.account_id, ".dkr.ecr.", site.region, ".", dns_suffix.dns_suffix
         )
 
-        bindings: dict[tuple[str, str], ServiceAccountBinding] = {}
-
+        @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
-            if (namespace, service_account) in bindings:
-                return bindings[(namespace, service_account)]
             role = WorkloadRole(
                 f"{name}-{namespace}-{service_account}",
                 WorkloadRoleArgs(
@@ -183,10 +181,7 @@ class AwsSite(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            bindings[(namespace, service_account)] = ServiceAccountBinding(
-                annotations={IRSA_ANNOTATION: role.arn}
-            )
-            return bindings[(namespace, service_account)]
+            return ServiceAccountBinding(annotations={IRSA_ANNOTATION: role.arn})
 
         self.handle = ClusterHandle(
             site=site.name,
@@ -201,18 +196,6 @@ class AwsSite(pulumi.ComponentResource):
         self.register_outputs(
             {"kubeconfig": cluster.kubeconfig, "registry": registry, "artifact_bucket": bucket.uri}
         )
-
-
-def _instance_of(site: AwsSiteSpec, pool: GpuPoolSpec) -> tuple[str, int]:
-    """The pool's instance type and its GPU count; the spec has already checked both exist."""
-    offering = (
-        find_offering(Cloud.AWS, pool.instance_type)
-        if pool.instance_type
-        else default_offering(Cloud.AWS, pool.accelerator, site.region)
-    )
-    if offering is None:
-        raise ValueError(f"site {site.name}: no AWS instance type carries {pool.accelerator.value}")
-    return offering.instance_type, offering.gpus
 
 
 def build_site(site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
