@@ -1,0 +1,277 @@
+"""AksCluster: a private, Entra-only AKS control plane with KMS-encrypted etcd and workload identity."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi_azure_native import containerservice, managedidentity
+
+from lepton_infra.components.azure.monitoring import container_insights, control_plane_logs, log_workspace
+from lepton_infra.components.azure.node_pool import NodePoolArgs, pool_fields
+from lepton_infra.components.azure.roles import BuiltInRole, assign_role
+from lepton_infra.components.azure.sdk import resource_kwargs
+
+SYSTEM_POOL = "system"
+
+
+@dataclass(frozen=True)
+class AksClusterArgs:
+    cluster_name: str
+    resource_group_name: pulumi.Input[str]
+    location: str
+    subscription_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+    kubernetes_version: str
+    node_subnet_id: pulumi.Input[str]
+    # Delegated to AKS: the API server gets a private address there (API Server VNet Integration).
+    api_server_subnet_id: pulumi.Input[str]
+    vault_id: pulumi.Input[str]
+    key_id: pulumi.Input[str]
+    # KMS pins a key version; moving it to a rotated one is an explicit update (see VaultKey).
+    key_uri_with_version: pulumi.Input[str]
+    disk_encryption_set_id: pulumi.Input[str]
+    admin_group_object_ids: Sequence[str]
+    system_pool: NodePoolArgs
+    # Registries the nodes pull from: the kubelet identity gets AcrPull on each, and nothing else.
+    registry_ids: Sequence[pulumi.Input[str]] = ()
+    # Empty keeps the API server private; otherwise only these CIDRs reach its public endpoint.
+    api_allowlist: Sequence[str] = ()
+    network_policy: str = "cilium"
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.0.0.0/16"
+    upgrade_channel: str = "patch"
+    sku_tier: str = "Standard"
+    log_retention_days: int = 90
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in self.api_allowlist):
+            raise ValueError("api_allowlist must not contain 0.0.0.0/0: list the networks that need the API")
+        if not self.admin_group_object_ids:
+            raise ValueError("local accounts are disabled: name at least one Entra ID admin group")
+
+
+class AksCluster(pulumi.ComponentResource):
+    """An AKS cluster on a pinned Kubernetes version with patch auto-upgrades and node-image OS upgrades.
+
+    - Entra ID sign-in with Azure RBAC for Kubernetes; local accounts (static admin certificates) disabled.
+    - API server private (or limited to ``api_allowlist``), projected into our VNet.
+    - etcd secrets encrypted by KMS with the site key in a private vault; node OS disks through the disk
+      encryption set. A user-assigned control-plane identity holds exactly the grants these need.
+    - OIDC issuer and workload identity on, so pods get Entra tokens per service account.
+    - Azure CNI overlay with Cilium or Azure network policy; egress only through the VNet's NAT gateway.
+    - Control-plane and audit logs, and Container Insights, into a Log Analytics workspace with retention.
+
+    ``kubeconfig`` is the user kubeconfig (a secret): it signs in through ``kubelogin`` with the Azure
+    CLI's identity (``kubelogin --login azurecli``), so whoever runs Pulumi needs kubelogin installed,
+    ``az login`` done, and membership in an admin group; there is no static credential to leak.
+    """
+
+    cluster_id: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubelet_object_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:azure:AksCluster", name, None, opts)
+        tags = dict(args.tags)
+        control_plane = managedidentity.UserAssignedIdentity(
+            f"{name}-control-plane",
+            managedidentity.UserAssignedIdentityArgs(
+                resource_group_name=args.resource_group_name, location=args.location, tags=tags
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        grants = [
+            assign_role(
+                f"{name}-{suffix}",
+                role=role,
+                principal_id=control_plane.principal_id,
+                scope=scope,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+            for suffix, role, scope in (
+                ("nodes-subnet", BuiltInRole.NETWORK_CONTRIBUTOR, args.node_subnet_id),
+                ("apiserver-subnet", BuiltInRole.NETWORK_CONTRIBUTOR, args.api_server_subnet_id),
+                ("kms-key", BuiltInRole.KEY_VAULT_CRYPTO_USER, args.key_id),
+                # KMS with a private vault: AKS creates its own private endpoint to the vault.
+                ("kms-vault", BuiltInRole.KEY_VAULT_CONTRIBUTOR, args.vault_id),
+                ("disk-encryption-set", BuiltInRole.READER, args.disk_encryption_set_id),
+            )
+        ]
+        workspace = log_workspace(
+            f"{name}-logs",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            retention_days=args.log_retention_days,
+            tags=tags,
+            parent=self,
+        )
+        cluster = containerservice.ManagedCluster(
+            f"{name}-aks",
+            **resource_kwargs(_cluster_args(args, control_plane.id, workspace.id)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=grants,
+                # The cluster autoscaler moves the system pool's count.
+                ignore_changes=["agentPoolProfiles[0].count"],
+            ),
+        )
+        self.kubelet_object_id = cluster.identity_profile.apply(
+            lambda profile: (profile or {})["kubeletidentity"].object_id or ""
+        )
+        for index, registry_id in enumerate(args.registry_ids):
+            assign_role(
+                f"{name}-kubelet-acrpull-{index}",
+                role=BuiltInRole.ACR_PULL,
+                principal_id=self.kubelet_object_id,
+                scope=registry_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+        control_plane_logs(
+            f"{name}-control-plane-logs", workspace_id=workspace.id, cluster_id=cluster.id, parent=self
+        )
+        container_insights(
+            f"{name}-insights",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            workspace_id=workspace.id,
+            cluster_id=cluster.id,
+            tags=tags,
+            parent=self,
+        )
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=args.resource_group_name,
+            resource_name=cluster.name,
+            format="exec",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.cluster_id = cluster.id
+        self.cluster_name = cluster.name
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda p: (p.issuer_url if p else None) or ""
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs.apply(
+                lambda configs: non_interactive_kubeconfig(base64.b64decode(configs[0].value).decode())
+            )
+        )
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+
+def _cluster_args(
+    args: AksClusterArgs, control_plane_id: pulumi.Input[str], workspace_id: pulumi.Input[str]
+) -> containerservice.ManagedClusterArgs:
+    private = not args.api_allowlist
+    service_network = ipaddress.ip_network(args.service_cidr)
+    return containerservice.ManagedClusterArgs(
+        resource_group_name=args.resource_group_name,
+        location=args.location,
+        resource_name=args.cluster_name,
+        dns_prefix=args.cluster_name,
+        kubernetes_version=args.kubernetes_version,
+        sku=containerservice.ManagedClusterSKUArgs(
+            name=containerservice.ManagedClusterSKUName.BASE,
+            tier=containerservice.ManagedClusterSKUTier(args.sku_tier),
+        ),
+        identity=containerservice.ManagedClusterIdentityArgs(
+            type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+            user_assigned_identities=[control_plane_id],
+        ),
+        aad_profile=containerservice.ManagedClusterAADProfileArgs(
+            managed=True,
+            enable_azure_rbac=True,
+            admin_group_object_ids=list(args.admin_group_object_ids),
+            tenant_id=args.tenant_id,
+        ),
+        enable_rbac=True,
+        disable_local_accounts=True,
+        api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+            enable_private_cluster=private,
+            enable_private_cluster_public_fqdn=False if private else None,
+            private_dns_zone="system" if private else None,
+            authorized_ip_ranges=None if private else list(args.api_allowlist),
+            enable_vnet_integration=True,
+            subnet_id=args.api_server_subnet_id,
+            # `az aks command invoke` would bypass the private endpoint and the network path we control.
+            disable_run_command=True,
+        ),
+        oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+        security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+            workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                enabled=True
+            ),
+            azure_key_vault_kms=containerservice.AzureKeyVaultKmsArgs(
+                enabled=True,
+                key_id=args.key_uri_with_version,
+                key_vault_network_access=containerservice.KeyVaultNetworkAccessTypes.PRIVATE,
+                key_vault_resource_id=args.vault_id,
+            ),
+            image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+                enabled=True, interval_hours=168
+            ),
+        ),
+        network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+            network_plugin=containerservice.NetworkPlugin.AZURE,
+            network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
+            # Cilium network policy runs on the Cilium dataplane; Azure's runs on Azure's.
+            network_dataplane=containerservice.NetworkDataplane(args.network_policy),
+            network_policy=containerservice.NetworkPolicy(args.network_policy),
+            pod_cidr=args.pod_cidr,
+            service_cidr=args.service_cidr,
+            dns_service_ip=str(service_network[10]),
+            outbound_type=containerservice.OutboundType.USER_ASSIGNED_NAT_GATEWAY,
+            load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+        ),
+        auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+            upgrade_channel=containerservice.UpgradeChannel(args.upgrade_channel),
+            node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NODE_IMAGE,
+        ),
+        addon_profiles={
+            "omsagent": containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True, config={"logAnalyticsWorkspaceResourceID": workspace_id, "useAADAuth": "true"}
+            )
+        },
+        disk_encryption_set_id=args.disk_encryption_set_id,
+        agent_pool_profiles=[
+            containerservice.ManagedClusterAgentPoolProfileArgs(
+                name=SYSTEM_POOL, mode=containerservice.AgentPoolMode.SYSTEM, **pool_fields(args.system_pool)
+            )
+        ],
+        tags=dict(args.tags),
+    )
+
+
+def non_interactive_kubeconfig(kubeconfig: str) -> str:
+    """AKS's exec kubeconfig with kubelogin's device-code login swapped for the Azure CLI's identity.
+
+    Device code needs a person at a browser; Pulumi's Kubernetes provider runs unattended, as the
+    identity that `az login` (or CI's federated login) established.
+    """
+    config: dict[str, Any] = yaml.safe_load(kubeconfig)
+    for user in config.get("users") or []:
+        command = (user.get("user") or {}).get("exec") or {}
+        if command.get("command") != "kubelogin":
+            continue
+        arguments = [str(a) for a in command.get("args") or []]
+        if "--login" in arguments:
+            arguments[arguments.index("--login") + 1] = "azurecli"
+        else:
+            arguments += ["--login", "azurecli"]
+        command["args"] = arguments
+    return yaml.safe_dump(config, sort_keys=False)

@@ -1,0 +1,86 @@
+"""WorkloadIdentity: a user-assigned identity for one Kubernetes service account (Entra workload identity)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import managedidentity
+
+from lepton_infra.components.azure.roles import BuiltInRole, assign_role
+from lepton_infra.components.azure.sdk import resource_kwargs
+
+# The audience Entra ID expects in federated tokens; the AKS workload identity webhook requests it.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: BuiltInRole
+    scope: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class WorkloadIdentityArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    subscription_id: pulumi.Input[str]
+    # The cluster's OIDC issuer URL, exactly as AKS reports it (with scheme and trailing slash).
+    oidc_issuer_url: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    grants: Sequence[RoleGrant] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def service_account_subject(namespace: str, service_account: str) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+class WorkloadIdentity(pulumi.ComponentResource):
+    """A user-assigned identity that trusts only tokens the cluster's OIDC issuer signs for
+    ``system:serviceaccount:<namespace>:<name>`` with the token-exchange audience, and holds only the
+    ``grants`` it is given, each on one of the site's resources."""
+
+    client_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+    identity_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("lepton:azure:WorkloadIdentity", name, None, opts)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-id",
+            managedidentity.UserAssignedIdentityArgs(
+                resource_group_name=args.resource_group_name, location=args.location, tags=dict(args.tags)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        managedidentity.FederatedIdentityCredential(
+            f"{name}-federation",
+            **resource_kwargs(
+                managedidentity.FederatedIdentityCredentialArgs(
+                    resource_group_name=args.resource_group_name,
+                    resource_name=identity.name,
+                    issuer=args.oidc_issuer_url,
+                    subject=service_account_subject(args.namespace, args.service_account),
+                    audiences=[TOKEN_EXCHANGE_AUDIENCE],
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for grant in args.grants:
+            assign_role(
+                f"{name}-{grant.role.name.lower().replace('_', '-')}",
+                role=grant.role,
+                principal_id=identity.principal_id,
+                scope=grant.scope,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+        self.client_id = identity.client_id
+        self.principal_id = identity.principal_id
+        self.identity_id = identity.id
+        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})

@@ -1,0 +1,151 @@
+"""Network: the site's resource group; a VNet with node, API-server and endpoint subnets; NAT egress."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import network, resources
+
+# AKS projects the API server into a subnet delegated to it (API Server VNet Integration).
+API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
+
+
+@dataclass(frozen=True)
+class SubnetPlan:
+    nodes: str
+    api_server: str
+    endpoints: str
+
+
+def subnet_cidrs(cidr: str) -> SubnetPlan:
+    """Nodes get the first half (pods live on the overlay, not here); the API server a /28 and private
+    endpoints a /26 from the last quarter, leaving room to grow."""
+    vnet = ipaddress.IPv4Network(cidr)
+    nodes = next(vnet.subnets(prefixlen_diff=1))
+    last_quarter = list(vnet.subnets(prefixlen_diff=2))[3]
+    return SubnetPlan(
+        nodes=str(nodes),
+        api_server=str(next(last_quarter.subnets(new_prefix=28))),
+        endpoints=str(list(last_quarter.subnets(new_prefix=26))[1]),
+    )
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr: str
+    location: str
+    zones: Sequence[str] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Network(pulumi.ComponentResource):
+    """A resource group and a VNet with three subnets, none of which hands out public IPs.
+
+    Egress leaves through a NAT gateway with a static public IP prefix (allowlist-friendly); the subnets
+    turn off Azure's implicit default outbound access, so nothing else can reach the internet.
+    """
+
+    resource_group_name: pulumi.Output[str]
+    resource_group_id: pulumi.Output[str]
+    vnet_id: pulumi.Output[str]
+    node_subnet_id: pulumi.Output[str]
+    api_server_subnet_id: pulumi.Output[str]
+    endpoint_subnet_id: pulumi.Output[str]
+    egress_prefix: pulumi.Output[str]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("lepton:azure:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        plan = subnet_cidrs(args.cidr)
+        zones = list(args.zones) or None
+
+        group = resources.ResourceGroup(
+            f"{name}-rg", resources.ResourceGroupArgs(location=args.location, tags=tags), opts=child
+        )
+        prefix = network.PublicIPPrefix(
+            f"{name}-egress",
+            network.PublicIPPrefixArgs(
+                resource_group_name=group.name,
+                location=args.location,
+                prefix_length=31,  # two addresses: enough SNAT ports for a GPU site, short to allowlist
+                public_ip_address_version=network.IPVersion.I_PV4,
+                sku=network.PublicIPPrefixSkuArgs(
+                    name=network.PublicIPPrefixSkuName.STANDARD, tier=network.PublicIPPrefixSkuTier.REGIONAL
+                ),
+                zones=zones,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        nat = network.NatGateway(
+            f"{name}-nat",
+            network.NatGatewayInitArgs(
+                resource_group_name=group.name,
+                location=args.location,
+                sku=network.NatGatewaySkuArgs(name=network.NatGatewaySkuName.STANDARD),
+                public_ip_prefixes=[network.SubResourceArgs(id=prefix.id)],
+                idle_timeout_in_minutes=10,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            network.VirtualNetworkInitArgs(
+                resource_group_name=group.name,
+                location=args.location,
+                address_space=network.AddressSpaceArgs(address_prefixes=[args.cidr]),
+                tags=tags,
+            ),
+            # Subnets are separate resources; inline ones would fight them on every update.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
+        )
+
+        created: list[network.Subnet] = []
+
+        def subnet(
+            suffix: str, cidr: str, *, delegation: str | None = None, egress: bool = False
+        ) -> network.Subnet:
+            created.append(
+                network.Subnet(
+                    f"{name}-{suffix}",
+                    network.SubnetInitArgs(
+                        resource_group_name=group.name,
+                        virtual_network_name=vnet.name,
+                        address_prefix=cidr,
+                        default_outbound_access=False,
+                        nat_gateway=network.SubResourceArgs(id=nat.id) if egress else None,
+                        delegations=[network.DelegationArgs(name=suffix, service_name=delegation)]
+                        if delegation
+                        else None,
+                        private_endpoint_network_policies=network.VirtualNetworkPrivateEndpointNetworkPolicies.ENABLED,
+                    ),
+                    # Azure refuses concurrent changes to one VNet's subnets: create them one after another.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=created[-1:]),
+                )
+            )
+            return created[-1]
+
+        nodes = subnet("nodes", plan.nodes, egress=True)
+        api_server = subnet("apiserver", plan.api_server, delegation=API_SERVER_DELEGATION)
+        endpoints = subnet("endpoints", plan.endpoints)
+
+        self.resource_group_name = group.name
+        self.resource_group_id = group.id
+        self.vnet_id = vnet.id
+        self.node_subnet_id = nodes.id
+        self.api_server_subnet_id = api_server.id
+        self.endpoint_subnet_id = endpoints.id
+        self.egress_prefix = prefix.ip_prefix
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "vnet_id": self.vnet_id,
+                "node_subnet_id": self.node_subnet_id,
+                "egress_prefix": self.egress_prefix,
+            }
+        )

@@ -1,0 +1,315 @@
+"""The Azure site: every component of one AKS site composed, and the ClusterHandle it hands upward."""
+
+from __future__ import annotations
+
+import functools
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import authorization
+
+from lepton_infra.catalog import Cloud, partition_of, pool_offering
+from lepton_infra.components.azure.cluster import AksCluster, AksClusterArgs
+from lepton_infra.components.azure.disk_encryption import DiskEncryptionSet, DiskEncryptionSetArgs
+from lepton_infra.components.azure.identity import RoleGrant, WorkloadIdentity, WorkloadIdentityArgs
+from lepton_infra.components.azure.keys import VaultKey, VaultKeyArgs
+from lepton_infra.components.azure.network import Network, NetworkArgs
+from lepton_infra.components.azure.node_pool import (
+    SPOT_TAINT,
+    GpuNodePool,
+    GpuNodePoolArgs,
+    NodePoolArgs,
+    Taint,
+)
+from lepton_infra.components.azure.private_link import (
+    PrivateEndpoint,
+    PrivateEndpointArgs,
+    PrivateLinkService,
+)
+from lepton_infra.components.azure.provider import azure_provider
+from lepton_infra.components.azure.registry import ContainerRegistry, ContainerRegistryArgs
+from lepton_infra.components.azure.roles import BuiltInRole
+from lepton_infra.components.azure.storage import ArtifactStorage, ArtifactStorageArgs
+from lepton_infra.components.gpu_nodes import (
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    SYSTEM_POOL_NAME,
+    gpu_node_labels,
+)
+from lepton_infra.components.handle import (
+    GPU_TOLERATION,
+    ClusterAddons,
+    ClusterHandle,
+    GpuStack,
+    NodePlacement,
+    ServiceAccountBinding,
+    Toleration,
+)
+from lepton_infra.spec import PlatformSpec
+from lepton_infra.spec.site_azure import AzureSiteSpec
+
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+# The workload identity webhook injects tokens only into pods that carry this label.
+USE_WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+SPOT_TOLERATION = Toleration(
+    key=SPOT_TAINT.key, operator="Equal", value=SPOT_TAINT.value, effect=SPOT_TAINT.effect
+)
+
+
+class AzureSite(pulumi.ComponentResource):
+    """One AKS site: network, vault and key, disk encryption set, registry, artifact storage (each private
+    behind an endpoint in the VNet), cluster, GPU pools, and a Kubernetes provider for it, all through
+    one explicit azure-native provider for the site's region."""
+
+    handle: ClusterHandle
+
+    def __init__(
+        self,
+        name: str,
+        site: AzureSiteSpec,
+        platform: PlatformSpec,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("lepton:azure:Site", name, None, opts)
+        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        provider = azure_provider(f"{name}-azure", site.region, self)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        client = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        )
+        location = site.region
+
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(cidr=str(site.network.cidr), location=location, zones=site.zones, tags=tags),
+            opts=child,
+        )
+        group = network.resource_group_name
+        key = VaultKey(
+            f"{name}-kv",
+            VaultKeyArgs(
+                resource_group_name=group,
+                location=location,
+                tenant_id=client.tenant_id,
+                rotation_days=site.key_rotation_days,
+                expiry_days=site.key_expiry_days,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        disks = DiskEncryptionSet(
+            f"{name}-disks",
+            DiskEncryptionSetArgs(
+                resource_group_name=group,
+                location=location,
+                subscription_id=client.subscription_id,
+                vault_id=key.vault_id,
+                key_id=key.key_id,
+                key_uri=key.key_uri,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        registry = ContainerRegistry(
+            f"{name}-registry",
+            ContainerRegistryArgs(
+                resource_group_name=group,
+                location=location,
+                subscription_id=client.subscription_id,
+                key_id=key.key_id,
+                key_uri=key.key_uri,
+                zone_redundant=bool(site.zones),
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        artifacts = ArtifactStorage(
+            f"{name}-artifacts",
+            ArtifactStorageArgs(
+                resource_group_name=group,
+                location=location,
+                subscription_id=client.subscription_id,
+                key_id=key.key_id,
+                vault_uri=key.vault_uri,
+                key_name=key.key_name,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        for suffix, target, service in (
+            ("vault", key.vault_id, PrivateLinkService.VAULT),
+            ("registry", registry.registry_id, PrivateLinkService.REGISTRY),
+            ("blob", artifacts.account_id, PrivateLinkService.BLOB),
+        ):
+            PrivateEndpoint(
+                f"{name}-{suffix}-link",
+                PrivateEndpointArgs(
+                    resource_group_name=group,
+                    location=location,
+                    vnet_id=network.vnet_id,
+                    subnet_id=network.endpoint_subnet_id,
+                    target_id=target,
+                    service=service,
+                    partition=partition_of(Cloud.AZURE, location),
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        def pool(
+            vm_size: str,
+            min_nodes: int,
+            max_nodes: int,
+            disk_gib: int,
+            labels: dict[str, str],
+            *,
+            gpu: bool = False,
+            spot: bool = False,
+            spot_max_price: float | None = None,
+            taints: tuple[Taint, ...] = (),
+        ) -> NodePoolArgs:
+            return NodePoolArgs(
+                vm_size=vm_size,
+                min_nodes=min_nodes,
+                max_nodes=max_nodes,
+                disk_gib=disk_gib,
+                labels=labels,
+                gpu=gpu,
+                spot=spot,
+                spot_max_price=spot_max_price,
+                taints=taints,
+                kubernetes_version=site.kubernetes_version,
+                subnet_id=network.node_subnet_id,
+                zones=site.zones,
+                encryption_at_host=site.encryption_at_host,
+                tags=tags,
+            )
+
+        system = site.system_pool
+        cluster = AksCluster(
+            f"{name}-cluster",
+            AksClusterArgs(
+                cluster_name=name,
+                resource_group_name=group,
+                location=location,
+                subscription_id=client.subscription_id,
+                tenant_id=client.tenant_id,
+                kubernetes_version=site.kubernetes_version,
+                node_subnet_id=network.node_subnet_id,
+                api_server_subnet_id=network.api_server_subnet_id,
+                vault_id=key.vault_id,
+                key_id=key.key_id,
+                key_uri_with_version=key.key_uri_with_version,
+                disk_encryption_set_id=disks.des_id,
+                admin_group_object_ids=site.admin_group_object_ids,
+                system_pool=pool(
+                    system.instance_type,
+                    system.min_nodes,
+                    system.max_nodes,
+                    system.disk_gib,
+                    {POOL_LABEL: SYSTEM_POOL_NAME},
+                ),
+                registry_ids=[registry.registry_id],
+                api_allowlist=[str(c) for c in site.network.api_allowlist],
+                network_policy=site.network_policy,
+                pod_cidr=str(site.pod_cidr),
+                service_cidr=str(site.service_cidr),
+                upgrade_channel=site.auto_upgrade_channel,
+                sku_tier=site.sku_tier,
+                log_retention_days=site.log_retention_days,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        placements = []
+        for gpu_pool in site.gpu_pools:
+            offering = pool_offering(Cloud.AZURE, site.region, gpu_pool.accelerator, gpu_pool.instance_type)
+            labels = gpu_node_labels(gpu_pool.name, gpu_pool.accelerator.value)
+            GpuNodePool(
+                f"{name}-{gpu_pool.name}",
+                GpuNodePoolArgs(
+                    resource_group_name=group,
+                    cluster_name=cluster.cluster_name,
+                    pool_name=gpu_pool.name,
+                    pool=pool(
+                        offering.instance_type,
+                        gpu_pool.min_nodes,
+                        gpu_pool.max_nodes,
+                        gpu_pool.disk_gib,
+                        labels,
+                        gpu=True,
+                        spot=gpu_pool.spot,
+                        spot_max_price=site.spot_max_price_usd_per_hour if gpu_pool.spot else None,
+                        taints=(Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT),),
+                    ),
+                ),
+                opts=child,
+            )
+            placements.append(
+                NodePlacement(
+                    pool=gpu_pool.name,
+                    accelerator=gpu_pool.accelerator.value,
+                    gpus_per_node=offering.gpus,
+                    node_selector=labels,
+                    tolerations=(GPU_TOLERATION, SPOT_TOLERATION) if gpu_pool.spot else (GPU_TOLERATION,),
+                )
+            )
+
+        kubernetes = k8s.Provider(
+            f"{name}-k8s",
+            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        @functools.cache  # one identity per service account, however often the Kubernetes layer asks
+        def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
+            identity = WorkloadIdentity(
+                f"{name}-{namespace}-{service_account}",
+                WorkloadIdentityArgs(
+                    resource_group_name=group,
+                    location=location,
+                    subscription_id=client.subscription_id,
+                    oidc_issuer_url=cluster.oidc_issuer_url,
+                    namespace=namespace,
+                    service_account=service_account,
+                    # Read and write artifacts in the one container; images are pulled by the kubelet's
+                    # identity, and the storage key is used by the storage service, not by pods.
+                    grants=[RoleGrant(BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR, artifacts.container_id)],
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            return ServiceAccountBinding(
+                annotations={CLIENT_ID_ANNOTATION: identity.client_id},
+                pod_labels={USE_WORKLOAD_IDENTITY_LABEL: "true"},
+            )
+
+        self.handle = ClusterHandle(
+            site=site.name,
+            provider=kubernetes,
+            kubeconfig=cluster.kubeconfig,
+            registry=registry.login_server,
+            artifact_bucket_uri=artifacts.uri,
+            bind_service_account=bind_service_account,
+            gpu_pools=tuple(placements),
+            parent=self,
+            # AKS GPU node images bring the NVIDIA driver and container toolkit.
+            addons=ClusterAddons(gpu_stack=GpuStack.OPERATOR),
+        )
+        self.register_outputs(
+            {
+                "kubeconfig": cluster.kubeconfig,
+                "registry": registry.login_server,
+                "artifact_bucket": artifacts.uri,
+            }
+        )
+
+
+def build_site(site: AzureSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    return AzureSite(f"{platform.name}-{site.name}", site, platform, opts).handle
