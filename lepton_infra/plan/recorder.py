@@ -65,6 +65,9 @@ class RecordingMonitor(MockMonitor):
                 provider=provider,
                 protect=bool(request.protect),
                 dependencies=tuple(request.dependencies),
+                property_dependencies={
+                    name: tuple(urns.urns) for name, urns in request.propertyDependencies.items() if urns.urns
+                },
                 outputs={"id": identifier, **plain(outputs)} if request.custom else {},
             )
         )

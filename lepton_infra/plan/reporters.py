@@ -1,0 +1,156 @@
+"""Policy results as text for people, JSON (the contract), SARIF 2.1.0 for code scanning, JUnit XML for CI."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from lepton_infra.plan.model import Violation
+
+SEVERITIES = ("critical", "high", "medium", "low")
+_SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
+
+
+class PolicyInfo(Protocol):
+    """What a report needs to know about a policy (``PolicySpec`` fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def remediation(self) -> str: ...
+
+
+def summary(violations: Sequence[Violation]) -> dict[str, Any]:
+    return {
+        "total": len(violations),
+        "blocking": sum(v.blocks for v in violations),
+        "exempted": sum(v.exemption is not None for v in violations),
+        "by_severity": {s: sum(v.severity == s for v in violations) for s in SEVERITIES},
+        "by_enforcement": dict(Counter(v.enforcement for v in violations)),
+    }
+
+
+def _status(v: Violation) -> str:
+    return f"exempt: {v.exemption}" if v.exemption is not None else v.enforcement
+
+
+def render_json(violations: Sequence[Violation], _policies: Mapping[str, PolicyInfo]) -> str:
+    return json.dumps(
+        {"violations": [v.to_json() for v in violations], "summary": summary(violations)}, indent=2
+    )
+
+
+def render_text(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
+    if not violations:
+        return "No policy violations.\n"
+    lines: list[str] = []
+    for severity in SEVERITIES:
+        group = [v for v in violations if v.severity == severity]
+        if not group:
+            continue
+        lines.append(f"{severity.upper()} ({len(group)})")
+        for v in sorted(group, key=lambda v: (v.policy, v.urn or "")):
+            lines.append(f"  [{_status(v)}] {v.policy}")
+            lines.append(f"    resource: {v.urn or '(stack)'}")
+            lines.append(f"    problem:  {v.message}")
+            info = policies.get(v.policy)
+            if info is not None:
+                lines.append(f"    fix:      {info.remediation}")
+        lines.append("")
+    s = summary(violations)
+    lines.append(f"{s['total']} violation(s), {s['blocking']} blocking, {s['exempted']} exempted.")
+    return "\n".join(lines) + "\n"
+
+
+def render_sarif(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
+    rule_ids = sorted({v.policy for v in violations} | set(policies))
+    index = {name: i for i, name in enumerate(rule_ids)}
+    rules = []
+    for name in rule_ids:
+        info = policies.get(name)
+        description = info.description if info else name
+        severity = info.severity if info else "medium"
+        rules.append(
+            {
+                "id": name,
+                "name": name,
+                "shortDescription": {"text": description},
+                "help": {"text": info.remediation if info else description},
+                "defaultConfiguration": {"level": _SARIF_LEVEL.get(severity, "warning")},
+                "properties": {"security-severity": _SECURITY_SEVERITY.get(severity, "5.5")},
+            }
+        )
+    results = []
+    for v in violations:
+        result: dict[str, Any] = {
+            "ruleId": v.policy,
+            "ruleIndex": index[v.policy],
+            "level": _SARIF_LEVEL.get(v.severity, "warning"),
+            "message": {"text": v.message},
+            "locations": [
+                {"logicalLocations": [{"fullyQualifiedName": v.urn or "stack", "kind": "resource"}]}
+            ],
+            "properties": {"enforcement": v.enforcement, "severity": v.severity, "pack": v.pack},
+        }
+        if v.exemption is not None:
+            result["suppressions"] = [{"kind": "external", "justification": v.exemption}]
+        results.append(result)
+    log = {
+        "$schema": _SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lepton-infra",
+                        "informationUri": "https://github.com/lepton-infra",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2)
+
+
+def render_junit(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
+    """One test case per policy: blocking violations fail it, advisory and exempt ones go to its output."""
+    suite = ET.Element("testsuite", name="lepton-infra policies")
+    failures = 0
+    for name in sorted(set(policies) | {v.policy for v in violations}):
+        case = ET.SubElement(suite, "testcase", classname=name.split("-", 1)[0], name=name)
+        found = [v for v in violations if v.policy == name]
+        blocking = [v for v in found if v.blocks]
+        if blocking:
+            failures += 1
+            failure = ET.SubElement(
+                case, "failure", message=f"{len(blocking)} mandatory violation(s)", type="mandatory"
+            )
+            failure.text = "\n".join(f"{v.urn or '(stack)'}: {v.message}" for v in blocking)
+        others = [v for v in found if not v.blocks]
+        if others:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"[{_status(v)}] {v.urn or '(stack)'}: {v.message}" for v in others
+            )
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[Violation], Mapping[str, PolicyInfo]], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+    "junit": render_junit,
+}

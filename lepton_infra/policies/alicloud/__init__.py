@@ -1,0 +1,1 @@
+"""alicloud policies: one module per service."""

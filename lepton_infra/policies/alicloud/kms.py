@@ -1,0 +1,39 @@
+"""Alibaba Cloud KMS keys: automatic rotation and deletion protection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lepton_infra.policies.props import get
+from lepton_infra.policies.spec import Subject, resource_policy
+
+KEY = "alicloud:kms/key:Key"
+
+
+@resource_policy(
+    name="alicloud-kms-key-rotation-enabled",
+    types=(KEY,),
+    severity="high",
+    description="KMS keys must rotate automatically.",
+    remediation="Set `automaticRotation: Enabled` and `rotationInterval` (e.g. 365d).",
+)
+def rotation_enabled(r: Subject) -> Iterator[str]:
+    if get(r.props, "automaticRotation") != "Enabled":
+        yield "automatic key rotation is off"
+
+
+@resource_policy(
+    name="alicloud-kms-key-deletion-protected",
+    types=(KEY,),
+    severity="high",
+    description="KMS keys must be protected from deletion, in Alibaba Cloud and in Pulumi.",
+    remediation="Set `deletionProtection: Enabled` and create the key with `ResourceOptions(protect=True)`.",
+)
+def deletion_protected(r: Subject) -> Iterator[str]:
+    if get(r.props, "deletionProtection") != "Enabled":
+        yield "deletion protection is off"
+    if not r.protect:
+        yield "the key is not protected (`protect=True`) against deletion"
+
+
+POLICIES = (rotation_enabled, deletion_protected)

@@ -1,0 +1,58 @@
+"""Alibaba Cloud RAM: no wildcard actions or resources, RRSA roles bound to one service account."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
+from lepton_infra.policies.props import get
+from lepton_infra.policies.spec import Subject, resource_policy
+
+POLICY = "alicloud:ram/policy:Policy"
+ROLE = "alicloud:ram/role:Role"
+_SUB_KEY = re.compile(r"^oidc:sub$")
+
+
+@resource_policy(
+    name="alicloud-ram-policy-disallow-wildcard-action",
+    types=(POLICY,),
+    severity="critical",
+    description="RAM policies must not allow '*' or 'service:*' actions.",
+    remediation="List the exact actions the principal calls (e.g. `oss:GetObject`).",
+)
+def disallow_wildcard_action(r: Subject) -> Iterator[str]:
+    yield from wildcard_actions(get(r.props, "policyDocument"))
+
+
+@resource_policy(
+    name="alicloud-ram-policy-disallow-wildcard-resource",
+    types=(POLICY,),
+    severity="high",
+    description="RAM policies must not grant actions on resource '*' when the action accepts an ARN.",
+    remediation="Scope `Resource` to the `acs:` ARNs of the bucket, repository or key the principal uses.",
+)
+def disallow_wildcard_resource(r: Subject) -> Iterator[str]:
+    yield from wildcard_resources(get(r.props, "policyDocument"))
+
+
+@resource_policy(
+    name="alicloud-ram-role-oidc-trust-single-service-account",
+    types=(ROLE,),
+    severity="high",
+    description=(
+        "RAM roles must not be assumable by anyone; RRSA roles trust the cluster's OIDC provider for "
+        "exactly one service account."
+    ),
+    remediation=(
+        "Trust the cluster's `oidc-provider` with `StringEquals` on `oidc:sub: "
+        "system:serviceaccount:NS:NAME` and `oidc:aud: sts.aliyuncs.com`."
+    ),
+)
+def oidc_trust(r: Subject) -> Iterator[str]:
+    yield from trust_problems(
+        get(r.props, "assumeRolePolicyDocument"), principal_kinds=("RAM", "Service"), sub_key=_SUB_KEY
+    )
+
+
+POLICIES = (disallow_wildcard_action, disallow_wildcard_resource, oidc_trust)

@@ -1,0 +1,117 @@
+"""Amazon EKS control plane: private API, secrets encrypted with our KMS key, audit logging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from pulumi_policy import PolicyResource
+
+from lepton_infra.policies.joins import referenced
+from lepton_infra.policies.networks import api_allowlist_problems
+from lepton_infra.policies.props import UnknownValueError, as_list, get, is_set, is_true
+from lepton_infra.policies.settings import Settings
+from lepton_infra.policies.spec import Subject, checkov, cis_eks, resource_policy, stack_policy
+
+CLUSTER = "aws:eks/cluster:Cluster"
+KMS_KEY = "aws:kms/key:Key"
+
+
+@resource_policy(
+    name="aws-eks-cluster-disallow-public-endpoint",
+    types=(CLUSTER,),
+    severity="high",
+    description="The EKS API endpoint must be private, or public only to an allowlist of CIDRs.",
+    remediation=(
+        "Set `vpcConfig.endpointPublicAccess: false` and `endpointPrivateAccess: true`, or list the "
+        "admin networks in `vpcConfig.publicAccessCidrs`."
+    ),
+    controls=(cis_eks("5.4.1"), cis_eks("5.4.2"), *checkov("CKV_AWS_39", "CKV_AWS_38")),
+    config=("allowedApiCidrs",),
+)
+def disallow_public_endpoint(r: Subject) -> Iterator[str]:
+    vpc = get(r.props, "vpcConfig", default={})
+    if get(vpc, "endpointPrivateAccess") is not True:
+        yield "private endpoint access is off: nodes reach the API over the internet"
+    # EKS turns the public endpoint on when the input is absent.
+    if get(vpc, "endpointPublicAccess", default=True) is not False:
+        yield from api_allowlist_problems(
+            as_list(get(vpc, "publicAccessCidrs")), r.settings.allowed_api_cidrs
+        )
+
+
+@resource_policy(
+    name="aws-eks-cluster-secrets-encrypted",
+    types=(CLUSTER,),
+    severity="high",
+    description="EKS must envelope-encrypt Kubernetes secrets with a customer-managed KMS key.",
+    remediation="Set `encryptionConfig: {resources: [secrets], provider: {keyArn: <your KMS key ARN>}}`.",
+    controls=(cis_eks("5.3.1"), *checkov("CKV_AWS_58")),
+)
+def secrets_encrypted(r: Subject) -> Iterator[str]:
+    config = get(r.props, "encryptionConfig")
+    if config is None:
+        yield "secrets are not envelope-encrypted (no encryptionConfig)"
+        return
+    if "secrets" not in [str(x) for x in as_list(get(config, "resources"))]:
+        yield "encryptionConfig does not cover the `secrets` resource"
+    if not is_set(config, "provider", "keyArn"):
+        yield "encryptionConfig names no KMS key"
+
+
+@resource_policy(
+    name="aws-eks-cluster-control-plane-logging",
+    types=(CLUSTER,),
+    severity="medium",
+    description="EKS must send its control-plane logs (audit included) to CloudWatch.",
+    remediation="Set `enabledClusterLogTypes` to api, audit, authenticator, controllerManager and scheduler.",
+    controls=(cis_eks("2.1.1"), *checkov("CKV_AWS_37")),
+    config=("requiredEksLogTypes",),
+)
+def control_plane_logging(r: Subject) -> Iterator[str]:
+    enabled = {str(t) for t in as_list(get(r.props, "enabledClusterLogTypes"))}
+    missing = [t for t in r.settings.required_eks_log_types if t not in enabled]
+    if missing:
+        yield f"control-plane log types not enabled: {', '.join(missing)}"
+
+
+def _key_arn(cluster: PolicyResource) -> str | None:
+    try:
+        value = get(cluster.props, "encryptionConfig", "provider", "keyArn")
+    except UnknownValueError:
+        return None
+    return str(value) if value is not None else None
+
+
+@stack_policy(
+    name="aws-eks-cluster-secrets-key-customer-managed",
+    severity="high",
+    description=(
+        "The KMS key that encrypts an EKS cluster's secrets must be a customer-managed key of this "
+        "stack that rotates."
+    ),
+    remediation=(
+        "Create an `aws.kms.Key` with `enableKeyRotation: true` next to the cluster and pass its ARN "
+        "as `encryptionConfig.provider.keyArn`."
+    ),
+    controls=(cis_eks("5.3.1"),),
+)
+def secrets_key_customer_managed(
+    resources: Sequence[PolicyResource], _settings: Settings
+) -> Iterator[tuple[str, str | None]]:
+    keys = [r for r in resources if r.resource_type == KMS_KEY]
+    for cluster in resources:
+        if cluster.resource_type != CLUSTER or get(cluster.props, "encryptionConfig") is None:
+            continue
+        key = referenced(
+            cluster, "encryptionConfig", keys, keys=("arn", "keyId", "id"), path=("provider", "keyArn")
+        )
+        arn = _key_arn(cluster)
+        if key is None:
+            if arn is not None and ":alias/aws/" in arn:
+                yield f"secrets are encrypted with the AWS-managed key {arn}, not a customer key", cluster.urn
+            continue
+        if not is_true(get(key.props, "enableKeyRotation")):
+            yield f"the cluster's KMS key {key.name} does not rotate", cluster.urn
+
+
+POLICIES = (disallow_public_endpoint, secrets_encrypted, control_plane_logging, secrets_key_customer_managed)

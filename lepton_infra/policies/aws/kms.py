@@ -1,0 +1,48 @@
+"""AWS KMS keys: rotate yearly (or faster) and cannot be deleted by accident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lepton_infra.policies.props import get, is_true
+from lepton_infra.policies.spec import Subject, checkov, resource_policy
+
+KEY = "aws:kms/key:Key"
+# AWS's maximum waiting period; a shorter one leaves less time to notice a scheduled deletion.
+MIN_DELETION_WINDOW_DAYS = 30
+
+
+@resource_policy(
+    name="aws-kms-key-rotation-enabled",
+    types=(KEY,),
+    severity="high",
+    description="Symmetric KMS keys must rotate their key material automatically.",
+    remediation="Set `enableKeyRotation: true` (optionally `rotationPeriodInDays`).",
+    controls=checkov("CKV_AWS_7"),
+)
+def rotation_enabled(r: Subject) -> Iterator[str]:
+    # Only symmetric encryption keys support automatic rotation.
+    if get(r.props, "customerMasterKeySpec", default="SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        return
+    if not is_true(get(r.props, "enableKeyRotation")):
+        yield "automatic key rotation is off"
+
+
+@resource_policy(
+    name="aws-kms-key-deletion-protected",
+    types=(KEY,),
+    severity="high",
+    description=(
+        "KMS keys must be protected from deletion: `protect` in Pulumi and the longest deletion window."
+    ),
+    remediation="Create the key with `ResourceOptions(protect=True)` and leave `deletionWindowInDays` at 30.",
+)
+def deletion_protected(r: Subject) -> Iterator[str]:
+    if not r.protect:
+        yield "the key is not protected (`protect=True`) against deletion"
+    window = get(r.props, "deletionWindowInDays")
+    if window is not None and float(window) < MIN_DELETION_WINDOW_DAYS:
+        yield f"deletionWindowInDays is {float(window):g}, below {MIN_DELETION_WINDOW_DAYS}"
+
+
+POLICIES = (rotation_enabled, deletion_protected)

@@ -1,0 +1,143 @@
+"""S3 buckets, joined with their separate configuration resources (pulumi-aws 7 and the V2 names)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from pulumi_policy import PolicyResource
+
+from lepton_infra.policies.documents import denies_insecure_transport, public_grants
+from lepton_infra.policies.joins import per_owner
+from lepton_infra.policies.props import as_list, get, is_set, is_true
+from lepton_infra.policies.settings import Settings
+from lepton_infra.policies.spec import checkov, stack_policy
+
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+_PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+_BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _per_bucket(
+    resources: Sequence[PolicyResource],
+    parts: Sequence[str],
+    rule: Callable[[PolicyResource, list[PolicyResource]], Iterator[str]],
+) -> Iterator[tuple[str, str | None]]:
+    return per_owner(resources, BUCKETS, parts, "bucket", rule)
+
+
+def _kms_rules(bucket: PolicyResource, configs: list[PolicyResource]) -> list[object]:
+    # The deprecated inline block on the bucket still counts, for programs that use it.
+    inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
+    return [*as_list(inline), *(rule for c in configs for rule in as_list(get(c.props, "rules")))]
+
+
+def _encrypted(bucket: PolicyResource, configs: list[PolicyResource]) -> Iterator[str]:
+    defaults = [
+        get(rule, "applyServerSideEncryptionByDefault", default={}) for rule in _kms_rules(bucket, configs)
+    ]
+    if not any(
+        str(get(d, "sseAlgorithm")).startswith("aws:kms") and is_set(d, "kmsMasterKeyId") for d in defaults
+    ):
+        yield "the bucket is not encrypted with a customer KMS key (no aws:kms rule with kmsMasterKeyId)"
+
+
+@stack_policy(
+    name="aws-s3-bucket-encrypted-with-customer-key",
+    severity="high",
+    description="S3 buckets must default-encrypt with a customer-managed KMS key.",
+    remediation=(
+        "Add an `aws.s3.BucketServerSideEncryptionConfiguration` with `sseAlgorithm: aws:kms` and "
+        "`kmsMasterKeyId` for the bucket."
+    ),
+    controls=checkov("CKV_AWS_145"),
+)
+def encrypted_with_customer_key(
+    resources: Sequence[PolicyResource], _settings: Settings
+) -> Iterator[tuple[str, str | None]]:
+    return _per_bucket(resources, ENCRYPTION, _encrypted)
+
+
+def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+    blocks = [p for p in parts if p.resource_type in PUBLIC_ACCESS_BLOCK]
+    if not blocks:
+        yield "the bucket has no public access block"
+    for block in blocks:
+        off = [flag for flag in _BLOCK_FLAGS if not is_true(get(block.props, flag))]
+        if off:
+            yield f"the public access block leaves {', '.join(off)} off"
+    acls = [get(bucket.props, "acl"), *(get(p.props, "acl") for p in parts if p.resource_type in ACL)]
+    for acl in acls:
+        if acl in _PUBLIC_ACLS:
+            yield f"the bucket ACL is {acl}"
+    for document in [
+        get(bucket.props, "policy"),
+        *(get(p.props, "policy") for p in parts if p.resource_type in POLICY),
+    ]:
+        yield from public_grants(document, principal_kinds=("AWS",))
+
+
+@stack_policy(
+    name="aws-s3-bucket-public-access-blocked",
+    severity="critical",
+    description="S3 buckets must block every form of public access.",
+    remediation=(
+        "Add an `aws.s3.BucketPublicAccessBlock` with all four flags true; drop public ACLs and '*' "
+        "policy grants."
+    ),
+    controls=checkov("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_AWS_20"),
+)
+def public_access_blocked(
+    resources: Sequence[PolicyResource], _settings: Settings
+) -> Iterator[tuple[str, str | None]]:
+    return _per_bucket(resources, (*PUBLIC_ACCESS_BLOCK, *ACL, *POLICY), _public_access)
+
+
+def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+    inline = is_true(get(bucket.props, "versioning", "enabled"))
+    if not inline and not any(get(p.props, "versioningConfiguration", "status") == "Enabled" for p in parts):
+        yield "versioning is not enabled"
+
+
+@stack_policy(
+    name="aws-s3-bucket-versioning-enabled",
+    severity="medium",
+    description="S3 buckets must keep object versions, so an overwrite or delete can be undone.",
+    remediation=(
+        "Add an `aws.s3.BucketVersioning` with `versioningConfiguration: {status: Enabled}` for the bucket."
+    ),
+    controls=checkov("CKV_AWS_21"),
+)
+def versioning_enabled(
+    resources: Sequence[PolicyResource], _settings: Settings
+) -> Iterator[tuple[str, str | None]]:
+    return _per_bucket(resources, VERSIONING, _versioned)
+
+
+def _tls_only(bucket: PolicyResource, policies: list[PolicyResource]) -> Iterator[str]:
+    documents = [get(bucket.props, "policy"), *(get(p.props, "policy") for p in policies)]
+    if not any(denies_insecure_transport(d, "aws:SecureTransport") for d in documents):
+        yield "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
+
+
+@stack_policy(
+    name="aws-s3-bucket-tls-only",
+    severity="medium",
+    description="S3 buckets must refuse requests that do not use TLS.",
+    remediation=(
+        "Add an `aws.s3.BucketPolicy` with a Deny statement on `aws:SecureTransport: false` for the "
+        "bucket and its objects."
+    ),
+)
+def tls_only(resources: Sequence[PolicyResource], _settings: Settings) -> Iterator[tuple[str, str | None]]:
+    return _per_bucket(resources, POLICY, _tls_only)
+
+
+POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only)

@@ -1,0 +1,69 @@
+"""Azure Container Registry: no admin user, no anonymous pull, not public, our key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lepton_infra.policies.props import get, is_set, is_true
+from lepton_infra.policies.spec import Subject, checkov, cis_aks, resource_policy
+
+REGISTRY = "azure-native:containerregistry:Registry"
+
+
+@resource_policy(
+    name="azure-acr-disallow-admin-user-and-anonymous-pull",
+    types=(REGISTRY,),
+    severity="high",
+    description=(
+        "ACR must not enable the shared admin user or anonymous pull; pulls go through Entra identities."
+    ),
+    remediation=(
+        "Set `adminUserEnabled: false` and `anonymousPullEnabled: false`; grant AcrPull to the "
+        "kubelet identity."
+    ),
+    controls=(cis_aks("5.1.2"), *checkov("CKV_AZURE_137", "CKV_AZURE_138")),
+)
+def disallow_admin_and_anonymous(r: Subject) -> Iterator[str]:
+    if is_true(get(r.props, "adminUserEnabled")):
+        yield "the admin user is enabled"
+    if is_true(get(r.props, "anonymousPullEnabled")):
+        yield "anonymous pull is enabled"
+
+
+@resource_policy(
+    name="azure-acr-disallow-public-network",
+    types=(REGISTRY,),
+    severity="medium",
+    description="ACR must not accept traffic from the whole internet.",
+    remediation=(
+        "Set `publicNetworkAccess: Disabled` (private endpoint) or `networkRuleSet.defaultAction: "
+        "Deny` with IP rules."
+    ),
+    controls=checkov("CKV_AZURE_139"),
+)
+def disallow_public_network(r: Subject) -> Iterator[str]:
+    if (
+        get(r.props, "publicNetworkAccess") != "Disabled"
+        and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
+    ):
+        yield "the registry is reachable from any network"
+
+
+@resource_policy(
+    name="azure-acr-customer-key",
+    types=(REGISTRY,),
+    severity="medium",
+    description="ACR must encrypt images with a customer-managed Key Vault key.",
+    remediation=(
+        "Set `encryption: {status: enabled, keyVaultProperties: {keyIdentifier, identity}}` (Premium SKU)."
+    ),
+)
+def customer_key(r: Subject) -> Iterator[str]:
+    encryption = get(r.props, "encryption", default={})
+    if str(get(encryption, "status", default="")).lower() != "enabled" or not is_set(
+        encryption, "keyVaultProperties", "keyIdentifier"
+    ):
+        yield "the registry is not encrypted with a customer-managed key"
+
+
+POLICIES = (disallow_admin_and_anonymous, disallow_public_network, customer_key)

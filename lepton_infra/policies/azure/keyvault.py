@@ -1,0 +1,51 @@
+"""Azure Key Vault: keys rotate; vaults and keys cannot be purged or deleted by accident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lepton_infra.policies.props import as_list, get
+from lepton_infra.policies.spec import Subject, checkov, resource_policy
+
+VAULT = "azure-native:keyvault:Vault"
+KEY = "azure-native:keyvault:Key"
+
+
+@resource_policy(
+    name="azure-keyvault-key-rotation-enabled",
+    types=(KEY,),
+    severity="high",
+    description="Key Vault keys must carry a rotation policy that rotates them automatically.",
+    remediation=(
+        "Set `properties.rotationPolicy.lifetimeActions: [{action: {type: rotate}, trigger: "
+        "{timeAfterCreate: P90D}}]`."
+    ),
+)
+def key_rotation(r: Subject) -> Iterator[str]:
+    actions = as_list(get(r.props, "properties", "rotationPolicy", "lifetimeActions"))
+    if not any(str(get(a, "action", "type", default="")).lower() == "rotate" for a in actions):
+        yield "the key has no automatic rotation (rotationPolicy lifetime action `rotate`)"
+
+
+@resource_policy(
+    name="azure-keyvault-deletion-protected",
+    types=(VAULT, KEY),
+    severity="high",
+    description="Vaults need soft delete and purge protection, and vaults and keys `protect` in Pulumi.",
+    remediation=(
+        "Set `properties.enablePurgeProtection: true` (soft delete stays on) and create with "
+        "`ResourceOptions(protect=True)`."
+    ),
+    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110"),
+)
+def deletion_protected(r: Subject) -> Iterator[str]:
+    if not r.protect:
+        yield "the resource is not protected (`protect=True`) against deletion"
+    if r.type == VAULT:
+        if get(r.props, "properties", "enablePurgeProtection") is not True:
+            yield "purge protection is off"
+        if get(r.props, "properties", "enableSoftDelete") is False:
+            yield "soft delete is off"
+
+
+POLICIES = (key_rotation, deletion_protected)

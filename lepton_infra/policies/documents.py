@@ -1,0 +1,116 @@
+"""Checks on IAM-style policy documents, shared by AWS IAM and Alibaba RAM (same statement grammar)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from lepton_infra.policies.props import as_list, get, policy_statements
+
+# Verbs whose APIs accept no resource ARN: for them `"Resource": "*"` is the narrowest there is.
+_RESOURCELESS_VERBS = ("Describe", "List")
+_RESOURCELESS_ACTIONS = frozenset(
+    {
+        "ecr:getauthorizationtoken",
+        "sts:getcalleridentity",
+        "cloudwatch:putmetricdata",
+        "ec2:createtags",
+        "kms:createkey",
+        "tag:getresources",
+        "ecs:describeinstances",
+        "cr:getauthorizationtoken",
+    }
+)
+SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[^:*?]+:[^:*?]+$")
+
+
+def _allows(statement: Mapping[str, Any]) -> bool:
+    return str(get(statement, "Effect", default="Allow")).lower() == "allow"
+
+
+def wildcard_actions(document: Any) -> Iterator[str]:
+    for statement in policy_statements(document):
+        if not _allows(statement):
+            continue
+        if get(statement, "NotAction") is not None:
+            yield "an Allow statement uses NotAction (grants everything else)"
+        for action in as_list(get(statement, "Action")):
+            if str(action) == "*" or str(action).endswith(":*"):
+                yield f"an Allow statement grants action {action!r}"
+
+
+def _resourceless(action: str) -> bool:
+    service, _, verb = action.partition(":")
+    return action.lower() in _RESOURCELESS_ACTIONS or (bool(service) and verb.startswith(_RESOURCELESS_VERBS))
+
+
+def wildcard_resources(document: Any) -> Iterator[str]:
+    for statement in policy_statements(document):
+        resources = [str(r) for r in as_list(get(statement, "Resource"))]
+        if not _allows(statement) or "*" not in resources:
+            continue
+        narrowable = sorted(str(a) for a in as_list(get(statement, "Action")) if not _resourceless(str(a)))
+        if narrowable:
+            yield f"actions {', '.join(narrowable)} are granted on resource '*' though they accept ARNs"
+
+
+def _principals(statement: Mapping[str, Any], kind: str) -> list[str]:
+    principal = get(statement, "Principal")
+    if principal == "*":
+        return ["*"]  # the bare string form means everyone, whatever the kind
+    return [str(p) for p in as_list(get(principal, kind))] if isinstance(principal, Mapping) else []
+
+
+def _grants_anyone(statement: Mapping[str, Any], principal_kinds: Iterable[str]) -> bool:
+    return _allows(statement) and any(
+        p == "*" for kind in principal_kinds for p in _principals(statement, kind)
+    )
+
+
+def public_grants(document: Any, principal_kinds: Iterable[str]) -> Iterator[str]:
+    """Allow statements for any principal with no condition narrowing them: a public resource."""
+    kinds = tuple(principal_kinds)
+    for statement in policy_statements(document):
+        if _grants_anyone(statement, kinds) and not get(statement, "Condition"):
+            actions = ", ".join(str(a) for a in as_list(get(statement, "Action")))
+            yield f"a policy statement allows {actions} to any principal ('*')"
+
+
+def trust_problems(
+    document: Any, *, principal_kinds: Iterable[str], sub_key: re.Pattern[str]
+) -> Iterator[str]:
+    """What makes a role's trust too wide: anyone may assume it, or a federated (OIDC) trust that is not
+    pinned to exactly one Kubernetes service account."""
+    kinds = tuple(principal_kinds)
+    for statement in policy_statements(document):
+        if not _allows(statement):
+            continue
+        if _grants_anyone(statement, kinds):
+            yield "the role can be assumed by any principal ('*')"
+        federated = [p for p in _principals(statement, "Federated") if "oidc-provider" in p]
+        if federated:
+            yield from _oidc_condition_problems(get(statement, "Condition", default={}), sub_key)
+
+
+def _oidc_condition_problems(condition: Mapping[str, Any], sub_key: re.Pattern[str]) -> Iterator[str]:
+    subjects: list[str] = []
+    for operator, clauses in dict(condition).items():
+        for key, values in dict(clauses).items():
+            if sub_key.search(str(key)):
+                if operator != "StringEquals":
+                    yield f"the OIDC subject is matched with {operator}, not StringEquals"
+                subjects.extend(str(v) for v in as_list(values))
+    if len(subjects) != 1 or not SERVICE_ACCOUNT.match(subjects[0]):
+        shown = ", ".join(subjects) or "none"
+        yield f"the OIDC trust must name one service account (system:serviceaccount:NS:NAME), not {shown}"
+
+
+def denies_insecure_transport(document: object, condition_key: str) -> bool:
+    """A Deny statement conditioned on ``<condition_key> = false``: the bucket refuses plain HTTP."""
+    for statement in policy_statements(document):
+        clauses = get(statement, "Condition", "Bool", default={})
+        values = [str(v).lower() for v in as_list(get(clauses, condition_key))]
+        if str(get(statement, "Effect")).lower() == "deny" and "false" in values:
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""kubernetes policies: one module per service."""

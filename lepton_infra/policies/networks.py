@@ -1,0 +1,45 @@
+"""Address ranges: is a CIDR list open to the world, and does it stay inside a configured allowlist."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+WORLD = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
+
+
+def is_world(cidr: str) -> bool:
+    return cidr.strip().lower() in WORLD
+
+
+def outside_allowlist(cidrs: Iterable[str], allowlist: Iterable[str]) -> list[str]:
+    """The CIDRs not contained in any allowlisted network (an empty allowlist allows every non-world CIDR)."""
+    allowed = [ipaddress.ip_network(a, strict=False) for a in allowlist]
+    if not allowed:
+        return []
+    outside = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            outside.append(cidr)
+            continue
+        if not any(network.version == a.version and network.subnet_of(a) for a in allowed):  # type: ignore[arg-type]
+            outside.append(cidr)
+    return outside
+
+
+def api_allowlist_problems(cidrs: Iterable[str], allowlist: Iterable[str]) -> list[str]:
+    """What is wrong with a public API endpoint's source allowlist (empty: nothing)."""
+    cidrs = [str(c) for c in cidrs]
+    if not cidrs:
+        return ["the public endpoint has no source allowlist (open to the internet)"]
+    open_ones = [c for c in cidrs if is_world(c)]
+    if open_ones:
+        return [f"the public endpoint allows {', '.join(open_ones)}"]
+    outside = outside_allowlist(cidrs, allowlist)
+    return (
+        [f"the public endpoint allows {', '.join(outside)}, outside the configured allowed_api_cidrs"]
+        if outside
+        else []
+    )

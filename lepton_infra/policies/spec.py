@@ -1,0 +1,149 @@
+"""A policy's metadata next to its rule: the decorators every policy module uses, and the framework controls.
+
+A rule is a plain function. Resource rules take a ``Subject`` and yield one message per problem; stack
+rules take every resource of the stack and yield ``(message, urn)``. ``pack.py`` turns them into
+``pulumi_policy`` policies, so the same function runs under the Pulumi CLI and offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pulumi_policy import PolicyResource
+
+from lepton_infra.policies.settings import CONFIG_KEYS, Settings
+
+Severity = Literal["critical", "high", "medium", "low"]
+Enforcement = Literal["mandatory", "advisory", "remediate", "disabled"]
+SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of an external framework the policy implements (CIS item, PSS control, checkov ID)."""
+
+    framework: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.framework}: {self.id}"
+
+
+def cis_eks(item: str) -> Control:
+    return Control("CIS Amazon EKS Benchmark v1.7.0", item)
+
+
+def cis_aks(item: str) -> Control:
+    return Control("CIS Azure Kubernetes Service Benchmark v1.7.0", item)
+
+
+def cis_ack(item: str) -> Control:
+    return Control("CIS Alibaba Cloud Container Service for Kubernetes Benchmark v1.0.0", item)
+
+
+def pss(control: str) -> Control:
+    return Control("Kubernetes Pod Security Standards (restricted)", control)
+
+
+def checkov(*ids: str) -> tuple[Control, ...]:
+    return tuple(Control("checkov", i) for i in ids)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a resource rule sees: its inputs, its provider's inputs, its options and the settings."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    provider: Mapping[str, Any]
+    protect: bool
+    settings: Settings
+
+
+ResourceCheck = Callable[[Subject], Iterable[str]]
+StackCheck = Callable[[Sequence[PolicyResource], Settings], Iterable[tuple[str, str | None]]]
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    description: str
+    severity: Severity
+    remediation: str
+    controls: tuple[Control, ...]
+    config_keys: tuple[str, ...]
+    # Types the rule reads; None for rules that look at every resource (governance).
+    resource_types: frozenset[str] | None
+    check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+
+    @property
+    def kind(self) -> Literal["resource", "stack"]:
+        return "resource" if self.check is not None else "stack"
+
+    @property
+    def family(self) -> str:
+        prefix = self.name.split("-", 1)[0]
+        return {"kubernetes": "kubernetes", "governance": "governance"}.get(prefix, "cloud-security")
+
+    @property
+    def enforcement(self) -> Enforcement:
+        # The issue's rule: critical and high block a deployment by default, the rest advise.
+        return "mandatory" if self.severity in ("critical", "high") else "advisory"
+
+    def applies_to(self, resource_type: str) -> bool:
+        return self.resource_types is None or resource_type in self.resource_types
+
+
+def _spec(name: str, config: Iterable[str], **fields: Any) -> PolicySpec:
+    config_keys = tuple(config)
+    unknown = [k for k in config_keys if k not in CONFIG_KEYS]
+    if unknown:
+        raise ValueError(f"policy {name} declares unknown config keys {unknown}")
+    return PolicySpec(name=name, config_keys=config_keys, **fields)
+
+
+def resource_policy(
+    *,
+    name: str,
+    types: Iterable[str] | None,
+    severity: Severity,
+    description: str,
+    remediation: str,
+    controls: Iterable[Control] = (),
+    config: Iterable[str] = (),
+) -> Callable[[ResourceCheck], PolicySpec]:
+    """Declare a rule run on each resource of ``types`` (every resource when None)."""
+    resource_types = None if types is None else frozenset(types)
+    metadata = {"description": description, "severity": severity, "remediation": remediation}
+
+    def wrap(check: ResourceCheck) -> PolicySpec:
+        return _spec(
+            name, config, controls=tuple(controls), resource_types=resource_types, check=check, **metadata
+        )
+
+    return wrap
+
+
+def stack_policy(
+    *,
+    name: str,
+    severity: Severity,
+    description: str,
+    remediation: str,
+    controls: Iterable[Control] = (),
+    config: Iterable[str] = (),
+) -> Callable[[StackCheck], PolicySpec]:
+    """Declare a rule run once on all resources of the stack (to join resources that belong together)."""
+    metadata = {"description": description, "severity": severity, "remediation": remediation}
+
+    def wrap(check: StackCheck) -> PolicySpec:
+        return _spec(
+            name, config, controls=tuple(controls), resource_types=None, stack_check=check, **metadata
+        )
+
+    return wrap
