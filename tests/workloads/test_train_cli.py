@@ -1,0 +1,90 @@
+"""A misconfigured training run says what is wrong in one line and exits 2, without a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _train(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CHECKPOINT_DIR"}
+    return subprocess.run(
+        [sys.executable, "-m", "workloads.train", "--checkpoint-dir", str(tmp_path / "ckpt"), *flags],
+        cwd=ROOT,
+        env={**env, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def train_config_with_a_typo(tmp_path: Path) -> Path:
+    path = tmp_path / "train.yaml"
+    path.write_text("max_steps: 10\nbatch-size: 4\nlearning_rate: 0.1\n")
+    return path
+
+
+@pytest.fixture
+def train_empty_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max-stpes", "5"], "unrecognized arguments: --max-stpes"),
+        (["--max-steps", "-3"], "argument --max-steps: must be positive, got '-3'"),
+        (["--batch-size", "eight"], "argument --batch-size: expected an integer, got 'eight'"),
+        (["--lr", "nan"], "argument --lr: must be finite"),
+        (["--metrics-port", "70000"], "argument --metrics-port: must be a TCP port"),
+        (["--n-embd", "30", "--n-head", "4"], "--n-embd (30) must be divisible by --n-head (4)"),
+        (["--data", "/nonexistent/corpus"], "--data /nonexistent/corpus: no such file or folder"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_clear_line(tmp_path: Path, flags: list[str], message: str) -> None:
+    result = _train(tmp_path, *flags)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "ckpt").exists()
+
+
+def test_a_data_folder_with_nothing_to_read_is_refused(tmp_path: Path, train_empty_folder: Path) -> None:
+    result = _train(tmp_path, "--data", str(train_empty_folder))
+
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        f"--data {train_empty_folder}: no non-empty files to train on (see --help)"
+    )
+
+
+def test_an_unknown_key_in_the_config_file_is_named(tmp_path: Path, train_config_with_a_typo: Path) -> None:
+    result = _train(tmp_path, "--config", str(train_config_with_a_typo))
+
+    assert result.returncode == 2
+    assert f"--config {train_config_with_a_typo}: unknown setting 'learning_rate'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_data_too_small_for_the_batch_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("print('hello')\n" * 4)
+
+    result = _train(tmp_path, "--data", str(corpus), "--seq-len", "64", "--metrics-port", "0")
+
+    assert result.returncode == 2
+    assert "fewer than --batch-size 16" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,43 @@
+"""Entry point of ``python -m workloads.train``: exit 0 when done, or stopped by SIGTERM after a checkpoint.
+
+Exit 2 with one line on stderr for anything the user can fix (flags, data, checkpoint folder); exit 1 for
+a diverged loss; 130 for a second Ctrl-C; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from workloads.train.config import PROG, parse_config
+from workloads.train.data import DataError
+from workloads.train.distributed import init_runtime, shutdown
+from workloads.train.loop import SetupError, TrainingDiverged, run
+from workloads.train.signals import StopRequest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # First, so that a SIGTERM during start-up (image pulled, node reclaimed) still ends in a clean stop.
+    stop = StopRequest()
+    stop.install()
+    config = parse_config(argv)
+    runtime = init_runtime()
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format=f"%(asctime)s rank {runtime.rank} %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        run(config, runtime, stop)
+    except (DataError, SetupError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a second Ctrl-C: the person chose not to wait for the checkpoint
+        return 130
+    finally:
+        shutdown()
+    return 0

@@ -1,0 +1,241 @@
+"""The trainer's settings: flags, an optional YAML or JSON file with the same keys, and their checks.
+
+Precedence, highest first: a flag on the command line, ``CHECKPOINT_DIR`` from the environment (for the
+checkpoint folder only: the Kubernetes TrainingJob sets it to the one writable mount), the ``--config``
+file, the defaults below. Every mistake a user can make here (an unknown flag, a value out of range,
+a data path that cannot be read, heads that do not divide the width) ends the process with exit status 2
+and one line on stderr, so a misconfigured job says what is wrong in the first line of its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from workloads.model import ModelConfig
+from workloads.train.corpus import CorpusError, open_corpus
+
+PROG = "python -m workloads.train"
+DEFAULT_METRICS_PORT = 9102
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs; stored in each checkpoint for the record."""
+
+    max_steps: int
+    checkpoint_dir: Path
+    checkpoint_every: int
+    keep_last: int
+    data: Path | None
+    batch_size: int
+    grad_accum_steps: int
+    seq_len: int
+    n_layer: int
+    n_head: int
+    n_embd: int
+    dropout: float
+    lr: float
+    warmup_steps: int
+    weight_decay: float
+    grad_clip: float
+    seed: int
+    log_every: int
+    compile: bool
+    metrics_port: int
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(
+            n_layer=self.n_layer,
+            n_head=self.n_head,
+            n_embd=self.n_embd,
+            seq_len=self.seq_len,
+            dropout=self.dropout,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's default prints the whole usage block first; a pod's log tail should show the problem.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_config(argv: Sequence[str] | None = None) -> TrainConfig:
+    """Parse flags (and ``--config``), check them, and exit 2 with one line when something is wrong."""
+    parser = _build_parser()
+    known, _ = parser.parse_known_args(argv)
+    if known.config is not None:
+        parser.set_defaults(**_read_config_file(parser, known.config))
+    if os.environ.get("CHECKPOINT_DIR"):
+        parser.set_defaults(checkpoint_dir=Path(os.environ["CHECKPOINT_DIR"]))
+    args = vars(parser.parse_args(argv))
+    del args["config"]
+    config = TrainConfig(**args)
+    _check(parser, config)
+    return config
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog=PROG,
+        description="Train the byte-level GPT; run it under torchrun for data-parallel training.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--config", type=Path, help="YAML or JSON file with the same keys as the flags; flags override it")
+    add("--max-steps", type=_positive(int), default=5000, help="optimizer steps to train in total")
+    add(
+        "--checkpoint-dir",
+        type=Path,
+        default=Path("checkpoints"),
+        help="where checkpoints go and resume from; without the flag, $CHECKPOINT_DIR if set",
+    )
+    add("--checkpoint-every", type=_positive(int), default=500, help="steps between checkpoints")
+    add("--keep-last", type=_positive(int), default=3, help="checkpoints to keep")
+    add(
+        "--data",
+        type=Path,
+        default=None,
+        help="text file or folder of them; default: the Python stdlib sources",
+    )
+    add("--batch-size", type=_positive(int), default=16, help="sequences per micro-batch on each rank")
+    add("--grad-accum-steps", type=_positive(int), default=1, help="micro-batches per optimizer step")
+    add("--seq-len", type=_positive(int), default=256, help="context length in bytes")
+    add("--n-layer", type=_positive(int), default=6, help="transformer blocks")
+    add("--n-head", type=_positive(int), default=6, help="attention heads per block")
+    add("--n-embd", type=_positive(int), default=384, help="model width")
+    add("--dropout", type=_fraction, default=0.0, help="dropout probability")
+    add("--lr", type=_positive(float), default=1e-3, help="peak learning rate (AdamW)")
+    add(
+        "--warmup-steps", type=_non_negative_int, default=100, help="linear warm-up steps before cosine decay"
+    )
+    add("--weight-decay", type=_non_negative_float, default=0.1, help="AdamW weight decay on matrices")
+    add("--grad-clip", type=_non_negative_float, default=1.0, help="max gradient norm; 0 disables clipping")
+    add("--seed", type=_non_negative_int, default=1337, help="seed for weights, data order and dropout")
+    add("--log-every", type=_positive(int), default=10, help="steps between JSON log lines")
+    add("--compile", action=argparse.BooleanOptionalAction, default=False, help="torch.compile the model")
+    add(
+        "--metrics-port",
+        type=_port,
+        default=DEFAULT_METRICS_PORT,
+        help="Prometheus port on rank 0; 0 disables",
+    )
+    return parser
+
+
+def _read_config_file(parser: argparse.ArgumentParser, path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as error:
+        parser.error(f"--config {path}: {getattr(error, 'strerror', None) or error}")
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        parser.error(
+            f"--config {path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {_first_line(error)}"
+        )
+    if not isinstance(loaded, dict):
+        parser.error(f"--config {path}: expected a mapping of setting names to values")
+    actions = {a.dest: a for a in parser._actions if a.dest not in ("help", "config")}
+    values: dict[str, Any] = {}
+    for raw_key, value in loaded.items():
+        key = str(raw_key).replace("-", "_")
+        action = actions.get(key)
+        if action is None:
+            parser.error(f"--config {path}: unknown setting {raw_key!r}")
+        values[key] = _coerce(parser, path, raw_key, action, value)
+    return values
+
+
+def _coerce(
+    parser: argparse.ArgumentParser, path: Path, key: object, action: argparse.Action, value: Any
+) -> Any:
+    # File values go through the flag's own converter: `max_steps: -1` fails just as `--max-steps -1` does.
+    if action.nargs == 0:
+        if not isinstance(value, bool):
+            parser.error(f"--config {path}: {key}: expected true or false, got {value!r}")
+        return value
+    if isinstance(value, bool | list | dict) or value is None:
+        parser.error(f"--config {path}: {key}: expected a single value, got {value!r}")
+    convert: Callable[[str], Any] = action.type if callable(action.type) else str
+    try:
+        return convert(str(value))
+    except (argparse.ArgumentTypeError, ValueError) as error:
+        parser.error(f"--config {path}: {key}: {error}")
+
+
+def _check(parser: argparse.ArgumentParser, config: TrainConfig) -> None:
+    try:
+        config.model_config()
+    except ValueError as error:
+        parser.error(str(error).replace("n_embd", "--n-embd").replace("n_head", "--n-head"))
+    try:
+        open_corpus(config.data)
+    except CorpusError as error:
+        parser.error(str(error))
+    if config.checkpoint_dir.exists() and not config.checkpoint_dir.is_dir():
+        parser.error(f"--checkpoint-dir {config.checkpoint_dir}: exists and is not a folder")
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
+    def convert(text: str) -> int | float:
+        value = _number(kind, text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+
+    return convert
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(_number(int, text))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(_number(float, text))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(_number(float, text))
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(_number(int, text))
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port (1-65535) or 0 to disable, got {text!r}")
+    return value
+
+
+def _number(kind: type[int] | type[float], text: str) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+        ) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
