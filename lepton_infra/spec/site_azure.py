@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.spec.base import rule_error
-from lepton_infra.spec.sites import ManagedSiteSpec
+from lepton_infra.spec.site_base import ManagedSiteSpec
 
 # An Entra ID object ID (a GUID), as `az ad group show --query id` prints it.
 EntraObjectId = Annotated[

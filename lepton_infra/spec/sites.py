@@ -2,143 +2,35 @@
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 
-from lepton_infra.catalog import Accelerator
-from lepton_infra.spec.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, SpecModel
-from lepton_infra.spec.site_existing import ExistingSiteSpec
-
-_PRIVATE_RANGES = tuple(
-    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+from lepton_infra.spec.site_alicloud import AlicloudSiteSpec
+from lepton_infra.spec.site_aws import AwsSiteSpec
+from lepton_infra.spec.site_azure import AzureSiteSpec
+from lepton_infra.spec.site_base import (
+    GpuPoolSpec,
+    ManagedSiteSpec,
+    NetworkSpec,
+    NodeRange,
+    SystemPoolSpec,
 )
-
-
-class NetworkSpec(SpecModel):
-    cidr: ipaddress.IPv4Network = Field(
-        description="Address range of the site's virtual network; private (RFC 1918 or 100.64/10), /16 to /20."
-    )
-    api_allowlist: tuple[ipaddress.IPv4Network, ...] = Field(
-        default=(),
-        description=(
-            "CIDRs allowed to reach the Kubernetes API endpoint from the internet. "
-            "Empty (the default) keeps the endpoint private to the network."
-        ),
-    )
-
-    @field_validator("cidr")
-    @classmethod
-    def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        if not any(cidr.subnet_of(r) for r in _PRIVATE_RANGES):
-            raise ValueError(
-                f"{cidr} is not a private range; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
-            )
-        if not 16 <= cidr.prefixlen <= 20:
-            raise ValueError(f"{cidr} must be between /16 and /20 to hold node and pod subnets in two zones")
-        return cidr
-
-    @field_validator("api_allowlist")
-    @classmethod
-    def _no_open_allowlist(
-        cls, cidrs: tuple[ipaddress.IPv4Network, ...]
-    ) -> tuple[ipaddress.IPv4Network, ...]:
-        for cidr in cidrs:
-            if cidr.prefixlen == 0:
-                raise ValueError(
-                    "0.0.0.0/0 would make the API public to everyone; list the CIDRs that need access"
-                )
-        return cidrs
-
-
-class NodeRange(SpecModel):
-    min_nodes: int = Field(ge=0, le=1000, description="Fewest nodes the autoscaler keeps.")
-    max_nodes: int = Field(ge=1, le=1000, description="Most nodes the autoscaler may add.")
-
-    @model_validator(mode="after")
-    def _min_not_above_max(self) -> NodeRange:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
-        return self
-
-
-class SystemPoolSpec(NodeRange):
-    instance_type: str = Field(description="Instance / VM type for the system pool (CPU only).")
-    min_nodes: int = Field(default=2, ge=1, le=100, description="Fewest system nodes; at least 1.")
-    max_nodes: int = Field(default=4, ge=1, le=100, description="Most system nodes.")
-    disk_gib: int = Field(default=100, ge=20, le=16384, description="Encrypted root/OS disk size in GiB.")
-
-
-class GpuPoolSpec(NodeRange):
-    name: DnsLabel = Field(description="Pool name, unique within its site; becomes the node label value.")
-    accelerator: Accelerator = Field(description="GPU model of the pool's nodes.")
-    instance_type: str | None = Field(
-        default=None,
-        description="Instance / VM type; defaults to the catalog's first type for the accelerator in this cloud.",
-    )
-    min_nodes: int = Field(
-        default=0, ge=0, le=1000, description="Fewest nodes; 0 lets the pool scale to zero."
-    )
-    max_nodes: int = Field(ge=1, le=1000, description="Most nodes the autoscaler may add.")
-    spot: bool = Field(default=False, description="Use spot / preemptible capacity.")
-    disk_gib: int = Field(default=200, ge=50, le=16384, description="Encrypted root/OS disk size in GiB.")
-
-
-class ManagedSiteSpec(SpecModel):
-    """Fields every cloud-managed Kubernetes site has."""
-
-    name: DnsLabel = Field(description="Site name, unique in the platform; prefixes the site's resources.")
-    region: str = Field(min_length=2, max_length=32, description="The cloud's region name.")
-    kubernetes_version: str = Field(
-        description=f"Pinned Kubernetes minor version; one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}."
-    )
-    network: NetworkSpec = Field(description="Virtual network and API endpoint exposure.")
-    system_pool: SystemPoolSpec = Field(description="CPU node pool for cluster add-ons and controllers.")
-    gpu_pools: tuple[GpuPoolSpec, ...] = Field(
-        default=(), description="GPU node pools, one per accelerator need."
-    )
-    protect_stateful: bool = Field(
-        default=True,
-        description="Protect keys, buckets and registries from deletion by `pulumi destroy` (recommended).",
-    )
-    repositories: tuple[DnsLabel, ...] = Field(
-        default=("train", "serve"),
-        description="Container image repositories to create in the site's registry.",
-    )
-
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _supported_version(cls, version: str) -> str:
-        if version not in SUPPORTED_KUBERNETES_VERSIONS:
-            raise ValueError(
-                f"{version!r} is not supported; use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
-            )
-        return version
-
-
-class AwsSiteSpec(ManagedSiteSpec):
-    cloud: Literal["aws"] = Field(description="Amazon Web Services (EKS).")
-    region: str = Field(
-        pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d$",
-        description="AWS region, e.g. us-west-2.",
-    )
-    availability_zones: int = Field(
-        default=2, ge=2, le=3, description="How many availability zones the network and node pools span."
-    )
-    nat_gateway_per_zone: bool = Field(
-        default=False,
-        description="One NAT gateway per zone (zone-failure tolerant egress) instead of one shared.",
-    )
-    admin_role_arns: tuple[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")], ...] = (
-        Field(default=(), description="IAM roles granted cluster-admin through EKS access entries.")
-    )
-
-
-# Per-cloud specs that subclass ManagedSiteSpec live in their own modules; they import this one.
-from lepton_infra.spec.site_alicloud import AlicloudSiteSpec  # noqa: E402
-from lepton_infra.spec.site_azure import AzureSiteSpec  # noqa: E402
+from lepton_infra.spec.site_existing import ExistingSiteSpec
 
 SiteSpec = Annotated[
     AwsSiteSpec | AzureSiteSpec | AlicloudSiteSpec | ExistingSiteSpec, Field(discriminator="cloud")
+]
+
+__all__ = [
+    "AlicloudSiteSpec",
+    "AwsSiteSpec",
+    "AzureSiteSpec",
+    "ExistingSiteSpec",
+    "GpuPoolSpec",
+    "ManagedSiteSpec",
+    "NetworkSpec",
+    "NodeRange",
+    "SiteSpec",
+    "SystemPoolSpec",
 ]

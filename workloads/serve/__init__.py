@@ -1,0 +1,7 @@
+"""OpenAI-compatible serving of ``workloads.model.GPT`` with continuous batching.
+
+Module map: ``settings`` (flags), ``schemas`` (wire format), ``errors`` (OpenAI error bodies),
+``decoder`` (KV-cached forward), ``sampling``, ``text`` (bytes to text, stop sequences),
+``engine`` (the batching thread), ``metrics`` and ``middleware`` (Prometheus), ``completions``
+and ``app`` (HTTP), ``server`` (process lifecycle and SIGTERM draining).
+"""

@@ -1,0 +1,54 @@
+"""The ASGI application: probes, metrics, the model list and completions."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.responses import Response
+
+from workloads.serve.completions import create_completion
+from workloads.serve.engine import Engine
+from workloads.serve.errors import install_error_handlers
+from workloads.serve.metrics import Metrics
+from workloads.serve.middleware import RequestMetrics
+from workloads.serve.schemas import ModelCard, ModelList
+from workloads.serve.settings import Settings
+
+
+def create_app(engine: Engine, settings: Settings, metrics: Metrics) -> FastAPI:
+    # No /docs or /openapi.json: the API is OpenAI's, documented there, and less surface is safer.
+    app = FastAPI(title="lepton-infra serve", docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    started = int(time.time())
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        # Liveness: fails only when restarting the process is the fix (the engine thread died).
+        if engine.alive:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "engine stopped"}, status_code=503)
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        if engine.ready:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "draining" if engine.draining else "loading"}, status_code=503)
+
+    @app.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models")
+    async def models() -> JSONResponse:
+        card = ModelCard(id=settings.model_name, created=started, max_model_len=engine.seq_len)
+        return JSONResponse(ModelList(data=[card]).model_dump(mode="json"))
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await create_completion(request, engine, settings)
+
+    return app

@@ -1,0 +1,123 @@
+"""Command-line flags of ``python -m workloads.serve``, validated before anything heavy loads."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+
+@dataclass(frozen=True)
+class Settings:
+    checkpoint_dir: Path
+    host: str
+    port: int
+    max_batch_size: int
+    max_queue: int
+    max_tokens_cap: int
+    request_timeout_s: float
+    max_body_bytes: int
+    drain_timeout_s: float
+    model_name: str
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage dump: the message is what a person reading pod logs needs.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="python -m workloads.serve",
+        description="Serve the newest checkpoint of a directory with an OpenAI-compatible completions API.",
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=os.environ.get("CHECKPOINT_DIR") or None,
+        help="directory of step-*.pt checkpoints; the newest one is served (default: $CHECKPOINT_DIR)",
+    )
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all interfaces)")
+    parser.add_argument("--port", type=_bounded_int(1, 65535), default=8080)
+    parser.add_argument(
+        "--max-batch-size", type=_bounded_int(1, 1024), default=32, help="sequences decoded together per step"
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=_bounded_int(1, 1_000_000),
+        default=256,
+        help="sequences allowed to wait for a batch row; beyond it requests get 429",
+    )
+    parser.add_argument(
+        "--max-tokens-cap", type=_bounded_int(1, 1_000_000), default=256, help="largest max_tokens accepted"
+    )
+    parser.add_argument(
+        "--request-timeout-s",
+        type=_positive_seconds,
+        default=60.0,
+        help="budget of one request, queueing included; past it the request gets 408",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=_bounded_int(1, 1 << 30), default=1 << 20, help="larger bodies get 413"
+    )
+    parser.add_argument(
+        "--drain-timeout-s",
+        type=_positive_seconds,
+        default=25.0,
+        help="on SIGTERM, how long in-flight requests may take to finish (keep below the pod's grace period)",
+    )
+    parser.add_argument("--model-name", default="lepton-gpt", help="the model id clients send in requests")
+    return parser
+
+
+def parse_settings(argv: Sequence[str] | None = None) -> Settings:
+    """Parse flags; a bad flag or a missing checkpoint directory exits 2 with one line on stderr."""
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.checkpoint_dir is None:
+        parser.error("--checkpoint-dir is required (or set CHECKPOINT_DIR)")
+    if not args.checkpoint_dir.is_dir():
+        parser.error(f"checkpoint directory {str(args.checkpoint_dir)!r} does not exist")
+    if not args.model_name:
+        parser.error("--model-name must not be empty")
+    return Settings(
+        checkpoint_dir=args.checkpoint_dir,
+        host=args.host,
+        port=args.port,
+        max_batch_size=args.max_batch_size,
+        max_queue=args.max_queue,
+        max_tokens_cap=args.max_tokens_cap,
+        request_timeout_s=args.request_timeout_s,
+        max_body_bytes=args.max_body_bytes,
+        drain_timeout_s=args.drain_timeout_s,
+        model_name=args.model_name,
+    )
