@@ -11,7 +11,7 @@ of ours yet. The page lists GPU memory but not the model for gn7e and gn7; both 
 
 from __future__ import annotations
 
-from lepton_infra.catalog.types import Accelerator, InstanceOffering
+from lepton_infra.catalog.types import Accelerator, InstanceOffering, family
 
 _PAGE = (
     "https://www.alibabacloud.com/help/en/ecs/user-guide/"
@@ -23,17 +23,8 @@ _GN7I = f"{_PAGE}#f0fceb6eb6g8f"
 _GN6I = f"{_PAGE}#09b66d8b1alce"
 
 
-def _sizes(
-    accelerator: Accelerator, gpu_memory_gib: int, source: str, rows: tuple[tuple[str, int, int, int], ...]
-) -> tuple[InstanceOffering, ...]:
-    """Rows are (instance type, GPUs, vCPUs, memory GiB); every type shares its family's GPU and page."""
-    return tuple(
-        InstanceOffering(row[0], accelerator, row[1], gpu_memory_gib, row[2], row[3], source) for row in rows
-    )
-
-
 ALICLOUD_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
-    Accelerator.A100_80GB: _sizes(
+    Accelerator.A100_80GB: family(
         Accelerator.A100_80GB,
         80,
         _GN7E,
@@ -44,7 +35,7 @@ ALICLOUD_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("ecs.gn7e-c16g1.4xlarge", 1, 16, 125),
         ),
     ),
-    Accelerator.A100_40GB: _sizes(
+    Accelerator.A100_40GB: family(
         Accelerator.A100_40GB,
         40,
         _GN7,
@@ -54,7 +45,7 @@ ALICLOUD_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("ecs.gn7-c12g1.3xlarge", 1, 12, 94),
         ),
     ),
-    Accelerator.A10: _sizes(
+    Accelerator.A10: family(
         Accelerator.A10,
         24,
         _GN7I,
@@ -73,7 +64,7 @@ ALICLOUD_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("ecs.gn7i-8x.32xlarge", 8, 128, 512),
         ),
     ),
-    Accelerator.T4: _sizes(
+    Accelerator.T4: family(
         Accelerator.T4,
         16,
         _GN6I,

@@ -6,7 +6,7 @@ every type against ``pulumi_aws.ec2.InstanceType``.
 
 from __future__ import annotations
 
-from lepton_infra.catalog.types import Accelerator, InstanceOffering
+from lepton_infra.catalog.types import Accelerator, InstanceOffering, family
 
 _P5 = "https://aws.amazon.com/ec2/instance-types/p5/"
 _P4 = "https://aws.amazon.com/ec2/instance-types/p4/"
@@ -16,23 +16,14 @@ _G5 = "https://aws.amazon.com/ec2/instance-types/g5/"
 _G4 = "https://aws.amazon.com/ec2/instance-types/g4/"
 
 
-def _family(
-    accelerator: Accelerator, gpu_memory_gib: int, source: str, sizes: tuple[tuple[str, int, int, int], ...]
-) -> tuple[InstanceOffering, ...]:
-    return tuple(
-        InstanceOffering(name, accelerator, gpus, gpu_memory_gib, vcpus, memory_gib, source)
-        for name, gpus, vcpus, memory_gib in sizes
-    )
-
-
 # (instance type, GPUs, vCPUs, memory GiB)
 AWS_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
-    Accelerator.H100: _family(
+    Accelerator.H100: family(
         Accelerator.H100, 80, _P5, (("p5.48xlarge", 8, 192, 2048), ("p5.4xlarge", 1, 16, 256))
     ),
-    Accelerator.A100_80GB: _family(Accelerator.A100_80GB, 80, _P4, (("p4de.24xlarge", 8, 96, 1152),)),
-    Accelerator.A100_40GB: _family(Accelerator.A100_40GB, 40, _P4, (("p4d.24xlarge", 8, 96, 1152),)),
-    Accelerator.L40S: _family(
+    Accelerator.A100_80GB: family(Accelerator.A100_80GB, 80, _P4, (("p4de.24xlarge", 8, 96, 1152),)),
+    Accelerator.A100_40GB: family(Accelerator.A100_40GB, 40, _P4, (("p4d.24xlarge", 8, 96, 1152),)),
+    Accelerator.L40S: family(
         Accelerator.L40S,
         48,
         _G6E,
@@ -45,7 +36,7 @@ AWS_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("g6e.48xlarge", 8, 192, 1536),
         ),
     ),
-    Accelerator.L4: _family(
+    Accelerator.L4: family(
         Accelerator.L4,
         24,
         _G6,
@@ -58,7 +49,7 @@ AWS_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("g6.48xlarge", 8, 192, 768),
         ),
     ),
-    Accelerator.A10G: _family(
+    Accelerator.A10G: family(
         Accelerator.A10G,
         24,
         _G5,
@@ -71,7 +62,7 @@ AWS_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("g5.48xlarge", 8, 192, 768),
         ),
     ),
-    Accelerator.T4: _family(
+    Accelerator.T4: family(
         Accelerator.T4,
         16,
         _G4,

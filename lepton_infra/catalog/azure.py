@@ -10,7 +10,7 @@ checked against a Microsoft page.
 
 from __future__ import annotations
 
-from lepton_infra.catalog.types import Accelerator, InstanceOffering
+from lepton_infra.catalog.types import Accelerator, InstanceOffering, family
 
 _SIZES = "https://learn.microsoft.com/en-us/azure/virtual-machines/sizes/gpu-accelerated/"
 ND_H100_V5 = _SIZES + "ndh100v5-series"
@@ -22,21 +22,12 @@ NV_A10_V5 = _SIZES + "nvadsa10v5-series"
 NC_T4_V3 = _SIZES + "ncast4v3-series"
 
 
-def _family(
-    accelerator: Accelerator, gpu_memory_gib: int, source: str, sizes: tuple[tuple[str, int, int, int], ...]
-) -> tuple[InstanceOffering, ...]:
-    return tuple(
-        InstanceOffering(name, accelerator, gpus, gpu_memory_gib, vcpus, memory_gib, source)
-        for name, gpus, vcpus, memory_gib in sizes
-    )
-
-
 # (VM size, GPUs, vCPUs, memory GiB)
 AZURE_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
     Accelerator.H100: (
-        *_family(Accelerator.H100, 80, ND_H100_V5, (("Standard_ND96isr_H100_v5", 8, 96, 1900),)),
+        *family(Accelerator.H100, 80, ND_H100_V5, (("Standard_ND96isr_H100_v5", 8, 96, 1900),)),
         # NCads H100 v5 carries the H100 NVL (94 GB); same accelerator to a scheduler, more memory.
-        *_family(
+        *family(
             Accelerator.H100,
             94,
             NC_H100_V5,
@@ -44,7 +35,7 @@ AZURE_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
         ),
     ),
     Accelerator.A100_80GB: (
-        *_family(
+        *family(
             Accelerator.A100_80GB,
             80,
             NC_A100_V4,
@@ -54,16 +45,16 @@ AZURE_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
                 ("Standard_NC96ads_A100_v4", 4, 96, 880),
             ),
         ),
-        *_family(Accelerator.A100_80GB, 80, NDM_A100_V4, (("Standard_ND96amsr_A100_v4", 8, 96, 1900),)),
+        *family(Accelerator.A100_80GB, 80, NDM_A100_V4, (("Standard_ND96amsr_A100_v4", 8, 96, 1900),)),
     ),
     # The series page's table spells this size "Standard_ND96asr_A100_v4"; the name the compute API takes
     # (and the page's predecessor, .../virtual-machines/nda100-v4-series, lists) is Standard_ND96asr_v4.
-    Accelerator.A100_40GB: _family(
+    Accelerator.A100_40GB: family(
         Accelerator.A100_40GB, 40, ND_A100_V4, (("Standard_ND96asr_v4", 8, 96, 900),)
     ),
     # NV-series GPUs run NVIDIA's GRID (vGPU) driver, not the datacenter one: whether AKS's GPU node image
     # installs it was not confirmed on a Microsoft page, so T4 is the safer default for inference.
-    Accelerator.A10: _family(
+    Accelerator.A10: family(
         Accelerator.A10,
         24,
         NV_A10_V5,
@@ -73,7 +64,7 @@ AZURE_OFFERINGS: dict[Accelerator, tuple[InstanceOffering, ...]] = {
             ("Standard_NV72ads_A10_v5", 2, 72, 880),
         ),
     ),
-    Accelerator.T4: _family(
+    Accelerator.T4: family(
         Accelerator.T4,
         16,
         NC_T4_V3,

@@ -41,6 +41,16 @@ class InstanceOffering:
     partitions: frozenset[str] = frozenset({"public"})
 
 
+def family(
+    accelerator: Accelerator, gpu_memory_gib: int, source: str, sizes: tuple[tuple[str, int, int, int], ...]
+) -> tuple[InstanceOffering, ...]:
+    """One instance family: rows of (type, GPUs, vCPUs, memory GiB) sharing a GPU model and a source."""
+    return tuple(
+        InstanceOffering(name, accelerator, gpus, gpu_memory_gib, vcpus, memory_gib, source)
+        for name, gpus, vcpus, memory_gib in sizes
+    )
+
+
 # Region name → partition. Only regions outside the public partition need a rule.
 _PARTITION_RULES: dict[Cloud, tuple[tuple[re.Pattern[str], str], ...]] = {
     Cloud.AWS: ((re.compile(r"^cn-"), "china"), (re.compile(r"^us-gov-"), "gov")),

@@ -14,7 +14,12 @@ from typing import Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.components.gpu_nodes import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from lepton_infra.components.gpu_nodes import (
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    gpu_node_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,19 @@ class NodePlacement:
     gpus_per_node: int
     node_selector: Mapping[str, str]
     tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,)
+
+    @classmethod
+    def for_gpu_pool(
+        cls, pool: str, accelerator: str, gpus_per_node: int, *extra_tolerations: Toleration
+    ) -> NodePlacement:
+        """A pool the site labelled and tainted the standard way (``gpu_nodes``)."""
+        return cls(
+            pool=pool,
+            accelerator=accelerator,
+            gpus_per_node=gpus_per_node,
+            node_selector=gpu_node_labels(pool, accelerator),
+            tolerations=(GPU_TOLERATION, *extra_tolerations),
+        )
 
 
 @dataclass(frozen=True)

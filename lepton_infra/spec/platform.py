@@ -36,6 +36,10 @@ class PlatformSpec(SpecModel):
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
 
+    def site_tags(self, site_name: str) -> dict[str, str]:
+        """Tags for every cloud resource of a site: the platform's, plus where the resource belongs."""
+        return {**self.tags, "lepton:platform": self.name, "lepton:site": site_name}
+
     def workloads_on(self, site_name: str) -> tuple[WorkloadSpec, ...]:
         return tuple(w for w in self.workloads if site_name in w.sites)
 

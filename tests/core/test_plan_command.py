@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from plan_helpers import ROOT
@@ -20,7 +21,7 @@ CLUSTER_URN = (
 
 
 @pytest.fixture(scope="module")
-def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, object]]:
+def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("plan") / "plan.json"
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -28,13 +29,15 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[st
     return code, buffer.getvalue(), json.loads(out.read_text())
 
 
-def test_default_stack_plans_and_passes_every_mandatory_policy(planned: tuple[int, str, dict[str, object]]) -> None:
+def test_default_stack_plans_and_passes_every_mandatory_policy(
+    planned: tuple[int, str, dict[str, Any]],
+) -> None:
     code, _, plan = planned
     assert code == 0
     assert plan["stack"] == "aws-dev"
 
 
-def test_plan_json_follows_the_contract(planned: tuple[int, str, dict[str, object]]) -> None:
+def test_plan_json_follows_the_contract(planned: tuple[int, str, dict[str, Any]]) -> None:
     _, _, plan = planned
     resources = plan["resources"]
     assert isinstance(resources, list)
@@ -50,21 +53,23 @@ def test_plan_json_follows_the_contract(planned: tuple[int, str, dict[str, objec
         assert set(violation) >= {"policy", "pack", "enforcement", "severity", "urn", "message"}
 
 
-def test_numbers_are_integers_where_the_sdk_sends_integers(planned: tuple[int, str, dict[str, object]]) -> None:
+def test_numbers_are_integers_where_the_sdk_sends_integers(
+    planned: tuple[int, str, dict[str, Any]],
+) -> None:
     _, _, plan = planned
-    key = next(r for r in plan["resources"] if r["type"] == "aws:kms/key:Key")  # type: ignore[union-attr]
+    key = next(r for r in plan["resources"] if r["type"] == "aws:kms/key:Key")
     assert key["inputs"]["deletionWindowInDays"] == 30
     assert isinstance(key["inputs"]["deletionWindowInDays"], int)
 
 
-def test_secrets_never_reach_the_plan_or_the_screen(planned: tuple[int, str, dict[str, object]]) -> None:
+def test_secrets_never_reach_the_plan_or_the_screen(planned: tuple[int, str, dict[str, Any]]) -> None:
     _, stdout, plan = planned
-    provider = next(r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes")  # type: ignore[union-attr]
+    provider = next(r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes")
     assert provider["inputs"]["kubeconfig"] == "[secret]"
     assert "get-token" not in json.dumps(plan) and "get-token" not in stdout
 
 
-def test_output_shows_the_tree_and_counts(planned: tuple[int, str, dict[str, object]]) -> None:
+def test_output_shows_the_tree_and_counts(planned: tuple[int, str, dict[str, Any]]) -> None:
     _, stdout, _ = planned
     assert "lepton-aws-usw2-cluster-eks  (aws:eks/cluster:Cluster)" in stdout
     assert "1  aws:eks/cluster:Cluster" in stdout

@@ -55,7 +55,7 @@ class AlicloudSite(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("lepton:alicloud:Site", name, None, opts)
-        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        tags = platform.site_tags(site.name)
         provider = alicloud_provider(f"{name}-alicloud", site.region, self)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         account_id = alicloud.get_account_output(
@@ -168,8 +168,7 @@ class AlicloudSite(pulumi.ComponentResource):
                 spot=pool.spot,
             )
             placements.append(
-                NodePlacement(pool=pool.name, accelerator=pool.accelerator.value, gpus_per_node=offering.gpus,
-                              node_selector=labels)
+                NodePlacement.for_gpu_pool(pool.name, pool.accelerator.value, offering.gpus)
             )  # fmt: skip
 
         kubernetes = k8s.Provider(

@@ -46,7 +46,7 @@ class AwsSite(pulumi.ComponentResource):
         self, name: str, site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:aws:Site", name, None, opts)
-        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        tags = platform.site_tags(site.name)
         provider = aws_provider(f"{name}-aws", site.region, tags, self)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         cluster_name = name
@@ -143,14 +143,7 @@ class AwsSite(pulumi.ComponentResource):
                 labels=labels,
                 taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
             )
-            placements.append(
-                NodePlacement(
-                    pool=pool.name,
-                    accelerator=pool.accelerator.value,
-                    gpus_per_node=offering.gpus,
-                    node_selector=labels,
-                )
-            )
+            placements.append(NodePlacement.for_gpu_pool(pool.name, pool.accelerator.value, offering.gpus))
 
         kubernetes = k8s.Provider(
             f"{name}-k8s",

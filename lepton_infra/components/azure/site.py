@@ -39,7 +39,6 @@ from lepton_infra.components.gpu_nodes import (
     gpu_node_labels,
 )
 from lepton_infra.components.handle import (
-    GPU_TOLERATION,
     ClusterAddons,
     ClusterHandle,
     GpuStack,
@@ -73,7 +72,7 @@ class AzureSite(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("lepton:azure:Site", name, None, opts)
-        tags = {**platform.tags, "lepton:platform": platform.name, "lepton:site": site.name}
+        tags = platform.site_tags(site.name)
         provider = azure_provider(f"{name}-azure", site.region, self)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         client = authorization.get_client_config_output(
@@ -252,12 +251,11 @@ class AzureSite(pulumi.ComponentResource):
                 opts=child,
             )
             placements.append(
-                NodePlacement(
-                    pool=gpu_pool.name,
-                    accelerator=gpu_pool.accelerator.value,
-                    gpus_per_node=offering.gpus,
-                    node_selector=labels,
-                    tolerations=(GPU_TOLERATION, SPOT_TOLERATION) if gpu_pool.spot else (GPU_TOLERATION,),
+                NodePlacement.for_gpu_pool(
+                    gpu_pool.name,
+                    gpu_pool.accelerator.value,
+                    offering.gpus,
+                    *((SPOT_TOLERATION,) if gpu_pool.spot else ()),
                 )
             )
 
