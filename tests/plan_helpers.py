@@ -46,6 +46,23 @@ def config_plan(platform: dict[str, Any], stack: str = "test") -> Plan:
     return record(main, project="lepton-infra", stack=stack, config=config)
 
 
+def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field path, message) of every problem the spec finds in a platform config that must be invalid."""
+    from pydantic import ValidationError
+
+    from lepton_infra.spec import PlatformSpec
+
+    try:
+        PlatformSpec.model_validate(platform)
+    except ValidationError as error:
+        issues: list[tuple[str, str]] = []
+        for detail in error.errors():
+            ctx_issues = detail.get("ctx", {}).get("issues", [])
+            issues += ctx_issues or [(".".join(map(str, detail["loc"])), detail["msg"])]
+        return issues
+    raise AssertionError("the config was expected to be invalid, but it validated")
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The platform config of a stack file, as data to vary in a test."""
     import yaml

@@ -6,12 +6,10 @@ import copy
 from typing import Any
 
 import pytest
-from plan_helpers import stack_config
-from pydantic import ValidationError
+from plan_helpers import spec_issues, stack_config
 
 from lepton_infra.catalog import Accelerator, Cloud, default_offering, find_offering, offerings
 from lepton_infra.catalog.alicloud import ALICLOUD_OFFERINGS
-from lepton_infra.spec import PlatformSpec
 
 FAMILY_PAGE = (
     "https://www.alibabacloud.com/help/en/ecs/user-guide/"
@@ -78,20 +76,11 @@ def base() -> dict[str, Any]:
     return copy.deepcopy(stack_config("alicloud-prod"))
 
 
-def issues_of(config: dict[str, Any]) -> list[tuple[str, str]]:
-    with pytest.raises(ValidationError) as raised:
-        PlatformSpec.model_validate(config)
-    issues: list[tuple[str, str]] = []
-    for error in raised.value.errors():
-        issues += error.get("ctx", {}).get("issues", []) or [(".".join(map(str, error["loc"])), error["msg"])]
-    return issues
-
-
 def test_an_accelerator_alibaba_does_not_sell_is_refused_with_what_it_does() -> None:
     config = base()
     config["sites"][0]["gpu_pools"][1]["accelerator"] = "H100"
     config["workloads"][1]["accelerator"] = "H100"
-    assert dict(issues_of(config))["sites[0].gpu_pools[1].accelerator"] == (
+    assert dict(spec_issues(config))["sites[0].gpu_pools[1].accelerator"] == (
         "H100 is not offered on alicloud (cn-hangzhou); offered: A10, A100-40GB, A100-80GB, T4"
     )
 
@@ -99,7 +88,7 @@ def test_an_accelerator_alibaba_does_not_sell_is_refused_with_what_it_does() -> 
 def test_an_instance_type_of_another_accelerator_is_refused() -> None:
     config = base()
     config["sites"][0]["gpu_pools"][0]["instance_type"] = "ecs.gn7i-c8g1.2xlarge"
-    message = dict(issues_of(config))["sites[0].gpu_pools[0].instance_type"]
+    message = dict(spec_issues(config))["sites[0].gpu_pools[0].instance_type"]
     assert message.startswith(
         "'ecs.gn7i-c8g1.2xlarge' does not carry A100-80GB on alicloud; use one of ecs.gn7e-"
     )
@@ -109,14 +98,14 @@ def test_an_api_allowlist_is_refused_because_ack_cannot_apply_it_here() -> None:
     config = base()
     config["sites"][0]["network"]["api_allowlist"] = ["203.0.113.0/24"]
     # The site reports its own rule: the path is relative to the site (the CLI prefixes sites[0]).
-    assert "leave api_allowlist empty" in dict(issues_of(config))["network.api_allowlist"]
+    assert "leave api_allowlist empty" in dict(spec_issues(config))["network.api_allowlist"]
 
 
 def test_the_ack_release_must_match_the_kubernetes_version_and_zones_the_region() -> None:
     config = base()
     config["sites"][0]["ack_version"] = "1.32.1-aliyun.1"
     config["sites"][0]["zone_ids"] = ["cn-shanghai-a", "cn-hangzhou-h"]
-    issues = dict(issues_of(config))
+    issues = dict(spec_issues(config))
     assert issues["ack_version"] == "1.32.1-aliyun.1 is Kubernetes 1.32, not 1.33"
     assert issues["zone_ids[0]"] == "cn-shanghai-a is not a zone of cn-hangzhou"
 
@@ -124,4 +113,4 @@ def test_the_ack_release_must_match_the_kubernetes_version_and_zones_the_region(
 def test_an_aws_style_region_is_refused() -> None:
     config = base()
     config["sites"][0]["region"] = "us-west-2a"
-    assert any(path.endswith("region") for path, _ in issues_of(config))
+    assert any(path.endswith("region") for path, _ in spec_issues(config))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from plan_helpers import ROOT
 
 PROBE = """
@@ -18,6 +19,7 @@ print(code, ",".join(loaded))
 
 
 def loaded_sdks(stack: str) -> tuple[int, set[str]]:
+    """Exit code of `lepton-infra plan --stack` in a fresh interpreter, and the cloud SDKs it imported."""
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(stack=stack, root=ROOT)],
         capture_output=True,
@@ -28,7 +30,16 @@ def loaded_sdks(stack: str) -> tuple[int, set[str]]:
     return int(out[0]), set(out[1].split(",")) if len(out) > 1 else set()
 
 
-def test_an_aws_only_stack_plans_without_the_azure_or_alibaba_sdks() -> None:
-    code, loaded = loaded_sdks("aws-dev")
+@pytest.mark.parametrize(
+    ("stack", "sdks"),
+    [
+        ("aws-dev", {"pulumi_aws"}),
+        ("azure-prod", {"pulumi_azure_native"}),
+        ("alicloud-prod", {"pulumi_alicloud"}),
+        ("existing-cluster", set()),
+    ],
+)
+def test_a_single_cloud_stack_plans_with_only_its_own_sdk(stack: str, sdks: set[str]) -> None:
+    code, loaded = loaded_sdks(stack)
     assert code == 0
-    assert loaded == {"pulumi_aws"}
+    assert loaded == sdks

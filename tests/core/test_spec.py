@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from plan_helpers import stack_config
+from plan_helpers import spec_issues, stack_config
 from pydantic import BaseModel, ValidationError
 
 from lepton_infra.spec import PlatformSpec
@@ -14,15 +14,6 @@ from lepton_infra.spec import PlatformSpec
 
 def base() -> dict[str, Any]:
     return copy.deepcopy(stack_config("aws-dev"))
-
-
-def rule_messages(config: dict[str, Any]) -> list[tuple[str, str]]:
-    with pytest.raises(ValidationError) as raised:
-        PlatformSpec.model_validate(config)
-    issues: list[tuple[str, str]] = []
-    for error in raised.value.errors():
-        issues += error.get("ctx", {}).get("issues", []) or [(".".join(map(str, error["loc"])), error["msg"])]
-    return issues
 
 
 def test_the_example_stacks_are_valid() -> None:
@@ -72,7 +63,7 @@ def test_min_nodes_above_max_nodes_is_refused() -> None:
 def test_accelerator_not_sold_by_the_cloud_names_what_is() -> None:
     config = base()
     config["sites"][0]["gpu_pools"][0]["accelerator"] = "A10"
-    (issue, *_) = rule_messages(config)
+    (issue, *_) = spec_issues(config)
     assert issue[0] == "sites[0].gpu_pools[0].accelerator"
     assert "A10 is not offered on aws" in issue[1] and "A10G" in issue[1]
 
@@ -80,7 +71,7 @@ def test_accelerator_not_sold_by_the_cloud_names_what_is() -> None:
 def test_accelerator_outside_the_regions_partition_is_refused() -> None:
     config = base()
     config["sites"][0]["region"] = "cn-north-1"
-    issues = rule_messages(config)
+    issues = spec_issues(config)
     assert "sites[0].gpu_pools[0].accelerator" in {path for path, _ in issues}
     assert any("partition" in message for _, message in issues)
 
@@ -88,7 +79,7 @@ def test_accelerator_outside_the_regions_partition_is_refused() -> None:
 def test_instance_type_must_carry_the_pools_accelerator() -> None:
     config = base()
     config["sites"][0]["gpu_pools"][0]["instance_type"] = "p5.48xlarge"
-    issues = rule_messages(config)
+    issues = spec_issues(config)
     assert issues[0][0] == "sites[0].gpu_pools[0].instance_type"
     assert "g6.xlarge" in issues[0][1]
 
@@ -96,21 +87,21 @@ def test_instance_type_must_carry_the_pools_accelerator() -> None:
 def test_workload_needs_a_pool_of_its_accelerator_on_each_site() -> None:
     config = base()
     config["workloads"][1]["accelerator"] = "H100"
-    issues = rule_messages(config)
+    issues = spec_issues(config)
     assert any(path == "workloads[1].accelerator" and "no GPU pool of H100" in msg for path, msg in issues)
 
 
 def test_workload_on_an_unknown_site_is_refused() -> None:
     config = base()
     config["workloads"][0]["sites"] = ["aws-usw2", "gcp-somewhere"]
-    issues = rule_messages(config)
+    issues = spec_issues(config)
     assert ("workloads[0].sites[1]", "no site named 'gcp-somewhere'; sites: aws-usw2") in issues
 
 
 def test_more_gpus_per_pod_than_a_node_has_is_refused() -> None:
     config = base()
     config["workloads"][0]["gpus_per_node"] = 2
-    issues = rule_messages(config)
+    issues = spec_issues(config)
     assert any(path == "workloads[0].gpus_per_node" and "at most 1" in msg for path, msg in issues)
 
 
@@ -118,7 +109,7 @@ def test_duplicate_names_are_refused_and_every_problem_is_reported() -> None:
     config = base()
     config["sites"][0]["gpu_pools"].append(dict(config["sites"][0]["gpu_pools"][0]))
     config["workloads"][1]["name"] = "pretrain"
-    paths = {path for path, _ in rule_messages(config)}
+    paths = {path for path, _ in spec_issues(config)}
     assert {"sites[0].gpu_pools", "workloads"} <= paths
 
 
