@@ -216,7 +216,7 @@ def test_node_role_has_only_the_managed_policies_eks_needs(dev: Plan) -> None:
 
 
 def test_control_plane_logs_are_kept_and_encrypted(dev: Plan) -> None:
-    group = only(dev, "aws:cloudwatch/logGroup:LogGroup")
+    group = only(dev, "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
     assert group.inputs["name"] == "/aws/eks/lepton-aws-usw2/cluster"
     assert group.inputs["kmsKeyId"] == site_key_arn(dev)
     assert group.inputs["retentionInDays"] == 90
@@ -228,3 +228,23 @@ def test_unprotected_when_the_site_asks_for_it() -> None:
     plan = config_plan(platform)
     assert not any(r.protect for r in plan.resources)
     assert only(plan, "aws:eks/cluster:Cluster").inputs["deletionProtection"] is False
+
+
+def test_vpc_flow_logs_capture_all_traffic_into_an_encrypted_group(dev: Plan) -> None:
+    flow_log = only(dev, "aws:ec2/flowLog:FlowLog")
+    group = only(dev, "aws:cloudwatch/logGroup:LogGroup", "flow-logs")
+    assert flow_log.inputs["vpcId"] == only(dev, "aws:ec2/vpc:Vpc").outputs["id"]
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert group.inputs["kmsKeyId"] == site_key_arn(dev)
+    role = only(dev, "aws:iam/role:Role", "flow-logs")
+    assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
+    (trust,) = policy_json(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    grants = policy_json(only(dev, "aws:iam/rolePolicy:RolePolicy", "flow-logs").inputs["policy"])[
+        "Statement"
+    ]
+    assert {r for g in grants for r in g["Resource"]} == {
+        group.outputs["arn"],
+        group.outputs["arn"] + ":log-stream:*",
+    }

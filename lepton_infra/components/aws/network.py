@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.aws.identity import service_role
+from lepton_infra.components.aws.policy_documents import Statement, policy_document
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -17,6 +20,9 @@ class NetworkArgs:
     # The EKS cluster name the subnets serve: the load-balancer controller finds subnets by these tags.
     cluster_name: str | None = None
     nat_gateway_per_zone: bool = False
+    # VPC flow logs (all traffic) go to a CloudWatch log group, encrypted with this key when given.
+    flow_log_kms_key_arn: pulumi.Input[str] | None = None
+    flow_log_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -33,7 +39,7 @@ def subnet_cidrs(cidr: str, zone_count: int) -> tuple[list[str], list[str]]:
 
 
 class Network(pulumi.ComponentResource):
-    """A VPC with one private and one public subnet per zone.
+    """A VPC with one private and one public subnet per zone, its flow logs kept in CloudWatch.
 
     Nodes live only in private subnets (no public IPs); public subnets carry the NAT gateway(s) and
     internet-facing load balancers, and are tagged so the AWS Load Balancer Controller picks them.
@@ -163,6 +169,7 @@ class Network(pulumi.ComponentResource):
             )
             private_subnets.append(private)
 
+        _flow_logs(name, vpc.id, args, self)
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
@@ -173,3 +180,49 @@ class Network(pulumi.ComponentResource):
                 "public_subnet_ids": self.public_subnet_ids,
             }
         )
+
+
+def _flow_logs(name: str, vpc_id: pulumi.Input[str], args: NetworkArgs, parent: pulumi.Resource) -> None:
+    """Every accepted and rejected flow of the VPC, for incident response (CIS AWS Foundations 3.7)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    group = aws.cloudwatch.LogGroup(
+        f"{name}-flow-logs",
+        aws.cloudwatch.LogGroupArgs(
+            name=f"/lepton/vpc/{name}/flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            kms_key_id=args.flow_log_kms_key_arn,
+            tags=dict(args.tags),
+        ),
+        opts=child,
+    )
+    role = service_role(f"{name}-flow-logs", "vpc-flow-logs.amazonaws.com", (), args.tags, parent)
+    aws.iam.RolePolicy(
+        f"{name}-flow-logs",
+        aws.iam.RolePolicyArgs(
+            role=role.id,
+            policy=policy_document(
+                Statement(
+                    sid="FindStreamsOfItsGroup", actions=["logs:DescribeLogStreams"], resources=[group.arn]
+                ),
+                Statement(
+                    sid="WriteStreamsOfItsGroup",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[pulumi.Output.concat(group.arn, ":log-stream:*")],
+                ),
+            ),
+        ),
+        opts=child,
+    )
+    aws.ec2.FlowLog(
+        f"{name}-flow-log",
+        aws.ec2.FlowLogArgs(
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags=dict(args.tags),
+        ),
+        opts=child,
+    )

@@ -51,6 +51,16 @@ class AwsSite(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         cluster_name = name
 
+        key = KmsKey(
+            f"{name}-kms",
+            KmsKeyArgs(
+                description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
+                alias=name,
+                protect=site.protect_stateful,
+                tags=tags,
+            ),
+            opts=child,
+        )
         network = Network(
             f"{name}-network",
             NetworkArgs(
@@ -58,16 +68,7 @@ class AwsSite(pulumi.ComponentResource):
                 zone_count=site.availability_zones,
                 cluster_name=cluster_name,
                 nat_gateway_per_zone=site.nat_gateway_per_zone,
-                tags=tags,
-            ),
-            opts=child,
-        )
-        key = KmsKey(
-            f"{name}-kms",
-            KmsKeyArgs(
-                description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
-                alias=name,
-                protect=site.protect_stateful,
+                flow_log_kms_key_arn=key.arn,
                 tags=tags,
             ),
             opts=child,

@@ -89,6 +89,12 @@ def _kms_alias(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     return name, {"arn": f"arn:aws:kms:{ctx.region}:{ACCOUNT_ID}:{name}"}
 
 
+@resource("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return name, {"name": name, "arn": f"arn:aws:logs:{ctx.region}:{ACCOUNT_ID}:log-group:{name}"}
+
+
 @resource("aws:iam/role:Role")
 def _iam_role(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     name = str(ctx.inputs.get("name") or f"{ctx.name[:56]}-{ctx.hex(7)}")
