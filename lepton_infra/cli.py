@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from lepton_infra.spec import PlatformSpec
 from lepton_infra.spec.errors import ConfigError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BROKEN_PIPE = 141
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -129,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader left (`lepton-infra policies | head`): stop quietly with the shell's SIGPIPE status,
+        # which no contract exit code (0, 1, 2) could be mistaken for.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code
 
 
