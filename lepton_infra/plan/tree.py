@@ -27,15 +27,11 @@ def render_tree(plan: Plan) -> str:
 
 
 def render_summary(plan: Plan) -> str:
+    """Resources per type, most frequent first, then the totals by kind."""
     counts = Counter(r.type for r in plan.resources if r.type != "pulumi:pulumi:Stack")
-    custom = sum(1 for r in plan.resources if r.custom)
-    width = max((len(t) for t in counts), default=0)
-    lines = [
-        f"{count:>5}  {type_}" for type_, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
-    lines.append(
-        f"{custom:>5}  cloud and Kubernetes resources ({len(plan.resources) - custom} components)".ljust(
-            width
-        )
-    )
+    lines = [f"{n:>5}  {type_}" for type_, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    providers = sum(n for type_, n in counts.items() if type_.startswith("pulumi:providers:"))
+    custom = sum(1 for r in plan.resources if r.custom) - providers
+    components = sum(1 for r in plan.resources if not r.custom and r.type != "pulumi:pulumi:Stack")
+    lines.append(f"{custom:>5}  resources in all, with {providers} provider(s) and {components} components")
     return "\n".join(lines)
