@@ -1,73 +1,123 @@
-"""Checkpoint files shared by the trainer (writes) and the server (reads).
+"""Checkpoint files shared by the trainer (writes) and the server (reads), on a disk or in a bucket.
 
-Layout: ``<dir>/step-00000042.pt``, each a ``torch.save`` of a dict with at least
-``"step"`` (int), ``"model_config"`` (``ModelConfig.to_dict()``) and ``"model"`` (state dict);
-the trainer adds optimizer, scheduler, data position and RNG states.
-Writes go to ``step-N.pt.partial`` (torch refuses names starting with a dot), are fsynced,
-then renamed into place, so a kill at any instant leaves either the old set or the new file.
+Layout: ``<location>/step-00000042.pt``, each a ``torch.save`` of a dict with at least ``"step"`` (int),
+``"model_config"`` (``ModelConfig.to_dict()``) and ``"model"`` (state dict); the trainer adds optimizer,
+scheduler, data position and RNG states.
+
+A location is a local path (or ``file://`` URI) or an object-store URI: ``s3://bucket/prefix``,
+``az://container/prefix`` (or ``abfs://``), ``oss://bucket/prefix``. All go through fsspec, so the same
+code lists, loads and prunes everywhere; only the write differs, because only a file system can rename:
+
+- local: the write goes to ``step-N.pt.partial`` (torch refuses names starting with a dot), is fsynced,
+  then renamed into place, so a kill at any instant leaves either the old set or the new file.
+- object store: one PUT (or a multipart upload, which is completed only at its end) makes an object appear
+  whole or not at all, so the checkpoint is uploaded straight to its final name, from a local temporary
+  file (in ``$TMPDIR``, which must hold one checkpoint). Never through a streaming fsspec file: those
+  commit whatever they hold when closed, even when closed by an exception, which would publish a torn file.
+
+The object-store packages are optional (the images install them). Without one, every function here raises
+``CheckpointStorageError`` with one line naming the package to install.
+
+Credentials come from the pod's workload identity; each package's SDK reads it from the environment:
+
+- ``s3://`` (s3fs, botocore): IRSA's ``AWS_ROLE_ARN`` and ``AWS_WEB_IDENTITY_TOKEN_FILE``, which EKS's pod
+  identity webhook injects; nothing else to set.
+- ``az://``, ``abfs://`` (adlfs): the storage account from ``AZURE_STORAGE_ACCOUNT_NAME`` (or from a URI
+  of the form ``abfs://container@account.blob.core.windows.net/prefix``), and ``AZURE_STORAGE_ANON=false``:
+  without it adlfs connects anonymously. It then authenticates with azure-identity's
+  ``DefaultAzureCredential``, whose workload-identity credential reads ``AZURE_CLIENT_ID``,
+  ``AZURE_TENANT_ID``, ``AZURE_FEDERATED_TOKEN_FILE`` and ``AZURE_AUTHORITY_HOST``, which AKS's workload
+  identity webhook injects into pods labelled ``azure.workload.identity/use: "true"``.
+- ``oss://`` (ossfs, oss2): ``OSS_ENDPOINT`` (``https://oss-<region>-internal.aliyuncs.com`` from inside
+  the region), and credentials passed as ``key``/``secret``/``token``: ossfs signs with those or not at
+  all, and does not read RRSA's ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and
+  ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``. fsspec's own configuration (``FSSPEC_OSS_KEY`` ... or
+  ``FSSPEC_OSS='{"key": ...}'``) can hand them over; RRSA's short-lived tokens need an exchange first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import posixpath
 import re
-from pathlib import Path
+import tempfile
+import uuid
 from typing import Any
 
 import torch
+from fsspec import AbstractFileSystem  # type: ignore[import-untyped]
+from fsspec.core import url_to_fs  # type: ignore[import-untyped]
+from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
+from fsspec.registry import known_implementations  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
+
+Location = str | os.PathLike[str]
 
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
 
 
-def checkpoint_path(directory: Path, step: int) -> Path:
-    return directory / f"step-{step:08d}.pt"
+class CheckpointStorageError(Exception):
+    """The checkpoint location cannot be used here (unknown protocol, missing package, not writable)."""
 
 
-def list_checkpoints(directory: Path) -> list[Path]:
-    """Complete checkpoint files, newest step first (partial writes are never listed)."""
-    if not directory.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _NAME.match(p.name))]
-    return [p for _, p in sorted(found, reverse=True)]
+def checkpoint_path(directory: Location, step: int) -> str:
+    """Where the checkpoint of ``step`` lives under ``directory``, in the same form (path or URI)."""
+    return posixpath.join(os.fspath(directory), f"step-{step:08d}.pt")
 
 
-def save_checkpoint(directory: Path, step: int, state: dict[str, Any], keep_last: int = 3) -> Path:
-    """Atomically write ``state`` as the checkpoint of ``step`` and prune to the newest ``keep_last``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    final = checkpoint_path(directory, step)
-    partial = final.with_name(final.name + ".partial")
-    with partial.open("wb") as handle:
-        torch.save({**state, "step": step}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, final)
-    _fsync_directory(directory)
-    for stale in list_checkpoints(directory)[max(keep_last, 1) :]:
-        stale.unlink(missing_ok=True)
-    # A writer killed mid-write leaves its partial file behind; one writer at a time means any other is stale.
-    for leftover in directory.glob("step-*.pt.partial"):
-        leftover.unlink(missing_ok=True)
-    return final
-
-
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
-    """The checkpoint at ``path``, or None (with a warning) when it is missing, corrupt or not ours."""
+def list_checkpoints(directory: Location) -> list[str]:
+    """Complete checkpoints, newest step first (partial writes are never listed)."""
+    fs, root = _file_system(directory)
+    # fsspec caches listings per instance, and instances per process; another process writes here.
+    fs.invalidate_cache(root)
     try:
-        state: dict[str, Any] = torch.load(path, map_location=map_location, weights_only=False)
+        entries: list[str] = fs.ls(root, detail=False)
+    except (FileNotFoundError, NotADirectoryError):  # nothing written yet
+        return []
+    found = [(int(m.group(1)), m.group(0)) for e in entries if (m := _NAME.match(_basename(e)))]
+    return [checkpoint_path(directory, step) for step, _ in sorted(found, reverse=True)]
+
+
+def save_checkpoint(directory: Location, step: int, state: dict[str, Any], keep_last: int = 3) -> str:
+    """Atomically write ``state`` as the checkpoint of ``step`` and prune to the newest ``keep_last``."""
+    fs, root = _file_system(directory)
+    final = posixpath.join(root, f"step-{step:08d}.pt")
+    if _is_local(fs):
+        _write_local(root, final, {**state, "step": step})
+    else:
+        _upload(fs, final, {**state, "step": step})
+    for stale in list_checkpoints(directory)[max(keep_last, 1) :]:
+        _remove(stale)
+    if _is_local(fs):
+        # A writer killed mid-write leaves its partial file behind; with one writer at a time, any is stale.
+        for leftover in fs.glob(posixpath.join(root, "step-*.pt.partial")):
+            fs.rm_file(leftover)
+    return checkpoint_path(directory, step)
+
+
+def load_checkpoint(path: Location, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
+    """The checkpoint at ``path``, or None (with a warning) when it is missing, corrupt or not ours."""
+    fs, fs_path = _file_system(path)
+    try:
+        if _is_local(fs):
+            state: dict[str, Any] = torch.load(fs_path, map_location=map_location, weights_only=False)
+        else:
+            with fs.open(fs_path, "rb") as handle:
+                state = torch.load(handle, map_location=map_location, weights_only=False)
     except Exception as error:  # a truncated or garbled file raises many different errors
-        log.warning("skipping unreadable checkpoint %s: %s", path, error)
+        log.warning("skipping unreadable checkpoint %s: %s", os.fspath(path), error)
         return None
     if not isinstance(state, dict) or "model" not in state or "step" not in state:
-        log.warning("skipping checkpoint %s: not a lepton-infra checkpoint", path)
+        log.warning("skipping checkpoint %s: not a lepton-infra checkpoint", os.fspath(path))
         return None
     return state
 
 
 def load_latest_checkpoint(
-    directory: Path, map_location: str | torch.device = "cpu"
+    directory: Location, map_location: str | torch.device = "cpu"
 ) -> dict[str, Any] | None:
     """The newest checkpoint that loads, skipping corrupt ones with a warning; None if there is none."""
     for path in list_checkpoints(directory):
@@ -77,10 +127,92 @@ def load_latest_checkpoint(
     return None
 
 
-def _fsync_directory(directory: Path) -> None:
+def check_location(directory: Location) -> None:
+    """Raise ``CheckpointStorageError`` (one line) if ``directory`` cannot hold checkpoints here: its
+    protocol is unknown or its package missing, or it is a local file. No network I/O: cheap at start-up."""
+    fs, root = _file_system(directory)
+    if _is_local(fs) and os.path.exists(root) and not os.path.isdir(root):
+        raise CheckpointStorageError(f"{os.fspath(directory)}: exists and is not a folder")
+
+
+def check_writable(directory: Location) -> None:
+    """Write and delete a probe under ``directory``: the first checkpoint may be due hours from now.
+
+    Raises ``CheckpointStorageError`` with one line saying why it cannot.
+    """
+    fs, root = _file_system(directory)
+    try:
+        if _is_local(fs):
+            fs.makedirs(root, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=root, prefix="write-test-"):
+                pass
+        else:
+            probe = posixpath.join(root, f"write-test-{uuid.uuid4().hex}")
+            fs.pipe_file(probe, b"")
+            fs.rm_file(probe)
+    except OSError as error:
+        raise CheckpointStorageError(
+            f"{os.fspath(directory)}: cannot write there: {error.strerror or _one_line(error)}"
+        ) from None
+    except Exception as error:  # SDKs raise their own types for credentials, endpoints, permissions
+        raise CheckpointStorageError(
+            f"{os.fspath(directory)}: cannot write there: {type(error).__name__}: {_one_line(error)}"
+        ) from None
+
+
+def _file_system(location: Location) -> tuple[AbstractFileSystem, str]:
+    text = os.fspath(location)
+    try:
+        fs, path = url_to_fs(text)
+    except ImportError as error:
+        # fsspec replaces the import error with a generic hint; its cause names the module really missing.
+        protocol = text.split("://", 1)[0]
+        package = known_implementations[protocol]["class"].split(".")[0]
+        raise CheckpointStorageError(
+            f"{text}: {protocol}:// needs the Python package {package} "
+            f"({_one_line(error.__cause__ or error)}); install it: pip install {package}"
+        ) from None
+    except ValueError as error:  # an unknown protocol, or options the package refuses
+        raise CheckpointStorageError(f"{text}: {_one_line(error)}") from None
+    return fs, path
+
+
+def _is_local(fs: AbstractFileSystem) -> bool:
+    return isinstance(fs, LocalFileSystem)
+
+
+def _write_local(directory: str, final: str, state: dict[str, Any]) -> None:
+    os.makedirs(directory, exist_ok=True)
+    partial = final + ".partial"
+    with open(partial, "wb") as handle:
+        torch.save(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, final)
     # The rename is durable only once the directory entry itself is on disk.
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _upload(fs: AbstractFileSystem, final: str, state: dict[str, Any]) -> None:
+    with tempfile.NamedTemporaryFile(prefix="checkpoint-", suffix=".pt") as spool:
+        torch.save(state, spool)
+        spool.flush()
+        fs.put_file(spool.name, final)
+
+
+def _remove(path: str) -> None:
+    fs, fs_path = _file_system(path)
+    with contextlib.suppress(FileNotFoundError):  # pruned by another process in the meantime
+        fs.rm_file(fs_path)
+
+
+def _basename(entry: str) -> str:
+    return posixpath.basename(entry.rstrip("/"))
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__

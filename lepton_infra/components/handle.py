@@ -114,6 +114,10 @@ class ClusterHandle:
     # Where cloud resources the handle creates later (workload identities) should hang in the tree.
     parent: pulumi.Resource | None = None
     addons: ClusterAddons = field(default_factory=ClusterAddons)
+    # What a pod needs, besides its bound identity, to reach the artifact bucket through fsspec: the storage
+    # account of an az:// URI, the endpoint of an S3-compatible store ... Set on every container given a
+    # bucket location (see kubernetes/checkpoints.py).
+    artifact_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def placement(self, accelerator: str, gpus_per_pod: int = 1) -> NodePlacement:
         """The first pool of ``accelerator`` whose nodes hold ``gpus_per_pod`` GPUs."""

@@ -23,6 +23,8 @@ QualifiedName = Annotated[
     ),
 ]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+# A container environment variable name, as Kubernetes accepts it.
+EnvName = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$", max_length=253)]
 # A Pulumi config key of this project, without the `lepton-infra:` namespace.
 ConfigKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 
@@ -98,6 +100,13 @@ class ExistingSiteSpec(SpecModel):
         default=None,
         pattern=r"^(s3|gs|az|abfss|oss)://[a-z0-9][-a-z0-9.]{1,62}(/.*)?$",
         description="Object store URI; needed by workloads that keep checkpoints in a bucket.",
+    )
+    artifact_env: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description=(
+            "Environment variables workloads need to reach artifact_bucket_uri besides their identity, "
+            "e.g. {AWS_ENDPOINT_URL: https://minio.example.internal} for an S3-compatible store."
+        ),
     )
     gpu_pools: tuple[ExistingGpuPoolSpec, ...] = Field(
         default=(), description="The cluster's GPU node groups."

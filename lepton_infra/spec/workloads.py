@@ -21,6 +21,9 @@ Hostname = Annotated[
         pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=253
     ),
 ]
+# The trainer's exit status after SIGTERM stopped it with a checkpoint (EX_TEMPFAIL from sysexits.h): the
+# TrainingJob sets it through LEPTON_PREEMPTED_EXIT_CODE and retries pods that exit with it, for free.
+PREEMPTED_EXIT_CODE = 75
 # A Prometheus metric name, as the metrics adapter serves it to the HPA.
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", max_length=200)]
 
@@ -167,7 +170,8 @@ class TrainingWorkloadSpec(WorkloadBase):
         min_length=1,
         description=(
             "Trainer exit codes that fail the job at once instead of retrying: a bug or bad arguments "
-            "will fail again. torchrun exits 1 only after its own restarts are spent."
+            "will fail again. torchrun exits 1 only after its own restarts are spent. Not "
+            f"{PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, which is always retried."
         ),
     )
     no_progress_alert_minutes: int = Field(
@@ -186,6 +190,16 @@ class TrainingWorkloadSpec(WorkloadBase):
                 f"({self.resources.memory_mib}) and must be smaller"
             )
             raise rule_error([("shared_memory_mib", message)])
+        return self
+
+    @model_validator(mode="after")
+    def _preemption_is_not_a_failure(self) -> TrainingWorkloadSpec:
+        if PREEMPTED_EXIT_CODE in self.fail_fast_exit_codes:
+            message = (
+                f"{PREEMPTED_EXIT_CODE} is the trainer's exit status after a preemption checkpoint; the job "
+                "retries it without counting a failure, so it cannot also fail the job"
+            )
+            raise rule_error([("fail_fast_exit_codes", message)])
         return self
 
 

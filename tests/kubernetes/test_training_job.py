@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from manifest_helpers import Manifests, env_of, main_container, pod_spec
+from plan_helpers import config_plan, stack_config
 
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 
@@ -48,8 +49,22 @@ def test_gpus_are_requested_and_limited_alike_on_the_pools_nodes(onprem: Manifes
 
 def test_preemption_is_retried_for_free_and_code_errors_fail_fast(onprem: Manifests) -> None:
     spec = onprem.one("Job", "pretrain")["spec"]
-    ignore, fail = spec["podFailurePolicy"]["rules"]
-    assert ignore == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    # In this order: rules apply to failed pods only, and the first that matches decides.
+    disrupted, preempted, fail = spec["podFailurePolicy"]["rules"]
+    assert disrupted == {
+        "action": "Ignore",
+        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+    }
+    # The trainer checkpoints and exits 75 on SIGTERM on every node, not 0: a pod that succeeds
+    # completes its index for good, and the run would end early.
+    assert preempted == {
+        "action": "Ignore",
+        "onExitCodes": {"containerName": "trainer", "operator": "In", "values": [75]},
+    }
+    assert env_of(main_container(onprem.one("Job", "pretrain")))["LEPTON_PREEMPTED_EXIT_CODE"] == {
+        "name": "LEPTON_PREEMPTED_EXIT_CODE",
+        "value": "75",
+    }
     assert fail["action"] == "FailJob"
     assert fail["onExitCodes"] == {"containerName": "trainer", "operator": "In", "values": [1, 2]}
     assert pod_spec(onprem.one("Job", "pretrain"))["restartPolicy"] == "Never"
@@ -82,6 +97,22 @@ def test_bucket_checkpoints_go_under_the_sites_artifact_bucket(aws_dev: Manifest
     container = main_container(aws_dev.one("Job", "pretrain"))
     directory = env_of(container)["CHECKPOINT_DIR"]["value"]
     assert directory.startswith("s3://") and directory.endswith("/checkpoints/pretrain")
+
+
+def test_the_environment_a_site_needs_for_its_bucket_reaches_every_container_that_uses_it() -> None:
+    config = stack_config("existing-cluster")
+    site = config["sites"][0]
+    site["artifact_bucket_uri"] = "s3://ml-artifacts"
+    site["artifact_env"] = {"AWS_ENDPOINT_URL": "https://minio.ml.example.internal"}
+    for workload in config["workloads"]:
+        workload["checkpoint"] = {"kind": "bucket"}
+
+    manifests = Manifests(config_plan(config))
+
+    for kind, name in (("Job", "pretrain"), ("Deployment", "serve")):
+        env = env_of(main_container(manifests.one(kind, name)))
+        assert env["CHECKPOINT_DIR"]["value"] == f"s3://ml-artifacts/checkpoints/{name}"
+        assert env["AWS_ENDPOINT_URL"]["value"] == "https://minio.ml.example.internal"
 
 
 def test_job_pods_reach_each_other_and_prometheus_reaches_their_metrics(onprem: Manifests) -> None:

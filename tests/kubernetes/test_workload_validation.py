@@ -78,6 +78,12 @@ CASES: list[tuple[str, Callable[[Config], None], str, str]] = [
         "must be smaller",
     ),
     (
+        "the preempted exit code among those that fail the job",
+        lambda c: train(c).update(fail_fast_exit_codes=[1, 75]),
+        f"{P}.workloads[0].fail_fast_exit_codes",
+        "75 is the trainer's exit status after a preemption checkpoint",
+    ),
+    (
         "a server that would create an empty model claim",
         lambda c: serve(c)["checkpoint"].update(size_gib=10, storage_class="cephfs"),
         f"{P}.workloads[1].checkpoint.size_gib",

@@ -289,6 +289,13 @@ def test_bad_flags_exit_2_with_one_line_and_no_traceback(args: list[str], tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def test_a_bucket_whose_storage_package_is_missing_names_the_package_to_install() -> None:
+    result = run_cli("--checkpoint-dir", "s3://lepton-artifacts/checkpoints/pretrain")
+    assert result.returncode == 2
+    assert "s3fs" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_a_directory_without_a_checkpoint_exits_2_naming_it_via_the_environment(tmp_path: Path) -> None:
     result = run_cli("--port", "1", env={"CHECKPOINT_DIR": str(tmp_path)})
     assert result.returncode == 2

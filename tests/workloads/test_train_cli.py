@@ -9,15 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from workloads.train.config import parse_config
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _train(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CHECKPOINT_DIR"}
+def _train(
+    tmp_path: Path, *flags: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in ("CHECKPOINT_DIR", "LEPTON_PREEMPTED_EXIT_CODE")
+    }
     return subprocess.run(
         [sys.executable, "-m", "workloads.train", "--checkpoint-dir", str(tmp_path / "ckpt"), *flags],
         cwd=ROOT,
-        env={**env, "OMP_NUM_THREADS": "1"},
+        env={**inherited, "OMP_NUM_THREADS": "1", **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -88,3 +94,57 @@ def test_data_too_small_for_the_batch_is_refused_without_a_traceback(tmp_path: P
     assert result.returncode == 2
     assert "fewer than --batch-size 16" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "message"),
+    [
+        (["--preempted-exit-code", "1"], {}, "argument --preempted-exit-code: must be 0 or 3-125"),
+        ([], {"LEPTON_PREEMPTED_EXIT_CODE": "137"}, "$LEPTON_PREEMPTED_EXIT_CODE: must be 0 or 3-125"),
+        ([], {"LEPTON_PREEMPTED_EXIT_CODE": "soon"}, "$LEPTON_PREEMPTED_EXIT_CODE: expected an integer"),
+    ],
+)
+def test_a_preempted_exit_code_that_means_failure_is_refused(
+    tmp_path: Path, flags: list[str], env: dict[str, str], message: str
+) -> None:
+    result = _train(tmp_path, *flags, env=env)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_preempted_exit_code_flag_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEPTON_PREEMPTED_EXIT_CODE", "75")
+
+    assert parse_config([]).preempted_exit_code == 75
+    assert parse_config(["--preempted-exit-code", "0"]).preempted_exit_code == 0
+    monkeypatch.delenv("LEPTON_PREEMPTED_EXIT_CODE")
+    assert parse_config([]).preempted_exit_code == 0
+
+
+def test_a_bucket_uri_whose_storage_package_is_missing_exits_2_naming_it(tmp_path: Path) -> None:
+    # Block the import even where s3fs is installed, then run the trainer's real entry point.
+    trainer = (
+        "import runpy, sys; sys.modules['s3fs'] = None; "
+        "runpy.run_module('workloads.train', run_name='__main__')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CHECKPOINT_DIR"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", trainer, "--checkpoint-dir", "s3://ml-artifacts/checkpoints/pretrain"],
+        cwd=ROOT,
+        env={**env, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "python -m workloads.train: error: --checkpoint-dir s3://ml-artifacts/checkpoints/pretrain: "
+        "s3:// needs the Python package s3fs"
+    )
+    assert "pip install s3fs" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

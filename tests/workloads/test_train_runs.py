@@ -1,5 +1,8 @@
 """Real training runs on the CPU: learning under torchrun, and surviving SIGTERM and corrupt checkpoints.
 
+With ``--preempted-exit-code`` (``LEPTON_PREEMPTED_EXIT_CODE``, which the TrainingJob sets to 75), a run
+stopped by SIGTERM exits with that status instead of 0, so a Kubernetes Job retries the pod.
+
 Tiny models (2 layers, 32 wide, 32-byte context) so that hundreds of steps take about a second. Runs go
 through the same command lines a user or the TrainingJob uses; the two-rank runs use gloo.
 """
@@ -25,6 +28,7 @@ TINY = ["--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--seq-len", "32", 
 QUIET = ["--metrics-port", "0", "--log-every", "1", "--warmup-steps", "5"]
 # A run that only SIGTERM ends: no periodic checkpoint, so any checkpoint found was written on the way out.
 UNTIL_STOPPED = ["--max-steps", "100000", "--checkpoint-every", "100000"]
+PREEMPTED = "LEPTON_PREEMPTED_EXIT_CODE"
 
 pytestmark = pytest.mark.slow
 
@@ -37,25 +41,25 @@ def _command(ranks: int, *flags: str) -> list[str]:
     return [*launch, "-m", "workloads.train", *TINY, *QUIET, *flags]
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CHECKPOINT_DIR"}
-    return {**env, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CHECKPOINT_DIR", PREEMPTED)}
+    return {**env, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **extra}
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], expect: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240, check=False
+        command, cwd=ROOT, env=_env(**env), capture_output=True, text=True, timeout=240, check=False
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == expect, result.stderr[-3000:]
     return result
 
 
-def _run_until_sigterm(command: list[str], after_step: int) -> tuple[int, str, str]:
+def _run_until_sigterm(command: list[str], after_step: int, **env: str) -> tuple[int, str, str]:
     """Start ``command`` in its own process group, SIGTERM the group once ``after_step`` is logged."""
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=_env(),
+        env=_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -76,8 +80,8 @@ def _steps(stdout: str) -> list[dict[str, float]]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def _step_of(path: Path) -> int:
-    return int(re.findall(r"\d+", path.name)[0])
+def _step_of(path: str) -> int:
+    return int(re.findall(r"step-(\d+)\.pt$", path)[0])
 
 
 def _load(path: Path) -> dict[str, object]:
@@ -179,3 +183,59 @@ def test_a_truncated_newest_checkpoint_is_skipped_and_training_resumes_from_the_
     assert "skipping unreadable checkpoint" in resumed.stderr and newest.name in resumed.stderr
     assert _steps(resumed.stdout)[0]["step"] == 21
     assert [_step_of(p) for p in list_checkpoints(checkpoints)] == [40, 30, 20]
+
+
+def test_with_a_preempted_exit_code_a_sigterm_stop_exits_with_it_and_the_restart_resumes(
+    tmp_path: Path,
+) -> None:
+    checkpoints = tmp_path / "ckpt"
+    flags = [*UNTIL_STOPPED, "--checkpoint-dir", str(checkpoints)]
+
+    returncode, stdout, stderr = _run_until_sigterm(_command(1, *flags, "--preempted-exit-code", "75"), 10)
+
+    assert returncode == 75, stderr
+    assert "Traceback" not in stderr
+    (stopped_at,) = [_step_of(p) for p in list_checkpoints(checkpoints)]
+    assert _steps(stdout)[-1]["step"] == stopped_at
+    assert re.search(rf"rank 0 INFO .*stopping after step {stopped_at}\b", stderr), stderr
+
+    # A restart that reaches --max-steps is a finished run: it exits 0 though the option is still set.
+    resumed = _run(
+        _command(1, "--max-steps", str(stopped_at + 3), "--checkpoint-dir", str(checkpoints)),
+        **{PREEMPTED: "75"},
+    )
+    assert [entry["step"] for entry in _steps(resumed.stdout)] == list(range(stopped_at + 1, stopped_at + 4))
+
+
+def test_under_the_launcher_every_rank_stops_once_and_the_launcher_exits_with_the_preempted_code(
+    tmp_path: Path,
+) -> None:
+    # As the TrainingJob runs it: the code from the environment, torchrun allowed to restart its workers,
+    # and the checkpoint location as a URI (file://: the memory:// of the checkpoint tests is per process).
+    location = f"file://{tmp_path}/ckpt"
+    command = [*_command(2, *UNTIL_STOPPED, "--checkpoint-dir", location)]
+    command.insert(command.index("-m", 2), "--max-restarts=3")
+
+    returncode, stdout, stderr = _run_until_sigterm(command, 10, **{PREEMPTED: "75"})
+
+    assert returncode == 75, stderr
+    assert "Traceback" not in stderr
+    (stopped_at,) = [_step_of(p) for p in list_checkpoints(location)]
+    for rank in (0, 1):
+        # Once each: the agent restarted no worker (a restarted group would resume and train on).
+        assert len(re.findall(rf"rank {rank} INFO .*stopping after step {stopped_at}\b", stderr)) == 1, stderr
+    assert "resumed from" not in stderr and "failed (exitcode" not in stderr
+    assert _steps(stdout)[-1]["step"] == stopped_at
+
+    resumed = _run(_command(2, "--max-steps", str(stopped_at + 3), "--checkpoint-dir", location))
+    assert [entry["step"] for entry in _steps(resumed.stdout)] == list(range(stopped_at + 1, stopped_at + 4))
+    assert f"resumed from {location}/step-{stopped_at:08d}.pt" in resumed.stderr
+
+
+def test_under_the_launcher_a_worker_that_fails_still_fails_the_launch(tmp_path: Path) -> None:
+    # Bad flags make every worker exit 2: a failure, not a preemption, whatever the preempted code.
+    command = _command(2, "--n-embd", "30", "--n-head", "4", "--checkpoint-dir", str(tmp_path / "ckpt"))
+
+    result = _run(command, expect=1, **{PREEMPTED: "75"})
+
+    assert "--n-embd (30) must be divisible by --n-head (4)" in result.stderr

@@ -9,13 +9,12 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 from types import FrameType
 
 import torch
 import uvicorn
 
-from workloads.checkpoint import load_latest_checkpoint
+from workloads.checkpoint import CheckpointStorageError, load_latest_checkpoint
 from workloads.model import GPT, ModelConfig
 from workloads.serve.app import create_app
 from workloads.serve.engine import Engine
@@ -32,7 +31,7 @@ class CheckpointError(Exception):
     pass
 
 
-def load_model(checkpoint_dir: Path, device: torch.device) -> tuple[GPT, int]:
+def load_model(checkpoint_dir: str, device: torch.device) -> tuple[GPT, int]:
     """The model of the newest loadable checkpoint, and its step."""
     state = load_latest_checkpoint(checkpoint_dir, map_location=device)
     if state is None:
@@ -103,7 +102,7 @@ def run(settings: Settings) -> int:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         model, step = load_model(settings.checkpoint_dir, device)
-    except CheckpointError as error:
+    except (CheckpointError, CheckpointStorageError) as error:
         print(f"python -m workloads.serve: error: {error}", file=sys.stderr)
         return 2
     log.info("serving step %d of %s on %s as %r", step, settings.checkpoint_dir, device, settings.model_name)

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 @dataclass(frozen=True)
 class Settings:
-    checkpoint_dir: Path
+    checkpoint_dir: str  # a folder or a bucket URI (s3://, az://, oss://)
     host: str
     port: int
     max_batch_size: int
@@ -62,9 +62,9 @@ def _parser() -> _Parser:
     )
     parser.add_argument(
         "--checkpoint-dir",
-        type=Path,
         default=os.environ.get("CHECKPOINT_DIR") or None,
-        help="directory of step-*.pt checkpoints; the newest one is served (default: $CHECKPOINT_DIR)",
+        help="folder or bucket URI (s3://, az://, oss://) of step-*.pt checkpoints; the newest one is served "
+        "(default: $CHECKPOINT_DIR)",
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all interfaces)")
     parser.add_argument("--port", type=_bounded_int(1, 65535), default=8080)
@@ -99,14 +99,25 @@ def _parser() -> _Parser:
     return parser
 
 
+def _check_checkpoint_location(parser: _Parser, location: str) -> None:
+    if "://" not in location and not Path(location).is_dir():
+        parser.error(f"checkpoint directory {location!r} does not exist")
+    # Imported only now: flag errors above should not wait for torch to load.
+    from workloads.checkpoint import CheckpointStorageError, check_location
+
+    try:
+        check_location(location)
+    except CheckpointStorageError as error:
+        parser.error(str(error))
+
+
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     """Parse flags; a bad flag or a missing checkpoint directory exits 2 with one line on stderr."""
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.checkpoint_dir is None:
         parser.error("--checkpoint-dir is required (or set CHECKPOINT_DIR)")
-    if not args.checkpoint_dir.is_dir():
-        parser.error(f"checkpoint directory {str(args.checkpoint_dir)!r} does not exist")
+    _check_checkpoint_location(parser, args.checkpoint_dir)
     if not args.model_name:
         parser.error("--model-name must not be empty")
     return Settings(

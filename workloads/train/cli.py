@@ -1,5 +1,9 @@
 """Entry point of ``python -m workloads.train``: exit 0 when done, or stopped by SIGTERM after a checkpoint.
 
+A run stopped by SIGTERM exits with ``--preempted-exit-code`` instead (0 unless set), on every rank: a
+Kubernetes Job must not count a preempted pod as a completed index (see ``stop_report`` for how the
+launcher carries it).
+
 Exit 2 with one line on stderr for anything the user can fix (flags, data, checkpoint folder); exit 1 for
 a diverged loss; 130 for a second Ctrl-C; anything else is a bug and keeps its traceback.
 """
@@ -15,6 +19,7 @@ from workloads.train.data import DataError
 from workloads.train.distributed import init_runtime, shutdown
 from workloads.train.loop import SetupError, TrainingDiverged, run
 from workloads.train.signals import StopRequest
+from workloads.train.stop_report import exit_status_after_stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format=f"%(asctime)s rank {runtime.rank} %(levelname)s %(name)s: %(message)s",
     )
     try:
-        run(config, runtime, stop)
+        stopped = run(config, runtime, stop)
     except (DataError, SetupError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -40,4 +45,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         shutdown()
-    return 0
+    return exit_status_after_stop(config.preempted_exit_code, runtime.rank) if stopped else 0

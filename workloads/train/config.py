@@ -1,10 +1,11 @@
 """The trainer's settings: flags, an optional YAML or JSON file with the same keys, and their checks.
 
-Precedence, highest first: a flag on the command line, ``CHECKPOINT_DIR`` from the environment (for the
-checkpoint folder only: the Kubernetes TrainingJob sets it to the one writable mount), the ``--config``
-file, the defaults below. Every mistake a user can make here (an unknown flag, a value out of range,
-a data path that cannot be read, heads that do not divide the width) ends the process with exit status 2
-and one line on stderr, so a misconfigured job says what is wrong in the first line of its log.
+Precedence, highest first: a flag on the command line, the environment (``CHECKPOINT_DIR`` for the
+checkpoint location and ``LEPTON_PREEMPTED_EXIT_CODE``: the Kubernetes TrainingJob sets both), the
+``--config`` file, the defaults below. Every mistake a user can make here (an unknown flag, a value out of
+range, a data path that cannot be read, heads that do not divide the width, a bucket URI whose storage
+package is not installed) ends the process with exit status 2 and one line on stderr, so a misconfigured
+job says what is wrong in the first line of its log.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ from typing import Any, NoReturn
 
 import yaml
 
+from workloads.checkpoint import CheckpointStorageError, check_location
 from workloads.model import ModelConfig
 from workloads.train.corpus import CorpusError, open_corpus
 
 PROG = "python -m workloads.train"
 DEFAULT_METRICS_PORT = 9102
+PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"
+# Settings a platform (the TrainingJob) fixes for every run it starts.
+_ENVIRONMENT = {"checkpoint_dir": "CHECKPOINT_DIR", "preempted_exit_code": PREEMPTED_EXIT_CODE_ENV}
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,8 @@ class TrainConfig:
     """Everything one training run needs; stored in each checkpoint for the record."""
 
     max_steps: int
-    checkpoint_dir: Path
+    # A path or an object-store URI (s3://, az://, oss:// ...): see workloads.checkpoint.
+    checkpoint_dir: str
     checkpoint_every: int
     keep_last: int
     data: Path | None
@@ -51,6 +57,7 @@ class TrainConfig:
     log_every: int
     compile: bool
     metrics_port: int
+    preempted_exit_code: int
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(
@@ -77,8 +84,7 @@ def parse_config(argv: Sequence[str] | None = None) -> TrainConfig:
     known, _ = parser.parse_known_args(argv)
     if known.config is not None:
         parser.set_defaults(**_read_config_file(parser, known.config))
-    if os.environ.get("CHECKPOINT_DIR"):
-        parser.set_defaults(checkpoint_dir=Path(os.environ["CHECKPOINT_DIR"]))
+    parser.set_defaults(**_read_environment(parser))
     args = vars(parser.parse_args(argv))
     del args["config"]
     config = TrainConfig(**args)
@@ -97,9 +103,9 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--max-steps", type=_positive(int), default=5000, help="optimizer steps to train in total")
     add(
         "--checkpoint-dir",
-        type=Path,
-        default=Path("checkpoints"),
-        help="where checkpoints go and resume from; without the flag, $CHECKPOINT_DIR if set",
+        default="checkpoints",
+        help="folder or bucket URI (s3://, az://, oss:// ...) where checkpoints go and resume from; "
+        "without the flag, $CHECKPOINT_DIR if set",
     )
     add("--checkpoint-every", type=_positive(int), default=500, help="steps between checkpoints")
     add("--keep-last", type=_positive(int), default=3, help="checkpoints to keep")
@@ -131,7 +137,24 @@ def _build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_METRICS_PORT,
         help="Prometheus port on rank 0; 0 disables",
     )
+    add(
+        "--preempted-exit-code",
+        type=_preempted_exit_code,
+        default=0,
+        help="exit status of every rank (and of the launcher) when SIGTERM stopped the run after its "
+        "checkpoint; nonzero tells a Kubernetes Job that the work is unfinished. Without the flag, "
+        f"${PREEMPTED_EXIT_CODE_ENV} if set",
+    )
     return parser
+
+
+def _read_environment(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    actions = {a.dest: a for a in parser._actions}
+    values: dict[str, Any] = {}
+    for key, variable in _ENVIRONMENT.items():
+        if os.environ.get(variable):
+            values[key] = _coerce(parser, f"${variable}", actions[key], os.environ[variable])
+    return values
 
 
 def _read_config_file(parser: argparse.ArgumentParser, path: Path) -> dict[str, Any]:
@@ -153,25 +176,24 @@ def _read_config_file(parser: argparse.ArgumentParser, path: Path) -> dict[str, 
         action = actions.get(key)
         if action is None:
             parser.error(f"--config {path}: unknown setting {raw_key!r}")
-        values[key] = _coerce(parser, path, raw_key, action, value)
+        values[key] = _coerce(parser, f"--config {path}: {raw_key}", action, value)
     return values
 
 
-def _coerce(
-    parser: argparse.ArgumentParser, path: Path, key: object, action: argparse.Action, value: Any
-) -> Any:
-    # File values go through the flag's own converter: `max_steps: -1` fails just as `--max-steps -1` does.
+def _coerce(parser: argparse.ArgumentParser, origin: str, action: argparse.Action, value: Any) -> Any:
+    # Values from a file or the environment go through the flag's own converter: `max_steps: -1` fails
+    # just as `--max-steps -1` does.
     if action.nargs == 0:
         if not isinstance(value, bool):
-            parser.error(f"--config {path}: {key}: expected true or false, got {value!r}")
+            parser.error(f"{origin}: expected true or false, got {value!r}")
         return value
     if isinstance(value, bool | list | dict) or value is None:
-        parser.error(f"--config {path}: {key}: expected a single value, got {value!r}")
+        parser.error(f"{origin}: expected a single value, got {value!r}")
     convert: Callable[[str], Any] = action.type if callable(action.type) else str
     try:
         return convert(str(value))
     except (argparse.ArgumentTypeError, ValueError) as error:
-        parser.error(f"--config {path}: {key}: {error}")
+        parser.error(f"{origin}: {error}")
 
 
 def _check(parser: argparse.ArgumentParser, config: TrainConfig) -> None:
@@ -183,8 +205,10 @@ def _check(parser: argparse.ArgumentParser, config: TrainConfig) -> None:
         open_corpus(config.data)
     except CorpusError as error:
         parser.error(str(error))
-    if config.checkpoint_dir.exists() and not config.checkpoint_dir.is_dir():
-        parser.error(f"--checkpoint-dir {config.checkpoint_dir}: exists and is not a folder")
+    try:
+        check_location(config.checkpoint_dir)
+    except CheckpointStorageError as error:
+        parser.error(f"--checkpoint-dir {error}")
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
@@ -195,6 +219,14 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
         return value
 
     return convert
+
+
+def _preempted_exit_code(text: str) -> int:
+    value = int(_number(int, text))
+    # 1 and 2 are the trainer's own failures; 126 and up, the shell's and deaths by signal (128 + N).
+    if value != 0 and not 3 <= value <= 125:
+        raise argparse.ArgumentTypeError(f"must be 0 or 3-125 (1, 2 and 126+ mean failures), got {text!r}")
+    return value
 
 
 def _non_negative_int(text: str) -> int:

@@ -9,6 +9,11 @@ raises, so it exits 1 with a traceback even when every worker checkpointed and e
 (``--signals-to-handle`` without it) and this module forwards it to the workers instead; the agent then
 sees its workers finish with status 0 and exits 0 as after any successful run. Any worker that fails still
 makes the whole launch fail, exactly as with plain torchrun.
+
+With ``--preempted-exit-code N`` (or ``LEPTON_PREEMPTED_EXIT_CODE``), workers stopped that way report N
+(see ``stop_report``) and the launcher exits N, so a Kubernetes Job retries the pod instead of counting its
+index complete. That holds on every node, including those whose workers stopped because a peer was
+preempted: their pods must be retried too, or the replacement of the preempted one waits for them forever.
 """
 
 from __future__ import annotations
@@ -17,21 +22,27 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from torch.distributed.run import main as torchrun
 
+from workloads.train.stop_report import REPORT_DIR_ENV, reported_status
+
 # The agent keeps its handling of the other signals (Ctrl-C in a terminal still tears everything down).
 _AGENT_SIGNALS = "SIGINT,SIGHUP,SIGQUIT"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     # torchrun reads each of its flags from PET_<FLAG> too; an explicit --signals-to-handle still wins.
     os.environ.setdefault("PET_SIGNALS_TO_HANDLE", _AGENT_SIGNALS)
     signal.signal(signal.SIGTERM, _forward_to_workers)
-    torchrun(list(sys.argv[1:] if argv is None else argv))
+    with tempfile.TemporaryDirectory(prefix="lepton-launch-") as reports:
+        os.environ[REPORT_DIR_ENV] = reports  # inherited by every worker the agent starts
+        torchrun(list(sys.argv[1:] if argv is None else argv))  # raises (exit 1) if any worker failed
+        return reported_status(Path(reports)) or 0
 
 
 def _forward_to_workers(signum: int, frame: FrameType | None) -> None:
@@ -64,4 +75,4 @@ def _worker_pids() -> list[int]:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

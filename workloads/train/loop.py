@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LRScheduler
 
-from workloads.checkpoint import checkpoint_path, load_checkpoint, load_latest_checkpoint, save_checkpoint
+from workloads.checkpoint import (
+    CheckpointStorageError,
+    check_writable,
+    checkpoint_path,
+    load_checkpoint,
+    load_latest_checkpoint,
+    save_checkpoint,
+)
 from workloads.model import GPT
 from workloads.train.config import TrainConfig
 from workloads.train.corpus import open_corpus
@@ -92,13 +97,21 @@ class TrainStep:
         return total
 
 
-def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> None:
-    """Train until ``config.max_steps`` or a stop request, checkpointing on rank 0 along the way."""
+def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> bool:
+    """Train until ``config.max_steps`` or a stop request, checkpointing on rank 0 along the way.
+
+    Returns True when a stop request (on this rank or another) ended the run early, after its checkpoint:
+    the work is unfinished and a restart will resume it.
+    """
     if runtime.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     if runtime.is_main:
-        _check_writable(config.checkpoint_dir)
+        # Found out now, not when the first checkpoint is due an hour into the run.
+        try:
+            check_writable(config.checkpoint_dir)
+        except CheckpointStorageError as error:
+            raise SetupError(f"--checkpoint-dir {error}") from None
     torch.manual_seed(config.seed)
     model = GPT(config.model_config()).to(runtime.device)
     optimizer = build_optimizer(model, config.lr, config.weight_decay, runtime.device)
@@ -117,7 +130,7 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> None:
     start = _resume(config, runtime, model=model, optimizer=optimizer, scheduler=scheduler, sampler=sampler)
     if start >= config.max_steps:
         log.info("checkpoint is at step %d, --max-steps is %d: nothing to do", start, config.max_steps)
-        return
+        return False
 
     tokens_per_step = config.batch_size * config.seq_len * config.grad_accum_steps * runtime.world_size
     if runtime.is_main:
@@ -168,11 +181,12 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> None:
         progress.on_step(step, loss, lr)
         if stopping or step == config.max_steps or step % config.checkpoint_every == 0:
             checkpoint(step)
-        if stopping:
+        if stopping and step < config.max_steps:
             reason = f"received {stop.signal.name}" if stop.signal else "another rank was asked to stop"
             log.info("stopping after step %d: %s", step, reason)
-            return
+            return True
     log.info("finished at step %d", config.max_steps)
+    return False
 
 
 def _resume(
@@ -217,15 +231,3 @@ def _resume(
     if runtime.is_main:
         log.info("resumed from %s", path)
     return step
-
-
-def _check_writable(directory: Path) -> None:
-    # Found out now, not when the first checkpoint is due an hour into the run.
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix="write-test-"):
-            pass
-    except OSError as error:
-        raise SetupError(
-            f"--checkpoint-dir {directory}: cannot write there: {error.strerror or error}"
-        ) from None

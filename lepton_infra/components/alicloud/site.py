@@ -207,6 +207,7 @@ class AlicloudSite(pulumi.ComponentResource):
             kubeconfig=cluster.kubeconfig,
             registry=registry.host,
             artifact_bucket_uri=bucket.uri,
+            artifact_env={"OSS_ENDPOINT": bucket.endpoint},
             bind_service_account=bind_service_account,
             gpu_pools=tuple(placements),
             parent=self,

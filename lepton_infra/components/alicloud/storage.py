@@ -29,6 +29,7 @@ class ArtifactBucket(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     uri: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -101,4 +102,6 @@ class ArtifactBucket(pulumi.ComponentResource):
         )
         self.bucket_name = bucket.id
         self.uri = pulumi.Output.concat("oss://", bucket.id)
+        # ossfs reads its endpoint from OSS_ENDPOINT; https, as the bucket policy refuses plain HTTP.
+        self.endpoint = pulumi.Output.concat("https://", bucket.intranet_endpoint)
         self.register_outputs({"bucket_name": self.bucket_name, "uri": self.uri})

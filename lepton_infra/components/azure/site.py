@@ -293,7 +293,12 @@ class AzureSite(pulumi.ComponentResource):
             provider=kubernetes,
             kubeconfig=cluster.kubeconfig,
             registry=registry.login_server,
-            artifact_bucket_uri=artifacts.uri,
+            artifact_bucket_uri=pulumi.Output.from_input(artifacts.fsspec_uri),
+            # adlfs signs in through azure-identity (the pod's workload identity) only when not anonymous.
+            artifact_env={
+                "AZURE_STORAGE_ACCOUNT_NAME": artifacts.account_name,
+                "AZURE_STORAGE_ANON": "false",
+            },
             bind_service_account=bind_service_account,
             gpu_pools=tuple(placements),
             parent=self,

@@ -38,6 +38,7 @@ class ArtifactStorage(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
     container_id: pulumi.Output[str]
     uri: pulumi.Output[str]
+    fsspec_uri: str
 
     def __init__(
         self, name: str, args: ArtifactStorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -120,4 +121,6 @@ class ArtifactStorage(pulumi.ComponentResource):
         # The container's URL (https://<account>.blob.<cloud suffix>/artifacts), for any Azure SDK or fsspec.
         blob_endpoint = account.primary_endpoints.apply(lambda endpoints: endpoints.blob.rstrip("/"))
         self.uri = pulumi.Output.concat(blob_endpoint, "/", ARTIFACT_CONTAINER)
+        # The same container as fsspec (adlfs) names it; the account comes from AZURE_STORAGE_ACCOUNT_NAME.
+        self.fsspec_uri = f"az://{ARTIFACT_CONTAINER}"
         self.register_outputs({"account_id": self.account_id, "uri": self.uri})

@@ -1,13 +1,16 @@
 """Where a workload's checkpoints live, handed to its container as ``CHECKPOINT_DIR``.
 
-A bucket location is a URI under the site's artifact bucket; a volume location is a directory on a
+A bucket location is a URI under the site's artifact bucket (``s3://``, ``az://``, ``oss://``: the workloads
+read and write it through fsspec), with whatever environment the site says pods need to reach it besides
+their identity (``ClusterHandle.artifact_env``); a volume location is a directory on a
 PersistentVolumeClaim (ReadWriteMany, since every node of a job writes to, and every replica reads, the same
 files). Training creates the claim when the spec sizes it; serving only ever mounts one read-only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,9 +27,11 @@ CHECKPOINT_MOUNT = "/checkpoints"
 class CheckpointLocation:
     directory: pulumi.Input[str]
     volumes: tuple[Volume, ...] = ()
+    store_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
-    def env(self) -> k8s.core.v1.EnvVarArgs:
-        return k8s.core.v1.EnvVarArgs(name=CHECKPOINT_ENV, value=self.directory)
+    def env(self) -> list[k8s.core.v1.EnvVarArgs]:
+        store = [k8s.core.v1.EnvVarArgs(name=n, value=self.store_env[n]) for n in sorted(self.store_env)]
+        return [k8s.core.v1.EnvVarArgs(name=CHECKPOINT_ENV, value=self.directory), *store]
 
 
 def checkpoint_location(
@@ -34,7 +39,8 @@ def checkpoint_location(
 ) -> CheckpointLocation:
     if isinstance(checkpoint, BucketCheckpointSpec):
         prefix = checkpoint.prefix or f"checkpoints/{workload}"
-        return CheckpointLocation(pulumi.Output.concat(handle.artifact_bucket_uri, "/", prefix))
+        directory = pulumi.Output.concat(handle.artifact_bucket_uri, "/", prefix)
+        return CheckpointLocation(directory, store_env=handle.artifact_env)
     volume = claim_volume("checkpoints", checkpoint.claim_name, CHECKPOINT_MOUNT, read_only)
     return CheckpointLocation(CHECKPOINT_MOUNT, (volume,))
 

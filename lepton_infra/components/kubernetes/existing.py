@@ -65,6 +65,7 @@ class ExistingSite(pulumi.ComponentResource):
             kubeconfig=kubeconfig,
             registry=pulumi.Output.from_input(site.registry),
             artifact_bucket_uri=pulumi.Output.from_input(site.artifact_bucket_uri or ""),
+            artifact_env=dict(site.artifact_env),
             bind_service_account=lambda namespace, service_account: binding,
             gpu_pools=tuple(_placement(p) for p in site.gpu_pools),
             parent=self,

@@ -23,7 +23,7 @@ from lepton_infra.components.kubernetes.tenancy import (
     tcp,
 )
 from lepton_infra.components.kubernetes.workload_frame import workload_frame
-from lepton_infra.spec.workloads import TrainingWorkloadSpec
+from lepton_infra.spec.workloads import PREEMPTED_EXIT_CODE, TrainingWorkloadSpec
 
 COMPONENT = "trainer"
 RENDEZVOUS_PORT = 29500
@@ -31,6 +31,8 @@ METRICS_PORT = 9102  # the trainer's Prometheus endpoint
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+# Read by the trainer (workloads/train/config.py): its exit status after a SIGTERM stop with a checkpoint.
+PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"
 
 
 @dataclass
@@ -62,7 +64,12 @@ def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
 
 
 def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePolicyArgs:
-    """Preemption and node drains are retried for free; a failure that will repeat fails the job at once."""
+    """Preemption and node drains are retried for free; a failure that will repeat fails the job at once.
+
+    Rules apply to failed pods only, first match wins. A preempted trainer checkpoints and exits
+    ``PREEMPTED_EXIT_CODE`` rather than 0, since a pod that succeeds completes its index for good: the run
+    would end early, its rank missing when the other nodes' replacements meet at the rendezvous.
+    """
     return k8s.batch.v1.PodFailurePolicyArgs(
         rules=[
             # First: an evicted or preempted pod has DisruptionTarget; its exit code says nothing of the code.
@@ -73,6 +80,14 @@ def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePol
                         type="DisruptionTarget", status="True"
                     )
                 ],
+            ),
+            # Every node of the job stops and exits with this status along with the preempted one, though
+            # only that one has DisruptionTarget (and a deleted pod's SIGTERM brings none): all checkpointed.
+            k8s.batch.v1.PodFailurePolicyRuleArgs(
+                action="Ignore",
+                on_exit_codes=k8s.batch.v1.PodFailurePolicyOnExitCodesRequirementArgs(
+                    container_name=COMPONENT, operator="In", values=[PREEMPTED_EXIT_CODE]
+                ),
             ),
             k8s.batch.v1.PodFailurePolicyRuleArgs(
                 action="FailJob",
@@ -154,6 +169,7 @@ class TrainingJob(pulumi.ComponentResource):
             args=torchrun_args(workload, workload.name),
             env=[
                 k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
+                k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
                 # Set by the Job controller as well; stated here so the rank wiring is visible and checked.
                 k8s.core.v1.EnvVarArgs(
                     name="JOB_COMPLETION_INDEX",

@@ -69,7 +69,7 @@ class WorkloadFrame:
             volumes=volumes,
             command=command,
             args=args,
-            env=[*env, self.checkpoint.env(), k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1")],
+            env=[*env, *self.checkpoint.env(), k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1")],
             ports=ports,
             probes=probes,
             lifecycle=lifecycle,

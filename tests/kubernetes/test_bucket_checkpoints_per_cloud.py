@@ -1,0 +1,41 @@
+"""Bucket checkpoints reach the trainer as a URI its storage package reads, with what it needs to sign in."""
+
+from __future__ import annotations
+
+import pytest
+from plan_helpers import only, stack_plan
+
+
+def trainer_env(stack: str) -> dict[str, str]:
+    job = only(stack_plan(stack), "kubernetes:batch/v1:Job", "pretrain")
+    (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("value", "") for e in container["env"]}
+
+
+@pytest.mark.parametrize(
+    ("stack", "scheme", "settings"),
+    [
+        ("aws-prod", "s3://", {}),
+        ("azure-prod", "az://artifacts/", {"AZURE_STORAGE_ANON": "false"}),
+        ("alicloud-prod", "oss://", {}),
+    ],
+)
+def test_training_checkpoints_go_to_the_sites_bucket(
+    stack: str, scheme: str, settings: dict[str, str]
+) -> None:
+    env = trainer_env(stack)
+    assert env["CHECKPOINT_DIR"].startswith(scheme)
+    assert env["CHECKPOINT_DIR"].endswith("/checkpoints/pretrain")
+    assert settings.items() <= env.items()
+    assert env["LEPTON_PREEMPTED_EXIT_CODE"] == "75"
+
+
+def test_azure_names_the_storage_account_of_its_artifact_container() -> None:
+    plan = stack_plan("azure-prod")
+    account = only(plan, "azure-native:storage:StorageAccount")
+    assert trainer_env("azure-prod")["AZURE_STORAGE_ACCOUNT_NAME"] == account.outputs["name"]
+
+
+def test_alibaba_reaches_its_bucket_over_https_on_the_internal_endpoint() -> None:
+    endpoint = trainer_env("alicloud-prod")["OSS_ENDPOINT"]
+    assert endpoint.startswith("https://") and endpoint.endswith("-internal.aliyuncs.com")

@@ -1,0 +1,206 @@
+"""Checkpoint storage, the same suite on a local folder and on an object store (fsspec's ``memory://``).
+
+``memory://`` is a real fsspec file system without rename, so it goes down the object-store path: each
+checkpoint uploaded whole to its final name. What is checked is what a preempted run relies on: a write
+that fails part-way never shows, the newest loadable checkpoint wins over a torn one, old ones are pruned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+import pytest
+import torch
+
+from workloads.checkpoint import (
+    CheckpointStorageError,
+    check_location,
+    check_writable,
+    checkpoint_path,
+    list_checkpoints,
+    load_checkpoint,
+    load_latest_checkpoint,
+    save_checkpoint,
+)
+
+
+@pytest.fixture(params=["local", "memory"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "local":
+        yield str(tmp_path / "ckpt")
+        return
+    uri = f"memory://ckpt-{uuid.uuid4().hex}/run"
+    yield uri
+    with contextlib.suppress(FileNotFoundError):  # an object store has no folder once it is empty
+        fsspec.filesystem("memory").rm(uri, recursive=True)
+
+
+def _state(value: float) -> dict[str, object]:
+    return {"model": {"weight": torch.full((4, 4), value)}, "model_config": {"n_layer": 1}}
+
+
+def _steps(location: str) -> list[int]:
+    return [int(path.rsplit("step-", 1)[1].removesuffix(".pt")) for path in list_checkpoints(location)]
+
+
+def _read_bytes(path: str) -> bytes:
+    with fsspec.open(path, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    with fsspec.open(path, "wb") as handle:
+        handle.write(data)
+
+
+class _FailsToPickle:
+    """Stands for anything that breaks serialization half-way (a full disk, a kill, a bad object)."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise RuntimeError("serialization interrupted")
+
+
+def test_a_saved_checkpoint_is_listed_and_loads_back(location: str) -> None:
+    assert list_checkpoints(location) == []
+    assert load_latest_checkpoint(location) is None
+
+    written = save_checkpoint(location, 7, _state(7.0))
+
+    assert written == checkpoint_path(location, 7) == f"{location}/step-00000007.pt"
+    assert list_checkpoints(location) == [written]
+    state = load_latest_checkpoint(location)
+    assert state is not None and state["step"] == 7
+    assert torch.equal(state["model"]["weight"], torch.full((4, 4), 7.0))
+
+
+def test_a_write_that_fails_part_way_leaves_the_previous_set_untouched(location: str) -> None:
+    save_checkpoint(location, 1, _state(1.0))
+    before = _read_bytes(checkpoint_path(location, 1))
+
+    with pytest.raises(RuntimeError, match="serialization interrupted"):
+        save_checkpoint(location, 2, {**_state(2.0), "extra": _FailsToPickle()})
+
+    assert _steps(location) == [1]
+    assert _read_bytes(checkpoint_path(location, 1)) == before
+    state = load_latest_checkpoint(location)
+    assert state is not None and state["step"] == 1
+
+
+def test_a_partial_write_left_by_a_killed_writer_is_never_listed_and_is_cleaned_up(tmp_path: Path) -> None:
+    # Only a local folder has partial files: an object store never shows an unfinished upload.
+    location = tmp_path / "ckpt"
+    save_checkpoint(location, 1, _state(1.0))
+    leftover = location / "step-00000002.pt.partial"
+    leftover.write_bytes(b"half a checkpoint")
+
+    assert _steps(str(location)) == [1]
+    save_checkpoint(location, 3, _state(3.0))
+    assert not leftover.exists()
+    assert _steps(str(location)) == [3, 1]
+
+
+def test_a_truncated_newest_checkpoint_is_skipped_with_a_warning(
+    location: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    save_checkpoint(location, 10, _state(10.0))
+    save_checkpoint(location, 20, _state(20.0))
+    newest = checkpoint_path(location, 20)
+    data = _read_bytes(newest)
+    _write_bytes(newest, data[: len(data) // 2])
+
+    with caplog.at_level(logging.WARNING, logger="workloads.checkpoint"):
+        state = load_latest_checkpoint(location)
+
+    assert state is not None and state["step"] == 10
+    assert "skipping unreadable checkpoint" in caplog.text and "step-00000020.pt" in caplog.text
+    assert load_checkpoint(newest) is None
+
+
+def test_something_else_under_the_name_is_skipped(location: str, caplog: pytest.LogCaptureFixture) -> None:
+    save_checkpoint(location, 1, _state(1.0))
+    with fsspec.open(checkpoint_path(location, 2), "wb") as handle:
+        torch.save({"weights": "not ours"}, handle)
+
+    with caplog.at_level(logging.WARNING, logger="workloads.checkpoint"):
+        state = load_latest_checkpoint(location)
+
+    assert state is not None and state["step"] == 1
+    assert "not a lepton-infra checkpoint" in caplog.text
+
+
+def test_saving_prunes_to_the_newest_keep_last(location: str) -> None:
+    for step in (100, 200, 300, 400, 500):
+        save_checkpoint(location, step, _state(float(step)), keep_last=2)
+
+    assert _steps(location) == [500, 400]
+    fs, root = fsspec.core.url_to_fs(location)
+    # Nothing else stays behind: no probe, spool or partial file.
+    assert sorted(p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False)) == [
+        "step-00000400.pt",
+        "step-00000500.pt",
+    ]
+
+
+def test_steps_sort_by_number_not_by_name(location: str) -> None:
+    for step in (9, 100_000_000, 10):
+        save_checkpoint(location, step, _state(float(step)), keep_last=5)
+
+    assert _steps(location) == [100_000_000, 10, 9]
+
+
+def test_the_write_probe_leaves_nothing_behind(location: str) -> None:
+    check_writable(location)
+
+    fs, root = fsspec.core.url_to_fs(location)
+    assert fs.find(root) == []
+
+
+def test_a_local_file_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "ckpt"
+    not_a_folder.write_text("")
+
+    with pytest.raises(CheckpointStorageError, match="exists and is not a folder"):
+        check_location(not_a_folder)
+    with pytest.raises(CheckpointStorageError, match="cannot write there"):
+        check_writable(not_a_folder)
+
+
+def test_a_file_uri_and_a_plain_path_are_the_same_folder(tmp_path: Path) -> None:
+    save_checkpoint(f"file://{tmp_path}/ckpt", 5, _state(5.0))
+
+    assert _steps(str(tmp_path / "ckpt")) == [5]
+    assert (tmp_path / "ckpt" / "step-00000005.pt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("uri", "package"),
+    [("s3://bucket/checkpoints/run", "s3fs"), ("az://artifacts/run", "adlfs"), ("oss://bucket/run", "ossfs")],
+)
+def test_a_uri_whose_storage_package_is_missing_names_it_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, uri: str, package: str
+) -> None:
+    # As if the package were not installed, even where it is: a None entry makes its import fail.
+    monkeypatch.setitem(sys.modules, package, None)
+    # ... and fsspec must not hold on to the class it loaded for an earlier test.
+    loaded = importlib.import_module("fsspec.registry")._registry
+    monkeypatch.delitem(loaded, uri.split("://", maxsplit=1)[0], raising=False)
+
+    for use in (check_location, list_checkpoints, load_latest_checkpoint, check_writable):
+        with pytest.raises(CheckpointStorageError) as raised:
+            use(uri)
+        message = str(raised.value)
+        assert message.startswith(f"{uri}: ") and f"needs the Python package {package}" in message
+        assert f"pip install {package}" in message and "\n" not in message
+
+
+def test_an_unknown_protocol_is_refused_in_one_line() -> None:
+    with pytest.raises(CheckpointStorageError, match=r"^nope://x/y: Protocol not known: nope$"):
+        check_location("nope://x/y")
