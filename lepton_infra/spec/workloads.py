@@ -74,7 +74,11 @@ class ResourcesSpec(SpecModel):
 class BucketCheckpointSpec(SpecModel):
     kind: Literal["bucket"] = Field(description="Checkpoints live under the site's artifact bucket.")
     prefix: RepositoryPath | None = Field(
-        default=None, description="Path under the bucket; default checkpoints/<workload name>."
+        default=None,
+        description=(
+            "Path under the bucket; default checkpoints/<workload name>. An inference service names the"
+            " prefix of the training job whose checkpoints it serves, e.g. checkpoints/pretrain."
+        ),
     )
 
 

@@ -39,3 +39,11 @@ def test_azure_names_the_storage_account_of_its_artifact_container() -> None:
 def test_alibaba_reaches_its_bucket_over_https_on_the_internal_endpoint() -> None:
     endpoint = trainer_env("alicloud-prod")["OSS_ENDPOINT"]
     assert endpoint.startswith("https://") and endpoint.endswith("-internal.aliyuncs.com")
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "azure-prod", "alicloud-prod"])
+def test_the_inference_service_reads_where_the_training_job_writes(stack: str) -> None:
+    deployment = only(stack_plan(stack), "kubernetes:apps/v1:Deployment", "serve")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    served = {e["name"]: e.get("value", "") for e in container["env"]}["CHECKPOINT_DIR"]
+    assert served == trainer_env(stack)["CHECKPOINT_DIR"]
