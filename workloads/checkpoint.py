@@ -29,15 +29,20 @@ Credentials come from the pod's workload identity; each package's SDK reads it f
   ``AZURE_TENANT_ID``, ``AZURE_FEDERATED_TOKEN_FILE`` and ``AZURE_AUTHORITY_HOST``, which AKS's workload
   identity webhook injects into pods labelled ``azure.workload.identity/use: "true"``.
 - ``oss://`` (ossfs, oss2): ``OSS_ENDPOINT`` (``https://oss-<region>-internal.aliyuncs.com`` from inside
-  the region), and credentials passed as ``key``/``secret``/``token``: ossfs signs with those or not at
-  all, and does not read RRSA's ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and
-  ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``. fsspec's own configuration (``FSSPEC_OSS_KEY`` ... or
-  ``FSSPEC_OSS='{"key": ...}'``) can hand them over; RRSA's short-lived tokens need an exchange first.
+  the region). ossfs signs only with credentials passed to it, so under RRSA (ACK's
+  ack-pod-identity-webhook injects ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and
+  ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``) this module exchanges the pod's OIDC token for an STS credential with
+  alibabacloud-credentials (``oidc_role_arn``, which also reads ``ALIBABA_CLOUD_ROLE_SESSION_NAME``,
+  ``ALIBABA_CLOUD_STS_REGION`` and ``ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED``) and passes it as
+  ``key``/``secret``/``token``, current for each operation: it lasts an hour, a run lasts days.
+  Without RRSA nothing is passed, and fsspec's own configuration (``FSSPEC_OSS_KEY`` ... or
+  ``FSSPEC_OSS='{"key": ...}'``) can hand static credentials over.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import posixpath
@@ -58,6 +63,15 @@ Location = str | os.PathLike[str]
 
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
 
+# What ACK's ack-pod-identity-webhook injects into a pod whose service account has a RAM role (RRSA).
+_RRSA_VARIABLES = (
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+)
+# Where a failed exchange's message shows the request's URL, its query carries the pod's OIDC token.
+_OIDC_TOKEN = re.compile(r"(OIDCToken=)[^&\s]+")
+
 
 class CheckpointStorageError(Exception):
     """The checkpoint location cannot be used here (unknown protocol, missing package, not writable)."""
@@ -77,6 +91,10 @@ def list_checkpoints(directory: Location) -> list[str]:
         entries: list[str] = fs.ls(root, detail=False)
     except (FileNotFoundError, NotADirectoryError):  # nothing written yet
         return []
+    except Exception as error:  # SDKs raise their own types for credentials, endpoints, permissions
+        raise CheckpointStorageError(
+            f"{os.fspath(directory)}: cannot list checkpoints: {type(error).__name__}: {_one_line(error)}"
+        ) from None
     found = [(int(m.group(1)), m.group(0)) for e in entries if (m := _NAME.match(_basename(e)))]
     return [checkpoint_path(directory, step) for step, _ in sorted(found, reverse=True)]
 
@@ -130,7 +148,7 @@ def load_latest_checkpoint(
 def check_location(directory: Location) -> None:
     """Raise ``CheckpointStorageError`` (one line) if ``directory`` cannot hold checkpoints here: its
     protocol is unknown or its package missing, or it is a local file. No network I/O: cheap at start-up."""
-    fs, root = _file_system(directory)
+    fs, root = _file_system(directory, credentials=False)
     if _is_local(fs) and os.path.exists(root) and not os.path.isdir(root):
         raise CheckpointStorageError(f"{os.fspath(directory)}: exists and is not a folder")
 
@@ -160,21 +178,79 @@ def check_writable(directory: Location) -> None:
         ) from None
 
 
-def _file_system(location: Location) -> tuple[AbstractFileSystem, str]:
+def _file_system(location: Location, *, credentials: bool = True) -> tuple[AbstractFileSystem, str]:
+    """The file system and path of ``location``; ``credentials=False`` skips fetching any (no network I/O)."""
     text = os.fspath(location)
+    protocol = text.split("://", 1)[0]
+    options = _oss_rrsa_options(text, fetch=credentials) if protocol == "oss" and _on_rrsa() else {}
     try:
-        fs, path = url_to_fs(text)
+        fs, path = url_to_fs(text, **options)
     except ImportError as error:
         # fsspec replaces the import error with a generic hint; its cause names the module really missing.
-        protocol = text.split("://", 1)[0]
         package = known_implementations[protocol]["class"].split(".")[0]
-        raise CheckpointStorageError(
-            f"{text}: {protocol}:// needs the Python package {package} "
-            f"({_one_line(error.__cause__ or error)}); install it: pip install {package}"
-        ) from None
+        raise _missing_package(text, f"{protocol}://", package, error.__cause__ or error) from None
     except ValueError as error:  # an unknown protocol, or options the package refuses
         raise CheckpointStorageError(f"{text}: {_one_line(error)}") from None
     return fs, path
+
+
+def _on_rrsa() -> bool:
+    return all(os.environ.get(name) for name in _RRSA_VARIABLES)
+
+
+def _oss_rrsa_options(text: str, *, fetch: bool) -> dict[str, Any]:
+    try:
+        client = _rrsa_credentials_client()
+    except ImportError as error:
+        raise _missing_package(text, "oss:// under RRSA", "alibabacloud-credentials", error) from None
+    if not fetch:
+        return {}
+    try:
+        credential = client.get_credential()
+    except Exception as error:  # the library raises its own types and those of its HTTP stack
+        reason = _OIDC_TOKEN.sub(r"\1<redacted>", _one_line(error))
+        raise CheckpointStorageError(
+            f"{text}: cannot get an STS credential through RRSA: {type(error).__name__}: {reason}"
+        ) from None
+    # The client hands out a cached STS credential and renews it 15 minutes before it expires; a new
+    # file system per operation (no fsspec instance cache) makes each operation sign with the current one,
+    # where the cache would keep one instance per credential for the whole run.
+    return {
+        "key": credential.access_key_id,
+        "secret": credential.access_key_secret,
+        "token": credential.security_token,
+        "skip_instance_cache": True,
+    }
+
+
+@functools.cache
+def _rrsa_credentials_client() -> Any:
+    """One per process, so its credential cache spares an STS call per operation."""
+    from alibabacloud_credentials.client import Client
+    from alibabacloud_credentials.models import Config
+
+    # The library logs failed exchanges with the STS request URL, whose query holds the pod's OIDC token;
+    # our own one-line error (token redacted) reports them instead.
+    logging.getLogger("credentials").setLevel(logging.CRITICAL)
+
+    # oidc_role_arn rather than the default chain: under RRSA a failed exchange must surface, not fall back
+    # to the node's ECS instance role, which every pod on the node shares. The variables are passed rather
+    # than left to the library, which reads them once, when it is first imported.
+    role_arn, provider_arn, token_file = (os.environ[name] for name in _RRSA_VARIABLES)
+    config = Config(
+        type="oidc_role_arn",
+        role_arn=role_arn,
+        oidc_provider_arn=provider_arn,
+        oidc_token_file_path=token_file,
+    )
+    return Client(config)
+
+
+def _missing_package(text: str, need: str, package: str, error: BaseException) -> CheckpointStorageError:
+    return CheckpointStorageError(
+        f"{text}: {need} needs the Python package {package} ({_one_line(error)}); "
+        f"install it: pip install {package}"
+    )
 
 
 def _is_local(fs: AbstractFileSystem) -> bool:
