@@ -50,14 +50,19 @@ class NetworkSpec(SpecModel):
         return cidrs
 
 
+def check_node_range(min_nodes: int, max_nodes: int) -> None:
+    """The autoscaler's range must not be empty; the spec and every node-pool component check it."""
+    if min_nodes > max_nodes:
+        raise ValueError(f"min_nodes ({min_nodes}) must not exceed max_nodes ({max_nodes})")
+
+
 class NodeRange(SpecModel):
     min_nodes: int = Field(ge=0, le=1000, description="Fewest nodes the autoscaler keeps.")
     max_nodes: int = Field(ge=1, le=1000, description="Most nodes the autoscaler may add.")
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> NodeRange:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        check_node_range(self.min_nodes, self.max_nodes)
         return self
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
+from lepton_infra.spec.site_base import check_node_range
+
 
 @dataclass(frozen=True)
 class NodeTaint:
@@ -34,8 +36,7 @@ class NodePoolArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        check_node_range(self.min_nodes, self.max_nodes)
 
 
 class NodePool(pulumi.ComponentResource):

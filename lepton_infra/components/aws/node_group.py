@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.spec.site_base import check_node_range
+
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"  # EKS-optimized AL2023 with the NVIDIA driver and container toolkit
 STANDARD_AMI_TYPE = "AL2023_x86_64_STANDARD"
 
@@ -37,8 +39,7 @@ class ManagedNodeGroupArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        check_node_range(self.min_nodes, self.max_nodes)
 
 
 class ManagedNodeGroup(pulumi.ComponentResource):

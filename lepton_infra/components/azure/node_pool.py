@@ -10,6 +10,7 @@ import pulumi
 from pulumi_azure_native import containerservice
 
 from lepton_infra.components.azure.sdk import resource_kwargs
+from lepton_infra.spec.site_base import check_node_range
 
 # AKS taints and labels spot nodes itself with this key; pods for spot pools must tolerate it.
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
@@ -49,8 +50,7 @@ class NodePoolArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+        check_node_range(self.min_nodes, self.max_nodes)
         if self.spot_max_price is not None and not self.spot:
             raise ValueError("spot_max_price applies to spot pools only: set spot=True or drop the price")
 
