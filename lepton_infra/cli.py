@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.errors import ConfigError
 from lepton_infra.project import DEFAULT_STACK, find_project, platform_spec, read_stack_config
-from lepton_infra.spec import PlatformSpec
-from lepton_infra.spec.errors import ConfigError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_BROKEN_PIPE = 141

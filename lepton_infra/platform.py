@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
+from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.components.handle import ClusterHandle
-from lepton_infra.components.kubernetes.deploy import deploy_workloads
+from lepton_infra.components.kubernetes.site_workloads import deploy_workloads
 from lepton_infra.sites import build_site
-from lepton_infra.spec import PlatformSpec
 
 
 class Platform(pulumi.ComponentResource):

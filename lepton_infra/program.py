@@ -5,10 +5,10 @@ from __future__ import annotations
 import pulumi
 from pydantic import ValidationError
 
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.errors import ConfigError, ConfigIssue, format_path, issues_from_validation
 from lepton_infra.platform import Platform
 from lepton_infra.project import CONFIG_NAMESPACE, PLATFORM_KEY
-from lepton_infra.spec import PlatformSpec
-from lepton_infra.spec.errors import ConfigError, ConfigIssue, format_path, issues_from_validation
 
 
 def read_platform_spec() -> PlatformSpec:

@@ -10,8 +10,14 @@ from typing import Any, cast
 import yaml
 from pydantic import ValidationError
 
-from lepton_infra.spec import PlatformSpec
-from lepton_infra.spec.errors import ConfigError, ConfigIssue, PathPart, format_path, issues_from_validation
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.errors import (
+    ConfigError,
+    ConfigIssue,
+    PathPart,
+    format_path,
+    issues_from_validation,
+)
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"

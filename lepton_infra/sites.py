@@ -10,14 +10,14 @@ from typing import Protocol
 
 import pulumi
 
+from lepton_infra.blueprint import PlatformSpec, SiteSpec
 from lepton_infra.components.handle import ClusterHandle
-from lepton_infra.spec import PlatformSpec, SiteSpec
 
 _BUILDERS: dict[str, str] = {
     "aws": "lepton_infra.components.aws.site",
     "azure": "lepton_infra.components.azure.site",
     "alicloud": "lepton_infra.components.alicloud.site",
-    "existing": "lepton_infra.components.kubernetes.existing",
+    "existing": "lepton_infra.components.existing.site",
 }
 
 

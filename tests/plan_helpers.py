@@ -50,7 +50,7 @@ def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
     """(field path, message) of every problem the spec finds in a platform config that must be invalid."""
     from pydantic import ValidationError
 
-    from lepton_infra.spec import PlatformSpec
+    from lepton_infra.blueprint import PlatformSpec
 
     try:
         PlatformSpec.model_validate(platform)

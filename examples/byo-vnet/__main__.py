@@ -9,18 +9,18 @@ from pulumi_azure_native import authorization
 from pulumi_azure_native.provider import Provider, ProviderArgs
 
 from lepton_infra.components.azure import (
-    AksCluster,
-    AksClusterArgs,
-    ContainerRegistry,
-    ContainerRegistryArgs,
-    DiskEncryptionSet,
-    DiskEncryptionSetArgs,
-    NodePoolArgs,
-    PrivateEndpoint,
-    PrivateEndpointArgs,
+    AzureAksCluster,
+    AzureAksClusterArgs,
+    AzureContainerRegistry,
+    AzureContainerRegistryArgs,
+    AzureDiskEncryptionSet,
+    AzureDiskEncryptionSetArgs,
+    AzureNodePoolArgs,
+    AzurePrivateEndpoint,
+    AzurePrivateEndpointArgs,
+    AzureVaultKey,
+    AzureVaultKeyArgs,
     PrivateLinkService,
-    VaultKey,
-    VaultKeyArgs,
 )
 
 config = pulumi.Config()
@@ -32,14 +32,14 @@ opts = pulumi.ResourceOptions(provider=provider)
 client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(provider=provider))
 subscription = client.subscription_id
 
-key = VaultKey(
+key = AzureVaultKey(
     f"{name}-kv",
-    VaultKeyArgs(resource_group_name=group, location=location, tenant_id=client.tenant_id),
+    AzureVaultKeyArgs(resource_group_name=group, location=location, tenant_id=client.tenant_id),
     opts=opts,
 )
-disks = DiskEncryptionSet(
+disks = AzureDiskEncryptionSet(
     f"{name}-disks",
-    DiskEncryptionSetArgs(
+    AzureDiskEncryptionSetArgs(
         resource_group_name=group,
         location=location,
         subscription_id=subscription,
@@ -49,9 +49,9 @@ disks = DiskEncryptionSet(
     ),
     opts=opts,
 )
-registry = ContainerRegistry(
+registry = AzureContainerRegistry(
     f"{name}-registry",
-    ContainerRegistryArgs(
+    AzureContainerRegistryArgs(
         resource_group_name=group,
         location=location,
         subscription_id=subscription,
@@ -60,9 +60,9 @@ registry = ContainerRegistry(
     ),
     opts=opts,
 )
-PrivateEndpoint(
+AzurePrivateEndpoint(
     f"{name}-registry-link",
-    PrivateEndpointArgs(
+    AzurePrivateEndpointArgs(
         resource_group_name=group,
         location=location,
         vnet_id=config.require("vnetId"),
@@ -73,9 +73,9 @@ PrivateEndpoint(
     opts=opts,
 )
 node_subnet = config.require("nodeSubnetId")
-cluster = AksCluster(
+cluster = AzureAksCluster(
     name,
-    AksClusterArgs(
+    AzureAksClusterArgs(
         cluster_name=name,
         resource_group_name=group,
         location=location,
@@ -90,7 +90,7 @@ cluster = AksCluster(
         disk_encryption_set_id=disks.des_id,
         admin_group_object_ids=[config.require("adminGroupObjectId")],
         registry_ids=[registry.registry_id],
-        system_pool=NodePoolArgs(
+        system_pool=AzureNodePoolArgs(
             vm_size="Standard_D4ds_v5",
             min_nodes=2,
             max_nodes=4,

@@ -7,14 +7,14 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.components.aws import (
-    EcrRepository,
-    EcrRepositoryArgs,
-    EksCluster,
-    EksClusterArgs,
-    KmsKey,
-    KmsKeyArgs,
-    WorkloadRole,
-    WorkloadRoleArgs,
+    AwsEcrRepository,
+    AwsEcrRepositoryArgs,
+    AwsEksCluster,
+    AwsEksClusterArgs,
+    AwsKmsKey,
+    AwsKmsKeyArgs,
+    AwsWorkloadRole,
+    AwsWorkloadRoleArgs,
 )
 
 config = pulumi.Config()
@@ -23,15 +23,15 @@ region = pulumi.Config("aws").require("region")
 provider = aws.Provider("regional", aws.ProviderArgs(region=region))
 opts = pulumi.ResourceOptions(provider=provider)
 
-key = KmsKey(
+key = AwsKmsKey(
     f"{cluster_name}-key",
-    KmsKeyArgs(description=f"{cluster_name} secrets and images", alias=cluster_name),
+    AwsKmsKeyArgs(description=f"{cluster_name} secrets and images", alias=cluster_name),
     opts=opts,
 )
-repository = EcrRepository(f"{cluster_name}-images", EcrRepositoryArgs(kms_key_arn=key.arn), opts=opts)
-cluster = EksCluster(
+repository = AwsEcrRepository(f"{cluster_name}-images", AwsEcrRepositoryArgs(kms_key_arn=key.arn), opts=opts)
+cluster = AwsEksCluster(
     cluster_name,
-    EksClusterArgs(
+    AwsEksClusterArgs(
         cluster_name=cluster_name,
         kubernetes_version="1.33",
         subnet_ids=config.require_object("privateSubnetIds"),
@@ -39,9 +39,9 @@ cluster = EksCluster(
     ),
     opts=opts,
 )
-puller = WorkloadRole(
+puller = AwsWorkloadRole(
     f"{cluster_name}-ci-puller",
-    WorkloadRoleArgs(
+    AwsWorkloadRoleArgs(
         oidc_provider_arn=cluster.oidc_provider_arn,
         oidc_issuer=cluster.oidc_issuer,
         namespace="ci",

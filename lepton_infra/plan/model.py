@@ -25,6 +25,9 @@ class PlanResource:
     # Which resources each input came from (as `pulumi preview --json` and stack exports record it):
     # stack policies join a bucket to its encryption resource through it even when ids are unknown.
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Engine options beyond parent/provider/protect, named as the engine names them: aliases (a renamed
+    # type or parent keeps its state), ignoreChanges, customTimeouts, deleteBeforeReplace, replaceOnChanges.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -40,6 +43,8 @@ class PlanResource:
         }
         if self.property_dependencies:
             data["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
+        if self.options:
+            data["options"] = self.options
         return data
 
     @classmethod
@@ -57,6 +62,7 @@ class PlanResource:
             property_dependencies={
                 str(k): tuple(v or ()) for k, v in (data.get("propertyDependencies") or {}).items()
             },
+            options=dict(data.get("options") or {}),
         )
 
 

@@ -64,15 +64,55 @@ class RecordingMonitor(MockMonitor):
                 parent=request.parent or None,
                 provider=provider,
                 protect=bool(request.protect),
-                dependencies=tuple(request.dependencies),
+                dependencies=tuple(sorted(request.dependencies)),
                 property_dependencies={
-                    name: tuple(urns.urns) for name, urns in request.propertyDependencies.items() if urns.urns
+                    name: tuple(sorted(urns.urns))
+                    for name, urns in request.propertyDependencies.items()
+                    if urns.urns
                 },
                 outputs={"id": identifier, **plain(outputs)} if request.custom else {},
+                options=_options(request),
             )
         )
         response_state = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=response_state)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options a reviewer needs beside the inputs (what the engine will wait on or ignore)."""
+    options: dict[str, Any] = {}
+    # A provider SDK gives its own resources an alias per API version it ever had: noise in a plan. A
+    # component's aliases are ours, kept when we renamed its type.
+    if request.aliases and not request.custom:
+        options["aliases"] = [_alias(alias) for alias in request.aliases]
+    if request.ignoreChanges:
+        options["ignoreChanges"] = list(request.ignoreChanges)
+    timeouts = {
+        k: getattr(request.customTimeouts, k)
+        for k in ("create", "update", "delete")
+        if request.HasField("customTimeouts") and getattr(request.customTimeouts, k)
+    }
+    if timeouts:
+        options["customTimeouts"] = timeouts
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = list(request.replaceOnChanges)
+    return options
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as the engine reads it: an old URN, or the parts of the old URN that differ."""
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project}
+    parts: dict[str, Any] = {k: v for k, v in fields.items() if v}
+    if spec.WhichOneof("parent") == "parentUrn":
+        parts["parentUrn"] = spec.parentUrn
+    elif spec.WhichOneof("parent") == "noParent":
+        parts["noParent"] = spec.noParent
+    return {"spec": parts}
 
 
 def plain(value: Any) -> Any:

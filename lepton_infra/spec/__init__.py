@@ -1,31 +1,18 @@
-"""The platform spec: pydantic v2 models of everything a stack file says. Knows nothing of Pulumi."""
+"""Deprecated import path of :mod:`lepton_infra.blueprint`, kept so existing programs keep working.
 
-from lepton_infra.spec.base import SUPPORTED_KUBERNETES_VERSIONS
-from lepton_infra.spec.platform import PlatformSpec, gpus_per_node
-from lepton_infra.spec.site_existing import ExistingGpuPoolSpec, ExistingSiteSpec
-from lepton_infra.spec.sites import (
-    AwsSiteSpec,
-    GpuPoolSpec,
-    ManagedSiteSpec,
-    NetworkSpec,
-    SiteSpec,
-    SystemPoolSpec,
-)
-from lepton_infra.spec.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec, WorkloadSpec
+``lepton_infra.spec`` and every submodule (``lepton_infra.spec.workloads`` ...) are the blueprint's own
+module objects under their old names: the same classes, so ``isinstance`` and pydantic agree across both.
+"""
 
-__all__ = [
-    "SUPPORTED_KUBERNETES_VERSIONS",
-    "AwsSiteSpec",
-    "ExistingGpuPoolSpec",
-    "ExistingSiteSpec",
-    "GpuPoolSpec",
-    "InferenceWorkloadSpec",
-    "ManagedSiteSpec",
-    "NetworkSpec",
-    "PlatformSpec",
-    "SiteSpec",
-    "SystemPoolSpec",
-    "TrainingWorkloadSpec",
-    "WorkloadSpec",
-    "gpus_per_node",
-]
+import importlib
+import pkgutil
+import sys
+
+import lepton_infra.blueprint as _blueprint
+from lepton_infra.blueprint import *  # noqa: F403
+from lepton_infra.blueprint import __all__ as __all__
+
+for _module in pkgutil.iter_modules(_blueprint.__path__):
+    sys.modules[f"{__name__}.{_module.name}"] = importlib.import_module(
+        f"{_blueprint.__name__}.{_module.name}"
+    )

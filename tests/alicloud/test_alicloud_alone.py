@@ -12,14 +12,19 @@ def test_key_and_bucket_work_without_the_platform_under_the_programs_provider() 
     def program() -> None:
         import pulumi_alicloud as alicloud
 
-        from lepton_infra.components.alicloud import ArtifactBucket, ArtifactBucketArgs, KmsKey, KmsKeyArgs
+        from lepton_infra.components.alicloud import (
+            AlicloudArtifactBucket,
+            AlicloudArtifactBucketArgs,
+            AlicloudKmsKey,
+            AlicloudKmsKeyArgs,
+        )
 
         provider = alicloud.Provider("regional", region="ap-southeast-1")
         opts = pulumi.ResourceOptions(provider=provider)
-        key = KmsKey("team-a", KmsKeyArgs(description="team a", alias="team-a"), opts=opts)
-        ArtifactBucket(
+        key = AlicloudKmsKey("team-a", AlicloudKmsKeyArgs(description="team a", alias="team-a"), opts=opts)
+        AlicloudArtifactBucket(
             "team-a",
-            ArtifactBucketArgs(
+            AlicloudArtifactBucketArgs(
                 bucket_name="team-a-artifacts", account_id="5123456789012345", kms_key_id=key.key_id
             ),
             opts=opts,

@@ -18,7 +18,7 @@ DOCUMENTED_ROLES = {
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
-    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "AzureNetwork Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
 }
 
@@ -99,8 +99,8 @@ def test_control_plane_identity_holds_exactly_the_grants_kms_disks_and_subnets_n
     }
     subnets = {s.name.rsplit("-", 1)[-1]: out(s, "id") for s in prod.of_type("azure-native:network:Subnet")}
     expected = {
-        ("Network Contributor", subnets["nodes"]),
-        ("Network Contributor", subnets["apiserver"]),
+        ("AzureNetwork Contributor", subnets["nodes"]),
+        ("AzureNetwork Contributor", subnets["apiserver"]),
         ("Key Vault Crypto User", out(only(prod, "azure-native:keyvault:Key"), "id")),
         ("Key Vault Contributor", out(only(prod, "azure-native:keyvault:Vault"), "id")),
         ("Reader", out(only(prod, "azure-native:compute:DiskEncryptionSet"), "id")),

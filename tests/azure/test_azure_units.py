@@ -10,10 +10,10 @@ import yaml
 from plan_helpers import stack_config
 from pydantic import ValidationError
 
+from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.components.azure.cluster import non_interactive_kubeconfig
 from lepton_infra.components.azure.names import global_name
 from lepton_infra.components.azure.network import subnet_cidrs
-from lepton_infra.spec import PlatformSpec
 
 
 def azure_site(**changes: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from plan_helpers import spec_issues, stack_config
 from pydantic import BaseModel, ValidationError
 
-from lepton_infra.spec import PlatformSpec
+from lepton_infra.blueprint import PlatformSpec
 
 
 def base() -> dict[str, Any]:

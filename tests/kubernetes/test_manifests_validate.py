@@ -18,8 +18,8 @@ import pytest
 import yaml
 from plan_helpers import ROOT, stack_plan
 
+from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
 from lepton_infra.plan.manifests import write_manifests
-from lepton_infra.spec import SUPPORTED_KUBERNETES_VERSIONS
 
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 VERSIONS = (SUPPORTED_KUBERNETES_VERSIONS[0], SUPPORTED_KUBERNETES_VERSIONS[-1])

@@ -9,13 +9,13 @@ from pathlib import Path
 from manifest_helpers import Manifests, Obj, main_container
 from plan_helpers import config_plan, only, stack_config, stack_plan
 
+from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec, TrainingWorkloadSpec
+from lepton_infra.components.existing.site import ExistingSite
 from lepton_infra.components.handle import ServiceAccountBinding
-from lepton_infra.components.kubernetes.existing import ExistingSite
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
 from lepton_infra.plan.engine import record
 from lepton_infra.program import main
 from lepton_infra.project import PLATFORM_KEY, StackConfig
-from lepton_infra.spec import ExistingSiteSpec, PlatformSpec, TrainingWorkloadSpec
 
 
 def test_existing_site_reaches_its_cluster_through_one_explicit_provider() -> None:

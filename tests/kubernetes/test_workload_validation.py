@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from plan_helpers import stack_config
 
+from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec
+from lepton_infra.blueprint.errors import ConfigError
 from lepton_infra.project import PLATFORM_KEY, StackConfig, platform_spec
-from lepton_infra.spec import ExistingSiteSpec, PlatformSpec
-from lepton_infra.spec.errors import ConfigError
 
 Config = dict[str, Any]
 

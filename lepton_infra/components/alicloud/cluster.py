@@ -1,4 +1,7 @@
-"""AckCluster: a private ACK Pro control plane with encrypted secrets, RRSA, and its logs kept in SLS."""
+"""A private ACK Pro control plane with encrypted secrets, RRSA, and its logs kept in SLS.
+
+The AlicloudAckCluster component.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ KUBECONFIG_MINUTES = 240
 
 
 @dataclass(frozen=True)
-class AckClusterArgs:
+class AlicloudAckClusterArgs:
     cluster_name: str
     # The full ACK release, e.g. "1.33.1-aliyun.1": ACK upgrades only when this changes.
     ack_version: str
@@ -53,7 +56,7 @@ def addons() -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
     ]
 
 
-class AckCluster(pulumi.ComponentResource):
+class AlicloudAckCluster(pulumi.ComponentResource):
     """An ACK Pro (``ack.pro.small``) cluster at a pinned release: its API server has only an intranet
     endpoint (no internet SLB, no EIP), Kubernetes secrets are envelope-encrypted with the site's KMS key,
     RRSA gives workloads RAM roles per service account, control-plane and audit logs go to an SLS project
@@ -64,7 +67,9 @@ class AckCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
-    def __init__(self, name: str, args: AckClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlicloudAckClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:alicloud:AckCluster", name, None, opts)
         logs = alicloud.log.Project(
             f"{name}-logs",

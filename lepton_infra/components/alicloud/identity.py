@@ -33,7 +33,7 @@ def role_name(prefix: str, namespace: str, service_account: str) -> str:
 
 
 @dataclass(frozen=True)
-class WorkloadRoleArgs:
+class AlicloudWorkloadRoleArgs:
     role_name: str
     # The cluster's ``rrsa_metadata``: the RAM OIDC provider ARN and the token issuer URL.
     oidc_provider_arn: pulumi.Input[str]
@@ -50,7 +50,7 @@ class WorkloadRoleArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class WorkloadRole(pulumi.ComponentResource):
+class AlicloudWorkloadRole(pulumi.ComponentResource):
     """A RAM role for one Kubernetes service account (RRSA).
 
     The trust policy accepts only tokens from the cluster's OIDC provider whose issuer is the cluster's,
@@ -62,7 +62,9 @@ class WorkloadRole(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlicloudWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:alicloud:WorkloadRole", name, None, opts)
         subject = f"system:serviceaccount:{args.namespace}:{args.service_account}"
         trust = ram_policy(
@@ -115,7 +117,7 @@ class WorkloadRole(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "role_name": self.role_name})
 
 
-def _permissions(args: WorkloadRoleArgs) -> list[RamStatement]:
+def _permissions(args: AlicloudWorkloadRoleArgs) -> list[RamStatement]:
     statements: list[RamStatement] = []
     if args.bucket_name is not None:
         bucket = pulumi.Output.concat("acs:oss:*:", args.account_id, ":", args.bucket_name)

@@ -1,4 +1,4 @@
-"""KmsKey: the site's customer master key, for ACK secrets, node disks and OSS artifacts."""
+"""AlicloudKmsKey: the site's customer master key, for ACK secrets, node disks and OSS artifacts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pulumi_alicloud as alicloud
 
 
 @dataclass(frozen=True)
-class KmsKeyArgs:
+class AlicloudKmsKeyArgs:
     description: str
     alias: str
     # Days a scheduled deletion waits (7 to 366) before the key, and all it encrypts, is gone.
@@ -23,7 +23,7 @@ class KmsKeyArgs:
             raise ValueError(f"pending_window_days must be 7 to 366, not {self.pending_window_days}")
 
 
-class KmsKey(pulumi.ComponentResource):
+class AlicloudKmsKey(pulumi.ComponentResource):
     """A symmetric AES-256 KMS key with yearly automatic rotation, a pending-deletion window, KMS deletion
     protection (when ``protect``) and an ``alias/...`` alias.
 
@@ -36,7 +36,9 @@ class KmsKey(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     alias_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlicloudKmsKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:alicloud:KmsKey", name, None, opts)
         key = alicloud.kms.Key(
             f"{name}-key",

@@ -1,4 +1,7 @@
-"""Network: a VPC with node and pod vSwitches in each zone and one NAT gateway for egress; no public IPs."""
+"""A VPC with node and pod vSwitches in each zone and one NAT gateway for egress; no public IPs.
+
+The AlicloudNetwork component.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pulumi_alicloud as alicloud
 
 
 @dataclass(frozen=True)
-class NetworkArgs:
+class AlicloudNetworkArgs:
     cidr: str
     # Explicit zones (GPU stock differs by zone); empty takes the first ``zone_count`` that offer vSwitches.
     zone_ids: Sequence[str] = ()
@@ -32,7 +35,7 @@ def vswitch_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(n) for n in nodes], [str(p) for p in quarters[:zones]]
 
 
-class Network(pulumi.ComponentResource):
+class AlicloudNetwork(pulumi.ComponentResource):
     """A VPC whose nodes and pods reach the internet only through an enhanced NAT gateway with one EIP
     (an SNAT entry per vSwitch); nothing in it gets a public address of its own, and nothing is reachable
     from the internet."""
@@ -43,7 +46,9 @@ class Network(pulumi.ComponentResource):
     pod_vswitch_ids: pulumi.Output[list[str]]
     egress_ip: pulumi.Output[str]
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlicloudNetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:alicloud:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         zone_count = len(args.zone_ids) or args.zone_count

@@ -1,4 +1,4 @@
-"""NodePool: an ACK managed, auto-scaling node pool with encrypted disks and no public addresses."""
+"""AlicloudNodePool: an ACK managed, auto-scaling node pool with encrypted disks and no public addresses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.spec.site_base import check_node_range
+from lepton_infra.blueprint.site_base import check_node_range
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class NodeTaint:
 
 
 @dataclass(frozen=True)
-class NodePoolArgs:
+class AlicloudNodePoolArgs:
     cluster_id: pulumi.Input[str]
     vswitch_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     instance_type: str
@@ -39,7 +39,7 @@ class NodePoolArgs:
         check_node_range(self.min_nodes, self.max_nodes)
 
 
-class NodePool(pulumi.ComponentResource):
+class AlicloudNodePool(pulumi.ComponentResource):
     """Nodes on Alibaba Cloud Linux 3 with containerd in the site's node vSwitches, without public IPs or
     EIPs, with system and data ESSDs encrypted by the site key, instance metadata in hardened (token-only)
     mode, no login key or password, auto-repair, and the autoscaler's range; spot pools bid at the market
@@ -48,7 +48,9 @@ class NodePool(pulumi.ComponentResource):
 
     node_pool_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlicloudNodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:alicloud:NodePool", name, None, opts)
         pool = alicloud.cs.NodePool(
             f"{name}-pool",

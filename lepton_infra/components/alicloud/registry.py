@@ -1,4 +1,7 @@
-"""ContainerRegistry: a Container Registry Enterprise Edition instance reached only from the site's VPC."""
+"""A Container Registry Enterprise Edition instance reached only from the site's VPC.
+
+The AlicloudContainerRegistry component.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pulumi_alicloud as alicloud
 
 
 @dataclass(frozen=True)
-class ContainerRegistryArgs:
+class AlicloudContainerRegistryArgs:
     # 3 to 30 lowercase letters, digits and hyphens; it also names the registry's domains.
     instance_name: str
     region: str
@@ -29,7 +32,7 @@ class ContainerRegistryArgs:
             raise ValueError(f"instance_name must be 3 to 30 characters, not {self.instance_name!r}")
 
 
-class ContainerRegistry(pulumi.ComponentResource):
+class AlicloudContainerRegistry(pulumi.ComponentResource):
     """An Enterprise Edition instance with one private namespace (no repositories created on push),
     private repositories with immutable tags, a scan rule that scans every pushed image for
     vulnerabilities, and a VPC endpoint in the site's VPC. Its internet endpoint stays disabled
@@ -42,7 +45,7 @@ class ContainerRegistry(pulumi.ComponentResource):
     repository_names: list[pulumi.Output[str]]
 
     def __init__(
-        self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AlicloudContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:alicloud:ContainerRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

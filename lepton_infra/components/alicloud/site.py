@@ -8,15 +8,21 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.site_alicloud import AlicloudSiteSpec
 from lepton_infra.catalog import Cloud, pool_offering
-from lepton_infra.components.alicloud.cluster import AckCluster, AckClusterArgs
-from lepton_infra.components.alicloud.identity import WorkloadRole, WorkloadRoleArgs, role_name
-from lepton_infra.components.alicloud.keys import KmsKey, KmsKeyArgs
-from lepton_infra.components.alicloud.network import Network, NetworkArgs
-from lepton_infra.components.alicloud.node_pool import NodePool, NodePoolArgs, NodeTaint
+from lepton_infra.components.alicloud.cluster import AlicloudAckCluster, AlicloudAckClusterArgs
+from lepton_infra.components.alicloud.identity import (
+    AlicloudWorkloadRole,
+    AlicloudWorkloadRoleArgs,
+    role_name,
+)
+from lepton_infra.components.alicloud.keys import AlicloudKmsKey, AlicloudKmsKeyArgs
+from lepton_infra.components.alicloud.network import AlicloudNetwork, AlicloudNetworkArgs
+from lepton_infra.components.alicloud.node_pool import AlicloudNodePool, AlicloudNodePoolArgs, NodeTaint
 from lepton_infra.components.alicloud.provider import alicloud_provider
-from lepton_infra.components.alicloud.registry import ContainerRegistry, ContainerRegistryArgs
-from lepton_infra.components.alicloud.storage import ArtifactBucket, ArtifactBucketArgs
+from lepton_infra.components.alicloud.registry import AlicloudContainerRegistry, AlicloudContainerRegistryArgs
+from lepton_infra.components.alicloud.storage import AlicloudArtifactBucket, AlicloudArtifactBucketArgs
 from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -32,8 +38,6 @@ from lepton_infra.components.handle import (
     NodePlacement,
     ServiceAccountBinding,
 )
-from lepton_infra.spec import PlatformSpec
-from lepton_infra.spec.site_alicloud import AlicloudSiteSpec
 
 # ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
 RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
@@ -62,9 +66,9 @@ class AlicloudSite(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         ).id
 
-        network = Network(
+        network = AlicloudNetwork(
             f"{name}-network",
-            NetworkArgs(
+            AlicloudNetworkArgs(
                 cidr=str(site.network.cidr),
                 zone_ids=site.zone_ids,
                 zone_count=site.availability_zones,
@@ -72,15 +76,15 @@ class AlicloudSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        key = KmsKey(
+        key = AlicloudKmsKey(
             f"{name}-kms",
-            KmsKeyArgs(description=f"lepton {name}: ACK secrets, node disks, artifacts", alias=name,
+            AlicloudKmsKeyArgs(description=f"lepton {name}: ACK secrets, node disks, artifacts", alias=name,
                        protect=site.protect_stateful, tags=tags),
             opts=child,
         )  # fmt: skip
-        registry = ContainerRegistry(
+        registry = AlicloudContainerRegistry(
             f"{name}-registry",
-            ContainerRegistryArgs(
+            AlicloudContainerRegistryArgs(
                 instance_name=name[:30].rstrip("-"),
                 region=site.region,
                 namespace=platform.name,
@@ -94,9 +98,9 @@ class AlicloudSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        bucket = ArtifactBucket(
+        bucket = AlicloudArtifactBucket(
             f"{name}-artifacts",
-            ArtifactBucketArgs(
+            AlicloudArtifactBucketArgs(
                 bucket_name=pulumi.Output.concat(f"{name[:40]}-artifacts-", account_id),
                 account_id=account_id,
                 kms_key_id=key.key_id,
@@ -105,9 +109,9 @@ class AlicloudSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        cluster = AckCluster(
+        cluster = AlicloudAckCluster(
             f"{name}-cluster",
-            AckClusterArgs(
+            AlicloudAckClusterArgs(
                 cluster_name=name,
                 ack_version=site.ack_version,
                 vpc_cidr=str(site.network.cidr),
@@ -133,11 +137,11 @@ class AlicloudSite(pulumi.ComponentResource):
             labels: dict[str, str],
             gpu: bool = False,
             spot: bool = False,
-        ) -> NodePool:
+        ) -> AlicloudNodePool:
             taints = [NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)] if gpu else []
-            return NodePool(
+            return AlicloudNodePool(
                 f"{name}-{pool_name}",
-                NodePoolArgs(cluster_id=cluster.cluster_id, vswitch_ids=network.node_vswitch_ids,
+                AlicloudNodePoolArgs(cluster_id=cluster.cluster_id, vswitch_ids=network.node_vswitch_ids,
                              instance_type=instance_type, min_nodes=min_nodes, max_nodes=max_nodes,
                              kms_key_id=key.key_id, gpu=gpu, spot=spot, disk_gib=disk_gib, labels=labels,
                              taints=taints, tags=tags),
@@ -179,9 +183,9 @@ class AlicloudSite(pulumi.ComponentResource):
 
         @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
-            role = WorkloadRole(
+            role = AlicloudWorkloadRole(
                 f"{name}-{namespace}-{service_account}",
-                WorkloadRoleArgs(
+                AlicloudWorkloadRoleArgs(
                     role_name=role_name(name, namespace, service_account),
                     oidc_provider_arn=cluster.oidc_provider_arn,
                     oidc_issuer_url=cluster.oidc_issuer_url,

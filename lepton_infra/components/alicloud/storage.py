@@ -1,4 +1,7 @@
-"""ArtifactBucket: the OSS bucket for checkpoints and models, private and encrypted with the site's key."""
+"""The OSS bucket for checkpoints and models, private and encrypted with the site's key.
+
+The AlicloudArtifactBucket component.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_
 
 
 @dataclass(frozen=True)
-class ArtifactBucketArgs:
+class AlicloudArtifactBucketArgs:
     # OSS names are global: 3 to 63 lowercase letters, digits and hyphens.
     bucket_name: pulumi.Input[str]
     account_id: pulumi.Input[str]
@@ -23,7 +26,7 @@ class ArtifactBucketArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class ArtifactBucket(pulumi.ComponentResource):
+class AlicloudArtifactBucket(pulumi.ComponentResource):
     """A zone-redundant OSS bucket with a private ACL, public access blocked, versioning, SSE-KMS with the
     site's key, and a bucket policy that refuses every request made without TLS."""
 
@@ -32,7 +35,7 @@ class ArtifactBucket(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AlicloudArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:alicloud:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -1,4 +1,4 @@
-"""EksCluster: a private, envelope-encrypted EKS control plane with full audit logging and IRSA."""
+"""AwsEksCluster: a private, envelope-encrypted EKS control plane with full audit logging and IRSA."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 
 
 @dataclass(frozen=True)
-class EksClusterArgs:
+class AwsEksClusterArgs:
     cluster_name: str
     kubernetes_version: str
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
@@ -32,7 +32,7 @@ class EksClusterArgs:
             raise ValueError("api_allowlist must not contain 0.0.0.0/0: list the networks that need the API")
 
 
-class EksCluster(pulumi.ComponentResource):
+class AwsEksCluster(pulumi.ComponentResource):
     """An EKS cluster: pinned version, secrets encrypted with a customer key, every control-plane log
     type kept in a KMS-encrypted log group, access entries (no aws-auth ConfigMap), and an OIDC
     provider so workloads get IAM roles per service account."""
@@ -45,7 +45,9 @@ class EksCluster(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AwsEksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:aws:EksCluster", name, None, opts)
         role = service_role(f"{name}-cluster-role", "eks.amazonaws.com", CLUSTER_POLICIES, args.tags, self)
         node_role = service_role(f"{name}-node-role", "ec2.amazonaws.com", NODE_POLICIES, args.tags, self)

@@ -49,7 +49,7 @@ def service_role(
 
 
 @dataclass(frozen=True)
-class WorkloadRoleArgs:
+class AwsWorkloadRoleArgs:
     oidc_provider_arn: pulumi.Input[str]
     # The cluster's issuer URL without the scheme, e.g. "oidc.eks.us-west-2.amazonaws.com/id/ABC".
     oidc_issuer: pulumi.Input[str]
@@ -61,7 +61,7 @@ class WorkloadRoleArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class WorkloadRole(pulumi.ComponentResource):
+class AwsWorkloadRole(pulumi.ComponentResource):
     """An IAM role for one Kubernetes service account (IRSA).
 
     The trust policy accepts only web identities from the cluster's OIDC provider whose ``sub`` is
@@ -73,7 +73,9 @@ class WorkloadRole(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AwsWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:aws:WorkloadRole", name, None, opts)
         issuer = pulumi.Output.from_input(args.oidc_issuer)
         subject = f"system:serviceaccount:{args.namespace}:{args.service_account}"
@@ -111,7 +113,7 @@ class WorkloadRole(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "role_name": self.role_name})
 
 
-def _permissions(args: WorkloadRoleArgs) -> list[Statement]:
+def _permissions(args: AwsWorkloadRoleArgs) -> list[Statement]:
     statements: list[Statement] = []
     if args.bucket_arn is not None:
         objects = pulumi.Output.concat(args.bucket_arn, "/*")

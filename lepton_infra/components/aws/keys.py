@@ -1,4 +1,7 @@
-"""KmsKey: the site's customer-managed key, for EKS secrets, EBS volumes, ECR, S3 and control-plane logs."""
+"""The site's customer-managed key, for EKS secrets, EBS volumes, ECR, S3 and control-plane logs.
+
+The AwsKmsKey component.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ _KEY_USE = [
 
 
 @dataclass(frozen=True)
-class KmsKeyArgs:
+class AwsKmsKeyArgs:
     description: str
     alias: str
     # Let CloudWatch Logs in this region encrypt log groups with the key (EKS control-plane logs).
@@ -33,7 +36,7 @@ class KmsKeyArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class KmsKey(pulumi.ComponentResource):
+class AwsKmsKey(pulumi.ComponentResource):
     """A symmetric KMS key with yearly rotation, a 30-day deletion window and an alias.
 
     The key policy names only this account's root (so IAM policies decide access) and the AWS services
@@ -44,7 +47,7 @@ class KmsKey(pulumi.ComponentResource):
     key_id: pulumi.Output[str]
     alias_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AwsKmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:aws:KmsKey", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)

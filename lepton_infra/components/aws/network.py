@@ -1,4 +1,4 @@
-"""Network: a VPC across zones, private subnets for nodes, public ones only for load balancers and NAT."""
+"""AwsNetwork: a VPC across zones, private subnets for nodes, public ones only for load balancers and NAT."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lepton_infra.components.aws.policy_documents import Statement, policy_docum
 
 
 @dataclass(frozen=True)
-class NetworkArgs:
+class AwsNetworkArgs:
     cidr: str
     zone_count: int = 2
     # The EKS cluster name the subnets serve: the load-balancer controller finds subnets by these tags.
@@ -38,7 +38,7 @@ def subnet_cidrs(cidr: str, zone_count: int) -> tuple[list[str], list[str]]:
     return [str(n) for n in private], [str(n) for n in public]
 
 
-class Network(pulumi.ComponentResource):
+class AwsNetwork(pulumi.ComponentResource):
     """A VPC with one private and one public subnet per zone, its flow logs kept in CloudWatch.
 
     Nodes live only in private subnets (no public IPs); public subnets carry the NAT gateway(s) and
@@ -49,7 +49,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:aws:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         zones = aws.get_availability_zones_output(
@@ -182,7 +182,7 @@ class Network(pulumi.ComponentResource):
         )
 
 
-def _flow_logs(name: str, vpc_id: pulumi.Input[str], args: NetworkArgs, parent: pulumi.Resource) -> None:
+def _flow_logs(name: str, vpc_id: pulumi.Input[str], args: AwsNetworkArgs, parent: pulumi.Resource) -> None:
     """Every accepted and rejected flow of the VPC, for incident response (CIS AWS Foundations 3.7)."""
     child = pulumi.ResourceOptions(parent=parent)
     group = aws.cloudwatch.LogGroup(

@@ -1,4 +1,4 @@
-"""ManagedNodeGroup: an EKS managed node group behind a hardened launch template."""
+"""AwsManagedNodeGroup: an EKS managed node group behind a hardened launch template."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from lepton_infra.spec.site_base import check_node_range
+from lepton_infra.blueprint.site_base import check_node_range
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"  # EKS-optimized AL2023 with the NVIDIA driver and container toolkit
 STANDARD_AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -22,7 +22,7 @@ class NodeTaint:
 
 
 @dataclass(frozen=True)
-class ManagedNodeGroupArgs:
+class AwsManagedNodeGroupArgs:
     cluster_name: pulumi.Input[str]
     kubernetes_version: str
     node_role_arn: pulumi.Input[str]
@@ -42,7 +42,7 @@ class ManagedNodeGroupArgs:
         check_node_range(self.min_nodes, self.max_nodes)
 
 
-class ManagedNodeGroup(pulumi.ComponentResource):
+class AwsManagedNodeGroup(pulumi.ComponentResource):
     """Nodes in private subnets only, with IMDSv2 required at hop limit 1 (pods cannot borrow the node's
     role; they use IRSA), an encrypted gp3 root volume with the site key, no SSH key, and the scaling
     range the cluster autoscaler works within (it owns the desired size)."""
@@ -50,7 +50,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
     node_group_name: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: ManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AwsManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:aws:ManagedNodeGroup", name, None, opts)
         template = aws.ec2.LaunchTemplate(

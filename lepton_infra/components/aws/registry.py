@@ -1,4 +1,4 @@
-"""EcrRepository: a private image repository that keeps what was pushed immutable and scanned."""
+"""AwsEcrRepository: a private image repository that keeps what was pushed immutable and scanned."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 
 @dataclass(frozen=True)
-class EcrRepositoryArgs:
+class AwsEcrRepositoryArgs:
     kms_key_arn: pulumi.Input[str]
     # ECR name, e.g. "lepton/train"; defaults to the component's name.
     repository_name: str | None = None
@@ -52,7 +52,7 @@ def lifecycle_policy(keep_tagged_images: int, untagged_expiry_days: int) -> str:
     )
 
 
-class EcrRepository(pulumi.ComponentResource):
+class AwsEcrRepository(pulumi.ComponentResource):
     """An ECR repository with immutable tags, scan on push, KMS encryption and a lifecycle policy."""
 
     arn: pulumi.Output[str]
@@ -60,7 +60,7 @@ class EcrRepository(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: EcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AwsEcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:aws:EcrRepository", name, None, opts)
         repository = aws.ecr.Repository(

@@ -9,20 +9,21 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
 from lepton_infra.catalog import Cloud, pool_offering
-from lepton_infra.components.aws.cluster import EksCluster, EksClusterArgs
-from lepton_infra.components.aws.identity import WorkloadRole, WorkloadRoleArgs
-from lepton_infra.components.aws.keys import KmsKey, KmsKeyArgs
-from lepton_infra.components.aws.network import Network, NetworkArgs
+from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
+from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
+from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
+from lepton_infra.components.aws.network import AwsNetwork, AwsNetworkArgs
 from lepton_infra.components.aws.node_group import (
     GPU_AMI_TYPE,
-    ManagedNodeGroup,
-    ManagedNodeGroupArgs,
+    AwsManagedNodeGroup,
+    AwsManagedNodeGroupArgs,
     NodeTaint,
 )
 from lepton_infra.components.aws.provider import aws_provider
-from lepton_infra.components.aws.registry import EcrRepository, EcrRepositoryArgs
-from lepton_infra.components.aws.storage import ArtifactBucket, ArtifactBucketArgs
+from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrRepositoryArgs
+from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
 from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
@@ -31,7 +32,6 @@ from lepton_infra.components.gpu_nodes import (
     gpu_node_labels,
 )
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
-from lepton_infra.spec import AwsSiteSpec, PlatformSpec
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -51,9 +51,9 @@ class AwsSite(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         cluster_name = name
 
-        key = KmsKey(
+        key = AwsKmsKey(
             f"{name}-kms",
-            KmsKeyArgs(
+            AwsKmsKeyArgs(
                 description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
                 alias=name,
                 protect=site.protect_stateful,
@@ -61,9 +61,9 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        network = Network(
+        network = AwsNetwork(
             f"{name}-network",
-            NetworkArgs(
+            AwsNetworkArgs(
                 cidr=str(site.network.cidr),
                 zone_count=site.availability_zones,
                 cluster_name=cluster_name,
@@ -74,9 +74,9 @@ class AwsSite(pulumi.ComponentResource):
             opts=child,
         )
         repositories = [
-            EcrRepository(
+            AwsEcrRepository(
                 f"{name}-{repo}",
-                EcrRepositoryArgs(
+                AwsEcrRepositoryArgs(
                     kms_key_arn=key.arn,
                     repository_name=f"{platform.name}/{repo}",
                     protect=site.protect_stateful,
@@ -86,14 +86,14 @@ class AwsSite(pulumi.ComponentResource):
             )
             for repo in site.repositories
         ]
-        bucket = ArtifactBucket(
+        bucket = AwsArtifactBucket(
             f"{name}-artifacts",
-            ArtifactBucketArgs(kms_key_arn=key.arn, protect=site.protect_stateful, tags=tags),
+            AwsArtifactBucketArgs(kms_key_arn=key.arn, protect=site.protect_stateful, tags=tags),
             opts=child,
         )
-        cluster = EksCluster(
+        cluster = AwsEksCluster(
             f"{name}-cluster",
-            EksClusterArgs(
+            AwsEksClusterArgs(
                 cluster_name=cluster_name,
                 kubernetes_version=site.kubernetes_version,
                 subnet_ids=network.private_subnet_ids,
@@ -106,10 +106,10 @@ class AwsSite(pulumi.ComponentResource):
             opts=child,
         )
 
-        def node_group(pool_name: str, **pool: Any) -> ManagedNodeGroup:
-            return ManagedNodeGroup(
+        def node_group(pool_name: str, **pool: Any) -> AwsManagedNodeGroup:
+            return AwsManagedNodeGroup(
                 f"{name}-{pool_name}",
-                ManagedNodeGroupArgs(
+                AwsManagedNodeGroupArgs(
                     cluster_name=cluster.cluster_name,
                     kubernetes_version=site.kubernetes_version,
                     node_role_arn=cluster.node_role_arn,
@@ -161,9 +161,9 @@ class AwsSite(pulumi.ComponentResource):
 
         @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
-            role = WorkloadRole(
+            role = AwsWorkloadRole(
                 f"{name}-{namespace}-{service_account}",
-                WorkloadRoleArgs(
+                AwsWorkloadRoleArgs(
                     oidc_provider_arn=cluster.oidc_provider_arn,
                     oidc_issuer=cluster.oidc_issuer,
                     namespace=namespace,

@@ -1,4 +1,4 @@
-"""ArtifactBucket: the S3 bucket for checkpoints and models, private and encrypted with the site's key."""
+"""AwsArtifactBucket: the S3 bucket for checkpoints and models, private and encrypted with the site's key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lepton_infra.components.aws.policy_documents import Statement, policy_docum
 
 
 @dataclass(frozen=True)
-class ArtifactBucketArgs:
+class AwsArtifactBucketArgs:
     kms_key_arn: pulumi.Input[str]
     # Old checkpoint versions pile up fast; noncurrent versions expire after this many days.
     noncurrent_version_expiry_days: int = 30
@@ -20,7 +20,7 @@ class ArtifactBucketArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class ArtifactBucket(pulumi.ComponentResource):
+class AwsArtifactBucket(pulumi.ComponentResource):
     """An S3 bucket with versioning, SSE-KMS with a bucket key, all four public-access blocks,
     owner-enforced object ownership (no ACLs) and a policy that refuses any request without TLS."""
 
@@ -29,7 +29,7 @@ class ArtifactBucket(pulumi.ComponentResource):
     uri: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AwsArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:aws:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

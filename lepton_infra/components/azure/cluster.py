@@ -1,4 +1,4 @@
-"""AksCluster: a private, Entra-only AKS control plane with KMS-encrypted etcd and workload identity."""
+"""AzureAksCluster: a private, Entra-only AKS control plane with KMS-encrypted etcd and workload identity."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import yaml
 from pulumi_azure_native import containerservice, managedidentity
 
 from lepton_infra.components.azure.monitoring import container_insights, control_plane_logs, log_workspace
-from lepton_infra.components.azure.node_pool import NodePoolArgs, pool_fields
+from lepton_infra.components.azure.node_pool import AzureNodePoolArgs, pool_fields
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 from lepton_infra.components.azure.sdk import resource_kwargs
 
@@ -21,7 +21,7 @@ SYSTEM_POOL = "system"
 
 
 @dataclass(frozen=True)
-class AksClusterArgs:
+class AzureAksClusterArgs:
     cluster_name: str
     resource_group_name: pulumi.Input[str]
     location: str
@@ -33,11 +33,11 @@ class AksClusterArgs:
     api_server_subnet_id: pulumi.Input[str]
     vault_id: pulumi.Input[str]
     key_id: pulumi.Input[str]
-    # KMS pins a key version; moving it to a rotated one is an explicit update (see VaultKey).
+    # KMS pins a key version; moving it to a rotated one is an explicit update (see AzureVaultKey).
     key_uri_with_version: pulumi.Input[str]
     disk_encryption_set_id: pulumi.Input[str]
     admin_group_object_ids: Sequence[str]
-    system_pool: NodePoolArgs
+    system_pool: AzureNodePoolArgs
     # Registries the nodes pull from: the kubelet identity gets AcrPull on each, and nothing else.
     registry_ids: Sequence[pulumi.Input[str]] = ()
     # Empty keeps the API server private; otherwise only these CIDRs reach its public endpoint.
@@ -57,7 +57,7 @@ class AksClusterArgs:
             raise ValueError("local accounts are disabled: name at least one Entra ID admin group")
 
 
-class AksCluster(pulumi.ComponentResource):
+class AzureAksCluster(pulumi.ComponentResource):
     """An AKS cluster on a pinned Kubernetes version with patch auto-upgrades and node-image OS upgrades.
 
     - Entra ID sign-in with Azure RBAC for Kubernetes; local accounts (static admin certificates) disabled.
@@ -79,7 +79,9 @@ class AksCluster(pulumi.ComponentResource):
     kubelet_object_id: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
-    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AzureAksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:azure:AksCluster", name, None, opts)
         tags = dict(args.tags)
         control_plane = managedidentity.UserAssignedIdentity(
@@ -175,7 +177,7 @@ class AksCluster(pulumi.ComponentResource):
 
 
 def _cluster_args(
-    args: AksClusterArgs, control_plane_id: pulumi.Input[str], workspace_id: pulumi.Input[str]
+    args: AzureAksClusterArgs, control_plane_id: pulumi.Input[str], workspace_id: pulumi.Input[str]
 ) -> containerservice.ManagedClusterArgs:
     private = not args.api_allowlist
     service_network = ipaddress.ip_network(args.service_cidr)

@@ -1,4 +1,4 @@
-"""DiskEncryptionSet: node OS and data disks encrypted with the site key."""
+"""AzureDiskEncryptionSet: node OS and data disks encrypted with the site key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 
 
 @dataclass(frozen=True)
-class DiskEncryptionSetArgs:
+class AzureDiskEncryptionSetArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     subscription_id: pulumi.Input[str]
@@ -23,7 +23,7 @@ class DiskEncryptionSetArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class DiskEncryptionSet(pulumi.ComponentResource):
+class AzureDiskEncryptionSet(pulumi.ComponentResource):
     """A disk encryption set with customer-managed keys that follows the key to its latest version, and
     its identity granted Key Vault Crypto Service Encryption User on that one key."""
 
@@ -31,7 +31,7 @@ class DiskEncryptionSet(pulumi.ComponentResource):
     principal_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: DiskEncryptionSetArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AzureDiskEncryptionSetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:DiskEncryptionSet", name, None, opts)
         des = compute.DiskEncryptionSet(

@@ -1,4 +1,7 @@
-"""WorkloadIdentity: a user-assigned identity for one Kubernetes service account (Entra workload identity)."""
+"""A user-assigned identity for one Kubernetes service account (Entra workload identity).
+
+The AzureWorkloadIdentity component.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ class RoleGrant:
 
 
 @dataclass(frozen=True)
-class WorkloadIdentityArgs:
+class AzureWorkloadIdentityArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     subscription_id: pulumi.Input[str]
@@ -38,7 +41,7 @@ def service_account_subject(namespace: str, service_account: str) -> str:
     return f"system:serviceaccount:{namespace}:{service_account}"
 
 
-class WorkloadIdentity(pulumi.ComponentResource):
+class AzureWorkloadIdentity(pulumi.ComponentResource):
     """A user-assigned identity that trusts only tokens the cluster's OIDC issuer signs for
     ``system:serviceaccount:<namespace>:<name>`` with the token-exchange audience, and holds only the
     ``grants`` it is given, each on one of the site's resources."""
@@ -48,7 +51,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     identity_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AzureWorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:WorkloadIdentity", name, None, opts)
         identity = managedidentity.UserAssignedIdentity(

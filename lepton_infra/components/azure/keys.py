@@ -1,4 +1,7 @@
-"""VaultKey: the site's Key Vault and its customer-managed key, for etcd, node disks, images and artifacts."""
+"""The site's Key Vault and its customer-managed key, for etcd, node disks, images and artifacts.
+
+The AzureVaultKey component.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ NOTIFY_BEFORE_EXPIRY_DAYS = 30
 
 
 @dataclass(frozen=True)
-class VaultKeyArgs:
+class AzureVaultKeyArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     tenant_id: pulumi.Input[str]
@@ -41,7 +44,7 @@ class VaultKeyArgs:
             )
 
 
-class VaultKey(pulumi.ComponentResource):
+class AzureVaultKey(pulumi.ComponentResource):
     """A premium Key Vault with Azure RBAC (no access policies), soft delete and purge protection, public
     network access disabled (trusted Azure services still reach it), and one RSA-HSM key.
 
@@ -58,7 +61,9 @@ class VaultKey(pulumi.ComponentResource):
     key_uri: pulumi.Output[str]
     key_uri_with_version: pulumi.Output[str]
 
-    def __init__(self, name: str, args: VaultKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AzureVaultKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:azure:VaultKey", name, None, opts)
         vault = keyvault.Vault(
             f"{name}-vault",

@@ -1,4 +1,4 @@
-"""Network: the site's resource group; a VNet with node, API-server and endpoint subnets; NAT egress."""
+"""AzureNetwork: the site's resource group; a VNet with node, API-server and endpoint subnets; NAT egress."""
 
 from __future__ import annotations
 
@@ -34,14 +34,14 @@ def subnet_cidrs(cidr: str) -> SubnetPlan:
 
 
 @dataclass(frozen=True)
-class NetworkArgs:
+class AzureNetworkArgs:
     cidr: str
     location: str
     zones: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Network(pulumi.ComponentResource):
+class AzureNetwork(pulumi.ComponentResource):
     """A resource group and a VNet with three subnets, none of which hands out public IPs.
 
     Egress leaves through a NAT gateway with a static public IP prefix (allowlist-friendly); the subnets
@@ -56,7 +56,7 @@ class Network(pulumi.ComponentResource):
     endpoint_subnet_id: pulumi.Output[str]
     egress_prefix: pulumi.Output[str]
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:azure:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

@@ -1,4 +1,4 @@
-"""AKS agent pools: the settings every pool shares, and GpuNodePool for each GPU pool of a site."""
+"""AKS agent pools: the settings every pool shares, and AzureGpuNodePool for each GPU pool of a site."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import TypedDict
 import pulumi
 from pulumi_azure_native import containerservice
 
+from lepton_infra.blueprint.site_base import check_node_range
 from lepton_infra.components.azure.sdk import resource_kwargs
-from lepton_infra.spec.site_base import check_node_range
 
 # AKS taints and labels spot nodes itself with this key; pods for spot pools must tolerate it.
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
@@ -32,7 +32,7 @@ SPOT_TAINT = Taint(SPOT_TAINT_KEY, SPOT_TAINT_VALUE)
 
 
 @dataclass(frozen=True)
-class NodePoolArgs:
+class AzureNodePoolArgs:
     vm_size: str
     min_nodes: int
     max_nodes: int
@@ -84,7 +84,7 @@ class PoolFields(TypedDict):
     tags: dict[str, str]
 
 
-def pool_fields(args: NodePoolArgs) -> PoolFields:
+def pool_fields(args: AzureNodePoolArgs) -> PoolFields:
     """Nodes without public IPs or SSH, in our subnet, with OS disks on managed disks (encrypted by the
     cluster's disk encryption set) and, where asked, encryption at host."""
     spot = args.spot
@@ -125,20 +125,22 @@ def pool_fields(args: NodePoolArgs) -> PoolFields:
 
 
 @dataclass(frozen=True)
-class GpuNodePoolArgs:
+class AzureGpuNodePoolArgs:
     resource_group_name: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     # Azure's rule for Linux agent pool names: 1-12 lowercase letters and digits, starting with a letter.
     pool_name: str
-    pool: NodePoolArgs
+    pool: AzureNodePoolArgs
 
 
-class GpuNodePool(pulumi.ComponentResource):
+class AzureGpuNodePool(pulumi.ComponentResource):
     """A user-mode pool of GPU VMs that autoscales between ``min_nodes`` (0 allowed) and ``max_nodes``."""
 
     pool_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AzureGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("lepton:azure:GpuNodePool", name, None, opts)
         pool = containerservice.AgentPool(
             f"{name}-pool",

@@ -1,4 +1,4 @@
-"""PrivateEndpoint: one of our PaaS resources (vault, registry, storage) reachable only from the VNet."""
+"""AzurePrivateEndpoint: one of our PaaS resources (vault, registry, storage) reachable only from the VNet."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ PRIVATE_DNS_ZONES: dict[str, dict[PrivateLinkService, str]] = {
 
 
 @dataclass(frozen=True)
-class PrivateEndpointArgs:
+class AzurePrivateEndpointArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     vnet_id: pulumi.Input[str]
@@ -50,14 +50,14 @@ class PrivateEndpointArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class PrivateEndpoint(pulumi.ComponentResource):
+class AzurePrivateEndpoint(pulumi.ComponentResource):
     """A private endpoint in the endpoints subnet and the private DNS zone (linked to the VNet) that makes
     the resource's usual host name resolve to the endpoint's private address inside the VNet."""
 
     endpoint_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: PrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AzurePrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:PrivateEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -1,4 +1,7 @@
-"""ContainerRegistry: a Premium ACR, private, encrypted with the site key, that prunes what nobody tags."""
+"""A Premium ACR, private, encrypted with the site key, that prunes what nobody tags.
+
+The AzureContainerRegistry component.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from lepton_infra.components.azure.names import global_name
 
 
 @dataclass(frozen=True)
-class ContainerRegistryArgs:
+class AzureContainerRegistryArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     subscription_id: pulumi.Input[str]
@@ -26,7 +29,7 @@ class ContainerRegistryArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class ContainerRegistry(pulumi.ComponentResource):
+class AzureContainerRegistry(pulumi.ComponentResource):
     """An ACR Premium registry: no admin user, no anonymous pull, public network access disabled (reach it
     through a private endpoint), export disabled (images cannot be copied out), customer-managed key, and
     untagged manifests deleted after ``untagged_retention_days``.
@@ -38,7 +41,7 @@ class ContainerRegistry(pulumi.ComponentResource):
     login_server: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AzureContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:ContainerRegistry", name, None, opts)
         user = key_user(

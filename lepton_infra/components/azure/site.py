@@ -8,28 +8,30 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization
 
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.site_azure import AzureSiteSpec
 from lepton_infra.catalog import Cloud, partition_of, pool_offering
-from lepton_infra.components.azure.cluster import AksCluster, AksClusterArgs
-from lepton_infra.components.azure.disk_encryption import DiskEncryptionSet, DiskEncryptionSetArgs
-from lepton_infra.components.azure.identity import RoleGrant, WorkloadIdentity, WorkloadIdentityArgs
-from lepton_infra.components.azure.keys import VaultKey, VaultKeyArgs
-from lepton_infra.components.azure.network import Network, NetworkArgs
+from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
+from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
+from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
+from lepton_infra.components.azure.keys import AzureVaultKey, AzureVaultKeyArgs
+from lepton_infra.components.azure.network import AzureNetwork, AzureNetworkArgs
 from lepton_infra.components.azure.node_pool import (
     SPOT_TAINT,
-    GpuNodePool,
-    GpuNodePoolArgs,
-    NodePoolArgs,
+    AzureGpuNodePool,
+    AzureGpuNodePoolArgs,
+    AzureNodePoolArgs,
     Taint,
 )
 from lepton_infra.components.azure.private_link import (
-    PrivateEndpoint,
-    PrivateEndpointArgs,
+    AzurePrivateEndpoint,
+    AzurePrivateEndpointArgs,
     PrivateLinkService,
 )
 from lepton_infra.components.azure.provider import azure_provider
-from lepton_infra.components.azure.registry import ContainerRegistry, ContainerRegistryArgs
+from lepton_infra.components.azure.registry import AzureContainerRegistry, AzureContainerRegistryArgs
 from lepton_infra.components.azure.roles import BuiltInRole
-from lepton_infra.components.azure.storage import ArtifactStorage, ArtifactStorageArgs
+from lepton_infra.components.azure.storage import AzureArtifactStorage, AzureArtifactStorageArgs
 from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -46,8 +48,6 @@ from lepton_infra.components.handle import (
     ServiceAccountBinding,
     Toleration,
 )
-from lepton_infra.spec import PlatformSpec
-from lepton_infra.spec.site_azure import AzureSiteSpec
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # The workload identity webhook injects tokens only into pods that carry this label.
@@ -80,15 +80,15 @@ class AzureSite(pulumi.ComponentResource):
         )
         location = site.region
 
-        network = Network(
+        network = AzureNetwork(
             f"{name}-network",
-            NetworkArgs(cidr=str(site.network.cidr), location=location, zones=site.zones, tags=tags),
+            AzureNetworkArgs(cidr=str(site.network.cidr), location=location, zones=site.zones, tags=tags),
             opts=child,
         )
         group = network.resource_group_name
-        key = VaultKey(
+        key = AzureVaultKey(
             f"{name}-kv",
-            VaultKeyArgs(
+            AzureVaultKeyArgs(
                 resource_group_name=group,
                 location=location,
                 tenant_id=client.tenant_id,
@@ -99,9 +99,9 @@ class AzureSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        disks = DiskEncryptionSet(
+        disks = AzureDiskEncryptionSet(
             f"{name}-disks",
-            DiskEncryptionSetArgs(
+            AzureDiskEncryptionSetArgs(
                 resource_group_name=group,
                 location=location,
                 subscription_id=client.subscription_id,
@@ -112,9 +112,9 @@ class AzureSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        registry = ContainerRegistry(
+        registry = AzureContainerRegistry(
             f"{name}-registry",
-            ContainerRegistryArgs(
+            AzureContainerRegistryArgs(
                 resource_group_name=group,
                 location=location,
                 subscription_id=client.subscription_id,
@@ -126,9 +126,9 @@ class AzureSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        artifacts = ArtifactStorage(
+        artifacts = AzureArtifactStorage(
             f"{name}-artifacts",
-            ArtifactStorageArgs(
+            AzureArtifactStorageArgs(
                 resource_group_name=group,
                 location=location,
                 subscription_id=client.subscription_id,
@@ -145,9 +145,9 @@ class AzureSite(pulumi.ComponentResource):
             ("registry", registry.registry_id, PrivateLinkService.REGISTRY),
             ("blob", artifacts.account_id, PrivateLinkService.BLOB),
         ):
-            PrivateEndpoint(
+            AzurePrivateEndpoint(
                 f"{name}-{suffix}-link",
-                PrivateEndpointArgs(
+                AzurePrivateEndpointArgs(
                     resource_group_name=group,
                     location=location,
                     vnet_id=network.vnet_id,
@@ -171,8 +171,8 @@ class AzureSite(pulumi.ComponentResource):
             spot: bool = False,
             spot_max_price: float | None = None,
             taints: tuple[Taint, ...] = (),
-        ) -> NodePoolArgs:
-            return NodePoolArgs(
+        ) -> AzureNodePoolArgs:
+            return AzureNodePoolArgs(
                 vm_size=vm_size,
                 min_nodes=min_nodes,
                 max_nodes=max_nodes,
@@ -190,9 +190,9 @@ class AzureSite(pulumi.ComponentResource):
             )
 
         system = site.system_pool
-        cluster = AksCluster(
+        cluster = AzureAksCluster(
             f"{name}-cluster",
-            AksClusterArgs(
+            AzureAksClusterArgs(
                 cluster_name=name,
                 resource_group_name=group,
                 location=location,
@@ -230,9 +230,9 @@ class AzureSite(pulumi.ComponentResource):
         for gpu_pool in site.gpu_pools:
             offering = pool_offering(Cloud.AZURE, site.region, gpu_pool.accelerator, gpu_pool.instance_type)
             labels = gpu_node_labels(gpu_pool.name, gpu_pool.accelerator.value)
-            GpuNodePool(
+            AzureGpuNodePool(
                 f"{name}-{gpu_pool.name}",
-                GpuNodePoolArgs(
+                AzureGpuNodePoolArgs(
                     resource_group_name=group,
                     cluster_name=cluster.cluster_name,
                     pool_name=gpu_pool.name,
@@ -267,9 +267,9 @@ class AzureSite(pulumi.ComponentResource):
 
         @functools.cache  # one identity per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
-            identity = WorkloadIdentity(
+            identity = AzureWorkloadIdentity(
                 f"{name}-{namespace}-{service_account}",
-                WorkloadIdentityArgs(
+                AzureWorkloadIdentityArgs(
                     resource_group_name=group,
                     location=location,
                     subscription_id=client.subscription_id,

@@ -1,4 +1,7 @@
-"""ArtifactStorage: the storage account and container for checkpoints and models, private, CMK-encrypted."""
+"""The storage account and container for checkpoints and models, private, CMK-encrypted.
+
+The AzureArtifactStorage component.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ ARTIFACT_CONTAINER = "artifacts"
 
 
 @dataclass(frozen=True)
-class ArtifactStorageArgs:
+class AzureArtifactStorageArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     subscription_id: pulumi.Input[str]
@@ -28,7 +31,7 @@ class ArtifactStorageArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class ArtifactStorage(pulumi.ComponentResource):
+class AzureArtifactStorage(pulumi.ComponentResource):
     """A zone-redundant StorageV2 account: HTTPS only with TLS 1.2 or later, no public blob access, no
     shared keys (Entra ID only, so workload identities are the way in), public network access disabled,
     infrastructure double encryption, the site key for blobs and files, blob versioning and soft delete,
@@ -41,7 +44,7 @@ class ArtifactStorage(pulumi.ComponentResource):
     fsspec_uri: str
 
     def __init__(
-        self, name: str, args: ArtifactStorageArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AzureArtifactStorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:ArtifactStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

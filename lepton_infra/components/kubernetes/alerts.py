@@ -7,8 +7,8 @@ ServiceMonitor targets carry ``namespace`` and ``service`` labels, which the exp
 
 from __future__ import annotations
 
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.components.kubernetes.monitoring import AlertRule
-from lepton_infra.spec.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 
 
 def gpu_health_rules() -> list[AlertRule]:

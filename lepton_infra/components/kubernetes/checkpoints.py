@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import BucketCheckpointSpec, CheckpointSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.pod_security import Volume, claim_volume
-from lepton_infra.spec.workloads import BucketCheckpointSpec, CheckpointSpec
 
 CHECKPOINT_ENV = "CHECKPOINT_DIR"
 CHECKPOINT_MOUNT = "/checkpoints"

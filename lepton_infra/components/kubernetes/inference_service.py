@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import CpuAutoscalingSpec, InferenceWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import serving_rules
+from lepton_infra.components.kubernetes.pod_builder import pod_builder
 from lepton_infra.components.kubernetes.tenancy import (
     from_namespace,
     from_pods,
@@ -17,8 +19,6 @@ from lepton_infra.components.kubernetes.tenancy import (
     network_policy,
     tcp,
 )
-from lepton_infra.components.kubernetes.workload_frame import workload_frame
-from lepton_infra.spec.workloads import CpuAutoscalingSpec, InferenceWorkloadSpec
 
 COMPONENT = "server"
 SERVICE_PORT = 80
@@ -117,7 +117,7 @@ class InferenceService(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:kubernetes:InferenceService", name, None, opts)
         handle, workload = args.handle, args.workload
-        frame = workload_frame(
+        pods = pod_builder(
             name,
             parent=self,
             handle=handle,
@@ -125,7 +125,7 @@ class InferenceService(pulumi.ComponentResource):
             component=COMPONENT,
             read_only_checkpoint=True,
         )
-        selector, child = frame.selector, frame.opts
+        selector, child = pods.selector, pods.opts
         clients = [from_pods({}), from_namespace(handle.addons.monitoring_namespace)]
         if workload.ingress is not None:
             clients.append(from_namespace(workload.ingress.controller_namespace))
@@ -138,8 +138,8 @@ class InferenceService(pulumi.ComponentResource):
             egress=[https_egress()],  # the model's checkpoint in the bucket
             opts=child,
         )
-        volumes = frame.volumes()
-        container = frame.container(
+        volumes = pods.volumes()
+        container = pods.container(
             volumes=volumes,
             command=["python", "-m", "workloads.serve"],
             args=["--checkpoint-dir", "$(CHECKPOINT_DIR)", "--port", str(workload.port)],
@@ -154,7 +154,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=workload.min_replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
@@ -165,7 +165,7 @@ class InferenceService(pulumi.ComponentResource):
                     ),
                 ),
                 revision_history_limit=5,
-                template=frame.pod_template(
+                template=pods.pod_template(
                     container=container,
                     volumes=volumes,
                     metrics_port=workload.port,
@@ -180,7 +180,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         self.service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,
@@ -190,7 +190,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name=self.deployment.metadata.name
@@ -212,7 +212,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 max_unavailable=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
@@ -225,7 +225,7 @@ class InferenceService(pulumi.ComponentResource):
             ingress = workload.ingress
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=frame.metadata(),
+                metadata=pods.metadata(),
                 spec=k8s.networking.v1.IngressSpecArgs(
                     ingress_class_name=ingress.ingress_class_name,
                     tls=[
@@ -255,7 +255,7 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        frame.monitor(name, port_name="http", rules=serving_rules(workload))
+        pods.monitor(name, port_name="http", rules=serving_rules(workload))
         self.register_outputs(
             {"deployment": self.deployment.metadata.name, "service": self.service.metadata.name}
         )

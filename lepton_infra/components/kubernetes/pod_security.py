@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import ResourcesSpec
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 from lepton_infra.components.handle import NodePlacement
-from lepton_infra.spec.workloads import ResourcesSpec
 
 WORKLOAD_UID = 10001
 WORKLOAD_GID = 10001

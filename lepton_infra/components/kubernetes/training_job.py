@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import PREEMPTED_EXIT_CODE, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
+from lepton_infra.components.kubernetes.pod_builder import pod_builder
 from lepton_infra.components.kubernetes.pod_security import empty_dir
 from lepton_infra.components.kubernetes.tenancy import (
     from_namespace,
@@ -22,8 +24,6 @@ from lepton_infra.components.kubernetes.tenancy import (
     network_policy,
     tcp,
 )
-from lepton_infra.components.kubernetes.workload_frame import workload_frame
-from lepton_infra.spec.workloads import PREEMPTED_EXIT_CODE, TrainingWorkloadSpec
 
 COMPONENT = "trainer"
 RENDEZVOUS_PORT = 29500
@@ -115,7 +115,7 @@ class TrainingJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:kubernetes:TrainingJob", name, None, opts)
         handle, workload = args.handle, args.workload
-        frame = workload_frame(
+        pods = pod_builder(
             name,
             parent=self,
             handle=handle,
@@ -123,7 +123,7 @@ class TrainingJob(pulumi.ComponentResource):
             component=COMPONENT,
             read_only_checkpoint=False,
         )
-        peers = frame.selector
+        peers = pods.selector
         network_policy(
             f"{name}-netpol",
             workload.namespace,
@@ -137,14 +137,14 @@ class TrainingJob(pulumi.ComponentResource):
                 ),
             ],
             egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[from_pods(peers)]), https_egress()],
-            opts=frame.opts,
+            opts=pods.opts,
         )
         claim = checkpoint_claim(
-            f"{name}-checkpoints", workload.checkpoint, workload.namespace, frame.labels, frame.opts
+            f"{name}-checkpoints", workload.checkpoint, workload.namespace, pods.labels, pods.opts
         )
         self.service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.core.v1.ServiceSpecArgs(
                 cluster_ip="None",
                 # Ranks must find index 0 while everyone is still starting; no pod is "ready" before then.
@@ -157,13 +157,13 @@ class TrainingJob(pulumi.ComponentResource):
                     k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
                 ],
             ),
-            opts=frame.opts,
+            opts=pods.opts,
         )
         # NCCL and data-loader workers share tensors through /dev/shm; the runtime's default is 64 MiB.
-        volumes = frame.volumes(
+        volumes = pods.volumes(
             empty_dir("dshm", "/dev/shm", f"{workload.shared_memory_mib}Mi", medium="Memory")
         )
-        container = frame.container(
+        container = pods.container(
             volumes=volumes,
             command=["torchrun"],
             args=torchrun_args(workload, workload.name),
@@ -187,7 +187,7 @@ class TrainingJob(pulumi.ComponentResource):
         )
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=frame.metadata(),
+            metadata=pods.metadata(),
             spec=k8s.batch.v1.JobSpecArgs(
                 completion_mode="Indexed",
                 completions=workload.nodes,
@@ -198,7 +198,7 @@ class TrainingJob(pulumi.ComponentResource):
                 pod_failure_policy=failure_policy(workload),
                 # A replacement starts only once the old pod is gone: never two pods of one rank at once.
                 pod_replacement_policy="Failed",
-                template=frame.pod_template(
+                template=pods.pod_template(
                     container=container,
                     volumes=volumes,
                     metrics_port=METRICS_PORT,
@@ -209,9 +209,9 @@ class TrainingJob(pulumi.ComponentResource):
             ),
             # A Job's pod template is immutable and its name fixed: a change replaces it, old one first.
             opts=pulumi.ResourceOptions.merge(
-                frame.opts,
+                pods.opts,
                 pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
             ),
         )
-        frame.monitor(name, port_name="metrics", rules=training_rules(workload))
+        pods.monitor(name, port_name="metrics", rules=training_rules(workload))
         self.register_outputs({"job": self.job.metadata.name, "service": self.service.metadata.name})

@@ -7,6 +7,7 @@ from functools import reduce
 
 import pulumi
 
+from lepton_infra.blueprint.workloads import TrainingWorkloadSpec, WorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from lepton_infra.components.kubernetes.inference_service import (
@@ -16,7 +17,6 @@ from lepton_infra.components.kubernetes.inference_service import (
 )
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
-from lepton_infra.spec.workloads import TrainingWorkloadSpec, WorkloadSpec
 
 
 def peak_quota(workload: WorkloadSpec) -> NamespaceQuota:

@@ -6,8 +6,8 @@ import ipaddress
 
 from pydantic import Field, field_validator, model_validator
 
+from lepton_infra.blueprint.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, KubernetesVersion, SpecModel
 from lepton_infra.catalog import Accelerator
-from lepton_infra.spec.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, KubernetesVersion, SpecModel
 
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")

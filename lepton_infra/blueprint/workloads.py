@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
 from lepton_infra.catalog import Accelerator
-from lepton_infra.spec.base import DnsLabel, SpecModel, rule_error
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
 RepositoryPath = Annotated[

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from lepton_infra.spec.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.site_base import ManagedSiteSpec
 
 
 class AwsSiteSpec(ManagedSiteSpec):

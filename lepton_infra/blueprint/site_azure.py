@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from lepton_infra.spec.base import rule_error
-from lepton_infra.spec.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.base import rule_error
+from lepton_infra.blueprint.site_base import ManagedSiteSpec
 
 # An Entra ID object ID (a GUID), as `az ad group show --query id` prints it.
 EntraObjectId = Annotated[

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
 from lepton_infra.components.handle import (
     ClusterAddons,
     ClusterHandle,
@@ -18,7 +19,6 @@ from lepton_infra.components.handle import (
     Toleration,
 )
 from lepton_infra.project import CONFIG_NAMESPACE
-from lepton_infra.spec import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
 
 
 def _placement(pool: ExistingGpuPoolSpec) -> NodePlacement:
@@ -45,7 +45,10 @@ class ExistingSite(pulumi.ComponentResource):
     handle: ClusterHandle
 
     def __init__(self, name: str, site: ExistingSiteSpec, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("lepton:kubernetes:ExistingSite", name, None, opts)
+        # Its type was `lepton:kubernetes:ExistingSite` while it lived in the Kubernetes layer; the alias
+        # keeps stacks made then from replacing the provider and every Kubernetes object under it.
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="lepton:kubernetes:ExistingSite")])
+        super().__init__("lepton:existing:Site", name, None, pulumi.ResourceOptions.merge(opts, renamed))
         source = site.kubeconfig
         # The provider takes a file path or the file's content alike; a secret stays a secret in the state.
         kubeconfig: pulumi.Output[str] = (

@@ -6,6 +6,10 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
+from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
+from lepton_infra.blueprint.site_existing import ExistingSiteSpec
+from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
+from lepton_infra.blueprint.workloads import BucketCheckpointSpec, WorkloadSpec
 from lepton_infra.catalog import (
     Accelerator,
     Cloud,
@@ -13,10 +17,6 @@ from lepton_infra.catalog import (
     offerings,
     pool_offering,
 )
-from lepton_infra.spec.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
-from lepton_infra.spec.site_existing import ExistingSiteSpec
-from lepton_infra.spec.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
-from lepton_infra.spec.workloads import BucketCheckpointSpec, WorkloadSpec
 
 __all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "gpus_per_node"]
 

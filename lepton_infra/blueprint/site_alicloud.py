@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from lepton_infra.spec.base import rule_error
-from lepton_infra.spec.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.base import rule_error
+from lepton_infra.blueprint.site_base import ManagedSiteSpec
 
 # Zone IDs append a letter to the region (cn-hangzhou-h) or to its number (ap-southeast-1a).
 ZoneId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z]+(-\d+)?-?[a-z]$", max_length=40)]

@@ -6,17 +6,17 @@ from typing import Annotated
 
 from pydantic import Field
 
-from lepton_infra.spec.site_alicloud import AlicloudSiteSpec
-from lepton_infra.spec.site_aws import AwsSiteSpec
-from lepton_infra.spec.site_azure import AzureSiteSpec
-from lepton_infra.spec.site_base import (
+from lepton_infra.blueprint.site_alicloud import AlicloudSiteSpec
+from lepton_infra.blueprint.site_aws import AwsSiteSpec
+from lepton_infra.blueprint.site_azure import AzureSiteSpec
+from lepton_infra.blueprint.site_base import (
     GpuPoolSpec,
     ManagedSiteSpec,
     NetworkSpec,
     NodeRange,
     SystemPoolSpec,
 )
-from lepton_infra.spec.site_existing import ExistingSiteSpec
+from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 
 SiteSpec = Annotated[
     AwsSiteSpec | AzureSiteSpec | AlicloudSiteSpec | ExistingSiteSpec, Field(discriminator="cloud")

@@ -1,4 +1,4 @@
-"""What a training job and an inference service build alike: identity, placement, hardened pod, monitoring."""
+"""PodBuilder: what a training job and an inference service build alike (identity, placement, pod, alerts)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
@@ -21,11 +22,10 @@ from lepton_infra.components.kubernetes.pod_security import (
     hardened_pod_spec,
 )
 from lepton_infra.components.kubernetes.tenancy import workload_service_account
-from lepton_infra.spec.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 
 
 @dataclass(frozen=True)
-class WorkloadFrame:
+class PodBuilder:
     handle: ClusterHandle
     workload: TrainingWorkloadSpec | InferenceWorkloadSpec
     component: str
@@ -118,7 +118,7 @@ class WorkloadFrame:
             )
 
 
-def workload_frame(
+def pod_builder(
     name: str,
     *,
     parent: pulumi.Resource,
@@ -126,7 +126,7 @@ def workload_frame(
     workload: TrainingWorkloadSpec | InferenceWorkloadSpec,
     component: str,
     read_only_checkpoint: bool,
-) -> WorkloadFrame:
+) -> PodBuilder:
     """Labels, the pool to run on, and the workload's own ServiceAccount, bound through the handle."""
     opts = pulumi.ResourceOptions(parent=parent, provider=handle.provider)
     labels = workload_labels(workload.name, component)
@@ -139,7 +139,7 @@ def workload_frame(
         labels=labels,
         opts=opts,
     )
-    return WorkloadFrame(
+    return PodBuilder(
         handle=handle,
         workload=workload,
         component=component,

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from lepton_infra.blueprint.base import DnsLabel, KubernetesVersion, SpecModel
 from lepton_infra.catalog import Accelerator
-from lepton_infra.spec.base import DnsLabel, KubernetesVersion, SpecModel
 
 # A label or taint key: an optional DNS-subdomain prefix and a name (Kubernetes "qualified name").
 QualifiedName = Annotated[

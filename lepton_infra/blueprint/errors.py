@@ -11,7 +11,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from lepton_infra.spec.platform import CROSS_FIELD_ERROR
+from lepton_infra.blueprint.platform import CROSS_FIELD_ERROR
 
 PathPart = str | int
 
