@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -11,13 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from lepton_infra.blueprint import PlatformSpec
-from lepton_infra.blueprint.errors import (
-    ConfigError,
-    ConfigIssue,
-    PathPart,
-    format_path,
-    issues_from_validation,
-)
+from lepton_infra.blueprint.errors import issues_from_validation
+from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
@@ -126,11 +122,22 @@ def platform_spec(config: StackConfig) -> PlatformSpec:
     raw = config.values.get(PLATFORM_KEY)
     if raw is None:
         raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])
+    return validate_platform(raw, source, config.line_of)
+
+
+def validate_platform(
+    raw: Any, source: str, line_of: Callable[[list[PathPart]], int | None] | None = None
+) -> PlatformSpec:
+    """The spec from the value of ``lepton-infra:platform``, or a ``ConfigError`` naming every problem.
+
+    The one validation of the platform config: the CLI calls it with the stack file (``line_of`` finds
+    each problem's line), the Pulumi program with the config the CLI handed it.
+    """
     try:
         return PlatformSpec.model_validate(raw)
     except ValidationError as error:
         issues = [
-            ConfigIssue(format_path(parts), message, config.line_of(parts))
+            ConfigIssue(format_path(parts), message, line_of(parts) if line_of else None)
             for parts, message in issues_from_validation(error, PlatformSpec, raw, PLATFORM_KEY)
         ]
         raise ConfigError(source, issues) from None

@@ -3,51 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
-from dataclasses import dataclass
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
 from lepton_infra.blueprint.platform import CROSS_FIELD_ERROR
 
-PathPart = str | int
+# The shared error type lives in a module every layer may import; re-exported for the spec's callers.
+from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path, parse_path
 
-
-@dataclass(frozen=True)
-class ConfigIssue:
-    path: str
-    message: str
-    line: int | None = None
-
-
-class ConfigError(Exception):
-    """Bad configuration: every issue found, each with its field path and (where known) line."""
-
-    def __init__(self, source: str, issues: list[ConfigIssue]) -> None:
-        self.source = source
-        self.issues = issues
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        lines = [f"invalid configuration in {self.source} ({len(self.issues)} problem(s)):"]
-        for issue in self.issues:
-            where = f"{self.source}:{issue.line}" if issue.line else self.source
-            lines.append(f"  {where}: {issue.path}: {issue.message}")
-        return "\n".join(lines)
-
-
-def format_path(parts: list[PathPart]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def parse_path(path: str) -> list[PathPart]:
-    return [int(index) if index else name for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path)]
+__all__ = ["ConfigError", "ConfigIssue", "PathPart", "format_path", "issues_from_validation", "parse_path"]
 
 
 def issues_from_validation(

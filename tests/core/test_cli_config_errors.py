@@ -114,3 +114,24 @@ def test_schema_is_json_schema_with_descriptions(capsys: pytest.CaptureFixture[s
     assert schema["title"] == "PlatformSpec"
     assert "sites" in schema["required"]
     assert schema["properties"]["sites"]["description"]
+
+
+def test_the_program_reports_the_problems_validate_reports(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pulumi
+    import yaml
+
+    from lepton_infra.plan.engine import record
+    from lepton_infra.program import main as program
+    from lepton_infra.project import PLATFORM_KEY, StackConfig
+
+    path = edit(project, "spot: true", "spto: true")
+    _, _, err = run(capsys, "validate", "--project", str(project))
+    platform = yaml.safe_load(path.read_text())["config"][PLATFORM_KEY]
+    config = StackConfig(stack="aws-dev", path=path, values={PLATFORM_KEY: platform})
+    with pytest.raises(pulumi.RunError) as raised:
+        record(program, project="lepton-infra", stack="aws-dev", config=config)
+    # Under `pulumi up` there is no stack file to point into: the same problems, without line numbers.
+    message = str(raised.value)
+    assert message.startswith("invalid configuration in stack 'aws-dev' config (Pulumi.aws-dev.yaml)")
+    problems = [line.split(": ", 1)[1] for line in message.splitlines()[1:]]
+    assert problems and problems == [line.split(": ", 1)[1] for line in err.splitlines()[1:]]
