@@ -38,7 +38,7 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from lepton_infra.plan.model import Plan, PlanResource, Violation
 from lepton_infra.policies.config import PackConfig
 from lepton_infra.policies.pack import PACK_NAME, to_pulumi_policy
-from lepton_infra.policies.spec import PolicySpec
+from lepton_infra.policies.rule import PolicyRule as PolicySpec
 
 # The version a Python PolicyPack reports in its own messages (the CLI shows PulumiPolicy.yaml's elsewhere).
 PACK_VERSION = "0.0.1"

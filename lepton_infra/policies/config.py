@@ -2,6 +2,8 @@
 
 One file serves both runs: ``lepton-infra check --policy-config FILE`` reads it, and the pack's
 ``__main__`` reads it through ``LEPTON_POLICY_CONFIG`` and announces it as the pack's initial config.
+Besides enforcement and exemptions, the file may set each setting of ``PolicySettings`` by its name;
+those fields are derived from the settings' declarations, never spelled here.
 """
 
 from __future__ import annotations
@@ -9,28 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from lepton_infra.policies.spec import PolicySpec
-
-# snake_case key in our file -> camelCase key of Pulumi policy config.
-_SETTING_KEYS = {
-    "allowed_registries": "allowedRegistries",
-    "allowed_regions": "allowedRegions",
-    "allowed_api_cidrs": "allowedApiCidrs",
-    "required_tags": "requiredTags",
-    "required_labels": "requiredLabels",
-    "required_eks_log_types": "requiredEksLogTypes",
-    "max_gpus_per_node": "maxGpusPerNode",
-    "max_gpus_per_stack": "maxGpusPerStack",
-}
-
-
-class ConfigError(ValueError):
-    """The pack config cannot be read or names something that does not exist."""
+from lepton_infra.errors import ConfigError, ConfigIssue, format_path
+from lepton_infra.policies.rule import PolicyRule
+from lepton_infra.policies.settings import SETTINGS, Setting
 
 
 class Exemption(BaseModel):
@@ -48,48 +36,36 @@ class Exemption(BaseModel):
         return value.strip()
 
 
-class PackConfig(BaseModel):
+class _PackConfig(BaseModel):
+    """Enforcement and exemptions; ``PackConfig`` adds one optional field per setting (None: default)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enforcement: dict[str, Literal["mandatory", "advisory", "disabled"]] = Field(
         default_factory=dict, description="Policy name (or `all`) to enforcement level."
     )
-    allowed_registries: list[str] | None = Field(
-        default=None, description="Registry host patterns images may come from."
-    )
-    allowed_regions: list[str] | None = Field(
-        default=None, description="Cloud regions resources may live in."
-    )
-    allowed_api_cidrs: list[str] | None = Field(
-        default=None, description="CIDRs a public API endpoint may admit."
-    )
-    required_tags: list[str] | None = Field(
-        default=None, description="Tag keys every cloud resource carries."
-    )
-    required_labels: list[str] | None = Field(
-        default=None, description="Label keys every Kubernetes workload carries."
-    )
-    required_eks_log_types: list[str] | None = Field(
-        default=None, description="EKS control-plane log types to enable."
-    )
-    max_gpus_per_node: int | None = Field(
-        default=None, ge=1, description="GPUs on the largest node a pod may target."
-    )
-    max_gpus_per_stack: int | None = Field(
-        default=None, ge=0, description="GPUs a stack may provision at most."
-    )
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Resource/policy pairs exempt, each with a reason."
     )
 
-    def check_names(self, specs: Iterable[PolicySpec]) -> None:
-        known = {s.name for s in specs} | {"all"}
-        unknown = sorted({*self.enforcement, *(e.policy for e in self.exemptions)} - known)
-        if unknown:
-            raise ConfigError(f"pack config names unknown policies: {', '.join(unknown)}")
+    def check_names(self, rules: Iterable[PolicyRule], source: str = "policy config") -> None:
+        """Refuse enforcement levels and exemptions for policies the pack does not have."""
+        known = {r.name for r in rules} | {"all"}
+        issues = [
+            ConfigIssue(f"enforcement.{name}", f"unknown policy {name!r}")
+            for name in self.enforcement
+            if name not in known
+        ]
+        issues += [
+            ConfigIssue(f"exemptions[{i}].policy", f"unknown policy {e.policy!r}")
+            for i, e in enumerate(self.exemptions)
+            if e.policy not in known
+        ]
+        if issues:
+            raise ConfigError(source, issues)
 
-    def enforcement_for(self, spec: PolicySpec) -> str:
-        return self.enforcement.get(spec.name) or self.enforcement.get("all") or spec.enforcement
+    def enforcement_for(self, rule: PolicyRule) -> str:
+        return self.enforcement.get(rule.name) or self.enforcement.get("all") or rule.enforcement
 
     def exemption_for(self, policy: str, urn: str | None) -> Exemption | None:
         name = urn.rsplit("::", 1)[-1] if urn else None
@@ -99,40 +75,67 @@ class PackConfig(BaseModel):
         return None
 
     def to_pulumi_config(
-        self, specs: Iterable[PolicySpec], *, with_exemptions: bool = True
+        self, rules: Iterable[PolicyRule], *, with_exemptions: bool = True
     ) -> dict[str, dict[str, Any]]:
         """Per-policy config as ``--policy-pack-config`` takes it: enforcement plus the settings it reads."""
-        specs = tuple(specs)
-        self.check_names(specs)
-        settings = {
-            _SETTING_KEYS[k]: v
-            for k, v in self.model_dump(include=set(_SETTING_KEYS)).items()
-            if v is not None
-        }
+        rules = tuple(rules)
+        self.check_names(rules)
+        settings = {s.key: value for s in SETTINGS if (value := getattr(self, s.name)) is not None}
         config: dict[str, dict[str, Any]] = {}
-        for spec in specs:
-            entry: dict[str, Any] = {"enforcementLevel": self.enforcement_for(spec)}
-            entry.update({k: v for k, v in settings.items() if k in spec.config_keys})
+        for rule in rules:
+            entry: dict[str, Any] = {"enforcementLevel": self.enforcement_for(rule)}
+            entry.update({k: v for k, v in settings.items() if k in rule.config_keys})
             exempt = [
-                {"resource": e.resource, "reason": e.reason} for e in self.exemptions if e.policy == spec.name
+                {"resource": e.resource, "reason": e.reason} for e in self.exemptions if e.policy == rule.name
             ]
             if exempt and with_exemptions:
                 entry["exemptions"] = exempt
-            config[spec.name] = entry
+            config[rule.name] = entry
         return config
 
 
+def _file_field(setting: Setting) -> Any:
+    """The pack config field of a setting: lists where the settings hold tuples; None keeps the default."""
+    value_type = list[str] if setting.type == tuple[str, ...] else setting.type
+    bounds = {"ge": setting.schema["minimum"]} if "minimum" in setting.schema else {}
+    return (value_type | None, Field(default=None, description=setting.description, **bounds))
+
+
+# mypy sees the base class (each setting is type-checked where it is declared); at run time the model also
+# carries one optional field per setting.
+if TYPE_CHECKING:
+    PackConfig = _PackConfig
+else:
+    PackConfig = create_model(
+        "PackConfig",
+        __base__=_PackConfig,
+        __module__=__name__,
+        __doc__="The pack config file: enforcement, exemptions, and any setting of ``PolicySettings``.",
+        **{s.name: _file_field(s) for s in SETTINGS},
+    )
+
+
 def load_config(path: Path) -> PackConfig:
+    """The pack config in ``path``; a ``ConfigError`` naming the file and each bad field otherwise."""
+    source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        return PackConfig.model_validate(data or {})
     except OSError as e:
-        raise ConfigError(f"cannot read policy config {path}: {e.strerror or e}") from e
-    except (ValueError, yaml.YAMLError) as e:
-        detail = (
-            "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-            if isinstance(e, ValidationError)
-            else str(e)
-        )
-        raise ConfigError(f"invalid policy config {path}: {detail}") from e
+        raise ConfigError(source, [ConfigIssue("(file)", f"cannot read: {e.strerror or e}")]) from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(source, [ConfigIssue("(json)", f"malformed JSON: {e.msg}", e.lineno)]) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(source, [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]) from None
+    try:
+        return PackConfig.model_validate(data or {})
+    except ValidationError as e:
+        issues = [
+            ConfigIssue(format_path(err["loc"]) or "(top level)", err["msg"].removeprefix("Value error, "))
+            for err in e.errors()
+        ]
+        raise ConfigError(source, issues) from None

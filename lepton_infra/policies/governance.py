@@ -19,8 +19,8 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_spec,
 )
 from lepton_infra.policies.props import as_list, get, tags_of
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import Subject, resource_policy, stack_policy
+from lepton_infra.policies.rule import Subject, resource_policy, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 # Cloud resources that cost money or hold data: the ones a bill or an audit must attribute to a team.
 TAGGED_TYPES = frozenset(
@@ -172,7 +172,7 @@ def _workload_gpus(resource: PolicyResource) -> float:
     config=("maxGpusPerStack",),
 )
 def max_gpus_per_stack(
-    resources: Sequence[PolicyResource], settings: Settings
+    resources: Sequence[PolicyResource], settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     pools = [r for r in resources if r.resource_type in NODE_POOLS or r.resource_type == AKS_CLUSTER]
     # Node pools say what the stack can buy; without any (an existing cluster), count what workloads ask for.

@@ -1,4 +1,4 @@
-"""Turn our policy specs into ``pulumi_policy`` policies: the objects the analyzer (CLI or offline) runs."""
+"""Turn our policy rules into ``pulumi_policy`` policies: the objects the analyzer (CLI or offline) runs."""
 
 from __future__ import annotations
 
@@ -18,19 +18,19 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from lepton_infra.policies.settings import CONFIG_KEYS, settings_from
-from lepton_infra.policies.spec import PolicySpec, Subject
+from lepton_infra.policies.rule import PolicyRule, Subject
+from lepton_infra.policies.settings import config_schema, settings_from
 
 PACK_NAME = "lepton-security"
 
 
-def _resource_validation(spec: PolicySpec) -> Any:
-    check = spec.check
+def _resource_validation(rule: PolicyRule) -> Any:
+    check = rule.check
     assert check is not None
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         # The pack runs every policy on every resource; skip cheaply what this rule does not read.
-        if not spec.applies_to(args.resource_type):
+        if not rule.applies_to(args.resource_type):
             return
         settings = settings_from(args.get_config())
         if settings.exemption_for(args.urn, args.name) is not None:
@@ -50,8 +50,8 @@ def _resource_validation(spec: PolicySpec) -> Any:
     return validate
 
 
-def _stack_validation(spec: PolicySpec) -> Any:
-    check = spec.stack_check
+def _stack_validation(rule: PolicyRule) -> Any:
+    check = rule.stack_check
     assert check is not None
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -65,26 +65,25 @@ def _stack_validation(spec: PolicySpec) -> Any:
     return validate
 
 
-def _common(spec: PolicySpec) -> dict[str, Any]:
-    first = spec.controls[0] if spec.controls else None
-    keys = (*spec.config_keys, "exemptions")
+def _common(rule: PolicyRule) -> dict[str, Any]:
+    first = rule.controls[0] if rule.controls else None
     return {
-        "name": spec.name,
-        "description": spec.description,
-        "enforcement_level": EnforcementLevel(spec.enforcement),
-        "severity": Severity(spec.severity),
-        "remediation_steps": spec.remediation,
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": EnforcementLevel(rule.enforcement),
+        "severity": Severity(rule.severity),
+        "remediation_steps": rule.remediation,
         "framework": PolicyComplianceFramework(name=first.framework, reference=first.id) if first else None,
-        "tags": [spec.family, *(str(c) for c in spec.controls)],
-        "config_schema": PolicyConfigSchema(properties={k: CONFIG_KEYS[k][1] for k in keys}),
+        "tags": [rule.family, *(str(c) for c in rule.controls)],
+        "config_schema": PolicyConfigSchema(properties=config_schema(rule.config_keys)),
     }
 
 
-def to_pulumi_policy(spec: PolicySpec) -> Policy:
-    if spec.kind == "resource":
-        return ResourceValidationPolicy(validate=_resource_validation(spec), **_common(spec))
-    return StackValidationPolicy(validate=_stack_validation(spec), **_common(spec))
+def to_pulumi_policy(rule: PolicyRule) -> Policy:
+    if rule.kind == "resource":
+        return ResourceValidationPolicy(validate=_resource_validation(rule), **_common(rule))
+    return StackValidationPolicy(validate=_stack_validation(rule), **_common(rule))
 
 
-def to_pulumi_policies(specs: Iterable[PolicySpec]) -> list[Policy]:
-    return [to_pulumi_policy(s) for s in specs]
+def to_pulumi_policies(rules: Iterable[PolicyRule]) -> list[Policy]:
+    return [to_pulumi_policy(r) for r in rules]

@@ -10,7 +10,7 @@ from lepton_infra.policies.alicloud import kms as ali_kms
 from lepton_infra.policies.aws import ecr, eks, iam, kms, nodes, s3
 from lepton_infra.policies.azure import acr, aks, identity, keyvault, storage
 from lepton_infra.policies.kubernetes import availability, containers, gpu, pod_security
-from lepton_infra.policies.spec import PolicySpec
+from lepton_infra.policies.rule import PolicyRule
 
 _MODULES = (
     eks, nodes, kms, ecr, s3, iam,
@@ -22,14 +22,14 @@ _MODULES = (
 
 
 @cache
-def all_policies() -> tuple[PolicySpec, ...]:
-    specs = tuple(spec for module in _MODULES for spec in module.POLICIES)
-    names = [s.name for s in specs]
+def all_policies() -> tuple[PolicyRule, ...]:
+    rules = tuple(rule for module in _MODULES for rule in module.POLICIES)
+    names = [r.name for r in rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"policy names must be unique: {duplicates}")
-    return specs
+    return rules
 
 
-def by_name() -> dict[str, PolicySpec]:
-    return {s.name: s for s in all_policies()}
+def by_name() -> dict[str, PolicyRule]:
+    return {r.name: r for r in all_policies()}

@@ -1,14 +1,23 @@
-"""What a policy may be configured with, as the analyzer hands it over (Pulumi policy config, camelCase).
+"""What a policy may be configured with: each setting declared once, everything else derived from it.
 
-Every policy reads the same ``Settings``; each declares (in its config schema) only the keys it uses.
-Defaults live here once, so the pack under the Pulumi CLI and the offline runner agree without config.
+A setting is a field of ``PolicySettings`` declared with ``setting(...)``: its snake_case name (the key a
+user writes in the pack config file, and the attribute a rule reads), its camelCase key (Pulumi policy
+config, as the analyzer hands it over), its type and default (the field's), a description and the JSON
+schema of its value. From that one declaration come the config schema each policy announces
+(``config_schema``), the settings a rule reads back from analyzer config (``settings_from``) and the
+optional fields of the pack config file (``policies.config.PackConfig``). Every policy reads the same
+``PolicySettings``; each declares (``config=``) only the keys it uses. Defaults live here once, so the pack
+under the Pulumi CLI and the offline runner agree without config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Registries our clouds and NVIDIA's stack publish from; anything else should be mirrored first.
 DEFAULT_REGISTRIES: tuple[str, ...] = (
@@ -25,17 +34,86 @@ DEFAULT_MAX_GPUS_PER_NODE = 8
 DEFAULT_MAX_GPUS_PER_STACK = 256
 DEFAULT_EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
+_STRINGS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
+_METADATA = "lepton.setting"
+
+# Exemptions are not a setting a user writes per policy: the pack config lists them with their policy,
+# and each policy receives its own as this key.
+EXEMPTIONS_KEY = "exemptions"
+_EXEMPTIONS_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"resource": {"type": "string"}, "reason": {"type": "string", "minLength": 10}},
+        "required": ["resource", "reason"],
+    },
+}
+
 
 @dataclass(frozen=True)
-class Settings:
-    allowed_registries: tuple[str, ...] = DEFAULT_REGISTRIES
-    allowed_regions: tuple[str, ...] = ()  # empty: every region allowed
-    allowed_api_cidrs: tuple[str, ...] = ()  # empty: any non-world allowlist is accepted
-    required_tags: tuple[str, ...] = DEFAULT_REQUIRED_TAGS
-    required_labels: tuple[str, ...] = DEFAULT_REQUIRED_LABELS
-    required_eks_log_types: tuple[str, ...] = DEFAULT_EKS_LOG_TYPES
-    max_gpus_per_node: int = DEFAULT_MAX_GPUS_PER_NODE
-    max_gpus_per_stack: int = DEFAULT_MAX_GPUS_PER_STACK
+class _Declared:
+    key: str
+    description: str
+    schema: Mapping[str, Any]
+
+
+def setting(default: T, *, key: str, description: str, schema: Mapping[str, Any]) -> T:
+    """A ``PolicySettings`` field that users may set: typed as its default, so mypy checks the two agree."""
+    return field(default=default, metadata={_METADATA: _Declared(key, description, schema)})
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """The settings every rule sees: the pack config's values over these defaults."""
+
+    allowed_registries: tuple[str, ...] = setting(
+        DEFAULT_REGISTRIES,
+        key="allowedRegistries",
+        description="Registry host patterns images may come from.",
+        schema=_STRINGS,
+    )
+    allowed_regions: tuple[str, ...] = setting(
+        (),  # empty: every region allowed
+        key="allowedRegions",
+        description="Cloud regions resources may live in.",
+        schema=_STRINGS,
+    )
+    allowed_api_cidrs: tuple[str, ...] = setting(
+        (),  # empty: any non-world allowlist is accepted
+        key="allowedApiCidrs",
+        description="CIDRs a public API endpoint may admit.",
+        schema=_STRINGS,
+    )
+    required_tags: tuple[str, ...] = setting(
+        DEFAULT_REQUIRED_TAGS,
+        key="requiredTags",
+        description="Tag keys every cloud resource carries.",
+        schema=_STRINGS,
+    )
+    required_labels: tuple[str, ...] = setting(
+        DEFAULT_REQUIRED_LABELS,
+        key="requiredLabels",
+        description="Label keys every Kubernetes workload carries.",
+        schema=_STRINGS,
+    )
+    required_eks_log_types: tuple[str, ...] = setting(
+        DEFAULT_EKS_LOG_TYPES,
+        key="requiredEksLogTypes",
+        description="EKS control-plane log types to enable.",
+        schema=_STRINGS,
+    )
+    max_gpus_per_node: int = setting(
+        DEFAULT_MAX_GPUS_PER_NODE,
+        key="maxGpusPerNode",
+        description="GPUs on the largest node a pod may target.",
+        schema={"type": "integer", "minimum": 1},
+    )
+    max_gpus_per_stack: int = setting(
+        DEFAULT_MAX_GPUS_PER_STACK,
+        key="maxGpusPerStack",
+        description="GPUs a stack may provision at most.",
+        schema={"type": "integer", "minimum": 0},
+    )
     exemptions: tuple[tuple[str, str], ...] = ()  # (resource urn or name, reason)
 
     def exemption_for(self, urn: str, name: str) -> str | None:
@@ -46,41 +124,53 @@ class Settings:
         return None
 
 
-# Pulumi policy config key -> (Settings field, JSON schema of the value).
-CONFIG_KEYS: dict[str, tuple[str, dict[str, Any]]] = {
-    "allowedRegistries": ("allowed_registries", {"type": "array", "items": {"type": "string"}}),
-    "allowedRegions": ("allowed_regions", {"type": "array", "items": {"type": "string"}}),
-    "allowedApiCidrs": ("allowed_api_cidrs", {"type": "array", "items": {"type": "string"}}),
-    "requiredTags": ("required_tags", {"type": "array", "items": {"type": "string"}}),
-    "requiredLabels": ("required_labels", {"type": "array", "items": {"type": "string"}}),
-    "requiredEksLogTypes": ("required_eks_log_types", {"type": "array", "items": {"type": "string"}}),
-    "maxGpusPerNode": ("max_gpus_per_node", {"type": "integer", "minimum": 1}),
-    "maxGpusPerStack": ("max_gpus_per_stack", {"type": "integer", "minimum": 0}),
-    "exemptions": (
-        "exemptions",
-        {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"resource": {"type": "string"}, "reason": {"type": "string", "minLength": 10}},
-                "required": ["resource", "reason"],
-            },
-        },
-    ),
-}
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting of ``PolicySettings``, as the other layers read it."""
+
+    name: str
+    key: str
+    type: Any  # ``tuple[str, ...]`` or ``int``
+    default: Any
+    description: str
+    schema: Mapping[str, Any]
+
+    def parse(self, value: Any) -> Any:
+        """The value as ``PolicySettings`` holds it, from Pulumi policy config (JSON numbers are floats)."""
+        return tuple(str(v) for v in value) if self.type == tuple[str, ...] else int(value)
 
 
-def settings_from(config: Mapping[str, Any]) -> Settings:
+def _declared() -> tuple[Setting, ...]:
+    hints = typing.get_type_hints(PolicySettings)
+    declared = []
+    for f in fields(PolicySettings):
+        if _METADATA in f.metadata:
+            meta: _Declared = f.metadata[_METADATA]
+            declared.append(
+                Setting(f.name, meta.key, hints[f.name], f.default, meta.description, meta.schema)
+            )
+    return tuple(declared)
+
+
+SETTINGS: tuple[Setting, ...] = _declared()
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+def config_schema(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The JSON schema a policy announces for the config keys it reads, exemptions always included."""
+    schemas = {s.key: s.schema for s in SETTINGS} | {EXEMPTIONS_KEY: _EXEMPTIONS_SCHEMA}
+    return {k: dict(schemas[k]) for k in (*keys, EXEMPTIONS_KEY)}
+
+
+def settings_from(config: Mapping[str, Any]) -> PolicySettings:
     """Settings from one policy's config as the analyzer received it; absent keys keep their defaults."""
     values: dict[str, Any] = {}
     for key, value in config.items():
-        if key not in CONFIG_KEYS or value is None:
+        if value is None:
             continue
-        field_name = CONFIG_KEYS[key][0]
-        if field_name == "exemptions":
-            values[field_name] = tuple((str(e["resource"]), str(e["reason"])) for e in value)
-        elif isinstance(value, list | tuple):
-            values[field_name] = tuple(str(v) for v in value)
-        else:
-            values[field_name] = int(value)
-    return Settings(**values)
+        if key == EXEMPTIONS_KEY:
+            values["exemptions"] = tuple((str(e["resource"]), str(e["reason"])) for e in value)
+        elif key in SETTINGS_BY_KEY:
+            declared = SETTINGS_BY_KEY[key]
+            values[declared.name] = declared.parse(value)
+    return PolicySettings(**values)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.networks import is_world
 from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.spec import Subject, cis_ack, resource_policy
+from lepton_infra.policies.rule import Subject, cis_ack, resource_policy
 
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.spec import Subject, resource_policy
+from lepton_infra.policies.rule import Subject, resource_policy
 
 PERSONAL_REPO = "alicloud:cr/repo:Repo"
 ENTERPRISE_REPO = "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo"

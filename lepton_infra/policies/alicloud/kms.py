@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.props import get
-from lepton_infra.policies.spec import Subject, resource_policy
+from lepton_infra.policies.rule import Subject, resource_policy
 
 KEY = "alicloud:kms/key:Key"
 

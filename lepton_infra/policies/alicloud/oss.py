@@ -10,8 +10,8 @@ from pulumi_policy import PolicyResource
 from lepton_infra.policies.documents import denies_insecure_transport, public_grants
 from lepton_infra.policies.joins import per_owner
 from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import stack_policy
+from lepton_infra.policies.rule import stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 BUCKET = "alicloud:oss/bucket:Bucket"
 ACL = "alicloud:oss/bucketAcl:BucketAcl"
@@ -51,7 +51,7 @@ def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Itera
     ),
 )
 def disallow_public_access(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, _public_access)
 
@@ -71,7 +71,7 @@ def _encrypted(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
     remediation="Add an `oss.BucketServerSideEncryption` with `sseAlgorithm: KMS` and `kmsMasterKeyId`.",
 )
 def encrypted_with_customer_key(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, _encrypted)
 
@@ -92,7 +92,7 @@ def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
     remediation="Add an `oss.BucketVersioning` with `status: Enabled`.",
 )
 def versioning_enabled(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, _versioned)
 
@@ -109,7 +109,9 @@ def _tls_only(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[s
     description="OSS buckets must refuse requests that do not use TLS.",
     remediation="Add an `oss.BucketPolicy` with a Deny statement on `acs:SecureTransport: false`.",
 )
-def tls_only(resources: Sequence[PolicyResource], _settings: Settings) -> Iterator[tuple[str, str | None]]:
+def tls_only(
+    resources: Sequence[PolicyResource], _settings: PolicySettings
+) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, _tls_only)
 
 

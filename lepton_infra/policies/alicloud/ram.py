@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
 from lepton_infra.policies.props import get
-from lepton_infra.policies.spec import Subject, resource_policy
+from lepton_infra.policies.rule import Subject, resource_policy
 
 POLICY = "alicloud:ram/policy:Policy"
 ROLE = "alicloud:ram/role:Role"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.documents import public_grants
 from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.spec import Subject, checkov, cis_eks, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, cis_eks, resource_policy
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"

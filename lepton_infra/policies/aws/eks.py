@@ -9,8 +9,8 @@ from pulumi_policy import PolicyResource
 from lepton_infra.policies.joins import referenced
 from lepton_infra.policies.networks import api_allowlist_problems
 from lepton_infra.policies.props import UnknownValueError, as_list, get, is_set, is_true
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import Subject, checkov, cis_eks, resource_policy, stack_policy
+from lepton_infra.policies.rule import Subject, checkov, cis_eks, resource_policy, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 CLUSTER = "aws:eks/cluster:Cluster"
 KMS_KEY = "aws:kms/key:Key"
@@ -96,7 +96,7 @@ def _key_arn(cluster: PolicyResource) -> str | None:
     controls=(cis_eks("5.3.1"),),
 )
 def secrets_key_customer_managed(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     keys = [r for r in resources if r.resource_type == KMS_KEY]
     for cluster in resources:

@@ -9,7 +9,7 @@ from typing import Any
 
 from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
 from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 ROLE = "aws:iam/role:Role"
 POLICY_TYPES = (

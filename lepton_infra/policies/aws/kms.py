@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.props import get, is_true
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 KEY = "aws:kms/key:Key"
 # AWS's maximum waiting period; a shorter one leaves less time to notice a scheduled deletion.

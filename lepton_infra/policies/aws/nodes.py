@@ -7,7 +7,7 @@ from typing import Any
 
 from lepton_infra.policies.networks import is_world
 from lepton_infra.policies.props import as_list, get, is_true
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"

@@ -9,8 +9,8 @@ from pulumi_policy import PolicyResource
 from lepton_infra.policies.documents import denies_insecure_transport, public_grants
 from lepton_infra.policies.joins import per_owner
 from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import checkov, stack_policy
+from lepton_infra.policies.rule import checkov, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
@@ -60,7 +60,7 @@ def _encrypted(bucket: PolicyResource, configs: list[PolicyResource]) -> Iterato
     controls=checkov("CKV_AWS_145"),
 )
 def encrypted_with_customer_key(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, ENCRYPTION, _encrypted)
 
@@ -95,7 +95,7 @@ def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Itera
     controls=checkov("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_AWS_20"),
 )
 def public_access_blocked(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, (*PUBLIC_ACCESS_BLOCK, *ACL, *POLICY), _public_access)
 
@@ -116,7 +116,7 @@ def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
     controls=checkov("CKV_AWS_21"),
 )
 def versioning_enabled(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, VERSIONING, _versioned)
 
@@ -136,7 +136,9 @@ def _tls_only(bucket: PolicyResource, policies: list[PolicyResource]) -> Iterato
         "bucket and its objects."
     ),
 )
-def tls_only(resources: Sequence[PolicyResource], _settings: Settings) -> Iterator[tuple[str, str | None]]:
+def tls_only(
+    resources: Sequence[PolicyResource], _settings: PolicySettings
+) -> Iterator[tuple[str, str | None]]:
     return _per_bucket(resources, POLICY, _tls_only)
 
 

@@ -10,8 +10,8 @@ from pulumi_policy import PolicyResource
 from lepton_infra.policies.joins import owners_with_parts
 from lepton_infra.policies.networks import api_allowlist_problems
 from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import Subject, checkov, cis_aks, resource_policy, stack_policy
+from lepton_infra.policies.rule import Subject, checkov, cis_aks, resource_policy, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -118,7 +118,7 @@ def _audits(setting: PolicyResource) -> bool:
     controls=(cis_aks("2.1.1"),),
 )
 def control_plane_logging(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     for cluster, settings in owners_with_parts(resources, (CLUSTER,), (DIAGNOSTIC_SETTING,), "resourceUri"):
         if not any(_audits(s) for s in settings):

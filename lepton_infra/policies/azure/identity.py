@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.documents import SERVICE_ACCOUNT
 from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"

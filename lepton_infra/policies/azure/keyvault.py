@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"

@@ -8,8 +8,8 @@ from pulumi_policy import PolicyResource
 
 from lepton_infra.policies.joins import owners_with_parts
 from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import Subject, checkov, resource_policy, stack_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
@@ -79,7 +79,7 @@ def customer_key(r: Subject) -> Iterator[str]:
     ),
 )
 def blob_versioning(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     for account, services in owners_with_parts(
         resources, (ACCOUNT,), (BLOB_SERVICE,), "accountName", keys=("accountName", "id")

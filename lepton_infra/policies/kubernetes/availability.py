@@ -18,8 +18,8 @@ from lepton_infra.policies.kubernetes.workloads import (
 )
 from lepton_infra.policies.networks import is_world
 from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.settings import Settings
-from lepton_infra.policies.spec import Subject, resource_policy, stack_policy
+from lepton_infra.policies.rule import Subject, resource_policy, stack_policy
+from lepton_infra.policies.settings import PolicySettings
 
 # Labels that mark a Deployment as model serving, besides it asking for GPUs.
 _SERVING_COMPONENTS = frozenset({"inference", "serving", "server", "predictor"})
@@ -82,7 +82,7 @@ def _has_pdb(deployment: Mapping[str, Any], budgets: Sequence[Mapping[str, Any]]
     ),
 )
 def inference_availability(
-    resources: Sequence[PolicyResource], _settings: Settings
+    resources: Sequence[PolicyResource], _settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
     autoscalers = [r.props for r in resources if r.resource_type == HPA]
     budgets = [r.props for r in resources if r.resource_type == PDB]

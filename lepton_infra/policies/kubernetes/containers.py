@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.kubernetes.workloads import SERVING_TYPES, WORKLOAD_TYPES, containers, pod_spec
 from lepton_infra.policies.props import get
-from lepton_infra.policies.spec import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
 
 @resource_policy(

@@ -15,7 +15,7 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_spec,
 )
 from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.spec import Subject, resource_policy
+from lepton_infra.policies.rule import Subject, resource_policy
 
 GPU_RESOURCE = "nvidia.com/gpu"
 # Node labels that pin a pod to GPU nodes: ours, NVIDIA's GPU feature discovery, and each cloud's pool label.

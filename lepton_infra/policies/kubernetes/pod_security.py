@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lepton_infra.policies.kubernetes.workloads import WORKLOAD_TYPES, containers, pod_spec, security_value
 from lepton_infra.policies.props import as_list, get, is_true
-from lepton_infra.policies.spec import Subject, checkov, cis_eks, pss, resource_policy
+from lepton_infra.policies.rule import Subject, checkov, cis_eks, pss, resource_policy
 
 # The only capability the restricted profile lets a container add back.
 _ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})

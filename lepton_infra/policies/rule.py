@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pulumi_policy import PolicyResource
 
-from lepton_infra.policies.settings import CONFIG_KEYS, Settings
+from lepton_infra.policies.settings import SETTINGS_BY_KEY, PolicySettings
 
 Severity = Literal["critical", "high", "medium", "low"]
 Enforcement = Literal["mandatory", "advisory", "remediate", "disabled"]
@@ -61,15 +61,17 @@ class Subject:
     props: Mapping[str, Any]
     provider: Mapping[str, Any]
     protect: bool
-    settings: Settings
+    settings: PolicySettings
 
 
 ResourceCheck = Callable[[Subject], Iterable[str]]
-StackCheck = Callable[[Sequence[PolicyResource], Settings], Iterable[tuple[str, str | None]]]
+StackCheck = Callable[[Sequence[PolicyResource], PolicySettings], Iterable[tuple[str, str | None]]]
 
 
 @dataclass(frozen=True)
-class PolicySpec:
+class PolicyRule:
+    """A rule and its metadata: what ``resource_policy`` and ``stack_policy`` declare."""
+
     name: str
     description: str
     severity: Severity
@@ -99,12 +101,12 @@ class PolicySpec:
         return self.resource_types is None or resource_type in self.resource_types
 
 
-def _spec(name: str, config: Iterable[str], **fields: Any) -> PolicySpec:
+def _rule(name: str, config: Iterable[str], **fields: Any) -> PolicyRule:
     config_keys = tuple(config)
-    unknown = [k for k in config_keys if k not in CONFIG_KEYS]
+    unknown = [k for k in config_keys if k not in SETTINGS_BY_KEY]
     if unknown:
         raise ValueError(f"policy {name} declares unknown config keys {unknown}")
-    return PolicySpec(name=name, config_keys=config_keys, **fields)
+    return PolicyRule(name=name, config_keys=config_keys, **fields)
 
 
 def resource_policy(
@@ -116,13 +118,13 @@ def resource_policy(
     remediation: str,
     controls: Iterable[Control] = (),
     config: Iterable[str] = (),
-) -> Callable[[ResourceCheck], PolicySpec]:
+) -> Callable[[ResourceCheck], PolicyRule]:
     """Declare a rule run on each resource of ``types`` (every resource when None)."""
     resource_types = None if types is None else frozenset(types)
     metadata = {"description": description, "severity": severity, "remediation": remediation}
 
-    def wrap(check: ResourceCheck) -> PolicySpec:
-        return _spec(
+    def wrap(check: ResourceCheck) -> PolicyRule:
+        return _rule(
             name, config, controls=tuple(controls), resource_types=resource_types, check=check, **metadata
         )
 
@@ -137,12 +139,12 @@ def stack_policy(
     remediation: str,
     controls: Iterable[Control] = (),
     config: Iterable[str] = (),
-) -> Callable[[StackCheck], PolicySpec]:
+) -> Callable[[StackCheck], PolicyRule]:
     """Declare a rule run once on all resources of the stack (to join resources that belong together)."""
     metadata = {"description": description, "severity": severity, "remediation": remediation}
 
-    def wrap(check: StackCheck) -> PolicySpec:
-        return _spec(
+    def wrap(check: StackCheck) -> PolicyRule:
+        return _rule(
             name, config, controls=tuple(controls), resource_types=None, stack_check=check, **metadata
         )
 
