@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
+from lepton_infra.plan.evaluate import evaluate
 from lepton_infra.plan.model import Plan, PlanResource
-from lepton_infra.policies.commands import evaluate
 from lepton_infra.policies.registry import all_policies
 
 DIGEST = "@sha256:" + "a" * 64

@@ -15,9 +15,10 @@ from policy_fixtures import FIXTURES, cases, fixture_files, load, plan
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from lepton_infra.plan.analyzer_driver import run_analyzer
+from lepton_infra.plan.evaluate import evaluate_plan
 from lepton_infra.plan.loaders import load_plan
 from lepton_infra.plan.model import Plan, Violation
-from lepton_infra.plan.policy_runner import evaluate_plan, run_analyzer
 from lepton_infra.policies.config import PackConfig
 from lepton_infra.policies.registry import all_policies
 

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from policy_fixtures import FIXTURES, load, plan
 
+from lepton_infra.cli.check import check_command
+from lepton_infra.cli.policies import policies_command
+from lepton_infra.errors import ConfigError
+from lepton_infra.plan.evaluate import evaluate
 from lepton_infra.plan.loaders import PlanLoadError, load_plan
-from lepton_infra.policies.commands import check_command, evaluate, policies_command
-from lepton_infra.policies.config import ConfigError, load_config
+from lepton_infra.policies.config import load_config
 from lepton_infra.policies.registry import all_policies
 
 PLANS = Path(__file__).parent / "plans"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from policy_fixtures import FIXTURES, Case, cases, config_of, fixture_files, load, plan
 
+from lepton_infra.plan.evaluate import evaluate_plan
 from lepton_infra.plan.model import Plan, PlanResource
-from lepton_infra.plan.policy_runner import evaluate_plan
 from lepton_infra.policies.registry import all_policies
 
 SPECS = all_policies()

@@ -9,8 +9,8 @@ import copy
 import pytest
 from plan_helpers import ROOT, stack_plan
 
+from lepton_infra.plan.evaluate import evaluate
 from lepton_infra.plan.model import Plan, PlanResource
-from lepton_infra.policies.commands import evaluate
 from lepton_infra.policies.config import PackConfig
 
 STACKS = sorted(

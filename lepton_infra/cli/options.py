@@ -1,0 +1,38 @@
+"""Arguments more than one command takes, and the pack config they name."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lepton_infra.project import DEFAULT_STACK
+
+if TYPE_CHECKING:
+    from lepton_infra.policies.config import PackConfig
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default: {DEFAULT_STACK})")
+    parser.add_argument(
+        "--project", type=Path, default=Path.cwd(), help="directory of Pulumi.yaml (default: .)"
+    )
+
+
+def add_policy_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy-config", type=Path, help="policy pack configuration (enforcement, exemptions)"
+    )
+
+
+def pack_config(path: Path | None) -> PackConfig:
+    """The pack config in ``path`` (defaults without one), every policy it names checked against the pack."""
+    # The pack's rules load on first use: `schema` and `validate` never need them.
+    from lepton_infra.policies.config import PackConfig, load_config
+    from lepton_infra.policies.registry import all_policies
+
+    if path is None:
+        return PackConfig()
+    config = load_config(path)
+    config.check_names(all_policies(), source=str(path))
+    return config

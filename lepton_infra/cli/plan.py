@@ -1,0 +1,48 @@
+"""``lepton-infra plan``: run the stack's program offline, print the tree and every policy result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from lepton_infra.cli.options import add_policy_config_option, add_stack_options, pack_config
+from lepton_infra.contract import CliExit
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("plan", help="run the stack's program offline and check every policy")
+    add_stack_options(parser)
+    parser.add_argument("--json", type=Path, help="write the plan as JSON to this file")
+    parser.add_argument(
+        "--manifests", type=Path, help="write every Kubernetes object as YAML into this directory"
+    )
+    add_policy_config_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
+    from lepton_infra.plan.engine import run_plan
+    from lepton_infra.plan.evaluate import evaluate
+    from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.reporters import render_text
+    from lepton_infra.plan.tree import render_summary, render_tree
+    from lepton_infra.policies.registry import by_name
+
+    plan = run_plan(args.project, args.stack)
+    plan.violations = evaluate(plan, pack_config(args.policy_config))
+    print(render_tree(plan))
+    print()
+    print(render_summary(plan))
+    print()
+    print(render_text(plan.violations, by_name()), end="")
+    failed = any(v.blocks for v in plan.violations)
+    if args.json:
+        args.json.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        print(f"plan written to {args.json}")
+    if args.manifests:
+        written = write_manifests(plan, args.manifests)
+        print(f"{len(written)} manifest file(s) written to {args.manifests}")
+    return CliExit.VIOLATION if failed else CliExit.OK

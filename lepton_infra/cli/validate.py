@@ -1,0 +1,35 @@
+"""``lepton-infra validate``: a stack's config (or every stack's) against the spec, every problem at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from lepton_infra.cli.options import add_stack_options
+from lepton_infra.contract import CliExit
+from lepton_infra.errors import ConfigError
+from lepton_infra.project import find_project, platform_spec, read_stack_config
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("validate", help="validate a stack's configuration")
+    add_stack_options(parser)
+    parser.add_argument("--all", action="store_true", help="validate every stack of the project")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = find_project(args.project)
+    stacks = project.stacks() if args.all else [args.stack]
+    problems: list[ConfigError] = []
+    for stack in stacks:
+        try:
+            spec = platform_spec(read_stack_config(project, stack))
+        except ConfigError as invalid:
+            problems.append(invalid)
+            continue
+        print(f"{stack}: valid ({len(spec.sites)} site(s), {len(spec.workloads)} workload(s))")
+    for problem in problems:
+        print(problem.render(), file=sys.stderr)
+    return CliExit.BAD_INPUT if problems else CliExit.OK
