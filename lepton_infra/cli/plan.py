@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,16 @@ def run(args: argparse.Namespace) -> int:
     from lepton_infra.plan.engine import run_plan
     from lepton_infra.plan.evaluate import evaluate
     from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.pulumi_sdk import UnsupportedPulumiSdk
     from lepton_infra.plan.reporters import render_text
     from lepton_infra.plan.tree import render_summary, render_tree
     from lepton_infra.policies.registry import by_name
 
-    plan = run_plan(args.project, args.stack)
+    try:
+        plan = run_plan(args.project, args.stack)
+    except UnsupportedPulumiSdk as error:
+        print(f"error: {error}", file=sys.stderr)
+        return CliExit.BAD_INPUT
     plan.violations = evaluate(plan, pack_config(args.policy_config))
     print(render_tree(plan))
     print()

@@ -10,14 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime import resource as resource_runtime
-from pulumi.runtime import settings
-from pulumi.runtime.proto import source_pb2
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.mocks import PlanMocks
 from lepton_infra.plan.model import Plan
+from lepton_infra.plan.pulumi_sdk import without_source_positions
 from lepton_infra.plan.recorder import RecordingMonitor
 from lepton_infra.project import PulumiProject, StackConfig, find_project, platform_spec, read_stack_config
 
@@ -44,35 +41,16 @@ def record(
     program: Callable[[], object], *, project: str, stack: str, config: StackConfig | None = None
 ) -> Plan:
     """Run any Pulumi program function under the recording monitor and return what it registered."""
+    pulumi_sdk.require_supported()
     monitor = RecordingMonitor(PlanMocks())
     # Config reaches the program through the runtime's config, as the CLI sets it from the stack file.
     pulumi.runtime.set_all_config(
         config.runtime_config() if config else {}, sorted(config.secret_keys) if config else []
     )
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.plan_mocks, project, stack, preview=False, monitor=monitor)
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
+    pulumi_sdk.start_mocked_run(monitor, monitor.plan_mocks, project, stack)
     with without_source_positions(), fewer_collections():
-        _sync_await(run_pulumi_func(lambda: (program(), None)[1]))
+        pulumi_sdk.run_stack(program)
     return Plan(stack=stack, resources=list(monitor.recorded))
-
-
-@contextmanager
-def without_source_positions() -> Iterator[None]:
-    """Skip the SDK's per-resource stack walk: it feeds the CLI's source positions, which a plan never shows.
-
-    It is a tenth of an offline plan's time. Restored on exit; a no-op if the SDK renames the function.
-    """
-    original = getattr(resource_runtime, "_get_stack_trace", None)
-    if original is None:
-        yield
-        return
-    resource_runtime._get_stack_trace = _no_stack_trace
-    try:
-        yield
-    finally:
-        resource_runtime._get_stack_trace = original
 
 
 @contextmanager
@@ -92,10 +70,6 @@ def fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-
-
-def _no_stack_trace() -> source_pb2.StackTrace:
-    return source_pb2.StackTrace()
 
 
 @contextmanager

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _sync_await
 
+from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.fakes import REGION_INPUTS
 from lepton_infra.plan.mocks import PlanMocks
 from lepton_infra.plan.model import PlanResource
@@ -18,7 +15,7 @@ SECRET_MASK = "[secret]"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-class RecordingMonitor(MockMonitor):
+class RecordingMonitor(pulumi_sdk.MockMonitor):
     """Records type, name, URN, parent, provider, protect, dependencies and inputs of each resource.
 
     URNs follow the engine's format: the parent type chain without the root stack's type.
@@ -40,9 +37,9 @@ class RecordingMonitor(MockMonitor):
             self.recorded.append(
                 PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={})
             )
-            return resource_pb2.RegisterResourceResponse(urn=urn)
+            return pulumi_sdk.register_response(urn)
 
-        wire_inputs = rpc.deserialize_properties(request.object)
+        wire_inputs = pulumi_sdk.request_inputs(request)
         inputs = plain(wire_inputs)
         provider = request.provider or None
         if request.custom:
@@ -53,7 +50,7 @@ class RecordingMonitor(MockMonitor):
             self.plan_mocks.regions[f"{urn}::{identifier}"] = str(inputs.get(REGION_INPUTS[request.type], ""))
 
         state = {**wire_inputs, **outputs}
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, identifier, state)
+        pulumi_sdk.remember(self, urn, identifier, state)
         self.recorded.append(
             PlanResource(
                 urn=urn,
@@ -74,8 +71,7 @@ class RecordingMonitor(MockMonitor):
                 options=_options(request),
             )
         )
-        response_state = _sync_await(rpc.serialize_properties(state, {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=response_state)
+        return pulumi_sdk.register_response(urn, identifier, state)
 
 
 def _options(request: Any) -> dict[str, Any]:
@@ -117,7 +113,7 @@ def _alias(alias: Any) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """Wire values as JSON: secrets masked, unknowns as None, whole floats as ints (the wire has no ints)."""
-    if rpc.is_rpc_secret(value):
+    if pulumi_sdk.is_secret(value):
         return SECRET_MASK
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
