@@ -17,7 +17,7 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 
 
 class PolicyInfo(Protocol):
-    """What a report needs to know about a policy (``PolicySpec`` fits)."""
+    """What a report needs to know about a policy (``PolicyRule`` fits)."""
 
     @property
     def name(self) -> str: ...
