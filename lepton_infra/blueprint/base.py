@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from lepton_infra.validation import DNS_LABEL_MAX_LENGTH, DNS_LABEL_PATTERN
+
 # A DNS-1123 label: usable as a Kubernetes name and inside cloud resource names.
 DnsLabel = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", min_length=1, max_length=24)
+    str, StringConstraints(pattern=DNS_LABEL_PATTERN, min_length=1, max_length=DNS_LABEL_MAX_LENGTH)
 ]
 
 
@@ -38,8 +41,9 @@ class SpecModel(BaseModel):
 CROSS_FIELD_ERROR = "platform_rule"
 
 
-def rule_error(issues: list[tuple[str, str]]) -> PydanticCustomError:
+def rule_error(issues: Sequence[tuple[str, str]]) -> PydanticCustomError:
     """One error with every (path relative to the model, message) issue, so a user sees them all at once."""
+    pairs = [(path, message) for path, message in issues]
     return PydanticCustomError(
-        CROSS_FIELD_ERROR, "; ".join(f"{path}: {message}" for path, message in issues), {"issues": issues}
+        CROSS_FIELD_ERROR, "; ".join(f"{path}: {message}" for path, message in pairs), {"issues": pairs}
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from lepton_infra import validation
 from lepton_infra.blueprint.base import rule_error
 from lepton_infra.blueprint.site_base import ManagedSiteSpec
 
@@ -15,10 +15,6 @@ from lepton_infra.blueprint.site_base import ManagedSiteSpec
 EntraObjectId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ]
-
-
-# AKS's rule for Linux agent pool names.
-_AGENT_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
 class AzureSiteSpec(ManagedSiteSpec):
@@ -91,26 +87,14 @@ class AzureSiteSpec(ManagedSiteSpec):
 
     @model_validator(mode="after")
     def _ranges_apart(self) -> AzureSiteSpec:
-        ranges = {
-            "network.cidr": self.network.cidr,
-            "pod_cidr": self.pod_cidr,
-            "service_cidr": self.service_cidr,
-        }
-        names = list(ranges)
-        issues = [
-            (second, f"{ranges[second]} overlaps {first} ({ranges[first]})")
-            for i, first in enumerate(names)
-            for second in names[i + 1 :]
-            if ranges[first].overlaps(ranges[second])
-        ]
-        issues += [
-            (f"gpu_pools[{i}].name", f"{pool.name!r}: AKS pool names are 1-12 lowercase letters and digits")
-            for i, pool in enumerate(self.gpu_pools)
-            if not _AGENT_POOL_NAME.match(pool.name)
-        ]
+        issues = validation.overlapping_ranges(
+            {"network.cidr": self.network.cidr, "pod_cidr": self.pod_cidr, "service_cidr": self.service_cidr}
+        )
+        for i, pool in enumerate(self.gpu_pools):
+            issues += validation.at(f"gpu_pools[{i}].name", validation.aks_pool_name(pool.name))
         if self.key_rotation_days >= self.key_expiry_days:
             issues.append(
-                (
+                validation.Problem(
                     "key_rotation_days",
                     f"must be less than key_expiry_days ({self.key_expiry_days}) so a new "
                     "version exists before the old one expires",

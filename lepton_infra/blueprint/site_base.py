@@ -6,12 +6,12 @@ import ipaddress
 
 from pydantic import Field, field_validator, model_validator
 
+from lepton_infra import validation
 from lepton_infra.blueprint.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, KubernetesVersion, SpecModel
 from lepton_infra.catalog import Accelerator
 
-_PRIVATE_RANGES = tuple(
-    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
-)
+# Where the node-range check lived before lepton_infra.validation owned it; kept for old imports.
+check_node_range = validation.check_node_range
 
 
 class NetworkSpec(SpecModel):
@@ -29,12 +29,7 @@ class NetworkSpec(SpecModel):
     @field_validator("cidr")
     @classmethod
     def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        if not any(cidr.subnet_of(r) for r in _PRIVATE_RANGES):
-            raise ValueError(
-                f"{cidr} is not a private range; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
-            )
-        if not 16 <= cidr.prefixlen <= 20:
-            raise ValueError(f"{cidr} must be between /16 and /20 to hold node and pod subnets in two zones")
+        validation.refuse(validation.network_cidr(cidr))
         return cidr
 
     @field_validator("api_allowlist")
@@ -42,18 +37,8 @@ class NetworkSpec(SpecModel):
     def _no_open_allowlist(
         cls, cidrs: tuple[ipaddress.IPv4Network, ...]
     ) -> tuple[ipaddress.IPv4Network, ...]:
-        for cidr in cidrs:
-            if cidr.prefixlen == 0:
-                raise ValueError(
-                    "0.0.0.0/0 would make the API public to everyone; list the CIDRs that need access"
-                )
+        validation.refuse(validation.api_allowlist(cidrs))
         return cidrs
-
-
-def check_node_range(min_nodes: int, max_nodes: int) -> None:
-    """The autoscaler's range must not be empty; the spec and every node-pool component check it."""
-    if min_nodes > max_nodes:
-        raise ValueError(f"min_nodes ({min_nodes}) must not exceed max_nodes ({max_nodes})")
 
 
 class NodeRange(SpecModel):
@@ -62,7 +47,7 @@ class NodeRange(SpecModel):
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> NodeRange:
-        check_node_range(self.min_nodes, self.max_nodes)
+        validation.check_node_range(self.min_nodes, self.max_nodes)
         return self
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.blueprint.site_base import check_node_range
+from lepton_infra.validation import check_node_range
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
+from lepton_infra.validation import at, name_length, refuse
+
 
 @dataclass(frozen=True)
 class AlicloudContainerRegistryArgs:
@@ -28,8 +30,7 @@ class AlicloudContainerRegistryArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not 3 <= len(self.instance_name) <= 30:
-            raise ValueError(f"instance_name must be 3 to 30 characters, not {self.instance_name!r}")
+        refuse(at("instance_name", name_length(self.instance_name, 3, 30)))
 
 
 class AlicloudContainerRegistry(pulumi.ComponentResource):

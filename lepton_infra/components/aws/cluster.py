@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.components.aws.identity import CLUSTER_POLICIES, NODE_POLICIES, service_role
+from lepton_infra.validation import api_allowlist, at, refuse
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
@@ -28,8 +29,7 @@ class AwsEksClusterArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if any(cidr in ("0.0.0.0/0", "::/0") for cidr in self.api_allowlist):
-            raise ValueError("api_allowlist must not contain 0.0.0.0/0: list the networks that need the API")
+        refuse(at("api_allowlist", api_allowlist(self.api_allowlist)))
 
 
 class AwsEksCluster(pulumi.ComponentResource):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from lepton_infra.blueprint.site_base import check_node_range
+from lepton_infra.validation import check_node_range
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"  # EKS-optimized AL2023 with the NVIDIA driver and container toolkit
 STANDARD_AMI_TYPE = "AL2023_x86_64_STANDARD"

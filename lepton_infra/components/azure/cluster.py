@@ -16,6 +16,7 @@ from lepton_infra.components.azure.monitoring import container_insights, control
 from lepton_infra.components.azure.node_pool import AzureNodePoolArgs, pool_fields
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 from lepton_infra.components.azure.sdk import resource_kwargs
+from lepton_infra.validation import api_allowlist, at, refuse
 
 SYSTEM_POOL = "system"
 
@@ -51,8 +52,7 @@ class AzureAksClusterArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in self.api_allowlist):
-            raise ValueError("api_allowlist must not contain 0.0.0.0/0: list the networks that need the API")
+        refuse(at("api_allowlist", api_allowlist(self.api_allowlist)))
         if not self.admin_group_object_ids:
             raise ValueError("local accounts are disabled: name at least one Entra ID admin group")
 

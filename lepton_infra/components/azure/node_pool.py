@@ -9,8 +9,8 @@ from typing import TypedDict
 import pulumi
 from pulumi_azure_native import containerservice
 
-from lepton_infra.blueprint.site_base import check_node_range
 from lepton_infra.components.azure.sdk import resource_kwargs
+from lepton_infra.validation import aks_pool_name, at, check_node_range, refuse
 
 # AKS taints and labels spot nodes itself with this key; pods for spot pools must tolerate it.
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
@@ -131,6 +131,9 @@ class AzureGpuNodePoolArgs:
     # Azure's rule for Linux agent pool names: 1-12 lowercase letters and digits, starting with a letter.
     pool_name: str
     pool: AzureNodePoolArgs
+
+    def __post_init__(self) -> None:
+        refuse(at("pool_name", aks_pool_name(self.pool_name)))
 
 
 class AzureGpuNodePool(pulumi.ComponentResource):
