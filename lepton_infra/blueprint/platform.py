@@ -14,8 +14,11 @@ from lepton_infra.catalog import (
     Accelerator,
     Cloud,
     InstanceOffering,
+    PodRequest,
+    fits,
     offerings,
     pool_offering,
+    roomiest,
 )
 
 __all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "gpus_per_node"]
@@ -176,25 +179,14 @@ def _pod_fits_node(
     known = [o for gpus, o in sizes if o is not None and gpus >= workload.gpus_needed_per_node]
     if not known:
         return []  # existing clusters' nodes are not in the catalog
-    largest = max(known, key=lambda o: (o.vcpus, o.memory_gib))
-    issues: list[Issue] = []
-    if workload.resources.cpu_millicores > largest.vcpus * 1000:
-        issues.append(
-            (
-                f"{path}.cpu_millicores",
-                f"{workload.resources.cpu_millicores}m is more than a "
-                f"{largest.instance_type} node of site {site_name!r} has ({largest.vcpus} vCPUs)",
-            )
-        )
-    if workload.resources.memory_mib > largest.memory_gib * 1024:
-        issues.append(
-            (
-                f"{path}.memory_mib",
-                f"{workload.resources.memory_mib} MiB is more than a "
-                f"{largest.instance_type} node of site {site_name!r} has ({largest.memory_gib} GiB)",
-            )
-        )
-    return issues
+    largest = roomiest(known)
+    request = PodRequest(
+        gpus=workload.gpus_needed_per_node,
+        cpu_millicores=workload.resources.cpu_millicores,
+        memory_mib=workload.resources.memory_mib,
+    )
+    node = f"a {largest.instance_type} node of site {site_name!r}"
+    return [(f"{path}.{short.resource}", short.sentence(node)) for short in fits(largest, request)]
 
 
 def _checkpoint_buckets(spec: PlatformSpec) -> list[Issue]:

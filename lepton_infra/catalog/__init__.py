@@ -5,11 +5,12 @@ figures come from. Nothing here imports a cloud SDK: the spec validates against 
 and tests check every type against the SDKs' own enums or the providers' documentation.
 
 Layers, each importing only those before it: ``types`` (accelerators, clouds, one offering's figures),
-the tables, ``lookup`` (offerings by cloud, accelerator and region).
+the tables, ``lookup`` (offerings by cloud, accelerator and region), ``fit`` (does a pod fit a node).
 """
 
 from __future__ import annotations
 
+from lepton_infra.catalog.fit import PodRequest, Shortfall, fits, roomiest
 from lepton_infra.catalog.lookup import (
     default_offering,
     find_offering,
@@ -23,9 +24,13 @@ __all__ = [
     "Accelerator",
     "Cloud",
     "InstanceOffering",
+    "PodRequest",
+    "Shortfall",
     "default_offering",
     "find_offering",
+    "fits",
     "offerings",
     "partition_of",
     "pool_offering",
+    "roomiest",
 ]

@@ -1,4 +1,4 @@
-"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum), and its layers."""
+"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum), its layers, and fit."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from plan_helpers import ROOT
 from lepton_infra.catalog import (
     Accelerator,
     Cloud,
+    PodRequest,
     default_offering,
     find_offering,
+    fits,
     offerings,
+    roomiest,
 )
 from lepton_infra.catalog.aws import AWS_OFFERINGS
 
@@ -74,8 +77,24 @@ def _catalog_imports(module: str) -> set[str]:
 
 
 def test_catalog_layers_import_only_downward() -> None:
-    """types <- tables <- lookup: no module imports one above it, so there is no cycle."""
+    """types <- tables <- lookup <- fit: no module imports one above it, so there is no cycle."""
     assert _catalog_imports("types") == set()
     for table in ("aws", "azure", "alicloud"):
         assert _catalog_imports(table) == {"types"}
     assert _catalog_imports("lookup") == {"types", "aws", "azure", "alicloud"}
+    assert _catalog_imports("fit") == {"types"}
+
+
+def test_a_pod_fits_a_node_that_has_what_it_asks() -> None:
+    g6 = find_offering(Cloud.AWS, "g6.xlarge")  # 1 GPU, 4 vCPUs, 16 GiB
+    assert g6 is not None
+    assert fits(g6, PodRequest(gpus=1, cpu_millicores=4000, memory_mib=16 * 1024)) == []
+    short = fits(g6, PodRequest(gpus=2, cpu_millicores=4001, memory_mib=16 * 1024 + 1))
+    assert [s.resource for s in short] == ["gpus", "cpu_millicores", "memory_mib"]
+    assert str(short[1]) == "4001m is more than a node has (4 vCPUs)"
+    assert short[2].sentence("a g6.xlarge node") == "16385 MiB is more than a g6.xlarge node has (16 GiB)"
+
+
+def test_the_roomiest_type_has_the_most_cpu_then_memory() -> None:
+    sizes = [o for o in offerings(Cloud.AWS, Accelerator.L4) if o.gpus == 4]
+    assert roomiest(sizes).instance_type == "g6.24xlarge"
