@@ -7,22 +7,32 @@ import pulumi
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.site_workloads import deploy_workloads
+from lepton_infra.components.site_kit import SecretLookup
 from lepton_infra.sites import build_site
 
 
 class Platform(pulumi.ComponentResource):
     """Every site of the spec, each with its own explicit cloud provider, and the workloads placed on them.
 
-    ``handles`` maps each site name to the ClusterHandle the Kubernetes layer deploys through.
+    ``handles`` maps each site name to the ClusterHandle the Kubernetes layer deploys through. Nothing
+    here reads config: ``secrets`` reads the secret values the spec names by key (an existing cluster's
+    kubeconfig), e.g. ``pulumi.Config("lepton-infra").require_secret``.
     """
 
     handles: dict[str, ClusterHandle]
     kubeconfigs: pulumi.Output[dict[str, str]]
 
-    def __init__(self, name: str, spec: PlatformSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: PlatformSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        secrets: SecretLookup | None = None,
+    ) -> None:
         super().__init__("lepton:index:Platform", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.handles = {site.name: build_site(site, spec, child) for site in spec.sites}
+        self.handles = {site.name: build_site(site, spec, child, secrets) for site in spec.sites}
         # Each site's Kubernetes layer: its GPU runtime, and every workload that names the site.
         for site_name, handle in self.handles.items():
             deploy_workloads(handle, spec.workloads_on(site_name), child)

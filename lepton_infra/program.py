@@ -22,7 +22,7 @@ def read_platform_spec() -> PlatformSpec:
 
 def main() -> Platform:
     spec = read_platform_spec()
-    platform = Platform(spec.name, spec)
+    platform = Platform(spec.name, spec, secrets=pulumi.Config(CONFIG_NAMESPACE).require_secret)
     pulumi.export("kubeconfigs", platform.kubeconfigs)
     pulumi.export("registries", {name: handle.registry for name, handle in platform.handles.items()})
     pulumi.export(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 from pathlib import Path
 
+import pytest
 from manifest_helpers import Manifests, Obj, main_container
-from plan_helpers import config_plan, only, stack_config, stack_plan
+from plan_helpers import ROOT, config_plan, only, stack_config, stack_plan
 
 from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec, TrainingWorkloadSpec
 from lepton_infra.components.existing.site import ExistingSite
@@ -42,6 +44,24 @@ def test_a_secret_kubeconfig_stays_secret() -> None:
     )
     plan = record(main, project="lepton-infra", stack="test", config=config)
     assert only(plan, "pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
+
+
+def test_the_existing_site_reads_no_config_and_imports_nothing_of_the_cli() -> None:
+    """The program resolves config and hands the site a secret lookup; the site builder only builds."""
+    source = (ROOT / "lepton_infra" / "components" / "existing" / "site.py").read_text()
+    tree = ast.parse(source)
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in imported if m.startswith(("lepton_infra.project", "lepton_infra.cli"))}
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "Config"]
+
+
+def test_a_secret_kubeconfig_without_a_secret_lookup_is_refused_with_what_to_pass() -> None:
+    platform = copy.deepcopy(stack_config("existing-cluster"))
+    platform["sites"][0]["kubeconfig"] = {"secret_config_key": "onprem-kubeconfig"}
+    site = PlatformSpec.model_validate(platform).sites[0]
+    assert isinstance(site, ExistingSiteSpec)
+    with pytest.raises(ValueError, match=r"'onprem-kubeconfig'.*pass secrets="):
+        ExistingSite("onprem", site)
 
 
 def test_aws_binds_each_workload_account_to_its_own_irsa_role(aws_dev: Manifests) -> None:

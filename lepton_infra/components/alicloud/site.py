@@ -6,11 +6,10 @@ import functools
 
 import pulumi
 import pulumi_alicloud as alicloud
-import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.site_alicloud import AlicloudSiteSpec
-from lepton_infra.catalog import Cloud, pool_offering
+from lepton_infra.catalog import Cloud
 from lepton_infra.components.alicloud.cluster import AlicloudAckCluster, AlicloudAckClusterArgs
 from lepton_infra.components.alicloud.identity import (
     AlicloudWorkloadRole,
@@ -29,14 +28,13 @@ from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_VALUE,
     POOL_LABEL,
     SYSTEM_POOL_NAME,
-    gpu_node_labels,
 )
-from lepton_infra.components.handle import (
-    ClusterAddons,
-    ClusterHandle,
-    GpuStack,
-    NodePlacement,
-    ServiceAccountBinding,
+from lepton_infra.components.handle import ClusterAddons, ClusterHandle, GpuStack, ServiceAccountBinding
+from lepton_infra.components.site_kit import (
+    SecretLookup,
+    gpu_pool_plans,
+    kubernetes_provider,
+    site_component_name,
 )
 
 # ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
@@ -157,29 +155,20 @@ class AlicloudSite(pulumi.ComponentResource):
             disk_gib=system.disk_gib,
             labels={POOL_LABEL: SYSTEM_POOL_NAME},
         )
-        placements = []
-        for pool in site.gpu_pools:
-            offering = pool_offering(Cloud.ALICLOUD, site.region, pool.accelerator, pool.instance_type)
-            labels = gpu_node_labels(pool.name, pool.accelerator.value)
+        gpu_pools = gpu_pool_plans(Cloud.ALICLOUD, site)
+        for plan in gpu_pools:
             node_pool(
-                pool.name,
-                instance_type=offering.instance_type,
-                min_nodes=pool.min_nodes,
-                max_nodes=pool.max_nodes,
-                disk_gib=pool.disk_gib,
-                labels=labels,
+                plan.pool.name,
+                instance_type=plan.offering.instance_type,
+                min_nodes=plan.pool.min_nodes,
+                max_nodes=plan.pool.max_nodes,
+                disk_gib=plan.pool.disk_gib,
+                labels=plan.labels,
                 gpu=True,
-                spot=pool.spot,
+                spot=plan.pool.spot,
             )
-            placements.append(
-                NodePlacement.for_gpu_pool(pool.name, pool.accelerator.value, offering.gpus)
-            )  # fmt: skip
 
-        kubernetes = k8s.Provider(
-            f"{name}-k8s",
-            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
 
         @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
@@ -213,7 +202,7 @@ class AlicloudSite(pulumi.ComponentResource):
             artifact_bucket_uri=bucket.uri,
             artifact_env={"OSS_ENDPOINT": bucket.endpoint},
             bind_service_account=bind_service_account,
-            gpu_pools=tuple(placements),
+            gpu_pools=tuple(plan.placement() for plan in gpu_pools),
             parent=self,
             # ACK installs the NVIDIA driver, container toolkit and device plugin on GPU nodes itself.
             addons=ClusterAddons(gpu_stack=GpuStack.PREINSTALLED),
@@ -223,5 +212,10 @@ class AlicloudSite(pulumi.ComponentResource):
         )
 
 
-def build_site(site: AlicloudSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    return AlicloudSite(f"{platform.name}-{site.name}", site, platform, opts).handle
+def build_site(
+    site: AlicloudSiteSpec,
+    platform: PlatformSpec,
+    opts: pulumi.ResourceOptions,
+    secrets: SecretLookup | None = None,  # an ACK site reads no secret config
+) -> ClusterHandle:
+    return AlicloudSite(site_component_name(site, platform), site, platform, opts).handle

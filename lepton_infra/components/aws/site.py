@@ -7,10 +7,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
-from lepton_infra.catalog import Cloud, pool_offering
+from lepton_infra.catalog import Cloud
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
 from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
@@ -24,14 +23,14 @@ from lepton_infra.components.aws.node_group import (
 from lepton_infra.components.aws.provider import aws_provider
 from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrRepositoryArgs
 from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
-from lepton_infra.components.gpu_nodes import (
-    GPU_TAINT_KEY,
-    GPU_TAINT_VALUE,
-    POOL_LABEL,
-    SYSTEM_POOL_NAME,
-    gpu_node_labels,
+from lepton_infra.components.gpu_nodes import GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, SYSTEM_POOL_NAME
+from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
+from lepton_infra.components.site_kit import (
+    SecretLookup,
+    gpu_pool_plans,
+    kubernetes_provider,
+    site_component_name,
 )
-from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -129,28 +128,21 @@ class AwsSite(pulumi.ComponentResource):
             disk_gib=site.system_pool.disk_gib,
             labels={POOL_LABEL: SYSTEM_POOL_NAME},
         )
-        placements = []
-        for pool in site.gpu_pools:
-            offering = pool_offering(Cloud.AWS, site.region, pool.accelerator, pool.instance_type)
-            labels = gpu_node_labels(pool.name, pool.accelerator.value)
+        gpu_pools = gpu_pool_plans(Cloud.AWS, site)
+        for plan in gpu_pools:
             node_group(
-                pool.name,
-                instance_type=offering.instance_type,
+                plan.pool.name,
+                instance_type=plan.offering.instance_type,
                 ami_type=GPU_AMI_TYPE,
-                min_nodes=pool.min_nodes,
-                max_nodes=pool.max_nodes,
-                spot=pool.spot,
-                disk_gib=pool.disk_gib,
-                labels=labels,
+                min_nodes=plan.pool.min_nodes,
+                max_nodes=plan.pool.max_nodes,
+                spot=plan.pool.spot,
+                disk_gib=plan.pool.disk_gib,
+                labels=plan.labels,
                 taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
             )
-            placements.append(NodePlacement.for_gpu_pool(pool.name, pool.accelerator.value, offering.gpus))
 
-        kubernetes = k8s.Provider(
-            f"{name}-k8s",
-            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
@@ -184,7 +176,7 @@ class AwsSite(pulumi.ComponentResource):
             registry=registry,
             artifact_bucket_uri=bucket.uri,
             bind_service_account=bind_service_account,
-            gpu_pools=tuple(placements),
+            gpu_pools=tuple(plan.placement() for plan in gpu_pools),
             parent=self,
         )
         self.register_outputs(
@@ -192,5 +184,10 @@ class AwsSite(pulumi.ComponentResource):
         )
 
 
-def build_site(site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    return AwsSite(f"{platform.name}-{site.name}", site, platform, opts).handle
+def build_site(
+    site: AwsSiteSpec,
+    platform: PlatformSpec,
+    opts: pulumi.ResourceOptions,
+    secrets: SecretLookup | None = None,  # an EKS site reads no secret config
+) -> ClusterHandle:
+    return AwsSite(site_component_name(site, platform), site, platform, opts).handle

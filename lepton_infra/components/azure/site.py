@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.site_azure import AzureSiteSpec
-from lepton_infra.catalog import Cloud, partition_of, pool_offering
+from lepton_infra.catalog import Cloud, partition_of
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
 from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
@@ -38,15 +37,19 @@ from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_VALUE,
     POOL_LABEL,
     SYSTEM_POOL_NAME,
-    gpu_node_labels,
 )
 from lepton_infra.components.handle import (
     ClusterAddons,
     ClusterHandle,
     GpuStack,
-    NodePlacement,
     ServiceAccountBinding,
     Toleration,
+)
+from lepton_infra.components.site_kit import (
+    SecretLookup,
+    gpu_pool_plans,
+    kubernetes_provider,
+    site_component_name,
 )
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -226,44 +229,31 @@ class AzureSite(pulumi.ComponentResource):
             opts=child,
         )
 
-        placements = []
-        for gpu_pool in site.gpu_pools:
-            offering = pool_offering(Cloud.AZURE, site.region, gpu_pool.accelerator, gpu_pool.instance_type)
-            labels = gpu_node_labels(gpu_pool.name, gpu_pool.accelerator.value)
+        gpu_pools = gpu_pool_plans(Cloud.AZURE, site)
+        for plan in gpu_pools:
+            spot = plan.pool.spot
             AzureGpuNodePool(
-                f"{name}-{gpu_pool.name}",
+                f"{name}-{plan.pool.name}",
                 AzureGpuNodePoolArgs(
                     resource_group_name=group,
                     cluster_name=cluster.cluster_name,
-                    pool_name=gpu_pool.name,
+                    pool_name=plan.pool.name,
                     pool=pool(
-                        offering.instance_type,
-                        gpu_pool.min_nodes,
-                        gpu_pool.max_nodes,
-                        gpu_pool.disk_gib,
-                        labels,
+                        plan.offering.instance_type,
+                        plan.pool.min_nodes,
+                        plan.pool.max_nodes,
+                        plan.pool.disk_gib,
+                        plan.labels,
                         gpu=True,
-                        spot=gpu_pool.spot,
-                        spot_max_price=site.spot_max_price_usd_per_hour if gpu_pool.spot else None,
+                        spot=spot,
+                        spot_max_price=site.spot_max_price_usd_per_hour if spot else None,
                         taints=(Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT),),
                     ),
                 ),
                 opts=child,
             )
-            placements.append(
-                NodePlacement.for_gpu_pool(
-                    gpu_pool.name,
-                    gpu_pool.accelerator.value,
-                    offering.gpus,
-                    *((SPOT_TOLERATION,) if gpu_pool.spot else ()),
-                )
-            )
 
-        kubernetes = k8s.Provider(
-            f"{name}-k8s",
-            k8s.ProviderArgs(kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
 
         @functools.cache  # one identity per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
@@ -300,7 +290,9 @@ class AzureSite(pulumi.ComponentResource):
                 "AZURE_STORAGE_ANON": "false",
             },
             bind_service_account=bind_service_account,
-            gpu_pools=tuple(placements),
+            gpu_pools=tuple(
+                plan.placement(*((SPOT_TOLERATION,) if plan.pool.spot else ())) for plan in gpu_pools
+            ),
             parent=self,
             # AKS GPU node images bring the NVIDIA driver and container toolkit.
             addons=ClusterAddons(gpu_stack=GpuStack.OPERATOR),
@@ -314,5 +306,10 @@ class AzureSite(pulumi.ComponentResource):
         )
 
 
-def build_site(site: AzureSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    return AzureSite(f"{platform.name}-{site.name}", site, platform, opts).handle
+def build_site(
+    site: AzureSiteSpec,
+    platform: PlatformSpec,
+    opts: pulumi.ResourceOptions,
+    secrets: SecretLookup | None = None,  # an AKS site reads no secret config
+) -> ClusterHandle:
+    return AzureSite(site_component_name(site, platform), site, platform, opts).handle

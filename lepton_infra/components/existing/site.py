@@ -1,13 +1,13 @@
 """The site of ``cloud: existing``: a cluster built elsewhere, reached through a kubeconfig.
 
 Creates no cluster and no cloud identity; it hands the Kubernetes layer a provider for the cluster and the
-facts the spec states about it (registry, bucket, GPU pools with their labels and taints, add-ons).
+facts the spec states about it (registry, bucket, GPU pools with their labels and taints, add-ons). It reads
+no config: a kubeconfig kept in secret config comes through the ``secrets`` lookup the program passes.
 """
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
 from lepton_infra.components.handle import (
@@ -18,7 +18,7 @@ from lepton_infra.components.handle import (
     ServiceAccountBinding,
     Toleration,
 )
-from lepton_infra.project import CONFIG_NAMESPACE
+from lepton_infra.components.site_kit import SecretLookup, kubernetes_provider, site_component_name
 
 
 def _placement(pool: ExistingGpuPoolSpec) -> NodePlacement:
@@ -44,23 +44,20 @@ class ExistingSite(pulumi.ComponentResource):
 
     handle: ClusterHandle
 
-    def __init__(self, name: str, site: ExistingSiteSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        site: ExistingSiteSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        secrets: SecretLookup | None = None,
+    ) -> None:
         # Its type was `lepton:kubernetes:ExistingSite` while it lived in the Kubernetes layer; the alias
         # keeps stacks made then from replacing the provider and every Kubernetes object under it.
         renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="lepton:kubernetes:ExistingSite")])
+        kubeconfig = _kubeconfig(site, secrets)
         super().__init__("lepton:existing:Site", name, None, pulumi.ResourceOptions.merge(opts, renamed))
-        source = site.kubeconfig
-        # The provider takes a file path or the file's content alike; a secret stays a secret in the state.
-        kubeconfig: pulumi.Output[str] = (
-            pulumi.Output.from_input(source.path)
-            if source.path is not None
-            else pulumi.Config(CONFIG_NAMESPACE).require_secret(source.secret_config_key or "")
-        )
-        provider = k8s.Provider(
-            f"{name}-k8s",
-            k8s.ProviderArgs(kubeconfig=kubeconfig, context=source.context, enable_server_side_apply=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        provider = kubernetes_provider(name, kubeconfig, self, context=site.kubeconfig.context)
         binding = ServiceAccountBinding(annotations=dict(site.service_account_annotations))
         self.handle = ClusterHandle(
             site=site.name,
@@ -81,5 +78,23 @@ class ExistingSite(pulumi.ComponentResource):
         self.register_outputs({"registry": site.registry})
 
 
-def build_site(site: ExistingSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    return ExistingSite(f"{platform.name}-{site.name}", site, opts).handle
+def _kubeconfig(site: ExistingSiteSpec, secrets: SecretLookup | None) -> pulumi.Output[str]:
+    """The file's path, or the secret's content: the provider takes either, and a secret stays one."""
+    source = site.kubeconfig
+    if source.secret_config_key is None:
+        return pulumi.Output.from_input(source.path or "")
+    if secrets is None:
+        raise ValueError(
+            f"site {site.name!r} keeps its kubeconfig in secret config ({source.secret_config_key!r}): "
+            "pass secrets=pulumi.Config(<namespace>).require_secret to read it"
+        )
+    return secrets(source.secret_config_key)
+
+
+def build_site(
+    site: ExistingSiteSpec,
+    platform: PlatformSpec,
+    opts: pulumi.ResourceOptions,
+    secrets: SecretLookup | None = None,
+) -> ClusterHandle:
+    return ExistingSite(site_component_name(site, platform), site, opts, secrets=secrets).handle

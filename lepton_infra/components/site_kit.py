@@ -1,0 +1,66 @@
+"""What every site builder shares: what it is given, and the steps each takes the same way.
+
+A site builder (``lepton_infra.sites``) gets its site's spec, the platform's spec and a way to read
+secret config: it reads no config itself. It names its component ``<platform>-<site>``, runs each GPU
+pool on the catalog's type, labelled and tainted the standard way (``gpu_nodes``), and reaches its
+cluster through a Kubernetes provider with server-side apply. Cloud-neutral: imports no cloud SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from lepton_infra.blueprint import GpuPoolSpec, ManagedSiteSpec, PlatformSpec, SiteSpec
+from lepton_infra.catalog import Cloud, InstanceOffering, pool_offering
+from lepton_infra.components.gpu_nodes import gpu_node_labels
+from lepton_infra.components.handle import NodePlacement, Toleration
+
+# Reads a secret config value by its key, e.g. ``pulumi.Config("lepton-infra").require_secret``: the
+# program resolves config, so a site never reads ``pulumi.Config`` and the secret stays one in the state.
+SecretLookup = Callable[[str], pulumi.Output[str]]
+
+
+def site_component_name(site: SiteSpec, platform: PlatformSpec) -> str:
+    """The name of a site's component, and so the prefix of every resource in it."""
+    return f"{platform.name}-{site.name}"
+
+
+@dataclass(frozen=True)
+class GpuPoolPlan:
+    """One GPU pool of a site, resolved: the catalog type its nodes run and the labels they carry."""
+
+    pool: GpuPoolSpec
+    offering: InstanceOffering
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return gpu_node_labels(self.pool.name, self.pool.accelerator.value)
+
+    def placement(self, *extra_tolerations: Toleration) -> NodePlacement:
+        """How pods land on the pool; ``extra_tolerations`` for taints the cloud adds (AKS spot nodes)."""
+        return NodePlacement.for_gpu_pool(
+            self.pool.name, self.pool.accelerator.value, self.offering.gpus, *extra_tolerations
+        )
+
+
+def gpu_pool_plans(cloud: Cloud, site: ManagedSiteSpec) -> list[GpuPoolPlan]:
+    """Every GPU pool of ``site`` on the type it names, or the catalog's default for its accelerator."""
+    return [
+        GpuPoolPlan(pool, pool_offering(cloud, site.region, pool.accelerator, pool.instance_type))
+        for pool in site.gpu_pools
+    ]
+
+
+def kubernetes_provider(
+    name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource, context: str | None = None
+) -> k8s.Provider:
+    """The provider the site's Kubernetes layer deploys through, with server-side apply."""
+    return k8s.Provider(
+        f"{name}-k8s",
+        k8s.ProviderArgs(kubeconfig=kubeconfig, context=context, enable_server_side_apply=True),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
