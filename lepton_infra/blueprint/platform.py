@@ -14,7 +14,7 @@ from lepton_infra.catalog import (
     Accelerator,
     Cloud,
     InstanceOffering,
-    PodRequest,
+    Resources,
     fits,
     offerings,
     pool_offering,
@@ -180,7 +180,7 @@ def _pod_fits_node(
     if not known:
         return []  # existing clusters' nodes are not in the catalog
     largest = roomiest(known)
-    request = PodRequest(
+    request = Resources(
         gpus=workload.gpus_needed_per_node,
         cpu_millicores=workload.resources.cpu_millicores,
         memory_mib=workload.resources.memory_mib,

@@ -10,7 +10,7 @@ the tables, ``lookup`` (offerings by cloud, accelerator and region), ``fit`` (do
 
 from __future__ import annotations
 
-from lepton_infra.catalog.fit import PodRequest, Shortfall, fits, roomiest
+from lepton_infra.catalog.fit import Shortfall, fits, roomiest
 from lepton_infra.catalog.lookup import (
     default_offering,
     find_offering,
@@ -18,13 +18,13 @@ from lepton_infra.catalog.lookup import (
     partition_of,
     pool_offering,
 )
-from lepton_infra.catalog.types import Accelerator, Cloud, InstanceOffering
+from lepton_infra.catalog.types import Accelerator, Cloud, InstanceOffering, Resources
 
 __all__ = [
     "Accelerator",
     "Cloud",
     "InstanceOffering",
-    "PodRequest",
+    "Resources",
     "Shortfall",
     "default_offering",
     "find_offering",

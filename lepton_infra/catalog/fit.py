@@ -11,23 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lepton_infra.catalog.types import InstanceOffering
-
-
-@dataclass(frozen=True)
-class PodRequest:
-    """What one pod asks of the node it lands on."""
-
-    gpus: int
-    cpu_millicores: int
-    memory_mib: int
+from lepton_infra.catalog.types import InstanceOffering, Resources
 
 
 @dataclass(frozen=True)
 class Shortfall:
     """A resource the pod asks more of than the node offers."""
 
-    # The PodRequest field asked too much of: "gpus", "cpu_millicores" or "memory_mib".
+    # The Resources field asked too much of: "gpus", "cpu_millicores" or "memory_mib".
     resource: str
     requested: str
     offered: str
@@ -40,8 +31,8 @@ class Shortfall:
         return self.sentence("a node")
 
 
-def fits(offering: InstanceOffering, request: PodRequest) -> list[Shortfall]:
-    """Every resource of ``request`` one node of ``offering`` cannot give; empty when the pod fits."""
+def fits(offering: InstanceOffering, request: Resources) -> list[Shortfall]:
+    """What the pod's ``request`` asks beyond what one node of ``offering`` gives; empty if the pod fits."""
     shortfalls = []
     if request.gpus > offering.gpus:
         shortfalls.append(Shortfall("gpus", f"{request.gpus} GPUs", f"{offering.gpus} GPUs"))

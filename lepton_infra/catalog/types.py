@@ -44,6 +44,23 @@ class InstanceOffering:
     partitions: frozenset[str] = frozenset({"public"})
 
 
+@dataclass(frozen=True)
+class Resources:
+    """An amount of what pods ask for and nodes offer, in Kubernetes' units: a pod's request, a namespace's
+    quota, and (once the catalog records it) what one node of a type can give its pods."""
+
+    gpus: int
+    cpu_millicores: int
+    memory_mib: int
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(
+            self.gpus + other.gpus,
+            self.cpu_millicores + other.cpu_millicores,
+            self.memory_mib + other.memory_mib,
+        )
+
+
 def family(
     accelerator: Accelerator, gpu_memory_gib: int, source: str, sizes: tuple[tuple[str, int, int, int], ...]
 ) -> tuple[InstanceOffering, ...]:

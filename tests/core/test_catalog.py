@@ -11,7 +11,7 @@ from plan_helpers import ROOT
 from lepton_infra.catalog import (
     Accelerator,
     Cloud,
-    PodRequest,
+    Resources,
     default_offering,
     find_offering,
     fits,
@@ -88,8 +88,8 @@ def test_catalog_layers_import_only_downward() -> None:
 def test_a_pod_fits_a_node_that_has_what_it_asks() -> None:
     g6 = find_offering(Cloud.AWS, "g6.xlarge")  # 1 GPU, 4 vCPUs, 16 GiB
     assert g6 is not None
-    assert fits(g6, PodRequest(gpus=1, cpu_millicores=4000, memory_mib=16 * 1024)) == []
-    short = fits(g6, PodRequest(gpus=2, cpu_millicores=4001, memory_mib=16 * 1024 + 1))
+    assert fits(g6, Resources(gpus=1, cpu_millicores=4000, memory_mib=16 * 1024)) == []
+    short = fits(g6, Resources(gpus=2, cpu_millicores=4001, memory_mib=16 * 1024 + 1))
     assert [s.resource for s in short] == ["gpus", "cpu_millicores", "memory_mib"]
     assert str(short[1]) == "4001m is more than a node has (4 vCPUs)"
     assert short[2].sentence("a g6.xlarge node") == "16385 MiB is more than a g6.xlarge node has (16 GiB)"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.catalog import Resources
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
 from lepton_infra.components.kubernetes.labels import namespace_labels
@@ -22,20 +23,8 @@ _PSA = "pod-security.kubernetes.io"
 HTTPS_PORT = 443
 
 
-@dataclass(frozen=True)
-class NamespaceQuota:
-    """What every workload of the namespace needs at its largest scale, and not a GPU more."""
-
-    gpus: int
-    cpu_millicores: int
-    memory_mib: int
-
-    def __add__(self, other: NamespaceQuota) -> NamespaceQuota:
-        return NamespaceQuota(
-            self.gpus + other.gpus,
-            self.cpu_millicores + other.cpu_millicores,
-            self.memory_mib + other.memory_mib,
-        )
+# What every workload of the namespace needs at its largest scale, and not a GPU more.
+NamespaceQuota = Resources
 
 
 def pod_security_labels(level: str) -> dict[str, str]:
