@@ -10,23 +10,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.blueprint import GpuPoolSpec, ManagedSiteSpec, PlatformSpec, SiteSpec
+from lepton_infra.blueprint import ExistingSiteSpec, GpuPoolSpec, ManagedSiteSpec, PlatformSpec
 from lepton_infra.catalog import Cloud, InstanceOffering, pool_offering
 from lepton_infra.components.gpu_nodes import gpu_node_labels
-from lepton_infra.components.handle import NodePlacement, Toleration
+from lepton_infra.components.handle import ClusterHandle, NodePlacement, Toleration
 
 # Reads a secret config value by its key, e.g. ``pulumi.Config("lepton-infra").require_secret``: the
 # program resolves config, so a site never reads ``pulumi.Config`` and the secret stays one in the state.
 SecretLookup = Callable[[str], pulumi.Output[str]]
 
 
-def site_component_name(site: SiteSpec, platform: PlatformSpec) -> str:
+def site_component_name(site: ManagedSiteSpec | ExistingSiteSpec, platform: PlatformSpec) -> str:
     """The name of a site's component, and so the prefix of every resource in it."""
     return f"{platform.name}-{site.name}"
+
+
+Managed = TypeVar("Managed", bound=ManagedSiteSpec)
+
+
+class _Site(Protocol):
+    @property
+    def handle(self) -> ClusterHandle: ...
+
+
+def managed_site_builder(
+    component: Callable[[str, Managed, PlatformSpec, pulumi.ResourceOptions], _Site],
+) -> Callable[[Managed, PlatformSpec, pulumi.ResourceOptions, SecretLookup | None], ClusterHandle]:
+    """The ``build_site`` of a cloud that builds its own cluster: its site ``component``, named
+    ``<platform>-<site>``. Such a site reads no secret config, so it takes the lookup and leaves it."""
+
+    def build_site(
+        site: Managed, platform: PlatformSpec, opts: pulumi.ResourceOptions, secrets: SecretLookup | None
+    ) -> ClusterHandle:
+        return component(site_component_name(site, platform), site, platform, opts).handle
+
+    return build_site
 
 
 @dataclass(frozen=True)

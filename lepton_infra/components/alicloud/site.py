@@ -30,12 +30,7 @@ from lepton_infra.components.gpu_nodes import (
     SYSTEM_POOL_NAME,
 )
 from lepton_infra.components.handle import ClusterAddons, ClusterHandle, GpuStack, ServiceAccountBinding
-from lepton_infra.components.site_kit import (
-    SecretLookup,
-    gpu_pool_plans,
-    kubernetes_provider,
-    site_component_name,
-)
+from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
 
 # ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
 RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
@@ -212,10 +207,4 @@ class AlicloudSite(pulumi.ComponentResource):
         )
 
 
-def build_site(
-    site: AlicloudSiteSpec,
-    platform: PlatformSpec,
-    opts: pulumi.ResourceOptions,
-    secrets: SecretLookup | None = None,  # an ACK site reads no secret config
-) -> ClusterHandle:
-    return AlicloudSite(site_component_name(site, platform), site, platform, opts).handle
+build_site = managed_site_builder(AlicloudSite)

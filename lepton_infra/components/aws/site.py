@@ -25,12 +25,7 @@ from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrReposit
 from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
 from lepton_infra.components.gpu_nodes import GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, SYSTEM_POOL_NAME
 from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
-from lepton_infra.components.site_kit import (
-    SecretLookup,
-    gpu_pool_plans,
-    kubernetes_provider,
-    site_component_name,
-)
+from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -184,10 +179,4 @@ class AwsSite(pulumi.ComponentResource):
         )
 
 
-def build_site(
-    site: AwsSiteSpec,
-    platform: PlatformSpec,
-    opts: pulumi.ResourceOptions,
-    secrets: SecretLookup | None = None,  # an EKS site reads no secret config
-) -> ClusterHandle:
-    return AwsSite(site_component_name(site, platform), site, platform, opts).handle
+build_site = managed_site_builder(AwsSite)

@@ -45,12 +45,7 @@ from lepton_infra.components.handle import (
     ServiceAccountBinding,
     Toleration,
 )
-from lepton_infra.components.site_kit import (
-    SecretLookup,
-    gpu_pool_plans,
-    kubernetes_provider,
-    site_component_name,
-)
+from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # The workload identity webhook injects tokens only into pods that carry this label.
@@ -306,10 +301,4 @@ class AzureSite(pulumi.ComponentResource):
         )
 
 
-def build_site(
-    site: AzureSiteSpec,
-    platform: PlatformSpec,
-    opts: pulumi.ResourceOptions,
-    secrets: SecretLookup | None = None,  # an AKS site reads no secret config
-) -> ClusterHandle:
-    return AzureSite(site_component_name(site, platform), site, platform, opts).handle
+build_site = managed_site_builder(AzureSite)

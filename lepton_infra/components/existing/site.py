@@ -50,6 +50,7 @@ class ExistingSite(pulumi.ComponentResource):
         site: ExistingSiteSpec,
         opts: pulumi.ResourceOptions | None = None,
         *,
+        # Reads the secret config value that holds the kubeconfig, when the spec names one.
         secrets: SecretLookup | None = None,
     ) -> None:
         # Its type was `lepton:kubernetes:ExistingSite` while it lived in the Kubernetes layer; the alias
