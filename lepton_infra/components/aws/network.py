@@ -96,29 +96,36 @@ class AwsNetwork(pulumi.ComponentResource):
         def zone_at(index: int) -> pulumi.Output[str]:
             return zones.apply(lambda names: names[index])
 
-        for index in range(args.zone_count):
-            zone = zone_at(index)
-            public = aws.ec2.Subnet(
-                f"{name}-public-{index}",
+        def subnet(
+            kind: str, index: int, cidr: str, elb_role: str, routes: aws.ec2.RouteTable
+        ) -> aws.ec2.Subnet:
+            """One zone's subnet of ``kind``, tagged for the load balancers of its ``elb_role``, routed by
+            ``routes``; no public IPs on launch, even in public subnets."""
+            subnet = aws.ec2.Subnet(
+                f"{name}-{kind}-{index}",
                 aws.ec2.SubnetArgs(
                     vpc_id=vpc.id,
-                    cidr_block=public_cidrs[index],
-                    availability_zone=zone,
+                    cidr_block=cidr,
+                    availability_zone=zone_at(index),
                     map_public_ip_on_launch=False,
                     tags={
                         **args.tags,
                         **cluster_tag,
-                        "Name": f"{name}-public-{index}",
-                        "kubernetes.io/role/elb": "1",
+                        "Name": f"{name}-{kind}-{index}",
+                        f"kubernetes.io/role/{elb_role}": "1",
                     },
                 ),
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{index}",
-                aws.ec2.RouteTableAssociationArgs(subnet_id=public.id, route_table_id=public_routes.id),
+                f"{name}-{kind}-{index}",
+                aws.ec2.RouteTableAssociationArgs(subnet_id=subnet.id, route_table_id=routes.id),
                 opts=child,
             )
+            return subnet
+
+        for index in range(args.zone_count):
+            public = subnet("public", index, public_cidrs[index], "elb", public_routes)
             public_subnets.append(public)
             if index == 0 or args.nat_gateway_per_zone:
                 eip = aws.ec2.Eip(
@@ -136,23 +143,6 @@ class AwsNetwork(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
                 nat_ids.append(nat.id)
-
-            private = aws.ec2.Subnet(
-                f"{name}-private-{index}",
-                aws.ec2.SubnetArgs(
-                    vpc_id=vpc.id,
-                    cidr_block=private_cidrs[index],
-                    availability_zone=zone,
-                    map_public_ip_on_launch=False,
-                    tags={
-                        **args.tags,
-                        **cluster_tag,
-                        "Name": f"{name}-private-{index}",
-                        "kubernetes.io/role/internal-elb": "1",
-                    },
-                ),
-                opts=child,
-            )
             private_routes = aws.ec2.RouteTable(
                 f"{name}-private-rt-{index}",
                 aws.ec2.RouteTableArgs(
@@ -162,11 +152,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{index}",
-                aws.ec2.RouteTableAssociationArgs(subnet_id=private.id, route_table_id=private_routes.id),
-                opts=child,
-            )
+            private = subnet("private", index, private_cidrs[index], "internal-elb", private_routes)
             private_subnets.append(private)
 
         _flow_logs(name, vpc.id, args, self)
