@@ -11,16 +11,12 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import containerregistry
 
-from lepton_infra.components.azure.cmk import key_user
+from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
 
 
 @dataclass(frozen=True)
-class AzureContainerRegistryArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    subscription_id: pulumi.Input[str]
-    key_id: pulumi.Input[str]
+class AzureContainerRegistryArgs(KeyUserArgs):
     # Versionless, so the registry follows the key's rotation.
     key_uri: pulumi.Input[str]
     untagged_retention_days: int = 14
@@ -44,15 +40,7 @@ class AzureContainerRegistry(pulumi.ComponentResource):
         self, name: str, args: AzureContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:ContainerRegistry", name, None, opts)
-        user = key_user(
-            f"{name}-cmk",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            subscription_id=args.subscription_id,
-            key_id=args.key_id,
-            tags=args.tags,
-            parent=self,
-        )
+        user = key_user(f"{name}-cmk", args, args.tags, parent=self)
         enabled = containerregistry.PolicyStatus.ENABLED
         registry = containerregistry.Registry(
             f"{name}-acr",

@@ -11,18 +11,14 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import storage
 
-from lepton_infra.components.azure.cmk import key_user
+from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
 
 ARTIFACT_CONTAINER = "artifacts"
 
 
 @dataclass(frozen=True)
-class AzureArtifactStorageArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    subscription_id: pulumi.Input[str]
-    key_id: pulumi.Input[str]
+class AzureArtifactStorageArgs(KeyUserArgs):
     vault_uri: pulumi.Input[str]
     key_name: pulumi.Input[str]
     # Deleted blobs, containers and overwritten versions stay recoverable this long.
@@ -48,15 +44,7 @@ class AzureArtifactStorage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:azure:ArtifactStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        user = key_user(
-            f"{name}-cmk",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            subscription_id=args.subscription_id,
-            key_id=args.key_id,
-            tags=args.tags,
-            parent=self,
-        )
+        user = key_user(f"{name}-cmk", args, args.tags, parent=self)
         account_key = storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT)
         account = storage.StorageAccount(
             f"{name}-account",
