@@ -10,6 +10,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_policy
+from lepton_infra.components.workload_identity import service_account_subject
 
 # The audience ACK's RRSA tokens carry, as ACK's RRSA guide writes it in every trust policy.
 RRSA_AUDIENCE = "sts.aliyuncs.com"
@@ -66,7 +67,7 @@ class AlicloudWorkloadRole(pulumi.ComponentResource):
         self, name: str, args: AlicloudWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:alicloud:WorkloadRole", name, None, opts)
-        subject = f"system:serviceaccount:{args.namespace}:{args.service_account}"
+        subject = service_account_subject(args.namespace, args.service_account)
         trust = ram_policy(
             RamStatement(
                 actions=["sts:AssumeRole"],

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
+from lepton_infra.components.workload_identity import service_account_subject
 
 # Exactly the managed policies EKS documents for each role; nothing broader.
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -78,7 +79,7 @@ class AwsWorkloadRole(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:aws:WorkloadRole", name, None, opts)
         issuer = pulumi.Output.from_input(args.oidc_issuer)
-        subject = f"system:serviceaccount:{args.namespace}:{args.service_account}"
+        subject = service_account_subject(args.namespace, args.service_account)
         trust = policy_document(
             Statement(
                 sid="ServiceAccountAssumesRoleThroughClusterOidc",

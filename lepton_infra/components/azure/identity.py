@@ -13,6 +13,7 @@ from pulumi_azure_native import managedidentity
 
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 from lepton_infra.components.azure.sdk import resource_kwargs
+from lepton_infra.components.workload_identity import service_account_subject
 
 # The audience Entra ID expects in federated tokens; the AKS workload identity webhook requests it.
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -35,10 +36,6 @@ class AzureWorkloadIdentityArgs:
     service_account: str
     grants: Sequence[RoleGrant] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def service_account_subject(namespace: str, service_account: str) -> str:
-    return f"system:serviceaccount:{namespace}:{service_account}"
 
 
 class AzureWorkloadIdentity(pulumi.ComponentResource):
