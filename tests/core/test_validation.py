@@ -30,6 +30,14 @@ def test_the_module_imports_only_the_standard_library() -> None:
     assert not third_party
 
 
+@pytest.mark.parametrize("cloud", ["aws", "azure", "alicloud"])
+def test_a_clouds_components_import_without_the_blueprint(cloud: str) -> None:
+    """Components check their inputs through lepton_infra.validation, never through the pydantic spec."""
+    probe = f"import sys, lepton_infra.components.{cloud}; print('lepton_infra.blueprint' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
 def test_an_empty_node_range_is_one_problem_and_a_component_refuses_it() -> None:
     assert validation.node_range(0, 4) == []
     assert validation.node_range(5, 2) == ["min_nodes (5) must not exceed max_nodes (2)"]
