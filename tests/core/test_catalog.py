@@ -1,12 +1,9 @@
-"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum), its layers, and fit."""
+"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum), and the fit check."""
 
 from __future__ import annotations
 
-import ast
-
 import pulumi_aws as aws
 import pytest
-from plan_helpers import ROOT
 
 from lepton_infra.catalog import (
     Accelerator,
@@ -67,22 +64,6 @@ def test_china_and_govcloud_regions_get_no_offering_we_cannot_vouch_for() -> Non
     assert default_offering(Cloud.AWS, Accelerator.H100, "us-west-2") is not None
     assert default_offering(Cloud.AWS, Accelerator.H100, "cn-north-1") is None
     assert default_offering(Cloud.AWS, Accelerator.H100, "us-gov-west-1") is None
-
-
-def _catalog_imports(module: str) -> set[str]:
-    """The catalog modules ``module`` imports (by their last name), read from its source."""
-    tree = ast.parse((ROOT / "lepton_infra" / "catalog" / f"{module}.py").read_text())
-    names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    return {name.rsplit(".", 1)[1] for name in names if name.startswith("lepton_infra.catalog.")}
-
-
-def test_catalog_layers_import_only_downward() -> None:
-    """types <- tables <- lookup <- fit: no module imports one above it, so there is no cycle."""
-    assert _catalog_imports("types") == set()
-    for table in ("aws", "azure", "alicloud"):
-        assert _catalog_imports(table) == {"types"}
-    assert _catalog_imports("lookup") == {"types", "aws", "azure", "alicloud"}
-    assert _catalog_imports("fit") == {"types"}
 
 
 def test_a_pod_fits_a_node_that_has_what_it_asks() -> None:

@@ -46,12 +46,10 @@ def test_a_secret_kubeconfig_stays_secret() -> None:
     assert only(plan, "pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
 
 
-def test_the_existing_site_reads_no_config_and_imports_nothing_of_the_cli() -> None:
-    """The program resolves config and hands the site a secret lookup; the site builder only builds."""
-    source = (ROOT / "lepton_infra" / "components" / "existing" / "site.py").read_text()
-    tree = ast.parse(source)
-    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert not {m for m in imported if m.startswith(("lepton_infra.project", "lepton_infra.cli"))}
+def test_the_existing_site_reads_no_config() -> None:
+    """The program resolves config and hands the site a secret lookup (import-linter keeps the site from
+    importing the project reader); the site builder only builds."""
+    tree = ast.parse((ROOT / "lepton_infra" / "components" / "existing" / "site.py").read_text())
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "Config"]
 
 
