@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,6 +28,11 @@ class Toleration:
     operator: str
     effect: str
     value: str | None = None
+
+    def to_values(self) -> dict[str, str]:
+        """As a pod spec or Helm values write it (no value for ``Exists``)."""
+        values = {"key": self.key, "operator": self.operator, "effect": self.effect}
+        return values if self.value is None else {**values, "value": self.value}
 
     def to_kubernetes(self) -> k8s.core.v1.TolerationArgs:
         return k8s.core.v1.TolerationArgs(
@@ -100,6 +105,9 @@ class ClusterAddons:
     prometheus_operator: bool = False
     # Namespace Prometheus scrapes from: network policies let it reach the workloads' metrics ports.
     monitoring_namespace: str = "monitoring"
+    # The site's own GPU Operator chart values (its node image's runtime class, CDI ...), merged over the
+    # values every site gets; tolerations need none: the runtime tolerates every GPU pool's taints itself.
+    gpu_operator_values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
