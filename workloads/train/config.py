@@ -37,7 +37,7 @@ class TrainConfig:
     """Everything one training run needs; stored in each checkpoint for the record."""
 
     max_steps: int
-    # A path or an object-store URI (s3://, az://, oss:// ...): see workloads.checkpoint.
+    # A path or an object-store URI (s3://, az://, oss:// ...): see workloads.checkpoint.storage.
     checkpoint_dir: str
     checkpoint_every: int
     keep_last: int
