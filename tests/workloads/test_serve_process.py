@@ -1,4 +1,7 @@
-"""The real server process on loopback: determinism, concurrency, hostile input, disconnects, SIGTERM."""
+"""The real server process on loopback: determinism, concurrency, hostile input, disconnects, SIGTERM.
+
+Every test starts a server process (or the command line's), after training a small checkpoint: slow.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ from workloads.checkpoint import load_latest_checkpoint, save_checkpoint
 from workloads.model import GPT, ModelConfig, decode, encode
 
 LONG_CONTEXT = 2048
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
