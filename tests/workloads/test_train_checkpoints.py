@@ -24,20 +24,11 @@ from workloads.checkpoint import (
     check_location,
     check_writable,
     checkpoint_path,
-    layout,
     list_checkpoints,
     load_checkpoint,
     load_latest_checkpoint,
     save_checkpoint,
 )
-
-
-@pytest.fixture(autouse=True)
-def _warnings_reach_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    # An earlier test in this process may have run logging.config.dictConfig, which disables every logger
-    # that exists by then (import-linter's lint_imports does, in tests/core/test_layers.py); these tests
-    # read the warnings.
-    monkeypatch.setattr(layout.log, "disabled", False)
 
 
 @pytest.fixture(params=["local", "memory"])
