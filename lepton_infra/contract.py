@@ -31,6 +31,11 @@ report, the TrainingJob's failure policy and the spec's ``fail_fast_exit_codes``
 
 A SIGTERM that comes before any worker has started ends the launcher by the signal (status 143), with
 nothing to save; only ``DisruptionTarget`` then keeps that retry from counting.
+
+When the checkpoint store fails, every rank stops with the same status too (rank 0 tells the others in
+the step's collectives) and, under the launcher, hands it over the way a preempted worker does (step 4):
+``TrainExit.NO_SPACE`` or ``TrainExit.STORAGE_UNAVAILABLE``, which the Job retries (they count against
+``backoff_limit``), or ``TrainExit.BAD_INPUT`` where retrying cannot help (the store refuses the pod).
 """
 
 from enum import IntEnum
@@ -59,8 +64,18 @@ class TrainExit(IntEnum):
     # The loss diverged, or a bug (Python's status for an uncaught error, with its traceback); from the
     # launcher, also any worker's failure once torchrun's restarts are spent. Retrying cannot help.
     FAILED = 1
-    # Bad flags, configuration file, data or checkpoint location: one line on stderr says which.
+    # Bad flags, configuration file, data or checkpoint location (one the pod may not read or write, or a
+    # checkpoint of another model shape): one line on stderr says which.
     BAD_INPUT = 2
+    # The checkpoint store did not answer (network, throttling, server errors) through a minute of retries
+    # with backoff: at start, or when a checkpoint was due (EX_UNAVAILABLE in sysexits.h). Nothing was
+    # resumed from an older checkpoint instead. Retried by the Job (it counts against backoff_limit).
+    STORAGE_UNAVAILABLE = 69
+    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads
+    # (EX_IOERR in sysexits.h); nothing partial is left. Retried by the Job (it counts against
+    # backoff_limit): the retried trainer removes the same and checks the free space before its first step,
+    # so while the disk stays full it fails again within seconds, and once room is made it resumes.
+    NO_SPACE = 74
     # Stopped by SIGTERM with a checkpoint written: retry me (EX_TEMPFAIL in sysexits.h). Only where the
     # platform asks for it through PREEMPTED_EXIT_CODE_ENV; see the preemption flow above.
     PREEMPTED = 75

@@ -72,7 +72,7 @@ def metric(exposition: str, sample: str) -> float:
 
 def greedy_reference(checkpoint: Path, prompt: str, tokens: int) -> str:
     """Greedy decoding with the model's own full-window forward, no server code involved."""
-    state = load_latest_checkpoint(checkpoint)
+    state = load_latest_checkpoint(checkpoint, "serving")
     assert state is not None
     model = GPT(ModelConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])

@@ -18,7 +18,7 @@ import torch
 import uvicorn
 
 from lepton_infra.contract import ServeExit
-from workloads.checkpoint import CheckpointStorageError, load_latest_checkpoint
+from workloads.checkpoint import CheckpointFolder, CheckpointStorageError
 from workloads.model import GPT, ModelConfig
 from workloads.serve.app import create_app
 from workloads.serve.engine import Engine
@@ -36,10 +36,10 @@ class CheckpointError(Exception):
 
 
 def load_model(checkpoint_dir: str, device: torch.device) -> tuple[GPT, int]:
-    """The model of the newest loadable checkpoint, and its step."""
-    state = load_latest_checkpoint(checkpoint_dir, map_location=device)
+    """The model of the newest checkpoint whose weights load, and its step (never reading training state)."""
+    state = CheckpointFolder(checkpoint_dir).latest("serving")
     if state is None:
-        raise CheckpointError(f"no loadable checkpoint (step-*.pt) in {str(checkpoint_dir)!r}")
+        raise CheckpointError(f"no loadable checkpoint (step-*.model.pt) in {str(checkpoint_dir)!r}")
     try:
         model = GPT(ModelConfig.from_dict(state["model_config"]))
         model.load_state_dict(state["model"])
