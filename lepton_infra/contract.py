@@ -84,18 +84,26 @@ class TrainExit(IntEnum):
 
 
 class ServeExit(IntEnum):
-    """Exit statuses of ``workloads.serve``."""
+    """Exit statuses of ``workloads.serve``.
 
-    # Drained after SIGTERM (a second SIGTERM stops at once, still 0).
+    Without a checkpoint yet the server does not exit: it waits, not ready, and loads the first one that
+    appears.
+    """
+
+    # Drained after SIGTERM or SIGINT, also when it came before a model was loaded; a second signal stops
+    # at once, still 0.
     OK = 0
     # A bug: Python's status for an uncaught error, with its traceback.
     FAILED = 1
-    # Bad flags, no loadable checkpoint, one that does not fit the model, or an unusable checkpoint location:
-    # one line on stderr says which.
+    # Bad flags, a local checkpoint folder that does not exist, a checkpoint location the pod may not read,
+    # or a first checkpoint that does not fit the model: one line on stderr says which.
     BAD_INPUT = 2
     # The port cannot be listened on (taken, or the address is not this machine's): uvicorn's own status
-    # (``uvicorn.config.STARTUP_FAILURE``).
+    # (``uvicorn.config.STARTUP_FAILURE``). Nothing else was started.
     CANNOT_LISTEN = 3
+    # The checkpoint store did not answer through a minute of retries before a first model was loaded
+    # (EX_UNAVAILABLE in sysexits.h); once serving, the server keeps its model and only warns.
+    STORAGE_UNAVAILABLE = 69
 
 
 # The status the TrainingJob asks a preempted trainer for, and retries without counting a failure.

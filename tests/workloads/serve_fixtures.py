@@ -25,8 +25,8 @@ from workloads.model import GPT, ModelConfig, encode
 from workloads.serve.app import create_app
 from workloads.serve.engine import Engine
 from workloads.serve.metrics import Metrics
-from workloads.serve.server import load_model
 from workloads.serve.settings import Settings
+from workloads.serve.watcher import load_model
 
 MODEL_NAME = "lepton-gpt"
 CONFIG = ModelConfig(n_layer=2, n_head=4, n_embd=64, seq_len=64)
@@ -177,8 +177,11 @@ def serve_command(checkpoint_dir: Path, port: int, *flags: str) -> list[str]:
 
 
 @contextmanager
-def running_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> Iterator[ServerProcess]:
-    """Start ``python -m workloads.serve`` on a free loopback port and wait until it is ready."""
+def running_server(
+    checkpoint_dir: Path, log_dir: Path, *flags: str, ready: bool = True
+) -> Iterator[ServerProcess]:
+    """Start ``python -m workloads.serve`` on a free loopback port and wait until it is ready (or, with
+    ``ready=False``, only alive: for a server that waits for its first checkpoint)."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -191,7 +194,7 @@ def running_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> Iterator
         )
     server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
     try:
-        wait_ready(server)
+        wait_ready(server, path="/readyz" if ready else "/healthz")
         yield server
     finally:
         if process.poll() is None:
@@ -199,13 +202,13 @@ def running_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> Iterator
         process.wait(timeout=10)
 
 
-def wait_ready(server: ServerProcess, timeout_s: float = 60.0) -> None:
+def wait_ready(server: ServerProcess, timeout_s: float = 60.0, path: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"server exited with {server.process.returncode}:\n{server.logs()}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.url}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass

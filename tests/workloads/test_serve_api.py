@@ -326,8 +326,9 @@ def test_readiness_follows_warm_up_and_draining(checkpoint: Path) -> None:
         assert http.get("/healthz").status_code == 200
         engine.start()
         wait_until(lambda: http.get("/readyz").status_code == 200)
+        assert http.get("/readyz").json() == {"status": "ready", "step": 0}
         engine.start_draining()
-        assert http.get("/readyz").json() == {"status": "draining"}
+        assert http.get("/readyz").json() == {"status": "draining", "step": 0}
         assert http.get("/healthz").status_code == 200
         response = http.post("/v1/completions", json=completion_body(PROMPT))
         assert assert_openai_error(response, 503)["code"] == "shutting_down"

@@ -55,7 +55,7 @@ class _Response:
 async def create_completion(request: Request, engine: Engine, settings: Settings) -> Response:
     deadline = asyncio.get_running_loop().time() + settings.request_timeout_s
     if not engine.ready:
-        raise _unavailable(engine)
+        raise unavailable(engine)
     body = _parse(await _read_body(request, settings.max_body_bytes))
     prompts, max_tokens = _within_limits(body, engine, settings)
     seed = secrets.randbits(62) if body.seed is None else body.seed
@@ -117,14 +117,14 @@ def _submit(engine: Engine, prompts: list[list[int]], params: list[SamplingParam
             headers={"Retry-After": RETRY_AFTER_S},
         ) from None
     except NotAccepting:
-        raise _unavailable(engine) from None
+        raise unavailable(engine) from None
 
 
-def _unavailable(engine: Engine) -> APIError:
+def unavailable(engine: Engine) -> APIError:
     draining = engine.draining
     return APIError(
         503,
-        "The server is shutting down." if draining else "The model is still loading.",
+        "The server is shutting down." if draining else "The model is not loaded yet.",
         error_type="server_error",
         code="shutting_down" if draining else "model_not_ready",
         headers={"Retry-After": RETRY_AFTER_S},
