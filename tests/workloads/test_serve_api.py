@@ -364,3 +364,21 @@ def test_an_omitted_max_tokens_defaults_to_16_or_the_cap_when_lower(checkpoint: 
     with in_process(checkpoint, max_tokens_cap=4) as (app, _, _), AppClient(app) as http:
         body = http.post("/v1/completions", json=completion_body(PROMPT)).json()
     assert body["usage"]["completion_tokens"] == 4
+
+
+@pytest.mark.parametrize("pause_s", [0.0, 0.5])
+def test_a_body_that_trickles_past_the_request_budget_gets_408_and_closes_the_connection(
+    checkpoint: Path, pause_s: float
+) -> None:
+    # Issue 15 item 8: the request's budget covers reading its body, which used to have no limit at all.
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"model": "lepton-gpt", "prompt": "'
+        for _ in range(20):
+            await asyncio.sleep(pause_s or 0.05)
+            yield b"a"
+        yield b'"}'
+
+    with in_process(checkpoint, request_timeout_s=0.3) as (app, _, _), AppClient(app) as http:
+        response = http.post("/v1/completions", content=trickle())
+    assert assert_openai_error(response, 408)["code"] == "timeout"
+    assert response.headers["connection"] == "close"

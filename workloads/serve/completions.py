@@ -1,7 +1,8 @@
 """``POST /v1/completions``: from raw bytes to a JSON response or a server-sent event stream.
 
 The body is read and parsed here rather than by FastAPI, so that its size is bounded while it
-streams in and every way it can be wrong maps to one OpenAI-shaped 4xx.
+streams in, the time it may take counts against the request's budget (a body that trickles in gets 408
+and its connection closed), and every way it can be wrong maps to one OpenAI-shaped 4xx.
 
 Choices are numbered as OpenAI does: prompt ``p``, sample ``j`` of ``n`` is choice ``p * n + j``,
 sampled with seed ``seed + j``; so each prompt of a list gets what it would get alone.
@@ -38,6 +39,8 @@ from workloads.serve.settings import Settings
 
 # Seconds a client should wait before retrying a full queue: about one short generation.
 RETRY_AFTER_S = "1"
+# For answers given before the body was read whole: the connection cannot carry another request.
+_CLOSE = {"Connection": "close"}
 
 
 class _Response:
@@ -56,7 +59,17 @@ async def create_completion(request: Request, engine: Engine, settings: Settings
     deadline = asyncio.get_running_loop().time() + settings.request_timeout_s
     if not engine.ready:
         raise unavailable(engine)
-    body = _parse(await _read_body(request, settings.max_body_bytes))
+    try:
+        async with asyncio.timeout_at(deadline):
+            raw = await _read_body(request, settings.max_body_bytes)
+    except TimeoutError:
+        raise APIError(
+            408,
+            "The request body did not arrive within the server's time limit.",
+            code="timeout",
+            headers=_CLOSE,
+        ) from None
+    body = _parse(raw)
     prompts, max_tokens = _within_limits(body, engine, settings)
     seed = secrets.randbits(62) if body.seed is None else body.seed
     params = [
@@ -148,7 +161,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> APIError:
-    return APIError(413, f"The request body exceeds {limit} bytes.", code="request_too_large")
+    # The rest of the body stays unread: the connection cannot carry another request.
+    return APIError(413, f"The request body exceeds {limit} bytes.", code="request_too_large", headers=_CLOSE)
 
 
 def _parse(body: bytes) -> CompletionRequest:

@@ -31,6 +31,7 @@ from lepton_infra.contract import ServeExit
 from workloads.serve.app import create_app
 from workloads.serve.engine import Engine
 from workloads.serve.metrics import Metrics
+from workloads.serve.protocol import bounded_protocol
 from workloads.serve.settings import Settings
 from workloads.serve.signals import Signals
 from workloads.serve.watcher import CheckpointWatcher
@@ -139,6 +140,9 @@ def run(settings: Settings, signals: Signals | None = None) -> int:
         port=settings.port,
         lifespan="off",
         timeout_graceful_shutdown=_CLOSE_GRACE_S,
+        http=bounded_protocol(
+            header_timeout_s=settings.header_timeout_s, max_connections=settings.max_connections
+        ),
     )
     server = DrainingServer(config, engine, watcher, settings.drain_timeout_s)
     (signals or Signals().install()).hand_to(server.handle_exit)

@@ -32,6 +32,8 @@ class Settings:
     model_name: str
     checkpoint_poll_s: float = 10.0
     follow_checkpoints: bool = False
+    header_timeout_s: float = 10.0
+    max_connections: int = 512
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,9 +107,20 @@ def _parser() -> _Parser:
         "--request-timeout-s",
         type=_positive_seconds,
         default=60.0,
-        help="budget of one request, queueing included; past it the request gets 408",
+        help="budget of one request, reading its body and queueing included; past it the request gets 408",
     )
-
+    parser.add_argument(
+        "--header-timeout-s",
+        type=_positive_seconds,
+        default=10.0,
+        help="time a client has to send a request's headers; past it the connection is closed",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_bounded_int(1, 1_000_000),
+        default=512,
+        help="connections open at once; beyond it new ones get 503 and are closed",
+    )
     parser.add_argument(
         "--max-body-bytes", type=_bounded_int(1, 1 << 30), default=1 << 20, help="larger bodies get 413"
     )
@@ -158,4 +171,6 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
         model_name=args.model_name,
         checkpoint_poll_s=args.checkpoint_poll_s,
         follow_checkpoints=args.follow_checkpoints,
+        header_timeout_s=args.header_timeout_s,
+        max_connections=args.max_connections,
     )
