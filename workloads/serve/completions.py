@@ -107,8 +107,12 @@ def _within_limits(
         raise APIError(400, message, param="max_tokens", code="invalid_value")
     prompts = [encode(prompt) for prompt in body.prompts]
     longest = max(len(prompt) for prompt in prompts)
-    if longest > engine.seq_len:
-        message = f"This model's maximum context length is {engine.seq_len} tokens; the prompt has {longest}."
+    if longest >= engine.seq_len:
+        # A prompt that fills the context leaves no room for a single token: nothing to complete.
+        message = (
+            f"This model's maximum context length is {engine.seq_len} tokens; the prompt has {longest}, "
+            "which leaves no room for a completion."
+        )
         raise APIError(400, message, param="prompt", code="context_length_exceeded")
     if len(prompts) * body.n > engine.max_queue:
         message = (
