@@ -44,6 +44,7 @@ from enum import IntEnum
 class CliExit(IntEnum):
     """Exit statuses of ``lepton-infra``."""
 
+    # Done: the command did what it was asked, and no mandatory policy is violated.
     OK = 0
     # A mandatory policy is violated (exempted findings never count).
     VIOLATION = 1
@@ -77,7 +78,7 @@ class TrainExit(IntEnum):
     # so while the disk stays full it fails again within seconds, and once room is made it resumes.
     NO_SPACE = 74
     # Stopped by SIGTERM with a checkpoint written: retry me (EX_TEMPFAIL in sysexits.h). Only where the
-    # platform asks for it through PREEMPTED_EXIT_CODE_ENV; see the preemption flow above.
+    # platform asks for it through PREEMPTED_EXIT_CODE_ENV (the preemption flow: this module's docstring).
     PREEMPTED = 75
     # A second Ctrl-C: the person chose not to wait for the checkpoint (128 + SIGINT).
     INTERRUPTED = 130
