@@ -165,6 +165,6 @@ class Checkpointer:
             log.info("resumed from %s", where)
 
     def _need_bytes(self, model: nn.Module, step: int) -> int:
-        weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+        weights = sum(int(t.numel()) * int(t.element_size()) for t in model.state_dict().values())
         estimate = _COPIES_PER_CHECKPOINT * weights
         return max(estimate, self._folder.size_of(step)) if step else estimate
