@@ -182,6 +182,18 @@ def running_server(
 ) -> Iterator[ServerProcess]:
     """Start ``python -m workloads.serve`` on a free loopback port and wait until it is ready (or, with
     ``ready=False``, only alive: for a server that waits for its first checkpoint)."""
+    server = start_server(checkpoint_dir, log_dir, *flags)
+    try:
+        wait_ready(server, path="/readyz" if ready else "/healthz")
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+
+
+def start_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> ServerProcess:
+    """Start ``python -m workloads.serve`` on a free loopback port, without waiting for anything."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -192,14 +204,7 @@ def running_server(
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
-    try:
-        wait_ready(server, path="/readyz" if ready else "/healthz")
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    return ServerProcess(process, f"http://127.0.0.1:{port}", log)
 
 
 def wait_ready(server: ServerProcess, timeout_s: float = 60.0, path: str = "/readyz") -> None:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import fsspec
 import pytest
-import torch
+from checkpoint_fixtures import training_state
 from fsspec.implementations.memory import MemoryFileSystem
 
 from workloads.checkpoint import (
@@ -51,14 +51,8 @@ from workloads.checkpoint.storage import FreeSpace
 GOOD = (10, 20, 30)
 
 
-def _state(step: int) -> dict[str, object]:
-    return {
-        "model": {"weight": torch.full((64, 64), float(step))},
-        "model_config": {"n_layer": 1},
-        "optimizer": {"state": {}, "param_groups": []},
-        "scheduler": {"last_epoch": step},
-        "ranks": [],
-    }
+def _state(step: float) -> dict[str, object]:
+    return training_state(step, width=64)
 
 
 # -- the flaky store ----------------------------------------------------------------------------------

@@ -17,20 +17,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from checkpoint_fixtures import training_state
 
 from workloads.checkpoint import CheckpointFolder, checkpoint_path, list_steps, save_checkpoint
 from workloads.checkpoint.layout import Kind, catalog
 from workloads.checkpoint.retention import stale_files
 
 
-def _state(step: int) -> dict[str, object]:
-    return {
-        "model": {"weight": torch.full((2, 2), float(step))},
-        "model_config": {"n_layer": 1},
-        "optimizer": {"state": {}, "param_groups": []},
-        "scheduler": {"last_epoch": step},
-        "ranks": [],
-    }
+def _state(step: float) -> dict[str, object]:
+    return training_state(step, width=2)
 
 
 def _torch_bytes(obj: object) -> bytes:

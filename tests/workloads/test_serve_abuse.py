@@ -13,7 +13,6 @@ import contextlib
 import json
 import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +23,10 @@ import pytest
 from serve_fixtures import (
     ServerProcess,
     completion_body,
-    free_port,
     running_server,
-    serve_command,
+    start_server,
     untrained_checkpoint,
+    wait_ready,
 )
 
 pytestmark = pytest.mark.slow
@@ -195,27 +194,6 @@ def test_half_sent_bodies_are_answered_408_within_the_request_budget_and_memory_
     assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
 
 
-def _start(folder: Path, logs: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = free_port()
-    log = logs / f"serve-{port}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(serve_command(folder, port, *flags), stdout=sink, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}", log
-
-
-def _wait(url: str, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(log.read_text())
-
-
 def _stream(url: str) -> None:
     """A long streamed completion; it may end any way once the server is stopped."""
     body = completion_body("x", max_tokens=500, temperature=0, stream=True)
@@ -232,8 +210,9 @@ def _stream(url: str) -> None:
 def test_a_second_sigterm_shortly_after_the_first_still_exits_0(
     checkpoint: Path, tmp_path: Path, gap_s: float
 ) -> None:
-    process, url, log = _start(checkpoint, tmp_path, "--drain-timeout-s", "20", "--max-tokens-cap", "500")
-    _wait(url, "/readyz", process, log)
+    server = start_server(checkpoint, tmp_path, "--drain-timeout-s", "20", "--max-tokens-cap", "500")
+    process, url = server.process, server.url
+    wait_ready(server)
     streams = [threading.Thread(target=_stream, args=(url,), daemon=True) for _ in range(2)]
     for stream in streams:
         stream.start()
@@ -243,10 +222,10 @@ def test_a_second_sigterm_shortly_after_the_first_still_exits_0(
     time.sleep(gap_s)
     process.send_signal(signal.SIGTERM)
 
-    assert process.wait(timeout=30) == 0, log.read_text()
+    assert process.wait(timeout=30) == 0, server.logs()
     for stream in streams:
         stream.join(timeout=30)
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in server.logs()
 
 
 @pytest.mark.parametrize(
@@ -255,15 +234,15 @@ def test_a_second_sigterm_shortly_after_the_first_still_exits_0(
 def test_sigterm_before_a_model_is_served_exits_0(tmp_path: Path, when: str) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
-    process, url, log = _start(folder, tmp_path)
+    server = start_server(folder, tmp_path)
     if when == "before the port is open":
         time.sleep(0.3)  # Python has started; torch is still loading
     else:
-        _wait(url, "/healthz", process, log)
-    process.send_signal(signal.SIGTERM)
+        wait_ready(server, path="/healthz")
+    server.process.send_signal(signal.SIGTERM)
     if when.startswith("twice"):
         time.sleep(0.01)
-        process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
 
-    assert process.wait(timeout=30) == 0, log.read_text()
-    assert "Traceback" not in log.read_text()
+    assert server.process.wait(timeout=30) == 0, server.logs()
+    assert "Traceback" not in server.logs()

@@ -20,6 +20,7 @@ from pathlib import Path
 import fsspec
 import pytest
 import torch
+from checkpoint_fixtures import training_state
 
 from workloads.checkpoint import (
     CheckpointFolder,
@@ -44,14 +45,8 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         fsspec.filesystem("memory").rm(uri, recursive=True)
 
 
-def _state(value: float) -> dict[str, object]:
-    return {
-        "model": {"weight": torch.full((4, 4), value)},
-        "model_config": {"n_layer": 1},
-        "optimizer": {"state": {}, "param_groups": []},
-        "scheduler": {"last_epoch": int(value)},
-        "ranks": [{"data": {"epoch": 0, "cursor": int(value)}}],
-    }
+def _state(step: float) -> dict[str, object]:
+    return training_state(step, width=4)
 
 
 def _steps(location: str) -> list[int]:
