@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
-from lepton_infra.catalog import Accelerator
+from lepton_infra.catalog import Accelerator, Resources, per_gpu_share
 from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
@@ -69,6 +69,22 @@ class ResourcesSpec(SpecModel):
     memory_mib: int = Field(ge=256, le=32 * 1024 * 1024, description="Memory in MiB.")
 
 
+# What every workload's `resources` says when left out: the sizing rule, worked out per site.
+RESOURCES_DEFAULT = (
+    "CPU and memory of each pod's main container (requests = limits). Default: the pod's share of its node "
+    "by GPUs, i.e. the node's allocatable less the DaemonSets on it, times the pod's GPUs over the node's, "
+    "CPU rounded down to whole cores and memory to whole GiB. It is worked out per site from the instance "
+    "type of the pool the pods land on, so one workload may get different sizes on different sites; a site "
+    "whose node sizes the catalog does not know (`cloud: existing`) needs it set."
+)
+
+
+def default_shared_memory_mib(memory_mib: int) -> int:
+    """A quarter of the pod's memory, in whole GiB once that is a GiB or more: the default /dev/shm."""
+    quarter = memory_mib // 4
+    return quarter // 1024 * 1024 if quarter >= 1024 else max(64, quarter)
+
+
 class BucketCheckpointSpec(SpecModel):
     kind: Literal["bucket"] = Field(description="Checkpoints live under the site's artifact bucket.")
     prefix: RepositoryPath | None = Field(
@@ -121,6 +137,34 @@ class WorkloadBase(SpecModel):
         default_factory=lambda: BucketCheckpointSpec(kind="bucket"),
         description="Where training writes checkpoints, or serving reads them; passed as CHECKPOINT_DIR.",
     )
+    resources: ResourcesSpec | None = Field(default=None, description=RESOURCES_DEFAULT)
+
+    @property
+    def gpus_needed_per_node(self) -> int:
+        raise NotImplementedError
+
+    def pod_resources(self, room: Resources | None, node_gpus: int) -> ResourcesSpec:
+        """The pod's CPU and memory on a node with ``room`` for pods and ``node_gpus`` GPUs.
+
+        ``resources`` where the spec sets it, else the pod's per-GPU share of ``room``; ``room`` is None
+        where the node's size is not known, and then ``resources`` must be set.
+        """
+        if self.resources is not None:
+            return self.resources
+        if room is None:
+            raise ValueError(
+                f"workload {self.name!r}: the nodes of its pool are not in the catalog, so its pods cannot "
+                "be sized by their share of a node; set `resources`"
+            )
+        share = per_gpu_share(room, node_gpus, self.gpus_needed_per_node)
+        return ResourcesSpec(cpu_millicores=share.cpu_millicores, memory_mib=share.memory_mib)
+
+
+def shared_memory_too_large(workload: TrainingWorkloadSpec, resources: ResourcesSpec) -> str:
+    return (
+        f"{workload.shared_memory_mib} MiB of /dev/shm counts against the pod's memory "
+        f"({resources.memory_mib} MiB) and must be smaller"
+    )
 
 
 class TrainingWorkloadSpec(WorkloadBase):
@@ -131,14 +175,13 @@ class TrainingWorkloadSpec(WorkloadBase):
     gpus_per_node: int = Field(
         default=1, ge=1, le=16, description="GPUs per node; torchrun's --nproc_per_node."
     )
-    resources: ResourcesSpec = Field(
-        default=ResourcesSpec(cpu_millicores=4000, memory_mib=16384),
-        description="CPU and memory of each pod.",
-    )
-    shared_memory_mib: int = Field(
-        default=4096,
+    shared_memory_mib: int | None = Field(
+        default=None,
         ge=64,
-        description="Size of /dev/shm (data loader workers, NCCL); counts against memory_mib.",
+        description=(
+            "Size of /dev/shm (data loader workers, NCCL); a memory-backed volume, so it counts against the "
+            "pod's memory and must be smaller. Default: a quarter of the pod's memory, in whole GiB."
+        ),
     )
     max_steps: int = Field(ge=1, description="Training steps; the trainer's --max-steps.")
     checkpoint_every_steps: int = Field(default=500, ge=1, description="Steps between checkpoints.")
@@ -185,14 +228,18 @@ class TrainingWorkloadSpec(WorkloadBase):
     def gpus_needed_per_node(self) -> int:
         return self.gpus_per_node
 
+    def shared_memory(self, memory_mib: int) -> int:
+        """/dev/shm of a pod with ``memory_mib``: the spec's size, else a quarter of the pod's memory."""
+        if self.shared_memory_mib is not None:
+            return self.shared_memory_mib
+        return default_shared_memory_mib(memory_mib)
+
     @model_validator(mode="after")
     def _shared_memory_fits(self) -> TrainingWorkloadSpec:
-        if self.shared_memory_mib >= self.resources.memory_mib:
-            message = (
-                f"{self.shared_memory_mib} MiB of /dev/shm counts against resources.memory_mib "
-                f"({self.resources.memory_mib}) and must be smaller"
-            )
-            raise rule_error([("shared_memory_mib", message)])
+        # With per-site default resources, the platform's rules check it on each site's size.
+        resources, shared_memory = self.resources, self.shared_memory_mib
+        if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
+            raise rule_error([("shared_memory_mib", shared_memory_too_large(self, resources))])
         return self
 
     @model_validator(mode="after")
@@ -271,10 +318,6 @@ class InferenceWorkloadSpec(WorkloadBase):
         default=2, ge=1, le=1000, description="Fewest replicas; 2 or more keeps it available."
     )
     max_replicas: int = Field(default=4, ge=1, le=1000, description="Most replicas the autoscaler may run.")
-    resources: ResourcesSpec = Field(
-        default=ResourcesSpec(cpu_millicores=2000, memory_mib=8192),
-        description="CPU and memory of each replica.",
-    )
     port: int = Field(
         default=SERVE_PORT, ge=1024, le=65535, description="Port the server listens on (non-root: >= 1024)."
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
@@ -33,6 +33,8 @@ class PodBuilder:
     labels: dict[str, str]
     selector: dict[str, str]
     placement: NodePlacement
+    # CPU and memory of the main container: the spec's, or the pod's per-GPU share of the pool's node.
+    resources: ResourcesSpec
     account: k8s.core.v1.ServiceAccount
     binding: ServiceAccountBinding
     checkpoint: CheckpointLocation
@@ -64,7 +66,7 @@ class PodBuilder:
         return hardened_container(
             name=self.component,
             image=self.handle.registry.apply(self.workload.image.reference),
-            resources=self.workload.resources,
+            resources=self.resources,
             gpus=self.gpus,
             volumes=volumes,
             command=command,
@@ -127,10 +129,13 @@ def pod_builder(
     component: str,
     read_only_checkpoint: bool,
 ) -> PodBuilder:
-    """Labels, the pool to run on, and the workload's own ServiceAccount, bound through the handle."""
+    """Labels, the pool to run on, the pods' size, and the workload's own ServiceAccount, bound through the
+    handle. Pods the spec does not size get their per-GPU share of the pool's node (``NodePlacement.room``),
+    so the same workload may get different sizes on different sites."""
     opts = pulumi.ResourceOptions(parent=parent, provider=handle.provider)
     labels = workload_labels(workload.name, component)
     gpus = workload.gpus_needed_per_node
+    placement = handle.placement(workload.accelerator.value, gpus)
     account, binding = workload_service_account(
         f"{name}-sa",
         handle=handle,
@@ -146,7 +151,8 @@ def pod_builder(
         gpus=gpus,
         labels=labels,
         selector=selector_labels(workload.name, component),
-        placement=handle.placement(workload.accelerator.value, gpus),
+        placement=placement,
+        resources=workload.pod_resources(placement.room, placement.gpus_per_node),
         account=account,
         binding=binding,
         checkpoint=checkpoint_location(workload.checkpoint, workload.name, handle, read_only_checkpoint),

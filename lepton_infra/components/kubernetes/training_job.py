@@ -108,7 +108,8 @@ class TrainingJob(pulumi.ComponentResource):
     a NetworkPolicy letting its pods reach each other, Prometheus and HTTPS (checkpoints in a bucket), the
     checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
     no-progress alert. Defaults protect the user: a deadline, a TTL, a grace period long enough for a final
-    checkpoint, GPU requests equal to limits, and a failure policy that does not burn retries on preemption.
+    checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, and a failure
+    policy that does not burn retries on preemption.
     """
 
     job: k8s.batch.v1.Job
@@ -164,9 +165,8 @@ class TrainingJob(pulumi.ComponentResource):
             opts=pods.opts,
         )
         # NCCL and data-loader workers share tensors through /dev/shm; the runtime's default is 64 MiB.
-        volumes = pods.volumes(
-            empty_dir("dshm", "/dev/shm", f"{workload.shared_memory_mib}Mi", medium="Memory")
-        )
+        shared_memory = workload.shared_memory(pods.resources.memory_mib)
+        volumes = pods.volumes(empty_dir("dshm", "/dev/shm", f"{shared_memory}Mi", medium="Memory"))
         container = pods.container(
             volumes=volumes,
             command=["torchrun"],
