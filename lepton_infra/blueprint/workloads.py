@@ -201,8 +201,16 @@ class TrainingWorkloadSpec(WorkloadBase):
         le=100,
         description="Pod failures tolerated before the job fails (preemptions do not count).",
     )
-    ttl_seconds_after_finished: int = Field(
-        default=7 * 86400, ge=0, le=365 * 86400, description="How long a finished job and its pods are kept."
+    ttl_seconds_after_finished: int | None = Field(
+        default=None,
+        ge=0,
+        le=365 * 86400,
+        description=(
+            "Delete the finished job and its pods this long after it ends. Default: keep them until the "
+            "workload leaves the stack. With a TTL, a `pulumi refresh` after the deletion drops the job from "
+            "the state and the next `pulumi up` creates it again: it resumes from its last checkpoint, finds "
+            "max_steps reached and exits, but only once its nodes have scaled up and pulled the image."
+        ),
     )
     termination_grace_period_seconds: int = Field(
         default=300,

@@ -70,7 +70,8 @@ def test_preemption_is_retried_for_free_and_code_errors_fail_fast(onprem: Manife
     assert pod_spec(onprem.one("Job", "pretrain"))["restartPolicy"] == "Never"
     assert spec["backoffLimit"] == 3
     assert spec["activeDeadlineSeconds"] == 604800
-    assert spec["ttlSecondsAfterFinished"] == 7 * 86400
+    # No TTL by default: a Job the TTL controller deleted is recreated by the next `up` after a refresh.
+    assert "ttlSecondsAfterFinished" not in spec
     assert spec["podReplacementPolicy"] == "Failed"
     assert pod_spec(onprem.one("Job", "pretrain"))["terminationGracePeriodSeconds"] == 300
 
@@ -134,3 +135,19 @@ def test_no_progress_alert_watches_the_trainers_step_gauge(onprem: Manifests) ->
     assert rule["expr"].endswith("> 1800")
     monitor = onprem.one("ServiceMonitor", "pretrain")["spec"]
     assert monitor["endpoints"][0]["port"] == "metrics"
+
+
+def test_pulumi_waits_for_the_job_to_start_never_for_it_to_finish(onprem: Manifests) -> None:
+    # Issue 12 item 2. pulumi-kubernetes awaits a Job's Complete condition for 10 minutes and again on each
+    # update (registry docs of kubernetes.batch/v1.Job): a 100,000-step run fails every `pulumi up`.
+    # `pulumi.com/waitFor` replaces that wait (pulumi/pulumi-kubernetes#3134, #3329) with the Job controller
+    # having started the Job; unlike skipAwait it keeps the wait on delete, which a replacement needs.
+    job = onprem.one("Job", "pretrain")
+    annotations = job["metadata"]["annotations"]
+    assert annotations == {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
+    assert "pulumi.com/skipAwait" not in annotations
+    [resource] = onprem.plan.of_type("kubernetes:batch/v1:Job")
+    # The old Job goes first (same name), and its deletion may take the pods' grace period to checkpoint.
+    assert resource.options["deleteBeforeReplace"] is True
+    grace = pod_spec(job)["terminationGracePeriodSeconds"]
+    assert resource.options["customTimeouts"]["delete"] == f"{grace + 300}s"

@@ -36,6 +36,17 @@ COMPONENT = "trainer"
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+# What `pulumi up` waits for on the Job: that the Job controller has started it (seconds after creation), not
+# that it completes, which a 100,000-step run never does within an update. pulumi-kubernetes otherwise awaits
+# a Job's Complete condition for 10 minutes and again on every later update (registry docs of
+# kubernetes.batch/v1.Job). Unlike `pulumi.com/skipAwait`, `pulumi.com/waitFor` keeps the wait on delete
+# (pulumi-kubernetes await.go skips it for skipAwait'ed Jobs), so a replacement (a new image or new arguments:
+# the pod template is immutable) creates the new Job only once the old one and its pods are gone; with
+# skipAwait the create of the same name would meet the old Job still being deleted. `waitFor` takes
+# precedence over the built-in await logic since pulumi-kubernetes 4.18.4 (pulumi/pulumi-kubernetes#3329).
+AWAIT_STARTED = {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
+# Time beyond the pods' grace period for the old Job's deletion to be observed during a replacement.
+DELETE_MARGIN_SECONDS = 300
 
 
 @dataclass
@@ -107,9 +118,21 @@ class TrainingJob(pulumi.ComponentResource):
     Creates the job's ServiceAccount (bound to a cloud identity through the handle), its headless Service,
     a NetworkPolicy letting its pods reach each other, Prometheus and HTTPS (checkpoints in a bucket), the
     checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
-    no-progress alert. Defaults protect the user: a deadline, a TTL, a grace period long enough for a final
+    no-progress alert. Defaults protect the user: a deadline, a grace period long enough for a final
     checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, and a failure
     policy that does not burn retries on preemption.
+
+    How `pulumi up` treats it:
+
+    - It waits only until the Job controller has started the Job (``pulumi.com/waitFor`` on
+      ``.status.startTime``), never for the training to end.
+    - The pod template is immutable: a new image, new arguments or a new size replaces the Job. The old one
+      is deleted first; its pods get SIGTERM, checkpoint and go, then the new Job resumes from that
+      checkpoint. To change a running job without restarting it, change nothing in its spec.
+    - A finished Job stays until the workload leaves the stack. Given ``ttl_seconds_after_finished``, the
+      Job controller deletes it after that long; a later ``pulumi refresh`` drops it from the state and
+      the next ``pulumi up`` creates it again, which resumes from the last checkpoint, finds ``max_steps``
+      reached and exits, after scaling up its nodes. Remove a finished workload from the stack instead.
     """
 
     job: k8s.batch.v1.Job
@@ -191,7 +214,7 @@ class TrainingJob(pulumi.ComponentResource):
         )
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=pods.metadata(),
+            metadata=pods.metadata(annotations=AWAIT_STARTED),
             spec=k8s.batch.v1.JobSpecArgs(
                 completion_mode="Indexed",
                 completions=workload.nodes,
@@ -211,10 +234,17 @@ class TrainingJob(pulumi.ComponentResource):
                     subdomain=self.service.metadata.name,
                 ),
             ),
-            # A Job's pod template is immutable and its name fixed: a change replaces it, old one first.
+            # A Job's pod template is immutable and its name fixed: a change replaces it, old one first, and
+            # the deletion may take the pods' whole grace period (a final checkpoint) before it is observed.
             opts=pulumi.ResourceOptions.merge(
                 pods.opts,
-                pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
+                pulumi.ResourceOptions(
+                    delete_before_replace=True,
+                    depends_on=[claim] if claim else [],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        delete=f"{workload.termination_grace_period_seconds + DELETE_MARGIN_SECONDS}s"
+                    ),
+                ),
             ),
         )
         pods.monitor(name, port_name="metrics", rules=training_rules(workload))
