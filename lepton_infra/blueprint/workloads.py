@@ -219,13 +219,29 @@ class TrainingWorkloadSpec(WorkloadBase):
         description="Time between SIGTERM and SIGKILL: long enough for a final checkpoint.",
     )
     fail_fast_exit_codes: tuple[Annotated[int, Field(ge=1, le=255)], ...] = Field(
-        default=(int(TrainExit.FAILED), int(TrainExit.BAD_INPUT)),
+        default=(int(TrainExit.BAD_INPUT),),
         min_length=1,
         description=(
-            "Trainer exit codes that fail the job at once instead of retrying: a bug or bad arguments "
-            "will fail again. torchrun exits 1 only after its own restarts are spent. Not "
-            f"{PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, which is always retried "
+            "Launcher (torchrun) exit codes that fail the job at once; any other failure is retried and "
+            "counts against backoff_limit. Default 2: torchrun's usage error (bad flags), which will fail "
+            "again. 1 is not in the default: torchrun exits 1 both when a worker keeps failing after its "
+            "restarts (a bug) and when the rendezvous times out because a peer pod started more than "
+            "rendezvous_timeout_seconds late (a slow scale-up or image pull), and a retry heals the second. "
+            "Add 1 to stop at once on a bug, at the price of failing the job when a node comes up late. "
+            f"Never {PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, always retried for free "
             "(the preemption flow: lepton_infra/contract.py)."
+        ),
+    )
+    rendezvous_timeout_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=6 * 3600,
+        description=(
+            "How long a job's pods wait for each other at torchrun's rendezvous: its join timeout, and its "
+            "read timeout, which also bounds how long a pod waits for the pod hosting the rendezvous to come "
+            "up. Pods start minutes apart when a node must scale up from zero and pull a multi-GB image; the "
+            "default 30 minutes covers both. Longer also means a rendezvous host that vanishes mid-run is "
+            "noticed later."
         ),
     )
     no_progress_alert_minutes: int = Field(

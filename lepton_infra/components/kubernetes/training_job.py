@@ -1,7 +1,9 @@
 """TrainingJob: multi-node torchrun on plain Kubernetes, as an Indexed Job behind a headless Service.
 
-Each of the job's ``nodes`` pods runs one torchrun agent; its completion index is its node rank, and the pod
-of index 0 (``<job>-0.<service>``, stable DNS through the headless Service) hosts the c10d rendezvous.
+Each of the job's ``nodes`` pods runs one torchrun agent. The pod of completion index 0
+(``<job>-0.<service>``, stable DNS through the headless Service) hosts the c10d rendezvous; c10d hands out
+node ranks in the order the agents join (torchrun ignores ``--node_rank`` unless the rendezvous is
+static), so no rank is wired here.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from lepton_infra.contract import (
 COMPONENT = "trainer"
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
-COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 # What `pulumi up` waits for on the Job: that the Job controller has started it (seconds after creation), not
 # that it completes, which a 100,000-step run never does within an update. pulumi-kubernetes otherwise awaits
 # a Job's Complete condition for 10 minutes and again on every later update (registry docs of
@@ -55,15 +56,27 @@ class TrainingJobArgs:
     workload: TrainingWorkloadSpec
 
 
+def rendezvous_conf(workload: TrainingWorkloadSpec) -> str:
+    """torchrun's ``--rdzv_conf``: how long the pods of a job wait for each other.
+
+    ``join_timeout`` bounds the whole rendezvous (torch's default 600 s); ``read_timeout`` bounds every store
+    operation and, through the TCPStore's timeout, how long an agent tries to connect to the store on pod 0
+    (torch's default 60 s: a pod 0 that starts a minute late fails everyone else). Both take the spec's
+    ``rendezvous_timeout_seconds`` (torch 2.13, c10d_rendezvous_backend.py and dynamic_rendezvous.py).
+    """
+    timeout = workload.rendezvous_timeout_seconds
+    return f"join_timeout={timeout},read_timeout={timeout}"
+
+
 def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
     """torchrun's flags, then the trainer's; the kubelet expands ``$(VAR)`` from the container's env."""
     return [
         "--nnodes=$(NNODES)",
         f"--nproc_per_node={workload.gpus_per_node}",
-        "--node_rank=$(JOB_COMPLETION_INDEX)",
         "--rdzv_backend=c10d",
         f"--rdzv_endpoint={workload.name}-0.{service}:{RENDEZVOUS_PORT}",
         f"--rdzv_id={workload.name}",
+        f"--rdzv_conf={rendezvous_conf(workload)}",
         f"--max_restarts={TORCHRUN_MAX_RESTARTS}",
         "-m",
         "workloads.train",
@@ -119,8 +132,9 @@ class TrainingJob(pulumi.ComponentResource):
     a NetworkPolicy letting its pods reach each other, Prometheus and HTTPS (checkpoints in a bucket), the
     checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
     no-progress alert. Defaults protect the user: a deadline, a grace period long enough for a final
-    checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, and a failure
-    policy that does not burn retries on preemption.
+    checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, rendezvous
+    timeouts that outlast a scale-up and an image pull, and a failure policy that does not burn retries on
+    preemption.
 
     How `pulumi up` treats it:
 
@@ -197,15 +211,6 @@ class TrainingJob(pulumi.ComponentResource):
             env=[
                 k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
                 k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
-                # Set by the Job controller as well; stated here so the rank wiring is visible and checked.
-                k8s.core.v1.EnvVarArgs(
-                    name="JOB_COMPLETION_INDEX",
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
-                            field_path=f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
-                        )
-                    ),
-                ),
             ],
             ports=[
                 k8s.core.v1.ContainerPortArgs(name="rendezvous", container_port=RENDEZVOUS_PORT),
