@@ -66,6 +66,7 @@ class PodBuilder:
         ports: Sequence[k8s.core.v1.ContainerPortArgs],
         probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
         lifecycle: k8s.core.v1.LifecycleArgs | None = None,
+        extended_resources: Mapping[str, int] | None = None,
     ) -> k8s.core.v1.ContainerArgs:
         """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs."""
         return hardened_container(
@@ -73,6 +74,7 @@ class PodBuilder:
             image=self.handle.registry.apply(self.workload.image.reference),
             resources=self.resources,
             gpus=self.gpus,
+            extended_resources=extended_resources,
             volumes=volumes,
             command=command,
             args=args,

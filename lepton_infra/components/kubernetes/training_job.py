@@ -8,13 +8,15 @@ static), so no rank is wired here.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
-from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.handle import ClusterHandle, NodePlacement
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
 from lepton_infra.components.kubernetes.pod_builder import pod_builder
@@ -125,6 +127,25 @@ def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePol
     )
 
 
+def fabric_resources(workload: TrainingWorkloadSpec, placement: NodePlacement) -> dict[str, int]:
+    """The pool's fabric devices a pod of a multi-node job requests: its GPUs' share of the node's.
+
+    A single-node job talks over NVLink and asks for none, so it never waits on a fabric's device plugin.
+    """
+    fabric = placement.fabric
+    if fabric is None or workload.nodes < 2:
+        return {}
+    share = workload.gpus_per_node / placement.gpus_per_node
+    return {name: math.ceil(count * share) for name, count in fabric.resources.items()}
+
+
+def fabric_env(workload: TrainingWorkloadSpec, placement: NodePlacement) -> Mapping[str, str]:
+    """What NCCL needs on the pool's fabric, for the pods of a multi-node job."""
+    if placement.fabric is None or workload.nodes < 2:
+        return {}
+    return placement.fabric.env
+
+
 class TrainingJob(pulumi.ComponentResource):
     """An Indexed Job (completions = parallelism = nodes) of hardened GPU pods, and what it needs around it.
 
@@ -134,7 +155,8 @@ class TrainingJob(pulumi.ComponentResource):
     no-progress alert. Defaults protect the user: a deadline, a grace period long enough for a final
     checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, rendezvous
     timeouts that outlast a scale-up and an image pull, and a failure policy that does not burn retries on
-    preemption.
+    preemption. On a pool with a fabric (EFA, InfiniBand) the pods of a multi-node job request its devices
+    and get the environment NCCL needs there.
 
     How `pulumi up` treats it:
 
@@ -211,7 +233,12 @@ class TrainingJob(pulumi.ComponentResource):
             env=[
                 k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
                 k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
+                *(
+                    k8s.core.v1.EnvVarArgs(name=name, value=value)
+                    for name, value in fabric_env(workload, pods.placement).items()
+                ),
             ],
+            extended_resources=fabric_resources(workload, pods.placement),
             ports=[
                 k8s.core.v1.ContainerPortArgs(name="rendezvous", container_port=RENDEZVOUS_PORT),
                 k8s.core.v1.ContainerPortArgs(name="metrics", container_port=TRAIN_METRICS_PORT),
