@@ -45,6 +45,16 @@ _CONTROL_PLANE_TOLERATIONS: tuple[Mapping[str, Any], ...] = tuple(
     for role in ("master", "control-plane")
 )
 
+# What AKS's and ACK's own per-node agents request together. Neither cloud publishes their requests: this
+# is an estimate, meant to be on the high side, to be replaced by a measurement (`kubectl describe node`
+# on a GPU node after the first deploy lists every pod's requests).
+UNMEASURED_AGENTS = Resources(0, 500, 1024)
+
+
+def _unmeasured(name: str, source: str) -> NodeDaemon:
+    return NodeDaemon(name, UNMEASURED_AGENTS, source, verified=False)
+
+
 CLOUD_DAEMONS: Mapping[Cloud, tuple[NodeDaemon, ...]] = {
     Cloud.AWS: (
         # The VPC CNI's pod: aws-node 25m (aws/eks-charts stable/aws-vpc-cni values.yaml) and, with network
@@ -64,26 +74,16 @@ CLOUD_DAEMONS: Mapping[Cloud, tuple[NodeDaemon, ...]] = {
             verified=False,
         ),
     ),
-    # AKS runs cilium (the sites' dataplane), azure-cns, cloud-node-manager, the Azure disk and file CSI
-    # nodes and more on every node; Microsoft publishes no table of their requests. 500m / 1 GiB is the
-    # estimate of /tmp/research (issue 13, item 14): "a few hundred mCPU and ~0.5-1 GiB".
     Cloud.AZURE: (
-        NodeDaemon(
-            "AKS node agents (cilium, azure-cns, cloud-node-manager, CSI nodes)",
-            Resources(0, 500, 1024),
-            "https://learn.microsoft.com/azure/aks/node-resource-reservations",
-            verified=False,
-        ),
+        # cilium (the sites' dataplane), azure-cns, cloud-node-manager, the Azure disk and file CSI nodes ...
+        _unmeasured("AKS node agents", "https://learn.microsoft.com/azure/aks/node-resource-reservations"),
     ),
-    # ACK: terway-eniip, kube-proxy, csi-plugin, node-problem-detector and ACK's managed GPU device plugin
-    # (the sites leave the GPU stack to ACK); no published requests either: the same estimate.
     Cloud.ALICLOUD: (
-        NodeDaemon(
-            "ACK node agents (terway, kube-proxy, csi-plugin, GPU device plugin)",
-            Resources(0, 500, 1024),
+        # terway-eniip, kube-proxy, csi-plugin, node-problem-detector, ACK's managed GPU device plugin ...
+        _unmeasured(
+            "ACK node agents",
             "https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/"
             "resource-reservation-policy",
-            verified=False,
         ),
     ),
 }
