@@ -257,7 +257,7 @@ def _unschedulable(
     else:
         figures = f"allocatable {gib(allocatable.memory_mib)} less {daemons.memory_mib} MiB of DaemonSets"
         most = f"{room.memory_mib} MiB, /dev/shm included"
-    where = f"a {node.offering.instance_type} node of site {site_name!r} has for pods"
+    where = f"a {node.offering.instance_type} node of site {site_name!r}"
     return (
         f"{workload.name}: {short.sentence(where)}; {figures}. Its pods would stay Pending. Ask for at most "
         f"{most}, leave `resources` out to get the pod's per-GPU share of the node, or give pool "

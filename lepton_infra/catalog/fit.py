@@ -43,8 +43,8 @@ class Shortfall:
     offered: str
 
     def sentence(self, node: str) -> str:
-        """E.g. ``4000m CPU is more than a g6.xlarge node has for pods (3765m)``, ``node`` the middle."""
-        return f"{self.requested} is more than {node} has ({self.offered})"
+        """E.g. ``4000m CPU is more than a g6.xlarge node has for pods (3755m)``, ``node`` the middle."""
+        return f"{self.requested} is more than {node} has for pods ({self.offered})"
 
     def __str__(self) -> str:
         return self.sentence("a node")

@@ -168,7 +168,7 @@ def test_the_old_aws_dev_trainer_does_not_fit_a_g6_xlarge() -> None:
     room = node_room(Cloud.AWS, g6)
     short = fits(Resources(1, 4000, 16384), room)
     assert [s.resource for s in short] == ["cpu_millicores", "memory_mib"]
-    assert short[0].sentence("a g6.xlarge node") == "4000m CPU is more than a g6.xlarge node has (3755m)"
+    assert str(short[0]) == "4000m CPU is more than a node has for pods (3755m)"
     assert fits(Resources(1, 3000, 13 * 1024), room) == []
 
 

@@ -179,9 +179,11 @@ def test_aws_devs_old_trainer_is_refused_with_the_node_its_allocatable_and_the_f
         assert "g6.xlarge node of site 'aws-usw2'" in message
         assert "would stay Pending" in message
         assert "leave `resources` out" in message and "pool 'l4' a larger instance_type" in message
-    assert "4000m CPU is more than" in cpu and "(3755m); allocatable 3920m less 165m of DaemonSets" in cpu
+    assert "4000m CPU is more than a g6.xlarge node of site 'aws-usw2' has for pods (3755m);" in cpu
+    assert "allocatable 3920m less 165m of DaemonSets" in cpu
     assert "at most 3755m" in cpu
-    assert "16.0 GiB memory" in memory and "allocatable 13.8 GiB less 84 MiB of DaemonSets" in memory
+    assert "16.0 GiB memory is more than a g6.xlarge node" in memory and "has for pods (13.7 GiB)" in memory
+    assert "allocatable 13.8 GiB less 84 MiB of DaemonSets" in memory
 
 
 def test_dev_shm_counts_in_the_memory_a_pod_needs_of_its_node() -> None:
