@@ -78,6 +78,16 @@ class AzureSiteSpec(ManagedSiteSpec):
             "Microsoft.Compute/EncryptionAtHost registered; turn off only where a VM size lacks it."
         ),
     )
+    role_propagation_wait_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds the registry, storage account and cluster wait, when first created, after the role "
+            "assignments on the site key they need: Azure RBAC changes take 'up to 10 minutes' to take "
+            "effect, and a customer-managed key that is not yet readable fails the creation."
+        ),
+    )
     spot_max_price_usd_per_hour: float | None = Field(
         default=None,
         gt=0,

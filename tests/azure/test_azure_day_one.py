@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from plan_helpers import only, stack_plan
+import copy
 
-from lepton_infra.plan.model import Plan
+import pytest
+from plan_helpers import config_plan, only, stack_config, stack_plan
+
+from lepton_infra.plan.model import Plan, PlanResource
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +67,108 @@ def test_the_nat_gateway_is_pinned_to_a_zone_its_public_prefix_may_serve(prod: P
     assert nat["zones"] == ["1"]
     assert nat["sku"] == {"name": "Standard"}
     assert prefix["zones"] == ["1", "2", "3"]
+
+
+SLEEP = "time:index/sleep:Sleep"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+# https://learn.microsoft.com/azure/role-based-access-control/troubleshooting: "When you assign roles or
+# remove role assignments, it can take up to 10 minutes for changes to take effect."
+DOCUMENTED_PROPAGATION_SECONDS = 600
+
+
+def by_urn(plan: Plan) -> dict[str, PlanResource]:
+    return {r.urn: r for r in plan.resources}
+
+
+def waits_after(plan: Plan, resource: PlanResource) -> list[PlanResource]:
+    """The propagation waits ``resource`` depends on."""
+    urns = by_urn(plan)
+    return [urns[u] for u in resource.dependencies if urns[u].type == SLEEP]
+
+
+def grants_awaited(plan: Plan, wait: PlanResource) -> list[PlanResource]:
+    urns = by_urn(plan)
+    return [urns[u] for u in wait.dependencies if urns[u].type == ROLE_ASSIGNMENT]
+
+
+def key_grant_of(plan: Plan, principal_id: str) -> PlanResource:
+    key_id = only(plan, "azure-native:keyvault:Key").outputs["id"]
+    [grant] = [
+        g
+        for g in plan.of_type(ROLE_ASSIGNMENT)
+        if g.inputs["principalId"] == principal_id and g.inputs["scope"] == key_id
+    ]
+    return grant
+
+
+def assert_created_after_its_key_grant_propagated(
+    plan: Plan, resource: PlanResource, grant: PlanResource
+) -> None:
+    [wait] = waits_after(plan, resource)
+    assert grant in grants_awaited(plan, wait)
+    assert wait.inputs["createDuration"] == f"{DOCUMENTED_PROPAGATION_SECONDS}s"
+    # The wait runs again only when the grant it waited for is replaced.
+    assert grant.outputs["id"] in wait.inputs["triggers"].values()
+
+
+def test_the_registry_reaches_its_key_through_a_user_identity_and_trusted_services_after_the_grant(
+    prod: Plan,
+) -> None:
+    """ACR CMK with a user-assigned identity against a vault with public access off is ACR's documented
+    recipe: "If the key vault is in protection with a firewall or virtual network (private endpoint), you
+    must enable the network setting to allow access by trusted Azure services"
+    (https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys; Key Vault's
+    trusted services list "Azure Container Registry - Registry encryption using customer-managed keys",
+    https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints). The failures of
+    MicrosoftDocs/azure-docs#61015, #61064 and #75970 ("caller is not a trusted service") date from before
+    the bypass accepted user identities (July 2021); what still fails that way is a grant not yet
+    propagated, so the registry waits for it."""
+    vault = only(prod, "azure-native:keyvault:Vault").inputs["properties"]
+    assert vault["publicNetworkAccess"] == "Disabled"
+    assert vault["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    registry = only(prod, "azure-native:containerregistry:Registry")
+    identity = only(prod, "azure-native:managedidentity:UserAssignedIdentity", "registry-cmk")
+    assert registry.inputs["identity"]["type"] == "UserAssigned"
+    assert list(registry.inputs["identity"]["userAssignedIdentities"]) == [identity.outputs["id"]]
+    # ACR names the identity by its client ID (azure-cli's `az acr encryption` does the same).
+    assert registry.inputs["encryption"]["keyVaultProperties"]["identity"] == identity.outputs["clientId"]
+    grant = key_grant_of(prod, identity.outputs["principalId"])
+    assert_created_after_its_key_grant_propagated(prod, registry, grant)
+
+
+def test_the_storage_account_reaches_its_key_the_same_way_after_the_grant(prod: Plan) -> None:
+    """Storage: "You must use an existing user-assigned managed identity to authorize access to the key
+    vault when you configure customer-managed keys while creating the storage account"
+    (https://learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-new-account); Azure
+    Storage is a trusted service of Key Vault's firewall. Storage names the identity by resource ID."""
+    account = only(prod, "azure-native:storage:StorageAccount")
+    identity = only(prod, "azure-native:managedidentity:UserAssignedIdentity", "artifacts-cmk")
+    encryption = account.inputs["encryption"]
+    assert encryption["encryptionIdentity"] == {"encryptionUserAssignedIdentity": identity.outputs["id"]}
+    assert account.inputs["networkRuleSet"]["bypass"] == "AzureServices"
+    grant = key_grant_of(prod, identity.outputs["principalId"])
+    assert_created_after_its_key_grant_propagated(prod, account, grant)
+
+
+def test_the_cluster_waits_for_the_disk_encryption_sets_key_grant_and_its_own_grants(prod: Plan) -> None:
+    """AKS BYOK: the disk encryption set's identity needs its grant on the key before node OS disks can be
+    created (https://learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys; Azure/ARO-HCP#834 added
+    this dependency for the same failure), and "It can take up to 60 minutes for the permissions granted
+    to your cluster's managed identity to propagate" (https://learn.microsoft.com/azure/aks/use-managed-identity):
+    the cluster depends on every grant it needs and waits the documented RBAC bound after them."""
+    cluster = only(prod, "azure-native:containerservice:ManagedCluster")
+    des_principal = only(prod, "azure-native:compute:DiskEncryptionSet").outputs["identity"]["principalId"]
+    des_grant = key_grant_of(prod, des_principal)
+    assert des_grant.urn in cluster.dependencies
+    assert_created_after_its_key_grant_propagated(prod, cluster, des_grant)
+    [wait] = waits_after(prod, cluster)
+    control_plane = only(prod, "azure-native:managedidentity:UserAssignedIdentity", "control-plane")
+    awaited = {g.inputs["principalId"] for g in grants_awaited(prod, wait)}
+    assert awaited == {des_principal, control_plane.outputs["principalId"]}
+
+
+def test_a_site_may_shorten_the_wait() -> None:
+    platform = copy.deepcopy(stack_config("azure-prod"))
+    platform["sites"][0]["role_propagation_wait_seconds"] = 120
+    plan = config_plan(platform)
+    assert {w.inputs["createDuration"] for w in plan.of_type(SLEEP)} == {"120s"}
