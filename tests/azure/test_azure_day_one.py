@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
-from plan_helpers import config_plan, only, stack_config, stack_plan
+import yaml
+from plan_helpers import ROOT, config_plan, only, stack_config, stack_plan
 
 from lepton_infra.plan.model import Plan, PlanResource
 
@@ -172,3 +175,62 @@ def test_a_site_may_shorten_the_wait() -> None:
     platform["sites"][0]["role_propagation_wait_seconds"] = 120
     plan = config_plan(platform)
     assert {w.inputs["createDuration"] for w in plan.of_type(SLEEP)} == {"120s"}
+
+
+GPU_OPERATOR_VALUES = ROOT / "tests" / "schemas" / "gpu-operator" / "values.yaml"
+
+
+def key_paths(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, value in values.items():
+        if isinstance(value, Mapping) and value:
+            yield from key_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def operator_release_values(plan: Plan) -> dict[str, Any]:
+    release = only(plan, "kubernetes:helm.sh/v3:Release", "gpu-runtime")
+    values: dict[str, Any] = release.inputs["values"]
+    return values
+
+
+def test_the_gpu_operator_uses_the_runtime_aks_nodes_configure_and_pins_cdi_off(prod: Plan) -> None:
+    """With the driver AKS installs (gpuProfile.driver Install) and the operator's driver and toolkit off,
+    the operator needs operator.runtimeClass=nvidia-container-runtime, or its pods ask for a RuntimeClass
+    `nvidia` no AKS node configures and the device plugin never starts (NVIDIA's AKS install page,
+    https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/microsoft-aks.html;
+    NVIDIA/gpu-operator#525). CDI, on by default since chart v25.10, is pinned off: it works through the
+    operator's toolkit, off here, and fails on some AKS hosts (kaito-project/kaito#2326)."""
+    values = operator_release_values(prod)
+    assert values["operator"]["runtimeClass"] == "nvidia-container-runtime"
+    assert values["driver"]["enabled"] is False
+    assert values["toolkit"]["enabled"] is False
+    assert values["cdi"] == {"enabled": False}
+    for pool in prod.of_type("azure-native:containerservice:AgentPool"):
+        assert pool.inputs["gpuProfile"] == {"driver": "Install"}
+
+
+def test_every_operator_value_the_site_sets_is_a_key_of_the_pinned_chart(prod: Plan) -> None:
+    """A misspelled values key is silently ignored by Helm: each one must exist in the chart's values.yaml
+    at the pinned tag (tests/schemas/gpu-operator, v25.10.1)."""
+    chart = yaml.safe_load(GPU_OPERATOR_VALUES.read_text())
+    for path in key_paths(operator_release_values(prod)):
+        node: Any = chart
+        for key in path:
+            assert isinstance(node, Mapping) and key in node, f"{'.'.join(path)} is not a chart value"
+            node = node[key]
+
+
+def test_spot_gpu_nodes_run_feature_discovery_and_the_device_plugin(prod: Plan) -> None:
+    """AKS taints every spot node kubernetes.azure.com/scalesetpriority=spot:NoSchedule; the operator's
+    daemonsets and node-feature-discovery's worker (whose labels the operands select on) must tolerate it,
+    or spot GPU nodes never advertise nvidia.com/gpu (NVIDIA/gpu-operator#577)."""
+    values = operator_release_values(prod)
+    spot = {
+        "key": "kubernetes.azure.com/scalesetpriority",
+        "operator": "Equal",
+        "value": "spot",
+        "effect": "NoSchedule",
+    }
+    assert spot in values["daemonsets"]["tolerations"]
+    assert spot in values["node-feature-discovery"]["worker"]["tolerations"]

@@ -12,6 +12,7 @@ from lepton_infra.blueprint.site_azure import AzureSiteSpec
 from lepton_infra.catalog import Cloud, partition_of
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
+from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
 from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
 from lepton_infra.components.azure.keys import AzureVaultKey, AzureVaultKeyArgs
 from lepton_infra.components.azure.network import AzureNetwork, AzureNetworkArgs
@@ -293,8 +294,8 @@ class AzureSite(pulumi.ComponentResource):
                 plan.placement(*((SPOT_TOLERATION,) if plan.pool.spot else ())) for plan in gpu_pools
             ),
             parent=self,
-            # AKS GPU node images bring the NVIDIA driver and container toolkit.
-            addons=ClusterAddons(gpu_stack=GpuStack.OPERATOR),
+            # AKS GPU node images bring the NVIDIA driver and container toolkit (``gpu_operator``).
+            addons=ClusterAddons(gpu_stack=GpuStack.OPERATOR, gpu_operator_values=AKS_GPU_OPERATOR_VALUES),
         )
         self.register_outputs(
             {
