@@ -106,6 +106,7 @@ class AlicloudSite(pulumi.ComponentResource):
             f"{name}-cluster",
             AlicloudAckClusterArgs(
                 cluster_name=name,
+                region=site.region,
                 ack_version=site.ack_version,
                 vpc_cidr=str(site.network.cidr),
                 node_vswitch_ids=network.node_vswitch_ids,
