@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -59,3 +60,59 @@ def kubeconfig_of_site(plan: Plan, site: str) -> dict[str, Any]:
     [provider] = [p for p in plan.of_type("pulumi:providers:kubernetes") if site in p.name]
     config: dict[str, Any] = yaml.safe_load(provider.inputs["kubeconfig"])
     return config
+
+
+def test_nodes_pull_from_the_private_registry_through_the_managed_credential_helper(prod: Plan) -> None:
+    """A private Enterprise Edition instance refuses anonymous pulls, and the kubelet has no RAM identity to
+    pull with (RRSA roles serve pods' API calls, not image pulls): without a pull secret every pod sits in
+    ImagePullBackOff. ACK's managed aliyun-acr-credential-helper keeps one on the service accounts of the
+    watched namespaces, for the configured instance
+    (https://www.alibabacloud.com/help/en/acr/user-guide/non-secret-pulling-container-image)."""
+    [helper] = prod.of_type("alicloud:cs/kubernetesAddon:KubernetesAddon")
+    cluster = only(prod, "alicloud:cs/managedKubernetes:ManagedKubernetes")
+    instance = only(prod, "alicloud:cr/registryEnterpriseInstance:RegistryEnterpriseInstance")
+    assert helper.inputs["name"] == "managed-aliyun-acr-credential-helper"
+    assert helper.inputs["clusterId"] == cluster.outputs["id"]
+    config = json.loads(helper.inputs["config"])
+    [acr] = config["AcrInstanceInfo"]
+    assert acr["instanceId"] == instance.outputs["id"]
+    assert acr["regionId"] == "cn-hangzhou"
+    # The domain the workloads' images name: the instance's VPC domain.
+    image = only(prod, "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert image["image"].startswith(acr["domains"] + "/")
+    # Every namespace a workload of the site runs in, every service account there.
+    assert config["watchNamespace"] == "ml"
+    assert config["serviceAccount"] == "*"
+    # The self-managed edition must not be installed beside the managed one.
+    assert "aliyun-acr-credential-helper" not in {a["name"] for a in cluster.inputs["addons"]}
+
+
+def test_node_pools_scale_from_zero_because_the_cluster_autoscaler_is_configured_first(prod: Plan) -> None:
+    """A pool's scaling_config alone does not switch ACK node auto scaling on: the cluster's autoscaler is
+    configured first (alicloud.cs.AutoscalingConfig; ACK "Enable node auto scaling",
+    https://www.alibabacloud.com/help/doc-detail/197717.htm), here with the cluster autoscaler, which also
+    serves spot pools, and scale-up from zero nodes."""
+    [autoscaling] = prod.of_type("alicloud:cs/autoscalingConfig:AutoscalingConfig")
+    cluster = only(prod, "alicloud:cs/managedKubernetes:ManagedKubernetes")
+    assert autoscaling.inputs["clusterId"] == cluster.outputs["id"]
+    assert autoscaling.inputs["scalerType"] == "cluster-autoscaler"
+    assert autoscaling.inputs["scaleUpFromZero"] is True
+    for pool in prod.of_type("alicloud:cs/nodePool:NodePool"):
+        assert pool.inputs["scalingConfig"]["enable"] is True
+        assert autoscaling.urn in pool.dependencies
+    a100 = only(prod, "alicloud:cs/nodePool:NodePool", "a100").inputs["scalingConfig"]
+    assert (a100["minSize"], a100["type"]) == (0, "gpu")
+
+
+def test_terway_enforces_network_policy_in_shared_eni_mode(prod: Plan) -> None:
+    """Terway enforces NetworkPolicy when its add-on config says `"NetworkPolicy": "true"` (ACK's Terraform
+    add-on example for terway-eniip), in shared-ENI mode only (ACK "Use network policies": not on
+    exclusive-ENI node pools). The site's pools are shared-ENI; every workload namespace relies on this."""
+    addons = {
+        a["name"]: a for a in only(prod, "alicloud:cs/managedKubernetes:ManagedKubernetes").inputs["addons"]
+    }
+    assert json.loads(addons["terway-eniip"]["config"]) == {
+        "IPVlan": "false",
+        "NetworkPolicy": "true",
+        "ENITrunking": "false",
+    }
