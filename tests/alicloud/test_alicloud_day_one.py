@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
 import yaml
-from plan_helpers import only, stack_plan
+from plan_helpers import config_plan, only, spec_issues, stack_config, stack_plan
 
+from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.components.alicloud.registry import AlicloudContainerRegistryArgs
 from lepton_infra.plan.model import Plan
 
 
@@ -116,3 +119,56 @@ def test_terway_enforces_network_policy_in_shared_eni_mode(prod: Plan) -> None:
         "NetworkPolicy": "true",
         "ENITrunking": "false",
     }
+
+
+@pytest.mark.parametrize("months", [4, 9, 18, 30])
+def test_a_registry_term_container_registry_does_not_sell_is_refused_before_anything_is_bought(
+    months: int,
+) -> None:
+    """CR Enterprise Edition is prepaid for 1, 2, 3 or 6 months or whole years: pulumi-alicloud's `period`
+    ("please enter an integer multiple of 12 for annual paid products"); the provider's own check
+    (terraform-provider-alicloud, resource_alicloud_cr_ee_instance.go) accepts 1, 2, 3, 6, 12, 24, 36, 48,
+    60. Anything else failed only at purchase, deep into a first `pulumi up`."""
+    config = copy.deepcopy(stack_config("alicloud-prod"))
+    config["sites"][0]["registry_subscription_months"] = months
+    [message] = [m for p, m in spec_issues(config) if p.endswith("registry_subscription_months")]
+    assert f"12, 24, 36, 48, 60 months, not {months}" in message
+    with pytest.raises(ValueError, match="subscription_months"):
+        AlicloudContainerRegistryArgs(
+            instance_name="lepton-ali", region="cn-hangzhou", namespace="lepton", repositories=(),
+            vpc_id="vpc-1", vswitch_id="vsw-1", subscription_months=months,
+        )  # fmt: skip
+
+
+def test_every_term_container_registry_sells_is_accepted() -> None:
+    for months in (1, 2, 3, 6, 12, 24, 36, 48, 60):
+        config = copy.deepcopy(stack_config("alicloud-prod"))
+        config["sites"][0]["registry_subscription_months"] = months
+        PlatformSpec.model_validate(config)
+
+
+def test_a_second_site_in_a_region_needs_a_kms_instance_for_its_key() -> None:
+    """KMS: "You can create only one default key of the CMK type in each region. If you need to create
+    multiple keys, we recommend that you purchase a KMS instance." (KMS "Manage keys",
+    https://www.alibabacloud.com/help/en/kms/user-guide/manage-keys-2). A site without `kms_instance_id`
+    creates its region's default key; a second such site in the region would fail at `pulumi up`."""
+    config = copy.deepcopy(stack_config("alicloud-prod"))
+    second = copy.deepcopy(config["sites"][0])
+    second["name"] = "ali-hz2"
+    second["network"]["cidr"] = "10.41.0.0/16"
+    config["sites"].append(second)
+    issues = dict(spec_issues(config))
+    assert "ali-hz" in issues["sites[1].kms_instance_id"]
+    config["sites"][1]["kms_instance_id"] = "kst-hzz65f176a0ogplgq1234"
+    PlatformSpec.model_validate(config)
+
+
+def test_a_site_with_a_kms_instance_creates_its_key_there() -> None:
+    config = copy.deepcopy(stack_config("alicloud-prod"))
+    config["sites"][0]["kms_instance_id"] = "kst-hzz65f176a0ogplgq1234"
+    key = only(config_plan(config), "alicloud:kms/key:Key").inputs
+    assert key["dkmsInstanceId"] == "kst-hzz65f176a0ogplgq1234"
+
+
+def test_without_a_kms_instance_the_site_creates_its_regions_default_key(prod: Plan) -> None:
+    assert "dkmsInstanceId" not in only(prod, "alicloud:kms/key:Key").inputs

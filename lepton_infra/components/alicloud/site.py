@@ -73,7 +73,7 @@ class AlicloudSite(pulumi.ComponentResource):
         key = AlicloudKmsKey(
             f"{name}-kms",
             AlicloudKmsKeyArgs(description=f"lepton {name}: ACK secrets, node disks, artifacts", alias=name,
-                       protect=site.protect_stateful, tags=tags),
+                       kms_instance_id=site.kms_instance_id, protect=site.protect_stateful, tags=tags),
             opts=child,
         )  # fmt: skip
         registry = AlicloudContainerRegistry(
