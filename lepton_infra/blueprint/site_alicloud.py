@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from lepton_infra import validation
 from lepton_infra.blueprint.base import rule_error
-from lepton_infra.blueprint.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.site_base import GpuPoolSpec, ManagedSiteSpec
 
 KmsInstanceId = Annotated[str, StringConstraints(pattern=r"^kst-[a-z0-9]+$", max_length=64)]
 # Zone IDs append a letter to the region (cn-hangzhou-h) or to its number (ap-southeast-1a).
 ZoneId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z]+(-\d+)?-?[a-z]$", max_length=40)]
+
+
+class AlicloudGpuPoolSpec(GpuPoolSpec):
+    """A GPU pool of an ACK site. None of the catalog's types has a multi-node fabric ACK documents: its
+    eRDMA guides (ack-erdma-controller) list gn8is, gn8v, ebmgn8v, ebmgn8is, ebmgn7v and later families,
+    not gn7e, gn7, gn7i or gn6i, so NCCL between nodes runs over the VPC's TCP."""
+
+    fabric_hint: ClassVar[str] = (
+        "ACK documents eRDMA for none of the catalog's types (gn7e, gn7, gn7i, gn6i), so run the job on one "
+        "node, or on a site whose pool has a fabric"
+    )
 
 
 class AlicloudSiteSpec(ManagedSiteSpec):
@@ -51,6 +62,9 @@ class AlicloudSiteSpec(ManagedSiteSpec):
             "Prepaid, auto-renewed term of the registry instance in months (no pay-as-you-go): 1, 2, 3 or 6 "
             "months, or whole years up to 5 (12, 24, 36, 48, 60), the terms Container Registry sells."
         ),
+    )
+    gpu_pools: tuple[AlicloudGpuPoolSpec, ...] = Field(
+        default=(), description="GPU node pools, one per accelerator need."
     )
     kms_instance_id: KmsInstanceId | None = Field(
         default=None,

@@ -172,3 +172,18 @@ def test_a_site_with_a_kms_instance_creates_its_key_there() -> None:
 
 def test_without_a_kms_instance_the_site_creates_its_regions_default_key(prod: Plan) -> None:
     assert "dkmsInstanceId" not in only(prod, "alicloud:kms/key:Key").inputs
+
+
+def test_no_ack_pool_offers_a_fabric_so_multi_node_training_there_is_warned_about() -> None:
+    """ACK documents eRDMA (ack-erdma-controller, resource aliyun/erdma) for gn8is, gn8v, ebmgn8v, ebmgn8is,
+    ebmgn7v and later families; none for the catalog's gn7e, gn7, gn7i or gn6i. So an ACK pool has no
+    fabric, and the plan warns about a multi-node job there (the blueprint's advice, with this hint)."""
+    spec = PlatformSpec.model_validate(stack_config("alicloud-prod"))
+    [site] = spec.sites
+    for pool in site.gpu_pools:
+        assert pool.fabric is None
+        assert "gn7e" in pool.fabric_hint
+    advice = pytest.importorskip("lepton_infra.blueprint.advice")  # the AWS lane's plan-time advice
+    [(path, sentence)] = advice.advice(spec)
+    assert path == "workloads[0].nodes"
+    assert "gn7e" in sentence

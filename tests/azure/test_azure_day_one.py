@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -234,3 +235,102 @@ def test_spot_gpu_nodes_run_feature_discovery_and_the_device_plugin(prod: Plan) 
     }
     assert spot in values["daemonsets"]["tolerations"]
     assert spot in values["node-feature-discovery"]["worker"]["tolerations"]
+
+
+NETWORK_OPERATOR = ROOT / "tests" / "schemas" / "network-operator"
+
+
+def test_an_infiniband_pool_lives_in_one_zone_and_other_pools_span_the_site(prod: Plan) -> None:
+    """AKS keeps a pool's nodes on one InfiniBand network (with AKSInfinibandSupport registered,
+    Azure/aks-rdma-infiniband "Prerequisites"); an InfiniBand fabric across availability zones is not
+    documented, so the pool stays in the site's first zone."""
+    h100 = only(prod, "azure-native:containerservice:AgentPool", "h100").inputs
+    t4 = only(prod, "azure-native:containerservice:AgentPool", "t4").inputs
+    assert h100["availabilityZones"] == ["1"]
+    assert t4["availabilityZones"] == ["1", "2", "3"]
+
+
+def test_the_network_operator_gives_infiniband_pools_their_rdma_device_plugin(prod: Plan) -> None:
+    """Microsoft's recipe for RDMA over InfiniBand on AKS (Azure/aks-rdma-infiniband: the NVIDIA Network
+    Operator chart and a NicClusterPolicy with the DOCA driver and an RDMA device plugin). The policy must
+    validate against the CRD of the pinned chart, reach only the InfiniBand pools, and tolerate their GPU
+    taint, or the plugin never runs there and `rdma/shared_ib` never appears."""
+    import jsonschema
+
+    crd = yaml.safe_load((NETWORK_OPERATOR / "mellanox.com_nicclusterpolicies.yaml").read_text())
+    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    policy = only(prod, "kubernetes:mellanox.com/v1alpha1:NicClusterPolicy").inputs
+    spec = policy["spec"]
+    jsonschema.validate(spec, version["schema"]["openAPIV3Schema"]["properties"]["spec"])
+    terms = spec["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "lepton.ai/pool", "operator": "In", "values": ["h100"]}]}]
+    gpu_taint = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+    assert gpu_taint in spec["tolerations"]
+    plugin = json.loads(spec["rdmaSharedDevicePlugin"]["config"])["configList"][0]
+    assert plugin["resourceName"] == "shared_ib"
+    assert plugin["selectors"] == {"vendors": ["15b3"], "linkTypes": ["infiniband"]}
+    namespace = only(prod, "kubernetes:core/v1:Namespace", "network-operator").inputs["metadata"]
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_the_network_operator_chart_is_pinned_and_every_value_is_a_chart_key(prod: Plan) -> None:
+    release = only(prod, "kubernetes:helm.sh/v3:Release", "network-operator").inputs
+    chart = yaml.safe_load((NETWORK_OPERATOR / "values.yaml").read_text())
+    assert (release["chart"], release["version"]) == ("network-operator", "26.4.0")
+    # The GPU Operator runs node-feature-discovery already; a second one would fight it.
+    assert release["values"]["nfd"] == {"enabled": False, "deployNodeFeatureRules": False}
+    for path in key_paths(release["values"]):
+        node: Any = chart
+        for key in path:
+            assert isinstance(node, Mapping) and key in node, f"{'.'.join(path)} is not a chart value"
+            node = node[key]
+
+
+def test_only_a_site_with_an_infiniband_pool_runs_the_network_operator() -> None:
+    plan = stack_plan("multicloud")
+    assert plan.of_type("kubernetes:mellanox.com/v1alpha1:NicClusterPolicy") == []
+
+
+def test_an_infiniband_pool_offers_its_fabric_to_multi_node_training() -> None:
+    """A pod on the fabric asks for the RDMA resource and may lock memory (IPC_LOCK: "A pod without this
+    will have a low locked memory value", Azure/aks-rdma-infiniband pod examples); pools without
+    InfiniBand offer none, so their jobs are warned about (blueprint advice)."""
+    from lepton_infra.blueprint import PlatformSpec
+    from lepton_infra.catalog import Cloud
+    from lepton_infra.components.azure.site import gpu_placements
+    from lepton_infra.components.site_kit import gpu_pool_plans
+
+    spec = PlatformSpec.model_validate(stack_config("azure-prod"))
+    h100, t4 = gpu_placements(gpu_pool_plans(Cloud.AZURE, spec.sites[0]))  # type: ignore[arg-type]
+    assert h100.fabric is not None
+    assert h100.fabric.resources == {"rdma/shared_ib": 1}
+    assert h100.fabric.capabilities == ("IPC_LOCK",)
+    assert h100.fabric.env["NCCL_IB_DISABLE"] == "0"
+    assert t4.fabric is None
+
+
+@pytest.mark.parametrize("size", ["Standard_NC80adis_H100_v5", "Standard_NC96ads_A100_v4"])
+def test_infiniband_on_a_size_without_it_is_refused(size: str) -> None:
+    from plan_helpers import spec_issues
+
+    config = copy.deepcopy(stack_config("azure-prod"))
+    pool = config["sites"][0]["gpu_pools"][0]
+    pool["instance_type"] = size
+    pool["accelerator"] = "H100" if "H100" in size else "A100-80GB"
+    config["workloads"] = []
+    issues = dict(spec_issues(config))
+    assert f"{size} has no InfiniBand" in issues["gpu_pools[0].infiniband"]
+
+
+def test_multi_node_training_on_the_infiniband_pool_gets_no_fabric_warning() -> None:
+    """The azure-prod pretraining job (2 nodes of 8 H100) runs on the InfiniBand pool: no advice. Without
+    `infiniband: true` on that pool, the plan warns that its gradients cross TCP."""
+    from lepton_infra.blueprint import PlatformSpec
+
+    advice = pytest.importorskip("lepton_infra.blueprint.advice")  # the AWS lane's plan-time advice
+    config = copy.deepcopy(stack_config("azure-prod"))
+    assert advice.advice(PlatformSpec.model_validate(config)) == []
+    config["sites"][0]["gpu_pools"][0]["infiniband"] = False
+    [(path, sentence)] = advice.advice(PlatformSpec.model_validate(config))
+    assert path == "workloads[0].nodes"
+    assert "infiniband: true" in sentence
