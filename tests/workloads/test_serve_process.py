@@ -183,7 +183,8 @@ def test_hostile_input_over_http_gets_4xx_and_the_server_keeps_serving(server: S
     )
     with server.client() as http:
         exposition = http.get("/metrics").text
-    assert 'status="5' not in exposition
+    # (/readyz answered 503 while the model warmed up, before the fixture saw it ready: that is its job.)
+    assert 'endpoint="/v1/completions",status="5' not in exposition
 
 
 def wait_idle(http: httpx.Client) -> str:
