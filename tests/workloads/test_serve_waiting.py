@@ -274,3 +274,17 @@ def test_stopping_ends_the_wait_at_once(empty: Path) -> None:
     started = time.monotonic()
     replica.watcher.join(5)
     assert time.monotonic() - started < 1.0
+
+
+def test_a_model_that_cannot_run_fails_liveness_so_the_pod_is_restarted(
+    empty: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one case /healthz fails: the engine thread died (here while warming the model up).
+    def broken(*_: object) -> None:
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr("workloads.serve.decoder.CachedDecoder.forward", broken)
+    _write(empty, 10, seed=1)
+    with Replica(empty) as replica, AppClient(replica.app) as http:
+        wait_until(lambda: http.get("/healthz").status_code == 503)
+        assert http.get("/readyz").json() == {"status": "failed"}

@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 FinishReason = Literal["stop", "length"]
 FailureReason = Literal["shutdown", "internal"]
-# What /readyz reports: no model yet and none being read, one being read or warmed up, ready, draining.
-EngineState = Literal["waiting_for_checkpoint", "loading", "ready", "draining"]
+# What /readyz reports: no model yet and none being read, one being read or warmed up, ready, draining,
+# or the engine thread died (then /healthz fails too).
+EngineState = Literal["waiting_for_checkpoint", "loading", "ready", "draining", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,8 @@ class Engine:
 
     @property
     def state(self) -> EngineState:
+        if self._dead:
+            return "failed"
         if self._draining:
             return "draining"
         if self._ready.is_set():
