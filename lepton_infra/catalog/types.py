@@ -60,6 +60,14 @@ class Resources:
             self.memory_mib + other.memory_mib,
         )
 
+    def __sub__(self, other: Resources) -> Resources:
+        """What is left of this amount after ``other`` (a node's allocatable after its DaemonSets)."""
+        return Resources(
+            self.gpus - other.gpus,
+            self.cpu_millicores - other.cpu_millicores,
+            self.memory_mib - other.memory_mib,
+        )
+
 
 def family(
     accelerator: Accelerator, gpu_memory_gib: int, source: str, sizes: tuple[tuple[str, int, int, int], ...]
