@@ -6,7 +6,9 @@ View rules (``rule.view_policy``) are wrapped as stack policies that first turn 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from pulumi_policy import (
@@ -14,6 +16,7 @@ from pulumi_policy import (
     Policy,
     PolicyComplianceFramework,
     PolicyConfigSchema,
+    PolicyPack,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -23,6 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from lepton_infra.policies.config import load_config
 from lepton_infra.policies.rule import PolicyRule, Subject
 from lepton_infra.policies.settings import PolicySettings, config_schema, settings_from
 from lepton_infra.policies.view import Resource, Stack
@@ -158,3 +162,24 @@ def to_pulumi_policy(rule: PolicyRule) -> Policy:
 
 def to_pulumi_policies(rules: Iterable[PolicyRule]) -> list[Policy]:
     return [to_pulumi_policy(r) for r in rules]
+
+
+def serve_pack(
+    name: str, rules: Sequence[PolicyRule], every_rule: Iterable[PolicyRule], description: str
+) -> None:
+    """Start the analyzer the Pulumi CLI talks to (blocks): what each pack's ``__main__`` calls.
+
+    Its initial config comes from the file ``LEPTON_POLICY_CONFIG`` names, the one ``lepton-infra
+    --policy-config`` reads. One file configures both packs, so its policy names are checked against
+    ``every_rule`` (both packs') and the pack announces the entries of its own ``rules``.
+    """
+    config_file = os.environ.get("LEPTON_POLICY_CONFIG")
+    config = load_config(Path(config_file)) if config_file else None
+    if config is not None:
+        config.check_names(every_rule, source=str(config_file))
+    PolicyPack(
+        name=name,
+        policies=to_pulumi_policies(rules),
+        initial_config=config.to_pulumi_config(rules, validate=False) if config else None,  # type: ignore[arg-type]
+        description=description,
+    )

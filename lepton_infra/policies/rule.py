@@ -187,3 +187,13 @@ def view_policy(
         )
 
     return wrap
+
+
+def collect(modules: Iterable[Any]) -> tuple[PolicyRule, ...]:
+    """Every rule the modules declare (their ``POLICIES``), refusing two rules of one name."""
+    rules = tuple(rule for module in modules for rule in module.POLICIES)
+    names = [r.name for r in rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"policy names must be unique: {duplicates}")
+    return rules

@@ -4,26 +4,15 @@ land: that test is marked xfail(strict) until they do, so it turns red the day t
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import pytest
-from op_fixtures import operability
+from op_fixtures import before, operability
 from plan_helpers import ROOT, stack_plan
 
-from lepton_infra.plan.loaders import plan_from_json
-from lepton_infra.plan.model import Plan, Violation
+from lepton_infra.plan.model import Violation
 
-BEFORE = Path(__file__).parent / "plans_ae54ed7"
 STACKS = sorted(
     p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
 )
-
-
-def before(stack: str) -> Plan:
-    with gzip.open(BEFORE / f"{stack}.json.gz", "rt", encoding="utf-8") as f:
-        return plan_from_json(json.load(f))
 
 
 def found(stack: str, policy: str) -> list[Violation]:

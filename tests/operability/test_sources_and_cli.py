@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from op_fixtures import before
 from plan_helpers import ROOT, stack_plan
-from test_reviewed_plans import before
 
 from lepton_infra.cli import main
 from lepton_infra.plan.sources import locate
@@ -19,6 +19,13 @@ from lepton_infra.project import find_project, read_stack_config
 
 def _line(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def _saved(tmp_path: Path, stack: str) -> Path:
+    """The reviewed plan of ``stack`` saved as `lepton-infra plan --json` writes it."""
+    saved = tmp_path / f"{stack}.json"
+    saved.write_text(json.dumps(before(stack).to_json()))
+    return saved
 
 
 def _run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
@@ -50,8 +57,7 @@ def test_every_resource_built_for_a_spec_entry_maps_to_its_line() -> None:
 def test_check_text_names_the_line_and_sarif_writes_the_physical_location(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    saved = tmp_path / "aws-dev.json"
-    saved.write_text(json.dumps(before("aws-dev").to_json()))
+    saved = _saved(tmp_path, "aws-dev")
     code, text = _run(["check", str(saved), "--pack", "lepton-operability"], ROOT, monkeypatch)
     assert code == 1
     assert "== lepton-operability:" in text and "source:   stacks/Pulumi.aws-dev.yaml:" in text
@@ -71,8 +77,7 @@ def test_check_text_names_the_line_and_sarif_writes_the_physical_location(
 def test_check_json_keeps_the_contract_and_tells_packs_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    saved = tmp_path / "aws-dev.json"
-    saved.write_text(json.dumps(before("aws-dev").to_json()))
+    saved = _saved(tmp_path, "aws-dev")
     code, out = _run(["check", str(saved), "--format", "json"], tmp_path, monkeypatch)
     report = json.loads(out)
     assert code == 1 and set(report) == {"violations", "summary"}
@@ -82,8 +87,7 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
 
 
 def test_a_policy_config_may_tune_either_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    saved = tmp_path / "existing.json"
-    saved.write_text(json.dumps(before("existing-cluster").to_json()))
+    saved = _saved(tmp_path, "existing-cluster")
     config = tmp_path / "policy.yaml"
     config.write_text(
         "enforcement:\n"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from op_fixtures import before
 from plan_helpers import ROOT
 
 from lepton_infra.plan.model import PlanResource
@@ -99,7 +100,6 @@ def test_stack_indexes_by_type_parent_and_dependency() -> None:
 
 def test_operability_check_of_a_saved_plan_never_loads_pulumi_policy(tmp_path: Path) -> None:
     # Issue 16: start-up counts; the check path of a pack on the neutral view imports no pulumi_policy.
-    from test_reviewed_plans import before
 
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(before("aws-dev").to_json()))

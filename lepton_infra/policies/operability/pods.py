@@ -215,6 +215,12 @@ def _expression_matches(expression: Any, labels: Mapping[str, str | None]) -> bo
     return False
 
 
+def _required_node_terms(spec: Mapping[str, Any]) -> list[Any]:
+    """The pod's required node affinity terms (any one of them must match)."""
+    required = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    return as_list(get(required, "nodeSelectorTerms"))
+
+
 def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
     """Whether a node with ``labels`` satisfies the pod's nodeSelector and required node affinity.
 
@@ -223,15 +229,7 @@ def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
     for key, value in as_mapping(get(spec, "nodeSelector")).items():
         if key not in labels or (labels[key] is not None and labels[key] != str(value)):
             return False
-    terms = as_list(
-        get(
-            spec,
-            "affinity",
-            "nodeAffinity",
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            "nodeSelectorTerms",
-        )
-    )
+    terms = _required_node_terms(spec)
     if not terms:
         return True
     return any(
@@ -244,15 +242,7 @@ def pins_zone(spec: Mapping[str, Any]) -> bool:
     zone = "topology.kubernetes.io/zone"
     if zone in as_mapping(get(spec, "nodeSelector")):
         return True
-    for term in as_list(
-        get(
-            spec,
-            "affinity",
-            "nodeAffinity",
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            "nodeSelectorTerms",
-        )
-    ):
+    for term in _required_node_terms(spec):
         for expression in as_list(get(term, "matchExpressions")):
             one_zone = len(as_list(get(expression, "values"))) == 1
             if get(expression, "key") == zone and get(expression, "operator") == "In" and one_zone:

@@ -4,17 +4,14 @@ reports exactly what the offline runner reports: the PolicyResource -> neutral v
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2
-from op_fixtures import RULES, baseline, mutated, op_cases, op_files, operability
+from op_fixtures import RULES, baseline, before, mutated, op_cases, op_files, operability
+from plan_helpers import running_pack
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-from test_reviewed_plans import before
 
 from lepton_infra.plan.analyzer_driver import run_analyzer
 from lepton_infra.plan.model import Plan, Violation
@@ -23,17 +20,8 @@ from lepton_infra.policies.config import PackConfig
 
 @pytest.fixture(scope="module")
 def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lepton_infra.policies.operability"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_pack("lepton_infra.policies.operability") as stub:
+        yield stub
 
 
 def _key(violations: list[Violation]) -> list[tuple[str, str, str, str, str | None, str]]:
