@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from lepton_infra.catalog import cluster_services as svc
 from lepton_infra.catalog.fit import pods_per_node
 from lepton_infra.catalog.types import Cloud
-from lepton_infra.policies.kubernetes.workloads import DEPLOYMENT, HPA
+from lepton_infra.policies.kubernetes.workloads import DEPLOYMENT, HPA, pod_spec
 from lepton_infra.policies.operability.nodes import room
 from lepton_infra.policies.operability.pods import Workload, pins_zone, quantity
 from lepton_infra.policies.operability.topology import Cluster, Pool, topology
@@ -29,12 +29,10 @@ _WELL_KNOWN = ("kubernetes.io/", "node.kubernetes.io/", "topology.kubernetes.io/
 
 
 def _users(cluster: Cluster, pool: Pool) -> list[Workload]:
-    return [w for w in cluster.workloads() if pool in cluster.landing_pools(w)]
+    return [w for w in cluster.workloads if pool in cluster.landing_pools(w)]
 
 
 def _image_of(obj: Resource) -> str:
-    from lepton_infra.policies.kubernetes.workloads import pod_spec
-
     return " ".join(str(get(c, "image")) for c in as_list(get(pod_spec(obj.type, obj.props), "containers")))
 
 
@@ -130,17 +128,19 @@ def pools_scale_from_zero(stack: Stack, _settings: PolicySettings) -> Iterator[F
             )
 
 
-def _hpa_max(stack: Stack, workload: Workload) -> int:
+def _hpa_peaks(stack: Stack) -> dict[tuple[str, str, str], int]:
+    """Each HPA's maxReplicas by the (kind, namespace, name) of the workload it scales."""
+    peaks = {}
     for hpa in stack.of_type(HPA):
         target = get(hpa.props, "spec", "scaleTargetRef", default={})
-        if (
-            get(target, "kind") == workload.kind
-            and get(target, "name") == workload.name
-            and str(get(hpa.props, "metadata", "namespace", default="default")) == workload.namespace
-        ):
-            peak = quantity(get(hpa.props, "spec", "maxReplicas"))
-            return max(workload.replicas, int(peak) if peak is not None else 0)
-    return workload.replicas
+        namespace = str(get(hpa.props, "metadata", "namespace", default="default"))
+        peak = quantity(get(hpa.props, "spec", "maxReplicas"))
+        peaks[(str(get(target, "kind")), namespace, str(get(target, "name")))] = int(peak or 0)
+    return peaks
+
+
+def _peak(peaks: dict[tuple[str, str, str], int], workload: Workload) -> int:
+    return max(workload.replicas, peaks.get((workload.kind, workload.namespace, workload.name), 0))
 
 
 def _nodes_needed(cluster: Cluster, workload: Workload, pool: Pool, pods: int) -> int | None:
@@ -165,12 +165,13 @@ def _nodes_needed(cluster: Cluster, workload: Workload, pool: Pool, pods: int) -
     ),
 )
 def workload_peak_fits_pool(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    peaks = _hpa_peaks(stack)
     for cluster in topology(stack).clusters:
-        for workload in cluster.workloads():
+        for workload in cluster.workloads:
             pools = cluster.landing_pools(workload)
             if not pools or any(p.max_nodes is None for p in pools):
                 continue
-            pods = _hpa_max(stack, workload)
+            pods = _peak(peaks, workload)
             needs = [_nodes_needed(cluster, workload, p, pods) for p in pools]
             if any(n is None for n in needs):
                 continue
@@ -221,7 +222,7 @@ def _fabric_problem(pool: Pool, spec_pins_zone: bool) -> str | None:
 )
 def multi_node_training_one_zone(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     for cluster in topology(stack).clusters:
-        for workload in cluster.workloads():
+        for workload in cluster.workloads:
             if not workload.gang or not workload.gpus:
                 continue
             for pool in cluster.landing_pools(workload):

@@ -128,7 +128,7 @@ def kubernetes_await_can_finish(stack: Stack, _settings: PolicySettings) -> Iter
         cluster = tops.cluster_of(deployment)
         if cluster is None or not _awaited(deployment) or _timeout_set(deployment):
             continue
-        workload = next((w for w in cluster.workloads() if w.resource.urn == deployment.urn), None)
+        workload = cluster.workload_of(deployment)
         pools = cluster.landing_pools(workload) if workload is not None else []
         if pools and all(p.min_nodes == 0 for p in pools):
             names = ", ".join(p.label for p in pools)

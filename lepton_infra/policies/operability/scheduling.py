@@ -66,7 +66,7 @@ def pods_fit_pool_nodes(stack: Stack, _settings: PolicySettings) -> Iterator[Fin
     for cluster in topology(stack).clusters:
         if not cluster.pools:
             continue  # a cluster this stack does not build: its nodes are not in the plan
-        for workload in cluster.workloads():
+        for workload in cluster.workloads:
             selected = cluster.pools_for(workload)
             if not selected:
                 yield Finding(
@@ -83,7 +83,7 @@ def pods_fit_pool_nodes(stack: Stack, _settings: PolicySettings) -> Iterator[Fin
 
 
 def _workload_taint_findings(cluster: Cluster) -> Iterator[Finding]:
-    for workload in cluster.workloads():
+    for workload in cluster.workloads:
         selected = cluster.pools_for(workload)
         if not selected or cluster.landing_pools(workload):
             continue

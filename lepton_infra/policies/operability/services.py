@@ -255,7 +255,7 @@ def nodes_can_pull_images(stack: Stack, _settings: PolicySettings) -> Iterator[F
             continue
         registry = _REGISTRIES[cluster.cloud]
         problem: str | None = None
-        for workload in cluster.workloads():
+        for workload in cluster.workloads:
             private = [i for i in _images(workload) if registry.match(i)]
             if not private or _has_pull_secret(stack, cluster, workload):
                 continue

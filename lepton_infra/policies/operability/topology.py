@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lepton_infra.catalog import cluster_services as svc
+from lepton_infra.catalog.allocatable import aks_max_pods
 from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
@@ -52,7 +54,7 @@ class Pool:
     # "node-group" for a cloud pool, "karpenter" for a Karpenter NodePool.
     kind: str = "node-group"
 
-    @property
+    @cached_property
     def offering(self) -> InstanceOffering | None:
         """The instance type to judge a pod against: the roomiest the pool may launch."""
         found = [o for t in self.instance_types if self.cloud and (o := find_offering(self.cloud, t))]
@@ -115,8 +117,13 @@ class Cluster:
                     found.setdefault(get(addon, "name"), _json(get(addon, "config")))
         return found
 
+    @cached_property
     def workloads(self) -> list[Workload]:
+        """The objects of the cluster that make pods (built once: every rule reads them)."""
         return list(workloads(self.objects))
+
+    def workload_of(self, resource: Resource) -> Workload | None:
+        return next((w for w in self.workloads if w.resource.urn == resource.urn), None)
 
     def pools_for(self, workload: Workload) -> list[Pool]:
         """The pools whose nodes the workload's selectors accept (taints are the caller's question)."""
@@ -319,8 +326,6 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
 
 
 def _aks_default_max_pods(cluster: Resource) -> int:
-    from lepton_infra.catalog.allocatable import aks_max_pods
-
     profile = as_mapping(cluster.get("networkProfile"))
     return aks_max_pods(_str(get(profile, "networkPlugin")), _str(get(profile, "networkPluginMode")))
 
