@@ -29,7 +29,7 @@ _WELL_KNOWN = ("kubernetes.io/", "node.kubernetes.io/", "topology.kubernetes.io/
 
 
 def _users(cluster: Cluster, pool: Pool) -> list[Workload]:
-    return [w for w in cluster.workloads if pool in cluster.landing_pools(w)]
+    return [w for w in cluster.workloads if any(p is pool for p in cluster.landing_pools(w))]
 
 
 def _image_of(obj: Resource) -> str:
@@ -55,7 +55,9 @@ def _karpenter_covers(cluster: Cluster, users: list[Workload]) -> bool:
     if not cluster.releases(svc.KARPENTER_CHARTS):
         return False
     karpenter = [p for p in cluster.pools if p.kind == "karpenter"]
-    return bool(karpenter) and all(any(p in cluster.landing_pools(w) for p in karpenter) for w in users)
+    return bool(karpenter) and all(
+        any(p.kind == "karpenter" for p in cluster.landing_pools(w)) for w in users
+    )
 
 
 def _eks_scale_up_problem(stack: Stack, cluster: Cluster, pool: Pool, users: list[Workload]) -> str | None:

@@ -51,10 +51,15 @@ def room(cluster: Cluster, pool: Pool, offering: InstanceOffering | None = None)
     offering = offering or pool.offering
     if offering is None or pool.cloud is None:
         return None
-    free = node_allocatable(pool.cloud, offering, max_pods=pool.max_pods)
-    for _, requests in daemons_on(cluster, pool):
-        free = free - requests
-    return free
+    cloud = pool.cloud
+
+    def build() -> Resources:
+        free = node_allocatable(cloud, offering, max_pods=pool.max_pods)
+        for _, requests in daemons_on(cluster, pool):
+            free = free - requests
+        return free
+
+    return cluster.memo(("room", pool.resource.urn, offering.instance_type), build)
 
 
 def roomier_type(cluster: Cluster, pool: Pool, request: Resources) -> InstanceOffering | None:

@@ -38,16 +38,23 @@ def _api_services(cluster: Cluster) -> set[str]:
 def _has_metrics_server(cluster: Cluster) -> bool:
     if cluster.cloud in svc.BUILT_IN_METRICS_SERVER:
         return True
-    return (
-        svc.METRICS_SERVER_ADDON in cluster.addon_configs()
-        or bool(cluster.releases(svc.METRICS_SERVER_CHARTS))
-        or "metrics.k8s.io" in _api_services(cluster)
+    return cluster.memo(
+        ("metrics-server",),
+        lambda: (
+            svc.METRICS_SERVER_ADDON in cluster.addon_configs()
+            or bool(cluster.releases(svc.METRICS_SERVER_CHARTS))
+            or "metrics.k8s.io" in _api_services(cluster)
+        ),
     )
 
 
 def _has_custom_metrics(cluster: Cluster) -> bool:
-    return bool(cluster.releases(svc.CUSTOM_METRICS_ADAPTER_CHARTS)) or bool(
-        svc.CUSTOM_METRICS_API_GROUPS & _api_services(cluster)
+    return cluster.memo(
+        ("custom-metrics",),
+        lambda: (
+            bool(cluster.releases(svc.CUSTOM_METRICS_ADAPTER_CHARTS))
+            or bool(svc.CUSTOM_METRICS_API_GROUPS & _api_services(cluster))
+        ),
     )
 
 
@@ -170,16 +177,25 @@ def _images(workload: Workload) -> list[str]:
     ]
 
 
-def _has_pull_secret(stack: Stack, cluster: Cluster, workload: Workload) -> bool:
+def _accounts_with_pull_secrets(cluster: Cluster) -> set[tuple[str, str]]:
+    return cluster.memo(
+        ("pull-secret-accounts",),
+        lambda: {
+            (
+                str(get(sa.props, "metadata", "namespace", default="default")),
+                str(get(sa.props, "metadata", "name")),
+            )
+            for sa in cluster.of_type(SERVICE_ACCOUNT)
+            if as_list(get(sa.props, "imagePullSecrets"))
+        },
+    )
+
+
+def _has_pull_secret(cluster: Cluster, workload: Workload) -> bool:
     if as_list(get(workload.spec, "imagePullSecrets")):
         return True
     account = str(get(workload.spec, "serviceAccountName", default="default"))
-    return any(
-        get(sa.props, "metadata", "name") == account
-        and str(get(sa.props, "metadata", "namespace", default="default")) == workload.namespace
-        and as_list(get(sa.props, "imagePullSecrets"))
-        for sa in cluster.of_type(SERVICE_ACCOUNT)
-    )
+    return (workload.namespace, account) in _accounts_with_pull_secrets(cluster)
 
 
 def _policy_name(arn: Any) -> str:
@@ -257,7 +273,7 @@ def nodes_can_pull_images(stack: Stack, _settings: PolicySettings) -> Iterator[F
         problem: str | None = None
         for workload in cluster.workloads:
             private = [i for i in _images(workload) if registry.match(i)]
-            if not private or _has_pull_secret(stack, cluster, workload):
+            if not private or _has_pull_secret(cluster, workload):
                 continue
             problem = problem or _pull_problem(stack, cluster) or "ok"
             if problem != "ok":

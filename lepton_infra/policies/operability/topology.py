@@ -10,10 +10,10 @@ stack and every operability rule reads the same object.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from lepton_infra.catalog import cluster_services as svc
 from lepton_infra.catalog.allocatable import aks_max_pods
@@ -24,6 +24,7 @@ from lepton_infra.policies.operability.pods import Taint, Workload, selects, unt
 from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown
 from lepton_infra.policies.view import Resource, Stack
 
+T = TypeVar("T")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Labels every node of a pool carries without the plan declaring them: the value where the plan knows
 # it, None where only the cloud will (matches any value a selector asks).
@@ -86,14 +87,30 @@ class Cluster:
     pools: list[Pool] = field(default_factory=list)
     objects: list[Resource] = field(default_factory=list)
     addons: list[Resource] = field(default_factory=list)
+    # Facts the rules derive per pool or workload (a node's free room, say), computed once: see memo.
+    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
     @property
     def managed(self) -> bool:
         """True when this stack creates the cluster, so the plan shows what it is built with."""
         return self.resource is not None
 
+    @cached_property
+    def _by_type(self) -> dict[str, list[Resource]]:
+        found: dict[str, list[Resource]] = {}
+        for o in self.objects:
+            found.setdefault(o.type, []).append(o)
+        return found
+
     def of_type(self, *types: str) -> list[Resource]:
-        return [o for o in self.objects if o.type in types]
+        return [o for t in types for o in self._by_type.get(t, ())]
+
+    def memo(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        """A fact about this cluster built once (the rules of a pack share it, as ``Stack.memo``)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        found: T = self._memo[key]
+        return found
 
     def releases(self, charts: Iterable[str]) -> list[Resource]:
         """Helm releases in the cluster of any of ``charts`` (by the chart's own name)."""
@@ -122,17 +139,27 @@ class Cluster:
         """The objects of the cluster that make pods (built once: every rule reads them)."""
         return list(workloads(self.objects))
 
+    @cached_property
+    def _workloads_by_urn(self) -> dict[str, Workload]:
+        return {w.resource.urn: w for w in self.workloads}
+
     def workload_of(self, resource: Resource) -> Workload | None:
-        return next((w for w in self.workloads if w.resource.urn == resource.urn), None)
+        return self._workloads_by_urn.get(resource.urn)
 
     def pools_for(self, workload: Workload) -> list[Pool]:
         """The pools whose nodes the workload's selectors accept (taints are the caller's question)."""
-        return [p for p in self.pools if selects(workload.spec, p.labels)]
+        return self.memo(
+            ("pools_for", workload.resource.urn),
+            lambda: [p for p in self.pools if selects(workload.spec, p.labels)],
+        )
 
     def landing_pools(self, workload: Workload) -> list[Pool]:
         """The pools the workload's pods can be scheduled on: selected, and every taint tolerated."""
         tolerations = as_list(get(workload.spec, "tolerations"))
-        return [p for p in self.pools_for(workload) if not untolerated(tolerations, p.taints)]
+        return self.memo(
+            ("landing_pools", workload.resource.urn),
+            lambda: [p for p in self.pools_for(workload) if not untolerated(tolerations, p.taints)],
+        )
 
     def describe(self) -> str:
         return f"cluster '{self.name}'"
