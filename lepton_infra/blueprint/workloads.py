@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
 from lepton_infra.catalog import Accelerator
+from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
 RepositoryPath = Annotated[
@@ -21,9 +22,6 @@ Hostname = Annotated[
         pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=253
     ),
 ]
-# The trainer's exit status after SIGTERM stopped it with a checkpoint (EX_TEMPFAIL from sysexits.h): the
-# TrainingJob sets it through LEPTON_PREEMPTED_EXIT_CODE and retries pods that exit with it, for free.
-PREEMPTED_EXIT_CODE = 75
 # A Prometheus metric name, as the metrics adapter serves it to the HPA.
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", max_length=200)]
 
@@ -170,12 +168,13 @@ class TrainingWorkloadSpec(WorkloadBase):
         description="Time between SIGTERM and SIGKILL: long enough for a final checkpoint.",
     )
     fail_fast_exit_codes: tuple[Annotated[int, Field(ge=1, le=255)], ...] = Field(
-        default=(1, 2),
+        default=(int(TrainExit.FAILED), int(TrainExit.BAD_INPUT)),
         min_length=1,
         description=(
             "Trainer exit codes that fail the job at once instead of retrying: a bug or bad arguments "
             "will fail again. torchrun exits 1 only after its own restarts are spent. Not "
-            f"{PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, which is always retried."
+            f"{PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, which is always retried "
+            "(the preemption flow: lepton_infra/contract.py)."
         ),
     )
     no_progress_alert_minutes: int = Field(
@@ -277,7 +276,7 @@ class InferenceWorkloadSpec(WorkloadBase):
         description="CPU and memory of each replica.",
     )
     port: int = Field(
-        default=8080, ge=1024, le=65535, description="Port the server listens on (non-root: >= 1024)."
+        default=SERVE_PORT, ge=1024, le=65535, description="Port the server listens on (non-root: >= 1024)."
     )
     autoscaling: AutoscalingSpec = Field(
         default_factory=lambda: CpuAutoscalingSpec(kind="cpu"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,6 +20,7 @@ from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_VALUE,
     gpu_node_labels,
 )
+from lepton_infra.components.services import ClusterService
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class Toleration:
     operator: str
     effect: str
     value: str | None = None
+
+    def to_values(self) -> dict[str, str]:
+        """As a pod spec or Helm values write it (no value for ``Exists``)."""
+        values = {"key": self.key, "operator": self.operator, "effect": self.effect}
+        return values if self.value is None else {**values, "value": self.value}
 
     def to_kubernetes(self) -> k8s.core.v1.TolerationArgs:
         return k8s.core.v1.TolerationArgs(
@@ -41,6 +47,17 @@ GPU_TOLERATION = Toleration(
 
 
 @dataclass(frozen=True)
+class Fabric:
+    """A pool's multi-node network (EFA on AWS, InfiniBand on Azure): what a pod asks for to use it."""
+
+    name: str
+    # Extended resources one pod that takes a whole node requests, e.g. {"vpc.amazonaws.com/efa": 32}.
+    resources: Mapping[str, int] = field(default_factory=dict)
+    # Environment NCCL and its transport need on this fabric (FI_PROVIDER=efa ...).
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class NodePlacement:
     """How a pod lands on one GPU pool: the pool's labels to select and its taints to tolerate."""
 
@@ -49,6 +66,8 @@ class NodePlacement:
     gpus_per_node: int
     node_selector: Mapping[str, str]
     tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,)
+    # The pool's fabric for multi-node training, or None where pods talk over the pod network (TCP).
+    fabric: Fabric | None = None
 
     @classmethod
     def for_gpu_pool(
@@ -100,6 +119,12 @@ class ClusterAddons:
     prometheus_operator: bool = False
     # Namespace Prometheus scrapes from: network policies let it reach the workloads' metrics ports.
     monitoring_namespace: str = "monitoring"
+    # The site's own GPU Operator chart values (its node image's runtime class, CDI ...), merged over the
+    # values every site gets; tolerations need none: the runtime tolerates every GPU pool's taints itself.
+    gpu_operator_values: Mapping[str, Any] = field(default_factory=dict)
+    # Engines the site's cluster needs beyond the GPU runtime (autoscaler, device plugins ...), installed by
+    # the Kubernetes layer in order (``kubernetes/cluster_services.py``).
+    services: tuple[ClusterService, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from lepton_infra.components.kubernetes.tenancy import (
     network_policy,
     tcp,
 )
+from lepton_infra.contract import CHECKPOINT_DIR_ENV, HEALTH_PATH, READY_PATH
 
 COMPONENT = "server"
 SERVICE_PORT = 80
@@ -39,7 +40,7 @@ class InferenceServiceArgs:
 
 
 def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
-    """Startup gives the model time to load; after that, /readyz gates traffic and /healthz restarts."""
+    """Startup gives the model time to load; after that, readiness gates traffic and liveness restarts."""
 
     def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
         return k8s.core.v1.ProbeArgs(
@@ -51,12 +52,12 @@ def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
 
     return {
         "startup": http(
-            "/healthz",
+            HEALTH_PATH,
             PROBE_PERIOD_SECONDS,
             math.ceil(workload.startup_timeout_seconds / PROBE_PERIOD_SECONDS),
         ),
-        "readiness": http("/readyz", 5, 2),
-        "liveness": http("/healthz", PROBE_PERIOD_SECONDS, 3),
+        "readiness": http(READY_PATH, 5, 2),
+        "liveness": http(HEALTH_PATH, PROBE_PERIOD_SECONDS, 3),
     }
 
 
@@ -142,7 +143,7 @@ class InferenceService(pulumi.ComponentResource):
         container = pods.container(
             volumes=volumes,
             command=["python", "-m", "workloads.serve"],
-            args=["--checkpoint-dir", "$(CHECKPOINT_DIR)", "--port", str(workload.port)],
+            args=["--checkpoint-dir", f"$({CHECKPOINT_DIR_ENV})", "--port", str(workload.port)],
             env=[],
             ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=workload.port)],
             probes=probes(workload),

@@ -9,6 +9,7 @@ import pulumi
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec, WorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.kubernetes.cluster_services import ClusterServices
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from lepton_infra.components.kubernetes.inference_service import (
     MAX_SURGE,
@@ -33,8 +34,9 @@ def peak_quota(workload: WorkloadSpec) -> NamespaceQuota:
 
 
 class SiteWorkloads(pulumi.ComponentResource):
-    """The GPU runtime of one site, a TenantNamespace per namespace its workloads use (quota = their peak
-    needs), and a TrainingJob or InferenceService per workload, all through the site's ClusterHandle."""
+    """The GPU runtime and cluster services of one site, a TenantNamespace per namespace its workloads use
+    (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
+    ClusterHandle."""
 
     def __init__(
         self,
@@ -46,6 +48,8 @@ class SiteWorkloads(pulumi.ComponentResource):
         super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
+        if handle.addons.services:
+            ClusterServices(f"{name}-services", handle.addons.services, handle.provider, child)
         namespaces: dict[str, TenantNamespace] = {}
         for namespace in sorted({w.namespace for w in workloads}):
             members = [w for w in workloads if w.namespace == namespace]

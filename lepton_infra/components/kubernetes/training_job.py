@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.blueprint.workloads import PREEMPTED_EXIT_CODE, TrainingWorkloadSpec
+from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
@@ -24,15 +24,18 @@ from lepton_infra.components.kubernetes.tenancy import (
     network_policy,
     tcp,
 )
+from lepton_infra.contract import (
+    CHECKPOINT_DIR_ENV,
+    PREEMPTED_EXIT_CODE,
+    PREEMPTED_EXIT_CODE_ENV,
+    RENDEZVOUS_PORT,
+    TRAIN_METRICS_PORT,
+)
 
 COMPONENT = "trainer"
-RENDEZVOUS_PORT = 29500
-METRICS_PORT = 9102  # the trainer's Prometheus endpoint
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-# Read by the trainer (workloads/train/config.py): its exit status after a SIGTERM stop with a checkpoint.
-PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"
 
 
 @dataclass
@@ -56,7 +59,7 @@ def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
         "--max-steps",
         str(workload.max_steps),
         "--checkpoint-dir",
-        "$(CHECKPOINT_DIR)",
+        f"$({CHECKPOINT_DIR_ENV})",
         "--checkpoint-every",
         str(workload.checkpoint_every_steps),
         *workload.trainer_args,
@@ -66,9 +69,8 @@ def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
 def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePolicyArgs:
     """Preemption and node drains are retried for free; a failure that will repeat fails the job at once.
 
-    Rules apply to failed pods only, first match wins. A preempted trainer checkpoints and exits
-    ``PREEMPTED_EXIT_CODE`` rather than 0, since a pod that succeeds completes its index for good: the run
-    would end early, its rank missing when the other nodes' replacements meet at the rendezvous.
+    Rules apply to failed pods only, first match wins. This is step 5 of the preemption flow in
+    ``lepton_infra.contract``, which says why a preempted trainer exits ``PREEMPTED_EXIT_CODE`` and not 0.
     """
     return k8s.batch.v1.PodFailurePolicyArgs(
         rules=[
@@ -133,7 +135,7 @@ class TrainingJob(pulumi.ComponentResource):
                 # NCCL opens ports of its own choosing between ranks: peers may reach any port.
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[from_pods(peers)]),
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[from_namespace(handle.addons.monitoring_namespace)], ports=tcp(METRICS_PORT)
+                    from_=[from_namespace(handle.addons.monitoring_namespace)], ports=tcp(TRAIN_METRICS_PORT)
                 ),
             ],
             egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[from_pods(peers)]), https_egress()],
@@ -154,7 +156,9 @@ class TrainingJob(pulumi.ComponentResource):
                     k8s.core.v1.ServicePortArgs(
                         name="rendezvous", port=RENDEZVOUS_PORT, target_port="rendezvous"
                     ),
-                    k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
+                    k8s.core.v1.ServicePortArgs(
+                        name="metrics", port=TRAIN_METRICS_PORT, target_port="metrics"
+                    ),
                 ],
             ),
             opts=pods.opts,
@@ -182,7 +186,7 @@ class TrainingJob(pulumi.ComponentResource):
             ],
             ports=[
                 k8s.core.v1.ContainerPortArgs(name="rendezvous", container_port=RENDEZVOUS_PORT),
-                k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT),
+                k8s.core.v1.ContainerPortArgs(name="metrics", container_port=TRAIN_METRICS_PORT),
             ],
         )
         self.job = k8s.batch.v1.Job(
@@ -201,7 +205,7 @@ class TrainingJob(pulumi.ComponentResource):
                 template=pods.pod_template(
                     container=container,
                     volumes=volumes,
-                    metrics_port=METRICS_PORT,
+                    metrics_port=TRAIN_METRICS_PORT,
                     # podFailurePolicy requires Never: the Job, not the kubelet, decides about retries.
                     restart_policy="Never",
                     subdomain=self.service.metadata.name,
