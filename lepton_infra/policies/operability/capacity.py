@@ -84,6 +84,10 @@ def _eks_scale_up_problem(stack: Stack, cluster: Cluster, pool: Pool, users: lis
 
 
 def _scale_up_problem(stack: Stack, cluster: Cluster, pool: Pool, users: list[Workload]) -> str | None:
+    if pool.kind == "karpenter":
+        if cluster.releases(svc.KARPENTER_CHARTS):
+            return None
+        return "it is a Karpenter NodePool, but no Karpenter release runs in the cluster to act on it"
     if pool.cloud is Cloud.AWS:
         return _eks_scale_up_problem(stack, cluster, pool, users)
     if not pool.cloud_autoscaled:
@@ -116,7 +120,7 @@ def _scale_up_problem(stack: Stack, cluster: Cluster, pool: Pool, users: list[Wo
 def pools_scale_from_zero(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     for cluster in topology(stack).clusters:
         for pool in cluster.pools:
-            if pool.kind != "node-group" or pool.min_nodes != 0:
+            if pool.min_nodes != 0:
                 continue
             users = _users(cluster, pool)
             problem = _scale_up_problem(stack, cluster, pool, users)

@@ -322,11 +322,14 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
     }
     types: tuple[str, ...] = ()
     for requirement in as_list(get(template, "spec", "requirements")):
-        if (
-            get(requirement, "key") == "node.kubernetes.io/instance-type"
-            and get(requirement, "operator") == "In"
-        ):
-            types = tuple(str(v) for v in as_list(get(requirement, "values")))
+        key, values = str(get(requirement, "key")), [str(v) for v in as_list(get(requirement, "values"))]
+        if get(requirement, "operator") != "In":
+            continue
+        if key == "node.kubernetes.io/instance-type":
+            types = tuple(values)
+        elif len(values) == 1:
+            # Karpenter labels its nodes with a requirement that admits a single value.
+            labels.setdefault(key, values[0])
     labels.update(
         {
             "karpenter.sh/nodepool": str(node_pool.get("metadata", "name", default=node_pool.name)),
