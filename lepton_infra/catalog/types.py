@@ -47,7 +47,7 @@ class InstanceOffering:
 @dataclass(frozen=True)
 class Resources:
     """An amount of what pods ask for and nodes offer, in Kubernetes' units: a pod's request, a namespace's
-    quota, and (once the catalog records it) what one node of a type can give its pods."""
+    quota, what one node of a type can give its pods."""
 
     gpus: int
     cpu_millicores: int

@@ -23,7 +23,7 @@ def test_aws_dev_training_pods_do_not_fit_a_g6_xlarge() -> None:
     # Issue 12 item 5: 4 CPU / 16 GiB on a 4 vCPU / 16 GiB node, whose allocatable is smaller.
     (violation,) = found("aws-dev", "workload-pods-fit-pool-nodes")
     assert violation.urn is not None and violation.urn.endswith("batch/v1:Job::aws-usw2-pretrain-job")
-    assert violation.message.startswith("pretrain: a pod needs 4000m CPU, 16.0 GiB, a g6.xlarge node")
+    assert violation.message.startswith("pretrain: a pod needs 4000m CPU, 16.0 GiB memory, a g6.xlarge node")
     assert "13.8 GiB allocatable" in violation.message and "g6.2xlarge" in violation.message
 
 
@@ -83,8 +83,20 @@ def test_existing_cluster_is_not_judged_on_what_the_plan_cannot_see() -> None:
     assert {v.policy for v in operability(before("existing-cluster"))} == {"kubernetes-await-can-finish"}
 
 
-@pytest.mark.xfail(strict=True, reason="day-one fixes pending (issues 12 and 13)")
-@pytest.mark.parametrize("stack", STACKS)
+# Stacks the day-one issues (12: AWS, 13: Azure and Alibaba) have not yet made pass; strict, so a stack that
+# starts passing turns its case red until it is taken off this list.
+DAY_ONE_PENDING = {"aws-dev", "aws-prod", "azure-prod", "alicloud-prod", "multicloud"}
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="day-one fixes pending"))
+        if s in DAY_ONE_PENDING
+        else s
+        for s in STACKS
+    ],
+)
 def test_every_stack_passes_with_no_mandatory_operability_finding(stack: str) -> None:
     blocking = [(v.policy, v.message) for v in operability(stack_plan(stack)) if v.blocks]
     assert blocking == []

@@ -13,7 +13,7 @@ from typing import Any
 from lepton_infra.catalog import offerings
 from lepton_infra.catalog.allocatable import node_allocatable
 from lepton_infra.catalog.daemonsets import CHART_DAEMONS, CLOUD_DAEMONS, NodeDaemon, chart_name
-from lepton_infra.catalog.fit import shortfalls
+from lepton_infra.catalog.fit import fits
 from lepton_infra.catalog.types import Cloud, InstanceOffering, Resources
 from lepton_infra.policies.kubernetes.workloads import DAEMON_SET, pod_spec
 from lepton_infra.policies.operability.pods import pod_request, selects, untolerated
@@ -72,6 +72,6 @@ def roomier_type(cluster: Cluster, pool: Pool, request: Resources) -> InstanceOf
     )
     for candidate in candidates:
         free = room(cluster, pool, candidate)
-        if free is not None and not shortfalls(request, free):
+        if free is not None and not fits(request, free):
             return candidate
     return None

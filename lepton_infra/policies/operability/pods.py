@@ -5,13 +5,9 @@ Each function follows the Kubernetes semantics it names, so a rule's verdict is 
 - A container's request defaults to its limit where only the limit is set ("If you specify a limit for
   a resource, but do not specify any request, ... Kubernetes copies the limit",
   https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/).
-- A pod's effective request is the larger of its app containers plus sidecars, and of each init
-  container plus the sidecars started before it
-  (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#resource-sharing-within-containers).
-- Files in a memory-backed emptyDir (/dev/shm for NCCL and data loaders) are charged to the pod's memory
-  ("files you write count against your container's memory limit",
-  https://kubernetes.io/docs/concepts/storage/volumes/#emptydir): a node must hold what the pod may
-  put there, so the memory a pod needs is at least its tmpfs size limits.
+- A pod's effective request (init containers, sidecars, memory-backed /dev/shm) is computed by
+  ``catalog.fit.PodRequest``, which cites the Kubernetes pages it follows; this module reads the pod
+  spec into it.
 - Taints and tolerations match as in https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/.
 """
 
@@ -23,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lepton_infra.catalog.fit import InitContainer, PodRequest
 from lepton_infra.catalog.types import Resources
 from lepton_infra.policies.kubernetes.workloads import (
     CRON_JOB,
@@ -94,16 +91,6 @@ def container_request(container: Mapping[str, Any]) -> Resources:
     return Resources(_count(asked(GPU)), millicores(asked("cpu")), mebibytes(asked("memory")))
 
 
-def _larger(a: Resources, b: Resources) -> Resources:
-    return Resources(
-        max(a.gpus, b.gpus), max(a.cpu_millicores, b.cpu_millicores), max(a.memory_mib, b.memory_mib)
-    )
-
-
-def _is_sidecar(container: Mapping[str, Any]) -> bool:
-    return bool(get(container, "restartPolicy") == "Always")
-
-
 def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
     """The size limits of the pod's memory-backed emptyDir volumes (tmpfs such as /dev/shm), summed."""
     return sum(
@@ -114,22 +101,14 @@ def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
 
 
 def pod_request(spec: Mapping[str, Any]) -> Resources:
-    """The pod's effective request as the scheduler computes it, with memory-backed volumes counted."""
-    zero = Resources(0, 0, 0)
-    sidecars = zero
-    init_peak = zero
-    for container in as_list(get(spec, "initContainers")):
-        request = container_request(as_mapping(container))
-        if _is_sidecar(as_mapping(container)):
-            sidecars = sidecars + request
-        else:
-            init_peak = _larger(init_peak, sidecars + request)
-    app = zero
-    for container in as_list(get(spec, "containers")):
-        app = app + container_request(as_mapping(container))
-    total = _larger(app + sidecars, init_peak)
-    tmpfs = memory_volumes_mib(spec)
-    return Resources(total.gpus, total.cpu_millicores, max(total.memory_mib, tmpfs))
+    """The pod's effective request as the scheduler computes it (``catalog.fit.PodRequest``, the one
+    computation the blueprint uses too), read from a pod spec."""
+    inits = tuple(
+        InitContainer(container_request(as_mapping(c)), sidecar=get(c, "restartPolicy") == "Always")
+        for c in as_list(get(spec, "initContainers"))
+    )
+    containers = tuple(container_request(as_mapping(c)) for c in as_list(get(spec, "containers")))
+    return PodRequest(containers, inits, memory_volumes_mib(spec)).effective()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.catalog.daemonsets import GPU_OPERATOR_CHART, GPU_RUNTIME_DAEMONS
-from lepton_infra.catalog.fit import shortfalls
+from lepton_infra.catalog.fit import fits
 from lepton_infra.catalog.types import Cloud
 from lepton_infra.policies.kubernetes.workloads import DAEMON_SET, pod_spec
 from lepton_infra.policies.operability.nodes import chart_tolerations, room, roomier_type
@@ -33,13 +33,13 @@ def _selector(workload: Workload) -> str:
 def _fit_finding(cluster: Cluster, workload: Workload, pools: list[Pool]) -> Finding | None:
     request = workload.request
     judged = [(p, free) for p in pools if (free := room(cluster, p)) is not None]
-    if not judged or len(judged) < len(pools) or any(not shortfalls(request, free) for _, free in judged):
+    if not judged or len(judged) < len(pools) or any(not fits(request, free) for _, free in judged):
         return None  # fits somewhere, or lands on a pool the catalog cannot judge
     pool, free = judged[0]
     offering = pool.offering
     assert offering is not None
-    needs = ", ".join(f"{s.requested}" for s in shortfalls(request, free))
-    has = ", ".join(f"{s.offered}" for s in shortfalls(request, free))
+    needs = ", ".join(f"{s.requested}" for s in fits(request, free))
+    has = ", ".join(f"{s.offered}" for s in fits(request, free))
     better = roomier_type(cluster, pool, request)
     fix = f"lower its resources or use {better.instance_type}" if better else "lower its resources"
     return Finding(

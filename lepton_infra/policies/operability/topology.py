@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from lepton_infra.catalog import cluster_services as svc
-from lepton_infra.catalog.allocatable import aks_max_pods
+from lepton_infra.catalog.allocatable import aks_default_max_pods
 from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
@@ -357,7 +357,7 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
 
 def _aks_default_max_pods(cluster: Resource) -> int:
     profile = as_mapping(cluster.get("networkProfile"))
-    return aks_max_pods(_str(get(profile, "networkPlugin")), _str(get(profile, "networkPluginMode")))
+    return aks_default_max_pods(_str(get(profile, "networkPlugin")), _str(get(profile, "networkPluginMode")))
 
 
 def _cloud_pools(stack: Stack, clusters: Mapping[str, Resource]) -> Iterator[tuple[Resource, Pool]]:
