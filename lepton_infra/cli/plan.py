@@ -10,6 +10,7 @@ from typing import Any
 
 from lepton_infra.cli.options import add_policy_config_option, add_stack_options, pack_config
 from lepton_infra.contract import CliExit
+from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     except UnsupportedPulumiSdk as error:
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
+    config = read_stack_config(find_project(args.project), args.stack)
+    if warnings := platform_warnings(config, platform_spec(config)):
+        print(warnings, file=sys.stderr)
     plan.violations = evaluate(plan, pack_config(args.policy_config))
     print(render_tree(plan))
     print()
