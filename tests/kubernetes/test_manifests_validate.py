@@ -1,7 +1,8 @@
 """Every Kubernetes object of every example stack validates against the real Kubernetes schema.
 
 Built-in kinds: kubernetes-validate, strict (unknown fields refused), at the oldest and newest Kubernetes
-version the library supports. Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
+version the library supports. Karpenter kinds: the real v1.14.1 CRDs vendored under tests/schemas/karpenter
+(closed, see crd_schemas.py). Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
 are checked against the subset of monitoring.coreos.com/v1 we emit (closed objects: a misspelled key fails),
 transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server.
 Helm releases are not Kubernetes objects and are not written (see ``test_helm_releases_are_not_objects``).
@@ -16,6 +17,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from crd_schemas import validate_custom_object
 from plan_helpers import ROOT, stack_plan
 
 from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
@@ -85,6 +87,13 @@ CRD_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+# Kinds with a vendored CRD: (project folder under tests/schemas, CRD file).
+VENDORED_CRDS: dict[str, tuple[str, str]] = {
+    "NodePool": ("karpenter", "karpenter.sh_nodepools.yaml"),
+    "EC2NodeClass": ("karpenter", "karpenter.k8s.aws_ec2nodeclasses.yaml"),
+}
+
+
 @pytest.fixture(scope="module", params=STACKS)
 def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_manifests(stack_plan(request.param), tmp_path_factory.mktemp(request.param))
@@ -101,6 +110,9 @@ def test_every_object_validates_against_the_kubernetes_schema(written: list[Path
         where = f"{obj['kind']} {obj['metadata']['name']}"
         if obj["kind"] in CRD_SCHEMAS:
             jsonschema.validate(obj, CRD_SCHEMAS[obj["kind"]])
+            continue
+        if obj["kind"] in VENDORED_CRDS:
+            validate_custom_object(obj, *VENDORED_CRDS[obj["kind"]])
             continue
         for version in VERSIONS:
             try:
