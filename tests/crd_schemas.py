@@ -20,18 +20,19 @@ import yaml
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
-def _closed(schema: Any) -> Any:
+def closed(schema: Any) -> Any:
+    """``schema`` with every object that lists its properties closed to others."""
     if isinstance(schema, dict):
-        closed = {k: _closed(v) for k, v in schema.items()}
+        result = {k: closed(v) for k, v in schema.items()}
         if (
             "properties" in schema
             and "additionalProperties" not in schema
             and not schema.get("x-kubernetes-preserve-unknown-fields")
         ):
-            closed["additionalProperties"] = False
-        return closed
+            result["additionalProperties"] = False
+        return result
     if isinstance(schema, list):
-        return [_closed(item) for item in schema]
+        return [closed(item) for item in schema]
     return schema
 
 
@@ -40,7 +41,7 @@ def crd_schema(project: str, file: str, version: str = "v1") -> dict[str, Any]:
     """The closed JSON Schema of ``version`` of the CRD in ``tests/schemas/<project>/<file>``."""
     crd = yaml.safe_load((SCHEMAS / project / file).read_text())
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
-    schema: dict[str, Any] = _closed(served["schema"]["openAPIV3Schema"])
+    schema: dict[str, Any] = closed(served["schema"]["openAPIV3Schema"])
     # metadata is the API server's ObjectMeta, not described by the CRD.
     schema["properties"]["metadata"] = {"type": "object"}
     return schema

@@ -1,10 +1,11 @@
 """Every Kubernetes object of every example stack validates against the real Kubernetes schema.
 
 Built-in kinds: kubernetes-validate, strict (unknown fields refused), at the oldest and newest Kubernetes
-version the library supports. Karpenter kinds: the real v1.14.1 CRDs vendored under tests/schemas/karpenter
-(closed, see crd_schemas.py). Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
+version the library supports. Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
 are checked against the subset of monitoring.coreos.com/v1 we emit (closed objects: a misspelled key fails),
-transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server.
+transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server. Kinds
+whose CRD is copied under tests/schemas/ (Karpenter's NodePool and EC2NodeClass, the Network Operator's
+NicClusterPolicy ...) validate against it, closed (crd_schemas.py): an unknown key fails.
 Helm releases are not Kubernetes objects and are not written (see ``test_helm_releases_are_not_objects``).
 """
 
@@ -17,7 +18,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from crd_schemas import validate_custom_object
+from crd_schemas import closed
 from plan_helpers import ROOT, stack_plan
 
 from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
@@ -87,11 +88,21 @@ CRD_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-# Kinds with a vendored CRD: (project folder under tests/schemas, CRD file).
-VENDORED_CRDS: dict[str, tuple[str, str]] = {
-    "NodePool": ("karpenter", "karpenter.sh_nodepools.yaml"),
-    "EC2NodeClass": ("karpenter", "karpenter.k8s.aws_ec2nodeclasses.yaml"),
-}
+def vendored_crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) → the object schema of each upstream CRD copied under tests/schemas/."""
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in (ROOT / "tests" / "schemas").glob("*/*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                api_version = f"{spec['group']}/{version['name']}"
+                schemas[(api_version, spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+VENDORED_CRDS = vendored_crd_schemas()
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -111,8 +122,9 @@ def test_every_object_validates_against_the_kubernetes_schema(written: list[Path
         if obj["kind"] in CRD_SCHEMAS:
             jsonschema.validate(obj, CRD_SCHEMAS[obj["kind"]])
             continue
-        if obj["kind"] in VENDORED_CRDS:
-            validate_custom_object(obj, *VENDORED_CRDS[obj["kind"]])
+        if (obj["apiVersion"], obj["kind"]) in VENDORED_CRDS:
+            # Closed (crd_schemas.closed): a misspelled key fails, as strict field validation would.
+            jsonschema.validate(obj, closed(VENDORED_CRDS[(obj["apiVersion"], obj["kind"])]))
             continue
         for version in VERSIONS:
             try:
