@@ -45,8 +45,7 @@ def _multi_node_training_over_tcp(spec: PlatformSpec) -> list[Advice]:
                 (
                     f"workloads[{i}].nodes",
                     f"{workload.nodes} nodes of {workload.name!r} exchange gradients over TCP on site "
-                    f"{site_name!r}: its pool {pool.name!r} has no fabric for NCCL; {pool.fabric_hint}, "
-                    "or run on one node",
+                    f"{site_name!r}: its pool {pool.name!r} has no fabric for NCCL; {pool.fabric_hint}",
                 )
             )
     return found

@@ -53,7 +53,9 @@ class AwsGpuPoolSpec(GpuPoolSpec):
         ),
     )
 
-    fabric_hint: ClassVar[str] = "set efa: true on a pool of an EFA type (p5.48xlarge, p4d.24xlarge ...)"
+    fabric_hint: ClassVar[str] = (
+        "set efa: true on a pool of an EFA type (p5.48xlarge, p4d.24xlarge ...), or run the job on one node"
+    )
 
     @property
     def fabric(self) -> str | None:
