@@ -39,10 +39,19 @@ class PodBuilder:
     # Children of the component, through the site's Kubernetes provider.
     opts: pulumi.ResourceOptions
 
-    def metadata(self, name: str | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    def metadata(
+        self,
+        name: str | None = None,
+        *,
+        extra_labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+    ) -> k8s.meta.v1.ObjectMetaArgs:
         """Metadata of one of the workload's objects, named after the workload unless told otherwise."""
         return k8s.meta.v1.ObjectMetaArgs(
-            name=name or self.workload.name, namespace=self.workload.namespace, labels=self.labels
+            name=name or self.workload.name,
+            namespace=self.workload.namespace,
+            labels={**self.labels, **(extra_labels or {})},
+            annotations=dict(annotations) if annotations else None,
         )
 
     def volumes(self, *extra: Volume) -> list[Volume]:

@@ -6,7 +6,8 @@ of index 0 (``<job>-0.<service>``, stable DNS through the headless Service) host
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -36,12 +37,19 @@ COMPONENT = "trainer"
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 
 
 @dataclass
 class TrainingJobArgs:
     handle: ClusterHandle
     workload: TrainingWorkloadSpec
+    # Kueue's queue-name and priority-class labels (``kueue.queue_labels``); empty: the job is not queued.
+    queue_labels: Mapping[str, str] = field(default_factory=dict)
+    # A MultiKueue manager's copy: its own Job controller leaves it to this controller (spec.managedBy).
+    managed_by: str | None = None
+    # False on a MultiKueue worker: the Job arrives from the manager; only what it needs here is made.
+    create_job: bool = True
 
 
 def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
@@ -109,9 +117,12 @@ class TrainingJob(pulumi.ComponentResource):
     checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
     no-progress alert. Defaults protect the user: a deadline, a TTL, a grace period long enough for a final
     checkpoint, GPU requests equal to limits, and a failure policy that does not burn retries on preemption.
+    Queued, the Job carries its team's queue and priority labels and is left to Kueue: created suspended by
+    Kueue's webhook, never awaited, its `spec.suspend` never reset by a later update.
     """
 
-    job: k8s.batch.v1.Job
+    # None on a MultiKueue worker, where the Job arrives from the manager.
+    job: k8s.batch.v1.Job | None
     service: k8s.core.v1.Service
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -189,10 +200,20 @@ class TrainingJob(pulumi.ComponentResource):
                 k8s.core.v1.ContainerPortArgs(name="metrics", container_port=TRAIN_METRICS_PORT),
             ],
         )
+        if not args.create_job:
+            self.job = None
+            pods.monitor(name, port_name="metrics", rules=training_rules(workload))
+            self.register_outputs({"service": self.service.metadata.name})
+            return
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=pods.metadata(),
+            metadata=pods.metadata(
+                extra_labels=args.queue_labels,
+                # Queued, the Job waits suspended for admission: pulumi must not wait for it to complete.
+                annotations={SKIP_AWAIT_ANNOTATION: "true"} if args.queue_labels else None,
+            ),
             spec=k8s.batch.v1.JobSpecArgs(
+                managed_by=args.managed_by,
                 completion_mode="Indexed",
                 completions=workload.nodes,
                 parallelism=workload.nodes,
@@ -213,9 +234,22 @@ class TrainingJob(pulumi.ComponentResource):
             ),
             # A Job's pod template is immutable and its name fixed: a change replaces it, old one first.
             opts=pulumi.ResourceOptions.merge(
-                pods.opts,
-                pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
+                pulumi.ResourceOptions.merge(
+                    pods.opts,
+                    pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
+                ),
+                _queued_options(args),
             ),
         )
         pods.monitor(name, port_name="metrics", rules=training_rules(workload))
         self.register_outputs({"job": self.job.metadata.name, "service": self.service.metadata.name})
+
+
+def _queued_options(args: TrainingJobArgs) -> pulumi.ResourceOptions:
+    """Pulumi must not fight Kueue: Kueue's webhook suspends a queued Job and Kueue resumes it on admission,
+    so `spec.suspend` is never ours to reset (pulumi-kubernetes then leaves a field another manager owns out
+    of its apply: pulumi/pulumi-kubernetes#2566). spec.managedBy is immutable: a change replaces the Job."""
+    return pulumi.ResourceOptions(
+        ignore_changes=["spec.suspend"] if args.queue_labels else None,
+        replace_on_changes=["spec.managedBy"] if args.managed_by is not None else None,
+    )
