@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
 from lepton_infra.catalog import Cloud
+from lepton_infra.components.aws.budget import AwsSiteBudget, AwsSiteBudgetArgs
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
 from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
@@ -136,6 +137,10 @@ class AwsSite(pulumi.ComponentResource):
                 labels=plan.labels,
                 taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
             )
+
+        budget = platform.budget_for(site.name)
+        if budget is not None:
+            AwsSiteBudget(f"{name}-cost", AwsSiteBudgetArgs(site.name, budget, tags), opts=child)
 
         kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
         identity = aws.get_caller_identity_output(
