@@ -63,6 +63,19 @@ def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
     raise AssertionError("the config was expected to be invalid, but it validated")
 
 
+def problems(platform: dict[str, Any]) -> dict[str, str]:
+    """Field path → message of an invalid platform config, as `lepton-infra validate` reports them."""
+    import pytest
+
+    from lepton_infra.blueprint.errors import ConfigError
+    from lepton_infra.project import PLATFORM_KEY, StackConfig, platform_spec
+
+    stack = StackConfig("test", Path("Pulumi.test.yaml"), {PLATFORM_KEY: platform})
+    with pytest.raises(ConfigError) as raised:
+        platform_spec(stack)
+    return {issue.path: issue.message for issue in raised.value.issues}
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The platform config of a stack file, as data to vary in a test."""
     import yaml

@@ -127,6 +127,8 @@ def test_one_service_on_two_sites_differs_only_in_the_cloud_binding() -> None:
     platform["sites"].append(onprem)
     [serve] = [w for w in platform["workloads"] if w["name"] == "serve"]
     platform["workloads"] = [serve | {"sites": ["aws-usw2", "onprem"]}]
+    # Its team needs quota on the new site too, or the spec refuses a service that could never be admitted.
+    platform["teams"][0]["quotas"].append({"site": "onprem", "accelerator": "L4", "gpus": 5})
     manifests = Manifests(config_plan(platform))
 
     first, second = manifests.all("Deployment")
