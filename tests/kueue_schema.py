@@ -1,7 +1,8 @@
 """Kueue objects checked against Kueue's own CRDs (v0.19.2, vendored under tests/schemas/kueue).
 
 Two layers, as the API server applies them: the version's ``openAPIV3Schema`` (strict: an unknown field is
-refused, as with kubectl's default server-side field validation), then every ``x-kubernetes-validations``
+refused, as with kubectl's default server-side field validation; patterns in Go's RE2 syntax, through
+google-re2), then every ``x-kubernetes-validations``
 CEL rule of the schema, evaluated with cel-python on the node it sits on. Transition rules (those reading
 ``oldSelf``) only apply to updates and are skipped.
 """
@@ -16,7 +17,9 @@ from typing import Any
 
 import celpy
 import jsonschema
+import re2
 import yaml
+from jsonschema.exceptions import ValidationError
 
 SCHEMAS = Path(__file__).parent / "schemas" / "kueue"
 GROUP = "kueue.x-k8s.io"
@@ -67,6 +70,15 @@ def _rules(schema: dict[str, Any], value: Any) -> Iterator[tuple[str, str, Any]]
 _ENV = celpy.Environment()
 
 
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """`pattern` as the API server reads it: Go's RE2 syntax (e.g. `^(?i)...`, which Python's re refuses)."""
+    if validator.is_type(instance, "string") and not re2.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _re2_pattern})
+
+
 def kueue_errors(obj: dict[str, Any]) -> list[str]:
     """Why the API server would refuse ``obj``; empty when its CRD accepts it."""
     api_version = obj.get("apiVersion")
@@ -75,7 +87,7 @@ def kueue_errors(obj: dict[str, Any]) -> list[str]:
     schema = crds().get(obj.get("kind", ""))
     if schema is None:
         return [f"no vendored CRD for kind {obj.get('kind')!r}"]
-    validator = jsonschema.Draft7Validator(_strict(copy.deepcopy(schema)))
+    validator = _Validator(_strict(copy.deepcopy(schema)))
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(obj)]
     for rule, message, value in _rules(schema, obj):
         program = _ENV.program(_ENV.compile(rule))
