@@ -98,7 +98,7 @@ def _team_lines(plan: Plan, pools: _Pools, nominal: dict[SiteModel, int]) -> lis
                 )
                 lend = f"lends up to {quota.lend}" if quota.lend is not None else "lends what is idle"
                 limits = f"  ({borrow}, {lend})"
-            lines.append(f"  {title:<32} {site:<14} {model:<10} {quota.nominal:>5}{limits}")
+            lines.append(f"  {title:<34} {site:<14} {model:<10} {quota.nominal:>5}{limits}")
     return lines
 
 
