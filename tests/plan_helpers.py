@@ -76,6 +76,18 @@ def problems(platform: dict[str, Any]) -> dict[str, str]:
     return {issue.path: issue.message for issue in raised.value.issues}
 
 
+def without_teams(platform: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a platform config with no teams: nothing queued, no Kueue."""
+    import copy
+
+    bare = copy.deepcopy(platform)
+    bare.pop("teams", None)
+    bare.pop("queueing", None)
+    for workload in bare.get("workloads", []):
+        workload.pop("team", None)
+    return bare
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The platform config of a stack file, as data to vary in a test."""
     import yaml

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import re
 
-from plan_helpers import config_plan, stack_config, stack_plan
+from plan_helpers import config_plan, stack_config, stack_plan, without_teams
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.queueing import pool_max_gpus
@@ -37,8 +36,4 @@ def test_the_summary_says_how_far_quotas_over_commit_a_pool() -> None:
 
 
 def test_a_platform_without_teams_has_no_queue_summary() -> None:
-    config = copy.deepcopy(stack_config("aws-dev"))
-    del config["teams"], config["queueing"]
-    for workload in config["workloads"]:
-        workload.pop("team")
-    assert "Team GPU quotas" not in render_summary(config_plan(config))
+    assert "Team GPU quotas" not in render_summary(config_plan(without_teams(stack_config("aws-dev"))))

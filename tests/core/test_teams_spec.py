@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from plan_helpers import problems, spec_issues, stack_config
+from plan_helpers import problems, spec_issues, stack_config, without_teams
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.queueing import site_queues
@@ -150,10 +150,7 @@ def test_each_team_rule_names_the_field_to_change(change: Any, path: str, messag
 
 
 def test_a_platform_without_teams_queues_nothing_and_a_team_name_then_is_an_error() -> None:
-    config = aws_prod()
-    del config["teams"]
-    for workload in config["workloads"]:
-        workload.pop("team")
+    config = without_teams(aws_prod())
     assert site_queues(PlatformSpec.model_validate(config), "aws-usw2") is None
     pretrain(config)["team"] = "ml-platform"
     assert spec_issues(config) == [("workloads[0].team", "no team named 'ml-platform'; teams: none defined")]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from kueue_schema import SCHEMAS
 from manifest_helpers import Manifests, Obj, pod_spec
-from plan_helpers import config_plan, only, stack_config, stack_plan
+from plan_helpers import config_plan, only, stack_config, stack_plan, without_teams
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.queueing import site_queues
@@ -221,25 +221,23 @@ def test_cluster_queues_hold_the_teams_quotas_and_cohort(aws_prod: Manifests) ->
         )
 
 
-def test_pulumi_leaves_suspend_to_kueue_and_does_not_wait_for_a_queued_job() -> None:
+def test_pulumi_leaves_suspend_to_kueue_and_waits_only_for_a_queued_job_to_exist() -> None:
     """Kueue's webhook creates a queued Job suspended and Kueue resumes it on admission (Kueue docs,
     tasks/run/jobs: no need to create it suspended); a Pulumi update that set `spec.suspend` would stop a
-    running job or start one Kueue holds. pulumi-kubernetes awaits a Job's completion (registry docs,
-    kubernetes batch/v1 Job)."""
+    running job or start one Kueue holds. An unqueued Job is awaited until started (`.status.startTime`),
+    which a queued one may not reach for hours: `pulumi up` waits only for it to exist."""
     job = only(stack_plan("aws-prod"), "kubernetes:batch/v1:Job")
     assert "suspend" not in job.inputs["spec"]
     assert job.options["ignoreChanges"] == ["spec.suspend"]
-    assert job.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert job.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "jsonpath={.metadata.uid}"}
 
 
 def test_an_unqueued_job_keeps_pulumi_s_default_behaviour() -> None:
-    config = copy.deepcopy(stack_config("aws-prod"))
-    del config["teams"]
-    for workload in config["workloads"]:
-        workload.pop("team")
-    job = only(config_plan(config), "kubernetes:batch/v1:Job")
+    plan = config_plan(without_teams(stack_config("aws-prod")))
+    job = only(plan, "kubernetes:batch/v1:Job")
     assert "ignoreChanges" not in job.options and QUEUE_LABEL not in job.inputs["metadata"]["labels"]
-    assert not [r for r in config_plan(config).resources if "kueue" in r.type]
+    assert job.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
+    assert not [r for r in plan.resources if "kueue" in r.type]
 
 
 def test_workloads_wait_for_kueue_s_webhook_and_their_local_queue() -> None:
