@@ -11,7 +11,9 @@ Sources: Kueue docs, concepts/multikueue and tasks/manage/setup_multikueue (v0.1
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from lepton_infra.blueprint.queueing import landing_pool, pool_gpus_per_node
 from lepton_infra.blueprint.site_base import ManagedSiteSpec
@@ -114,7 +116,22 @@ def _multikueue_sites(spec: PlatformSpec, multikueue: MultiKueueSpec) -> list[Is
             issues.append((where, f"{worker.site} is listed twice"))
         seen.add(worker.site)
         issues += [(where, reason) for reason in _why_not_shared(manager, spec.site(worker.site))]
+        unreachable = _unreachable(worker.api_server_url)
+        if unreachable:
+            issues.append((f"{path}.workers[{i}].api_server_url", unreachable))
     return issues
+
+
+def _unreachable(url: str) -> str | None:
+    """Why the manager's cluster could never reach ``url``: an address that means the caller itself."""
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "the manager's cluster cannot reach localhost" if host == "localhost" else None
+    if address.is_loopback or address.is_link_local or address.is_unspecified:
+        return f"{host} is an address of the caller itself: give the worker's API address the manager reaches"
+    return None
 
 
 def _why_not_shared(manager: SiteSpec, worker: SiteSpec) -> list[str]:

@@ -8,9 +8,10 @@ join teams to sites and workloads live in ``team_rules.py``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
 from lepton_infra.catalog import Accelerator
@@ -22,15 +23,20 @@ INFERENCE_PRIORITY_BOOST = 1_000_000
 # (kueue pkg/config/validation.go validateManagedJobsNamespaceSelector, v0.19.2).
 RESERVED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "kueue-system"})
 
-# An https URL of an API server: Kueue refuses kubeconfigs without TLS verification or with a host that is
-# neither an IP nor a DNS-1123 subdomain (kueue multikueuecluster.go validateKubeconfig, v0.19.2).
-HttpsUrl = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^https://([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3})(:\d{1,5})?(/.*)?$",
-        max_length=253,
-    ),
-]
+_HTTPS_URL = re.compile(
+    r"https://([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3})(:\d{1,5})?(/.*)?"
+)
+
+
+def _https_api_url(url: str) -> str:
+    # Kueue refuses a kubeconfig without TLS verification, or whose server host is neither an IP nor a
+    # DNS-1123 subdomain (kueue multikueuecluster.go validateKubeconfig, v0.19.2).
+    if not _HTTPS_URL.fullmatch(url):
+        raise ValueError("give an https:// address whose host is a DNS name or an IP (Kueue requires TLS)")
+    return url
+
+
+HttpsUrl = Annotated[str, StringConstraints(max_length=253), AfterValidator(_https_api_url)]
 
 
 class TeamQuotaSpec(SpecModel):

@@ -35,7 +35,9 @@ PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class"
 MULTIKUEUE_MANAGED_BY = "kueue.x-k8s.io/multikueue"
 MULTIKUEUE_CONTROLLER = "kueue.x-k8s.io/multikueue"
 # Frameworks we hand Kueue: TrainingJobs are batch Jobs, InferenceServices Deployments (each pod admitted
-# alone; `pod` is implied since v0.15, docs tasks/run/deployment).
+# alone; `pod` is implied since v0.15, docs tasks/run/deployment). Without `pod` listed the chart registers
+# its pod webhook with failurePolicy Ignore (templates/webhook/manifests.yaml): a replica created while
+# Kueue is down starts unqueued rather than not at all.
 FRAMEWORKS = ("batch/job", "deployment")
 REQUEUE_BACKOFF_BASE_SECONDS = 60
 REQUEUE_BACKOFF_MAX_SECONDS = 3600
