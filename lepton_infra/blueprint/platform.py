@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
 from lepton_infra.blueprint.placement_rules import placement_rules
+from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
 from lepton_infra.blueprint.team_rules import team_rules
@@ -83,6 +84,7 @@ class PlatformSpec(SpecModel):
             *team_rules(self),
             *placement_rules(self),
             *budget_rules(self),
+            *shared_default_keys(self.sites),
         ]
         if issues:
             raise rule_error(issues)
