@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
+from lepton_infra.components.aws.budget import AwsSiteBudget, AwsSiteBudgetArgs
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.compute import AwsClusterCompute, AwsClusterComputeArgs
 from lepton_infra.components.aws.gpu_operator import AL2023_NVIDIA_OPERATOR_VALUES
@@ -133,6 +134,10 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        budget = platform.budget_for(site.name)
+        if budget is not None:
+            AwsSiteBudget(f"{name}-cost", AwsSiteBudgetArgs(site.name, budget, tags), opts=child)
+
         kubernetes = kubernetes_provider(name, cluster.kubeconfig, self, depends_on=compute.ready)
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
