@@ -16,6 +16,7 @@ from lepton_infra.components.kubernetes.inference_service import (
     InferenceService,
     InferenceServiceArgs,
 )
+from lepton_infra.components.kubernetes.metrics_adapter import metrics_adapter_services
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
 
@@ -39,7 +40,8 @@ def peak_quota(workload: WorkloadSpec, handle: ClusterHandle) -> NamespaceQuota:
 class SiteWorkloads(pulumi.ComponentResource):
     """The GPU runtime and cluster services of one site, a TenantNamespace per namespace its workloads use
     (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
-    ClusterHandle."""
+    ClusterHandle. Where a workload autoscales on a pods metric, the services include prometheus-adapter
+    with a rule for it (and a Prometheus where the site has none)."""
 
     def __init__(
         self,
@@ -51,8 +53,9 @@ class SiteWorkloads(pulumi.ComponentResource):
         super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
-        if handle.addons.services:
-            ClusterServices(f"{name}-services", handle.addons.services, handle.provider, child)
+        services = (*handle.addons.services, *metrics_adapter_services(workloads, handle.addons))
+        if services:
+            ClusterServices(f"{name}-services", services, handle.provider, child)
         namespaces: dict[str, TenantNamespace] = {}
         for namespace in sorted({w.namespace for w in workloads}):
             members = [w for w in workloads if w.namespace == namespace]
