@@ -142,7 +142,9 @@ def test_one_file_per_site_and_one_object_per_document(written: list[Path]) -> N
 def test_integers_are_written_as_integers(tmp_path: Path) -> None:
     [path] = write_manifests(stack_plan("existing-cluster"), tmp_path)
     text = path.read_text()
-    job = next(d for d in yaml.safe_load_all(text) if d["kind"] == "Job")
+    job = next(
+        d for d in yaml.safe_load_all(text) if d["kind"] == "Job" and d["metadata"]["name"] == "pretrain"
+    )
     assert job["spec"]["completions"] == 2 and isinstance(job["spec"]["completions"], int)
     assert "2.0" not in text
 

@@ -47,6 +47,7 @@ def staged_model(pods: PodBuilder, staging: StagedModelSpec) -> StagedModel:
         name=STAGER_CONTAINER,
         image=staging.stager_image,
         volumes=volumes,
+        command=["python", "-m", "stager"],
         args=["--source", f"$({CHECKPOINT_DIR_ENV})", "--destination", MODEL_DIR],
         env=pods.platform_env(),
     )

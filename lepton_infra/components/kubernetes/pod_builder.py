@@ -102,6 +102,7 @@ class PodBuilder:
         name: str,
         image: ImageSpec,
         volumes: Sequence[Volume],
+        command: Sequence[str],
         args: Sequence[str],
         env: Sequence[k8s.core.v1.EnvVarArgs],
     ) -> k8s.core.v1.ContainerArgs:
@@ -114,7 +115,7 @@ class PodBuilder:
             resources=self.resources,
             gpus=0,
             volumes=volumes,
-            command=[],
+            command=command,
             args=args,
             env=env,
         )
