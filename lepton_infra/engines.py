@@ -9,6 +9,7 @@ here names the version it holds for. Plain data, importable by the spec and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from lepton_infra.contract import (
     HEALTH_PATH,
@@ -62,7 +63,7 @@ LEPTON = Engine(
     sources=("lepton_infra/contract.py",),
 )
 
-VLLM_VERSION = "0.32.0"
+VLLM_VERSION: Final = "0.32.0"
 VLLM = Engine(
     name="vllm",
     version=VLLM_VERSION,

@@ -70,7 +70,7 @@ def _wait_for_marker(
             log.info("waiting for a first export under %s/%s (no %s yet)", source, EXPORT_DIR, marker)
         sleep(poll_seconds)
         waited += poll_seconds
-    name = fs.cat_file(marker).decode("utf-8", errors="replace").strip()
+    name = str(fs.cat_file(marker).decode("utf-8", errors="replace")).strip()
     if not _EXPORT_NAME.match(name):
         raise StageError(f"{source}: {EXPORT_DIR}/latest names {name[:80]!r}, not an export (step-N)")
     return name

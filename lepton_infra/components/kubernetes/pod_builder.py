@@ -8,12 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.blueprint.workloads import (
-    ImageSpec,
-    InferenceWorkloadSpec,
-    ResourcesSpec,
-    TrainingWorkloadSpec,
-)
+from lepton_infra.blueprint.names import ImageSpec
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
