@@ -42,8 +42,8 @@ def _platform_part(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_a_users_image_runs_its_own_script_under_the_same_platform_contract(onprem: Manifests) -> None:
-    ours, theirs = onprem.one("Job", "pretrain"), onprem.one("Job", "finetune")
+def test_a_users_image_runs_its_own_script_under_the_same_platform_contract(byo: Manifests) -> None:
+    ours, theirs = byo.one("Job", "pretrain"), byo.one("Job", "finetune")
     container = main_container(theirs)
     assert container["command"] == ["torchrun"]
     assert container["image"].split("/", 1)[1].startswith("research/finetune:2.3.1@sha256:")
@@ -60,12 +60,15 @@ def test_a_users_image_runs_its_own_script_under_the_same_platform_contract(onpr
 
 
 def test_torchrun_parses_the_users_job_and_gives_workers_the_grace_period(
-    onprem: Manifests, monkeypatch: pytest.MonkeyPatch
+    byo: Manifests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = onprem.one("Job", "finetune")
+    job = byo.one("Job", "finetune")
     container = main_container(job)
     args = [
-        a.replace("$(NNODES)", "1").replace("$(CHECKPOINT_DIR)", "/checkpoints") for a in container["args"]
+        a.replace("$(NNODES)", env_of(container)["NNODES"]["value"]).replace(
+            "$(CHECKPOINT_DIR)", "/checkpoints"
+        )
+        for a in container["args"]
     ]
     monkeypatch.setenv(
         TORCHRUN_SHUTDOWN_TIMEOUT_ENV, env_of(container)[TORCHRUN_SHUTDOWN_TIMEOUT_ENV]["value"]
@@ -74,20 +77,20 @@ def test_torchrun_parses_the_users_job_and_gives_workers_the_grace_period(
     # torchrun runs `<python> -u finetune.py <its arguments>` on each GPU.
     assert entrypoint.endswith("python")
     assert script_args == ["-u", "finetune.py", "--output-dir", "/checkpoints", "--epochs", "3"]
-    assert config.nproc_per_node == 8 and (config.min_nodes, config.max_nodes) == (1, 1)
+    assert config.nproc_per_node == 8 and (config.min_nodes, config.max_nodes) == (2, 2)
     grace = pod_spec(job)["terminationGracePeriodSeconds"]
     # Stock torchrun's 30 s would SIGKILL a worker mid-checkpoint; the pod's grace period is 300 s.
     assert 30 < config.shutdown_timeout < grace
 
 
-def test_the_preempted_status_is_retried_for_free_for_the_users_container(onprem: Manifests) -> None:
-    rules = onprem.one("Job", "finetune")["spec"]["podFailurePolicy"]["rules"]
+def test_the_preempted_status_is_retried_for_free_for_the_users_container(byo: Manifests) -> None:
+    rules = byo.one("Job", "finetune")["spec"]["podFailurePolicy"]["rules"]
     retried = [r for r in rules if r["action"] == "Ignore" and "onExitCodes" in r]
     assert retried[0]["onExitCodes"] == {"containerName": "trainer", "operator": "In", "values": [75]}
 
 
 def _with_training(**fields: Any) -> dict[str, Any]:
-    platform = copy.deepcopy(stack_config("existing-cluster"))
+    platform = copy.deepcopy(stack_config("byo-containers"))
     finetune = next(w for w in platform["workloads"] if w["name"] == "finetune")
     finetune.update(fields)
     return platform
@@ -111,7 +114,7 @@ def test_mixing_our_trainers_arguments_with_your_own_is_refused_naming_the_field
 
 
 def test_our_trainer_stays_the_default_with_our_launcher() -> None:
-    platform = copy.deepcopy(stack_config("existing-cluster"))
+    platform = copy.deepcopy(stack_config("byo-containers"))
     platform["workloads"] = [w for w in platform["workloads"] if w["name"] == "pretrain"]
     container = main_container(Manifests(config_plan(platform)).one("Job", "pretrain"))
     assert container["command"] == ["torchrun"]

@@ -100,8 +100,15 @@ def _releases(plan: Any) -> dict[str, Any]:
     return {r.inputs["chart"]: r for r in plan.of_type(RELEASE)}
 
 
-def test_an_hpa_on_a_pods_metric_gets_an_adapter_rule_serving_that_name(onprem: Manifests) -> None:
-    adapter = _releases(onprem.plan)["prometheus-adapter"]
+@pytest.mark.parametrize(
+    ("stack", "metrics"),
+    [("byo-containers", {"vllm_num_requests_waiting"}), ("existing-cluster", {"lepton_serve_queue_depth"})],
+)
+def test_an_hpa_on_a_pods_metric_gets_an_adapter_rule_serving_that_name(
+    stack: str, metrics: set[str]
+) -> None:
+    manifests = Manifests(stack_plan(stack))
+    adapter = _releases(manifests.plan)["prometheus-adapter"]
     assert adapter.inputs["version"] == ADAPTER_CHART_VERSION
     assert adapter.inputs["repositoryOpts"] == {"repo": "https://prometheus-community.github.io/helm-charts"}
     rules = adapter.inputs["values"]["rules"]
@@ -109,15 +116,15 @@ def test_an_hpa_on_a_pods_metric_gets_an_adapter_rule_serving_that_name(onprem: 
     served = {r["name"]["as"] for r in rules["custom"]}
     followed = {
         m["pods"]["metric"]["name"]
-        for hpa in onprem.all("HorizontalPodAutoscaler")
+        for hpa in manifests.all("HorizontalPodAutoscaler")
         for m in hpa["spec"]["metrics"]
         if m["type"] == "Pods"
     }
-    assert followed == served == {"lepton_serve_queue_depth", "vllm_num_requests_waiting"}
+    assert followed == served == metrics
 
 
 def test_every_rule_loads_as_the_adapter_reads_its_config() -> None:
-    for stack in ("existing-cluster",):
+    for stack in ("existing-cluster", "byo-containers"):
         values = _releases(stack_plan(stack))["prometheus-adapter"].inputs["values"]
         # The chart writes rules.custom verbatim under `rules:` of the adapter's config.yaml.
         config = {"rules": values["rules"]["custom"]}
@@ -137,19 +144,19 @@ def test_a_misspelled_rule_key_is_what_the_check_catches() -> None:
     ]
 
 
-def test_every_adapter_value_is_a_key_of_the_pinned_chart(onprem: Manifests) -> None:
+def test_every_adapter_value_is_a_key_of_the_pinned_chart(byo: Manifests) -> None:
     chart = yaml.safe_load((SCHEMAS / "prometheus-adapter" / "chart-values.yaml").read_text())
-    values = _releases(onprem.plan)["prometheus-adapter"].inputs["values"]
+    values = _releases(byo.plan)["prometheus-adapter"].inputs["values"]
     for path in _key_paths({k: v for k, v in values.items() if k != "rules"}):
         assert _has_path(chart, path), path
     assert "custom" in chart["rules"] and "default" in chart["rules"]
 
 
-def test_where_the_prometheus_operator_runs_the_adapter_reads_its_prometheus(onprem: Manifests) -> None:
-    values = _releases(onprem.plan)["prometheus-adapter"].inputs["values"]
+def test_where_the_prometheus_operator_runs_the_adapter_reads_its_prometheus(byo: Manifests) -> None:
+    values = _releases(byo.plan)["prometheus-adapter"].inputs["values"]
     # The operator's governing Service for every Prometheus in the namespace.
     assert values["prometheus"] == {"url": "http://prometheus-operated.monitoring.svc:9090", "port": ""}
-    assert "prometheus" not in _releases(onprem.plan)
+    assert "prometheus" not in _releases(byo.plan)
 
 
 def _aws_dev_with_vllm() -> dict[str, Any]:
@@ -195,7 +202,7 @@ def test_the_installed_prometheus_runs_under_the_restricted_profile() -> None:
 def test_a_site_names_its_own_prometheus_and_no_adapter_comes_without_a_pods_metric() -> None:
     from lepton_infra.blueprint import PlatformSpec
 
-    spec = PlatformSpec.model_validate(stack_config("existing-cluster"))
+    spec = PlatformSpec.model_validate(stack_config("byo-containers"))
     url = "http://thanos-query.observability.svc:9090"
     [adapter] = metrics_adapter_services(spec.workloads, ClusterAddons(prometheus_url=url))
     assert adapter.chart is not None and adapter.chart.values["prometheus"]["url"] == url

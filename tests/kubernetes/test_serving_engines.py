@@ -28,14 +28,14 @@ RENAMED_IN_VLLM = ("vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seco
 DIGEST = "sha256:" + "c" * 64
 
 
-def _deployment(onprem: Manifests) -> dict[str, Any]:
-    return onprem.one("Deployment", "chat")
+def _deployment(byo: Manifests) -> dict[str, Any]:
+    return byo.one("Deployment", "chat")
 
 
 def test_vllm_serves_the_staged_export_on_the_workload_port_with_one_tp_rank_per_gpu(
-    onprem: Manifests,
+    byo: Manifests,
 ) -> None:
-    container = main_container(_deployment(onprem))
+    container = main_container(_deployment(byo))
     assert container["command"] == ["vllm", "serve"]
     args = container["args"]
     assert args[0] == "/models/current" == env_of(container)["LEPTON_MODEL_DIR"]["value"]
@@ -46,8 +46,8 @@ def test_vllm_serves_the_staged_export_on_the_workload_port_with_one_tp_rank_per
     assert args[-2:] == ["--max-model-len", "1024"]  # the spec's extra flags come last
 
 
-def test_vllm_drains_in_flight_requests_within_the_grace_period(onprem: Manifests) -> None:
-    deployment = _deployment(onprem)
+def test_vllm_drains_in_flight_requests_within_the_grace_period(byo: Manifests) -> None:
+    deployment = _deployment(byo)
     container = main_container(deployment)
     args = container["args"]
     drain = int(args[args.index("--shutdown-timeout") + 1])
@@ -57,24 +57,24 @@ def test_vllm_drains_in_flight_requests_within_the_grace_period(onprem: Manifest
     assert drain > 0 and pre_stop + drain < grace
 
 
-def test_vllm_probes_its_health_endpoint_with_time_to_load_and_compile(onprem: Manifests) -> None:
-    container = main_container(_deployment(onprem))
+def test_vllm_probes_its_health_endpoint_with_time_to_load_and_compile(byo: Manifests) -> None:
+    container = main_container(_deployment(byo))
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
     startup = container["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 1200
 
 
-def test_vllm_scales_on_its_waiting_queue_through_the_adapter(onprem: Manifests) -> None:
-    hpa = onprem.one("HorizontalPodAutoscaler", "chat")
+def test_vllm_scales_on_its_waiting_queue_through_the_adapter(byo: Manifests) -> None:
+    hpa = byo.one("HorizontalPodAutoscaler", "chat")
     [metric] = hpa["spec"]["metrics"]
     assert metric["type"] == "Pods"
     assert metric["pods"]["metric"]["name"] == adapter_metric_name("vllm:num_requests_waiting")
     assert metric["pods"]["target"] == {"type": "AverageValue", "averageValue": "4"}
 
 
-def test_vllm_alerts_read_the_pinned_versions_metric_names(onprem: Manifests) -> None:
-    rules = onprem.one("PrometheusRule", "chat-alerts")["spec"]["groups"][0]["rules"]
+def test_vllm_alerts_read_the_pinned_versions_metric_names(byo: Manifests) -> None:
+    rules = byo.one("PrometheusRule", "chat-alerts")["spec"]["groups"][0]["rules"]
     exprs = {r["alert"]: r["expr"] for r in rules}
     assert "vllm:e2e_request_latency_seconds_bucket{" in exprs["InferenceLatencyHigh"]
     assert (
@@ -83,13 +83,13 @@ def test_vllm_alerts_read_the_pinned_versions_metric_names(onprem: Manifests) ->
     )
     assert not any(old in expr for old in RENAMED_IN_VLLM for expr in exprs.values())
     assert VLLM.version == VLLM_VERSION == "0.32.0"
-    monitor = onprem.one("ServiceMonitor", "chat")
+    monitor = byo.one("ServiceMonitor", "chat")
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
 
 
-def test_vllm_writes_only_to_emptydirs_and_keeps_the_restricted_profile(onprem: Manifests) -> None:
-    spec = pod_spec(_deployment(onprem))
-    container = main_container(_deployment(onprem))
+def test_vllm_writes_only_to_emptydirs_and_keeps_the_restricted_profile(byo: Manifests) -> None:
+    spec = pod_spec(_deployment(byo))
+    container = main_container(_deployment(byo))
     volumes = {v["name"]: v for v in spec["volumes"]}
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert volumes["model"]["emptyDir"] == {"sizeLimit": "20Gi"}
@@ -107,8 +107,8 @@ def test_vllm_writes_only_to_emptydirs_and_keeps_the_restricted_profile(onprem: 
     assert not any("hostPath" in v for v in spec["volumes"])
 
 
-def test_the_stager_copies_the_export_first_under_the_workload_identity(onprem: Manifests) -> None:
-    spec = pod_spec(_deployment(onprem))
+def test_the_stager_copies_the_export_first_under_the_workload_identity(byo: Manifests) -> None:
+    spec = pod_spec(_deployment(byo))
     [stager] = spec["initContainers"]
     assert stager["command"] == ["python", "-m", "stager"]
     assert stager["args"] == ["--source", "$(CHECKPOINT_DIR)", "--destination", "/models/current"]
@@ -118,7 +118,7 @@ def test_the_stager_copies_the_export_first_under_the_workload_identity(onprem: 
     assert env_of(stager)["CHECKPOINT_DIR"]["value"] == "/checkpoints"
     mounts = {m["mountPath"]: m for m in stager["volumeMounts"]}
     assert "readOnly" not in mounts["/models"] and mounts["/checkpoints"]["readOnly"] is True
-    assert stager["securityContext"] == main_container(_deployment(onprem))["securityContext"]
+    assert stager["securityContext"] == main_container(_deployment(byo))["securityContext"]
     # The pod's ServiceAccount, bound to the workload's identity: init containers run under it too.
     assert spec["serviceAccountName"] == "chat"
     assert "nvidia.com/gpu" not in stager["resources"]["limits"]

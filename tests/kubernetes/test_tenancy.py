@@ -17,11 +17,10 @@ def test_workload_namespace_enforces_restricted_and_the_gpu_operators_is_privile
 
 def test_quota_holds_every_workload_at_peak_and_not_a_gpu_more(onprem: Manifests) -> None:
     hard = onprem.one("ResourceQuota", "workloads")["spec"]["hard"]
-    # pretrain: 2 nodes x 8 GPUs; serve: (8 max replicas + 1 rollout surge) x 1 GPU; finetune: 1 node x 8
-    # GPUs; chat: (4 + 1) x 2 GPUs. The model stager asks what its pod's server does, so adds nothing.
-    assert hard["requests.nvidia.com/gpu"] == str(16 + 9 + 8 + 10)
-    assert hard["requests.cpu"] == hard["limits.cpu"] == f"{2 * 96000 + 9 * 8000 + 96000 + 5 * 16000}m"
-    assert hard["requests.memory"] == f"{2 * 1048576 + 9 * 65536 + 1048576 + 5 * 131072}Mi"
+    # pretrain: 2 nodes x 8 GPUs; serve: (8 max replicas + 1 rollout surge) x 1 GPU.
+    assert hard["requests.nvidia.com/gpu"] == "25"
+    assert hard["requests.cpu"] == hard["limits.cpu"] == f"{2 * 96000 + 9 * 8000}m"
+    assert hard["requests.memory"] == f"{2 * 1048576 + 9 * 65536}Mi"
 
 
 def test_containers_without_resources_get_defaults(onprem: Manifests) -> None:

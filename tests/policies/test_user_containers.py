@@ -74,14 +74,24 @@ MUTATIONS: dict[str, Mutation] = {
     "no limits": _no_limits,
 }
 PAIRS = {
-    # (ours, the user's): the same kind of object from the existing-cluster example stack.
-    "server": ("kubernetes:apps/v1:Deployment", "onprem-serve-deploy", "onprem-chat-deploy"),
-    "trainer": ("kubernetes:batch/v1:Job", "onprem-pretrain-job", "onprem-finetune-job"),
+    # (ours, the user's): the same kind of object, ours from existing-cluster, theirs from byo-containers
+    # (the same kind of site: an existing cluster with the Prometheus Operator).
+    "server": (
+        "kubernetes:apps/v1:Deployment",
+        "existing-cluster/onprem-serve-deploy",
+        "byo-containers/lab-chat-deploy",
+    ),
+    "trainer": (
+        "kubernetes:batch/v1:Job",
+        "byo-containers/lab-pretrain-job",
+        "byo-containers/lab-finetune-job",
+    ),
 }
 
 
-def _resource(type_token: str, name: str) -> PlanResource:
-    [found] = [r for r in stack_plan("existing-cluster").of_type(type_token) if r.name == name]
+def _resource(type_token: str, where: str) -> PlanResource:
+    stack, name = where.split("/")
+    [found] = [r for r in stack_plan(stack).of_type(type_token) if r.name == name]
     return found
 
 
