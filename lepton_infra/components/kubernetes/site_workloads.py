@@ -15,8 +15,8 @@ from lepton_infra.components.kubernetes.cluster_services import ClusterServices
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from lepton_infra.components.kubernetes.inference_service import InferenceService, InferenceServiceArgs
 from lepton_infra.components.kubernetes.kueue import KUEUE_SERVICE, kueue_service, queue_labels
-from lepton_infra.components.kubernetes.queues import create_local_queues, local_queue_objects, site_objects
 from lepton_infra.components.kubernetes.metrics_adapter import metrics_adapter_services
+from lepton_infra.components.kubernetes.queues import create_local_queues, local_queue_objects, site_objects
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
 
