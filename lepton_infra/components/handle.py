@@ -132,6 +132,8 @@ class ClusterAddons:
     prometheus_operator: bool = False
     # Namespace Prometheus scrapes from: network policies let it reach the workloads' metrics ports.
     monitoring_namespace: str = "monitoring"
+    # The site's Prometheus, where it has one the platform did not install (the metrics adapter reads it).
+    prometheus_url: str | None = None
     # The site's own GPU Operator chart values (its node image's runtime class, CDI ...), merged over the
     # values every site gets; tolerations need none: the runtime tolerates every GPU pool's taints itself.
     gpu_operator_values: Mapping[str, Any] = field(default_factory=dict)

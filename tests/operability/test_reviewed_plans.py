@@ -13,6 +13,11 @@ from lepton_infra.plan.model import Violation
 STACKS = sorted(
     p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
 )
+# The stacks that existed at ae54ed7, whose plans were reviewed (a stack added since has none).
+REVIEWED_STACKS = sorted(
+    p.name.removesuffix(".json.gz")
+    for p in (ROOT / "tests" / "operability" / "plans_ae54ed7").glob("*.json.gz")
+)
 
 
 def found(stack: str, policy: str) -> list[Violation]:
@@ -66,7 +71,7 @@ def test_aks_and_ack_hpas_have_their_built_in_metrics_server(stack: str) -> None
     assert not found(stack, "hpa-has-metrics-source")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", REVIEWED_STACKS)
 def test_training_jobs_are_awaited_forever(stack: str) -> None:
     # Issue 12 item 2: pulumi-kubernetes awaits a Job until it completes.
     assert any(v.urn and "batch/v1:Job" in v.urn for v in found(stack, "kubernetes-await-can-finish"))

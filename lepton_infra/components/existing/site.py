@@ -74,6 +74,7 @@ class ExistingSite(pulumi.ComponentResource):
                 gpu_stack=GpuStack(site.gpu_stack),
                 prometheus_operator=site.prometheus_operator,
                 monitoring_namespace=site.monitoring_namespace,
+                prometheus_url=site.prometheus_url,
             ),
         )
         self.register_outputs({"registry": site.registry})

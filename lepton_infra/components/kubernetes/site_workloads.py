@@ -15,6 +15,7 @@ from lepton_infra.components.kubernetes.cluster_services import ClusterServices
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from lepton_infra.components.kubernetes.inference_service import InferenceService, InferenceServiceArgs
 from lepton_infra.components.kubernetes.kueue import KUEUE_SERVICE, kueue_service, queue_labels
+from lepton_infra.components.kubernetes.metrics_adapter import metrics_adapter_services
 from lepton_infra.components.kubernetes.queues import create_local_queues, local_queue_objects, site_objects
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
@@ -38,7 +39,9 @@ class SiteWorkloads(pulumi.ComponentResource):
     (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
     ClusterHandle. With teams (``queues``), Kueue comes first (its chart, a flavor per GPU pool, a queue and
     priorities per team, a LocalQueue in each team namespace) and every workload is queued under its team.
-    ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's)."""
+    ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's). Where a
+    workload autoscales on a pods metric, the services include prometheus-adapter with a rule for it (and a
+    Prometheus where the site has none)."""
 
     namespaces: dict[str, TenantNamespace]
     # The Kueue release and LocalQueues, where the site queues (MultiKueue's objects wait for them too).
@@ -58,7 +61,7 @@ class SiteWorkloads(pulumi.ComponentResource):
         super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
-        services = handle.addons.services
+        services = (*handle.addons.services, *metrics_adapter_services(workloads, handle.addons))
         if queues is not None:
             services = (*services, kueue_service(queues, site_objects(queues, handle.gpu_pools)))
         installed = (
