@@ -7,6 +7,7 @@ from collections import Counter
 from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
+from lepton_infra.blueprint.deployment import DeploymentSpec, deployment_issues
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
 from lepton_infra.blueprint.workloads import BucketCheckpointSpec, WorkloadSpec
@@ -35,6 +36,10 @@ class PlatformSpec(SpecModel):
     workloads: tuple[WorkloadSpec, ...] = Field(
         default=(), description="Training jobs and inference services."
     )
+    deployment: DeploymentSpec = Field(
+        default_factory=DeploymentSpec,
+        description="Which layer of the platform this stack deploys (default: all of it, in one stack).",
+    )
 
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
@@ -53,6 +58,7 @@ class PlatformSpec(SpecModel):
             *_pool_offerings(self),
             *_workload_placement(self),
             *_checkpoint_buckets(self),
+            *deployment_issues(self),
         ]
         if issues:
             raise rule_error(issues)
