@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pulumi
 
-from lepton_infra.blueprint import PlatformSpec
-from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec, SiteSpec
+from lepton_infra.blueprint.deployment import Layer, kubernetes_sites
+from lepton_infra.components.handle import ClusterFacts, ClusterHandle
 from lepton_infra.components.kubernetes.site_workloads import deploy_workloads
-from lepton_infra.components.site_kit import SecretLookup
-from lepton_infra.sites import build_site
+from lepton_infra.components.site_kit import SecretLookup, site_component_name
+from lepton_infra.layers import ReferencedSite, access_record, cloud_layer_facts
+from lepton_infra.sites import handle_from_facts, site_facts
 
 
 class Platform(pulumi.ComponentResource):
-    """Every site of the spec, each with its own explicit cloud provider, and the workloads placed on them.
+    """The layer of the spec's platform this stack deploys (``spec.deployment``), site by site.
 
-    ``handles`` maps each site name to the ClusterHandle the Kubernetes layer deploys through. Nothing
-    here reads config: ``secrets`` reads the secret values the spec names by key (an existing cluster's
-    kubeconfig), e.g. ``pulumi.Config("lepton-infra").require_secret``.
+    - ``layer: all``: every site, each through its own explicit cloud provider, and the workloads placed
+      on it, through a Kubernetes provider made from the site's facts in memory.
+    - ``layer: cloud``: every cluster the platform builds, with the identities of the workloads placed
+      on it, and no Kubernetes object: ``cloud_facts`` is what the stack exports for its Kubernetes layer.
+    - ``layer: kubernetes``: the workloads on the chosen sites, through providers made from the cloud
+      stack's outputs (a stack reference); an existing cluster is reached through its own kubeconfig.
+
+    ``handles`` maps each site deployed from facts in memory to its ClusterHandle. Nothing here reads
+    config: ``secrets`` reads the secret values the spec names by key (an existing cluster's kubeconfig),
+    e.g. ``pulumi.Config("lepton-infra").require_secret``.
     """
 
     handles: dict[str, ClusterHandle]
     kubeconfigs: pulumi.Output[dict[str, str]]
+    registries: dict[str, pulumi.Output[str]]
+    artifact_buckets: dict[str, pulumi.Output[str]]
+    # The `cluster_facts` output of a cloud layer (empty in the other layers).
+    cloud_facts: dict[str, Any]
 
     def __init__(
         self,
@@ -32,17 +48,89 @@ class Platform(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:index:Platform", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.handles = {site.name: build_site(site, spec, child, secrets) for site in spec.sites}
-        # Each site's Kubernetes layer: its GPU runtime, and every workload that names the site.
-        for site_name, handle in self.handles.items():
-            deploy_workloads(handle, spec.workloads_on(site_name), child)
-        self.kubeconfigs = pulumi.Output.secret(
-            pulumi.Output.all(**{n: h.kubeconfig for n, h in self.handles.items()})
-        )
+        deployment = spec.deployment
+        deployed = kubernetes_sites(deployment, [s.name for s in spec.sites])
+        self.handles = {}
+        local: dict[str, tuple[SiteSpec, ClusterFacts]] = {}
+        for site in spec.sites:
+            if not _builds(deployment.layer, site, site.name in deployed):
+                continue
+            facts, parent = site_facts(site, spec, child, secrets)
+            local[site.name] = (site, facts)
+            if site.name in deployed:
+                handle = handle_from_facts(facts, site_component_name(site, spec), parent)
+                self.handles[site.name] = handle
+                access = access_record(spec, site, facts)
+                deploy_workloads(handle, spec.workloads_on(site.name), child, access)
+        exported: dict[str, pulumi.Output[ClusterFacts]] = {}
+        referenced = [s for s in spec.sites if s.name in deployed and s.name not in local]
+        if referenced and deployment.cloud_stack is not None:
+            exported = self._deploy_referenced(spec, referenced, deployment.cloud_stack, child)
+        self.cloud_facts = cloud_layer_facts(local) if deployment.layer is Layer.CLOUD else {}
+        kubeconfigs = {n: facts.kubeconfig for n, (_, facts) in local.items()}
+        self.registries = {n: facts.registry for n, (_, facts) in local.items()}
+        self.artifact_buckets = {n: facts.artifact_bucket_uri for n, (_, facts) in local.items()}
+        for n, read in exported.items():
+            kubeconfigs[n] = read.apply(_kubeconfig)
+            self.registries[n] = read.apply(_registry)
+            self.artifact_buckets[n] = read.apply(_bucket)
+        self.kubeconfigs = pulumi.Output.secret(pulumi.Output.all(**kubeconfigs))
         self.register_outputs(
             {
                 "kubeconfigs": self.kubeconfigs,
-                "registries": {n: h.registry for n, h in self.handles.items()},
-                "artifact_buckets": {n: h.artifact_bucket_uri for n, h in self.handles.items()},
+                "registries": self.registries,
+                "artifact_buckets": self.artifact_buckets,
             }
         )
+
+    def _deploy_referenced(
+        self,
+        spec: PlatformSpec,
+        sites: list[SiteSpec],
+        cloud_stack: str,
+        child: pulumi.ResourceOptions,
+    ) -> dict[str, pulumi.Output[ClusterFacts]]:
+        """The Kubernetes layer of ``sites``, onto the clusters ``cloud_stack`` built (read through one
+        stack reference): everything of a site is made once its facts are read."""
+        reference = pulumi.StackReference(f"{spec.name}-cloud-layer", cloud_stack, opts=child)
+        facts = {}
+        for site in sites:
+            name = site_component_name(site, spec)
+            component = ReferencedSite(name, site, reference, cloud_stack, child)
+            facts[site.name] = component.facts.apply(functools.partial(_deploy, spec, site, component, child))
+        return facts
+
+
+def _kubeconfig(facts: ClusterFacts) -> pulumi.Output[str]:
+    return facts.kubeconfig
+
+
+def _registry(facts: ClusterFacts) -> pulumi.Output[str]:
+    return facts.registry
+
+
+def _bucket(facts: ClusterFacts) -> pulumi.Output[str]:
+    return facts.artifact_bucket_uri
+
+
+def _builds(layer: Layer, site: SiteSpec, deployed: bool) -> bool:
+    """Whether a stack of ``layer`` builds ``site``: an existing cluster has no cloud layer, so the stack
+    that deploys its Kubernetes layer builds it (its provider), and a cloud layer leaves it out."""
+    if layer is Layer.ALL:
+        return True
+    if layer is Layer.CLOUD:
+        return not isinstance(site, ExistingSiteSpec)
+    return deployed and isinstance(site, ExistingSiteSpec)
+
+
+def _deploy(
+    spec: PlatformSpec,
+    site: SiteSpec,
+    component: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
+    facts: ClusterFacts,
+) -> ClusterFacts:
+    """A referenced site's Kubernetes layer, once its facts are read: its provider under ``component``."""
+    handle = handle_from_facts(facts, site_component_name(site, spec), component)
+    deploy_workloads(handle, spec.workloads_on(site.name), opts, access_record(spec, site, facts))
+    return facts

@@ -44,6 +44,8 @@ class AwsEksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    # The security group EKS puts on the control plane's network interfaces (and on managed nodes).
+    cluster_security_group_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: AwsEksClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,6 +134,9 @@ class AwsEksCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
         self.node_role_arn = node_role.arn
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: vpc.cluster_security_group_id or ""
+        )
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority, region).apply(
                 lambda values: kubeconfig(*values)

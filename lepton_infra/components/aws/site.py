@@ -1,4 +1,4 @@
-"""The AWS site: every component of one EKS site composed, and the ClusterHandle it hands upward."""
+"""The AWS site: every component of one EKS site composed, and the facts it hands upward."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
+from lepton_infra.blueprint.deployment import private_api_sources
 from lepton_infra.catalog import Cloud
+from lepton_infra.components.aws.api_access import private_api_access
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
 from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
@@ -24,17 +26,17 @@ from lepton_infra.components.aws.provider import aws_provider
 from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrRepositoryArgs
 from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
 from lepton_infra.components.gpu_nodes import GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, SYSTEM_POOL_NAME
-from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
-from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
+from lepton_infra.components.handle import ServiceAccountBinding
+from lepton_infra.components.site_kit import BuiltSite, gpu_pool_plans, managed_site_builder
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 class AwsSite(pulumi.ComponentResource):
-    """One EKS site: network, key, registry, artifact bucket, cluster, node pools, and a Kubernetes
-    provider for it, all through one explicit AWS provider for the site's region."""
+    """One EKS site: network, key, registry, artifact bucket, cluster, node pools, and its Kubernetes
+    layer's facts, all through one explicit AWS provider for the site's region."""
 
-    handle: ClusterHandle
+    built: BuiltSite
 
     def __init__(
         self, name: str, site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions | None = None
@@ -99,6 +101,14 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # The runner of the Kubernetes layer reaches the private endpoint through the cluster security group.
+        private_api_access(
+            f"{name}-cluster",
+            security_group_id=cluster.cluster_security_group_id,
+            cidrs=[str(c) for c in private_api_sources(site.kubernetes_runner, site.network.cidr)],
+            tags=tags,
+            opts=child,
+        )
 
         def node_group(pool_name: str, **pool: Any) -> AwsManagedNodeGroup:
             return AwsManagedNodeGroup(
@@ -137,7 +147,6 @@ class AwsSite(pulumi.ComponentResource):
                 taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
             )
 
-        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
@@ -164,9 +173,8 @@ class AwsSite(pulumi.ComponentResource):
             )
             return ServiceAccountBinding(annotations={IRSA_ANNOTATION: role.arn})
 
-        self.handle = ClusterHandle(
+        self.built = BuiltSite(
             site=site.name,
-            provider=kubernetes,
             kubeconfig=cluster.kubeconfig,
             registry=registry,
             artifact_bucket_uri=bucket.uri,

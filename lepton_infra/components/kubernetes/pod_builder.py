@@ -21,7 +21,7 @@ from lepton_infra.components.kubernetes.pod_security import (
     hardened_container,
     hardened_pod_spec,
 )
-from lepton_infra.components.kubernetes.tenancy import workload_service_account
+from lepton_infra.components.kubernetes.tenancy import workload_account, workload_service_account
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,12 @@ def pod_builder(
     opts = pulumi.ResourceOptions(parent=parent, provider=handle.provider)
     labels = workload_labels(workload.name, component)
     gpus = workload.gpus_needed_per_node
+    namespace, account_name = workload_account(workload)
     account, binding = workload_service_account(
         f"{name}-sa",
         handle=handle,
-        namespace=workload.namespace,
-        name=workload.name,
+        namespace=namespace,
+        name=account_name,
         labels=labels,
         opts=opts,
     )

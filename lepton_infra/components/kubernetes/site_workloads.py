@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import reduce
+from typing import Any
 
 import pulumi
 
@@ -36,7 +37,12 @@ def peak_quota(workload: WorkloadSpec) -> NamespaceQuota:
 class SiteWorkloads(pulumi.ComponentResource):
     """The GPU runtime and cluster services of one site, a TenantNamespace per namespace its workloads use
     (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
-    ClusterHandle."""
+    ClusterHandle.
+
+    ``access`` says how this `pulumi up` reaches the cluster's API (the platform's record of the stack's
+    layer, the endpoint's exposure and where the runner is): recorded as the component's inputs, where a
+    policy sees it beside the Kubernetes provider every child uses.
+    """
 
     def __init__(
         self,
@@ -44,8 +50,10 @@ class SiteWorkloads(pulumi.ComponentResource):
         handle: ClusterHandle,
         workloads: Sequence[WorkloadSpec],
         opts: pulumi.ResourceOptions | None = None,
+        access: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
+        props = {"site": handle.site, "access": dict(access)} if access is not None else None
+        super().__init__("lepton:kubernetes:SiteWorkloads", name, props, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
         if handle.addons.services:
@@ -69,7 +77,10 @@ class SiteWorkloads(pulumi.ComponentResource):
 
 
 def deploy_workloads(
-    handle: ClusterHandle, workloads: Sequence[WorkloadSpec], opts: pulumi.ResourceOptions | None = None
+    handle: ClusterHandle,
+    workloads: Sequence[WorkloadSpec],
+    opts: pulumi.ResourceOptions | None = None,
+    access: Mapping[str, Any] | None = None,
 ) -> SiteWorkloads:
     """The Kubernetes layer of ``handle``'s site, named after the site."""
-    return SiteWorkloads(handle.site, handle, workloads, opts)
+    return SiteWorkloads(handle.site, handle, workloads, opts, access)
