@@ -16,12 +16,11 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from plan_helpers import ROOT, stack_plan
+from plan_helpers import KUBERNETES_STACKS, stack_plan
 
 from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
 from lepton_infra.plan.manifests import write_manifests
 
-STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 VERSIONS = (SUPPORTED_KUBERNETES_VERSIONS[0], SUPPORTED_KUBERNETES_VERSIONS[-1])
 
 _DURATION = {"type": "string", "pattern": r"^(0|(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?)$"}
@@ -85,7 +84,7 @@ CRD_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="module", params=STACKS)
+@pytest.fixture(scope="module", params=KUBERNETES_STACKS)
 def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_manifests(stack_plan(request.param), tmp_path_factory.mktemp(request.param))
 
