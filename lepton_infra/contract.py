@@ -1,21 +1,45 @@
 """The contract between the platform and the programs it runs, defined once and imported by both sides.
 
 The Kubernetes components (what they set, probe, scrape and alert on), the trainer and the server (what
-they read and report) and the ``lepton-infra`` command all take these names and numbers from here. This
-module imports nothing, so the workload images carry it alone (``lepton_infra/__init__.py`` and this file).
+they read, serve and report) and the ``lepton-infra`` command all take these names and numbers from here.
+This module imports nothing, so the workload images carry it alone (``lepton_infra/__init__.py`` and this
+file). Later additions to the contract go here too, never beside it.
 
-How a preemption flows through the contract, end to end:
+How a preemption flows through the contract, end to end (the one account of it; the launcher, the stop
+report, the TrainingJob's failure policy and the spec's ``fail_fast_exit_codes`` point here):
 
-1. The node is drained (spot reclaim, scale-down, upgrade): the kubelet sends SIGTERM to the training pod
-   and waits ``termination_grace_period_seconds`` before SIGKILL.
-2. ``workloads.train.launch`` (the image's ``torchrun``) forwards SIGTERM to its workers instead of letting
-   torchrun's agent turn it into a failure; every rank finishes its step, rank 0 writes one checkpoint.
-3. Each worker, told ``PREEMPTED_EXIT_CODE_ENV`` by the TrainingJob, leaves its status in a report for the
-   launcher (``workloads.train.stop_report``) and exits 0, so the agent does not restart the group.
-4. The launcher exits ``TrainExit.PREEMPTED``: the Job's ``podFailurePolicy`` ignores that code (the retry
-   does not count against ``backoff_limit``) and recreates the pod, which resumes from the checkpoint.
-   Exit 0 would complete the pod's index for good; the codes in the spec's ``fail_fast_exit_codes`` fail
-   the Job at once.
+1. The node is drained (spot reclaim, scale-down, upgrade) or the pod deleted: the kubelet sends SIGTERM
+   to the trainer's container and waits the spec's ``termination_grace_period_seconds`` before SIGKILL.
+   An eviction also gives the pod the ``DisruptionTarget`` condition; a plain deletion does not.
+2. The image's ``torchrun`` is ``workloads.train.launch``: it forwards SIGTERM to its workers instead of
+   letting torchrun's agent turn it into a failure.
+3. Each worker finishes its current step. The step's all-reduce carries the stop request to every rank of
+   every node, so all ranks stop after the same step, nodes that got no SIGTERM included, and rank 0
+   writes one checkpoint.
+4. A worker stopped so exits with the status in ``PREEMPTED_EXIT_CODE_ENV`` (or its
+   ``--preempted-exit-code``), which the TrainingJob sets to ``PREEMPTED_EXIT_CODE``; without either, 0.
+   Under the launcher it exits 0 instead and leaves that status in a report (``workloads.train.stop_report``),
+   because torchrun's agent restarts the group on any nonzero exit; once all its workers are done, the
+   launcher exits with the reported status.
+5. The Job's ``podFailurePolicy`` ignores a failed pod that has ``DisruptionTarget`` or exited
+   ``PREEMPTED_EXIT_CODE``: the Job recreates it once the old pod is gone, without counting against
+   ``backoff_limit``, and the new pod resumes from the newest checkpoint. Every node's pod exits so, not
+   only the drained one's, and each must be retried: a pod that exits 0 completes its index for good, and
+   its rank would be missing when the replacements meet at the rendezvous. The codes in the spec's
+   ``fail_fast_exit_codes`` (by default ``TrainExit.BAD_INPUT`` alone) fail the Job at once; any other
+   failure counts against ``backoff_limit``.
+
+A SIGTERM that comes before any worker has started ends the launcher by the signal (status 143), with
+nothing to save; only ``DisruptionTarget`` then keeps that retry from counting.
+
+Why ``TrainExit.FAILED`` (1) is not fail-fast by default: under the launcher a worker's own status never
+reaches the Job (torchrun restarts the group up to ``--max_restarts`` times, then raises and exits 1), and
+torchrun exits 1 just the same when its rendezvous times out or loses its store
+(``RendezvousTimeoutError``, ``RendezvousConnectionError``): a peer pod that started more than the spec's
+``rendezvous_timeout_seconds`` late, after a scale-up from zero and a multi-GB image pull. A bug fails again
+on each retry, until ``backoff_limit``; a late peer heals on the first. The launcher exits 2 only for its
+own usage errors (torchrun's argument parser). Were the launcher to give a rendezvous failure a status of
+its own, 1 could go back to the fail-fast default.
 """
 
 from enum import IntEnum
@@ -34,44 +58,65 @@ class CliExit(IntEnum):
 
 
 class TrainExit(IntEnum):
-    """Exit statuses of ``workloads.train`` (and of its launcher)."""
+    """Exit statuses of ``workloads.train`` and of its launcher (the image's ``torchrun``).
 
+    Above 128: ended by signal N (128 + N), as the shell reports it.
+    """
+
+    # Trained to --max-steps; or stopped by SIGTERM after its checkpoint, where no preempted status is set.
     OK = 0
-    # torchrun's own status once its restarts are spent, or an unexpected error: a bug, fail fast.
+    # The loss diverged, or a bug (Python's status for an uncaught error, with its traceback); from the
+    # launcher, also any worker's failure once torchrun's restarts are spent, and a rendezvous that timed
+    # out (a late peer), which a retry heals: so not fail-fast by default (see above).
     FAILED = 1
-    # Bad arguments, unreadable data or configuration: retrying cannot help.
+    # Bad flags, configuration file, data or checkpoint location: one line on stderr says which.
     BAD_INPUT = 2
-    # Stopped by SIGTERM with a checkpoint written: retry me (EX_TEMPFAIL in sysexits.h).
+    # Stopped by SIGTERM with a checkpoint written: retry me (EX_TEMPFAIL in sysexits.h). Only where the
+    # platform asks for it through PREEMPTED_EXIT_CODE_ENV; see the preemption flow above.
     PREEMPTED = 75
+    # A second Ctrl-C: the person chose not to wait for the checkpoint (128 + SIGINT).
+    INTERRUPTED = 130
 
 
 class ServeExit(IntEnum):
     """Exit statuses of ``workloads.serve``."""
 
+    # Drained after SIGTERM (a second SIGTERM stops at once, still 0).
     OK = 0
-    # Bad flags or an unusable checkpoint location.
+    # A bug: Python's status for an uncaught error, with its traceback.
+    FAILED = 1
+    # Bad flags, no loadable checkpoint, one that does not fit the model, or an unusable checkpoint location:
+    # one line on stderr says which.
     BAD_INPUT = 2
+    # The port cannot be listened on (taken, or the address is not this machine's): uvicorn's own status
+    # (``uvicorn.config.STARTUP_FAILURE``).
+    CANNOT_LISTEN = 3
 
 
-# The trainer's status after a preemption checkpoint; the TrainingJob retries it without counting a failure.
+# The status the TrainingJob asks a preempted trainer for, and retries without counting a failure.
 PREEMPTED_EXIT_CODE = int(TrainExit.PREEMPTED)
 
 # Environment the platform sets on workload containers.
-CHECKPOINT_DIR_ENV = "CHECKPOINT_DIR"
-PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"
+CHECKPOINT_DIR_ENV = "CHECKPOINT_DIR"  # a folder or bucket URI: the trainer writes there, the server reads
+PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"  # the trainer's status after a preemption stop
 
 # Ports.
 TRAIN_METRICS_PORT = 9102  # rank 0's Prometheus endpoint
 RENDEZVOUS_PORT = 29500  # torchrun's c10d rendezvous on the node of rank 0
-SERVE_PORT = 8080
+SERVE_PORT = 8080  # the server's HTTP port, unless the inference spec names another
 
-# The server's HTTP paths the platform probes and scrapes.
-HEALTH_PATH = "/healthz"
-READY_PATH = "/readyz"
+# The server's HTTP paths the platform probes and scrapes (the trainer's metrics endpoint answers on any).
+HEALTH_PATH = "/healthz"  # startup and liveness: fails only when restarting the process is the fix
+READY_PATH = "/readyz"  # readiness: 200 once warmed up, 503 while loading or draining
 METRICS_PATH = "/metrics"
+# The server's API (OpenAI's shapes), which the platform's Service and Ingress expose.
+COMPLETIONS_PATH = "/v1/completions"
+MODELS_PATH = "/v1/models"
 
-# Metric names the platform's alerts and autoscaler read.
-TRAIN_LAST_STEP_METRIC = "lepton_train_last_step_timestamp_seconds"
+# Metric names (and labels) the platform's alerts and autoscaler read.
+TRAIN_LAST_STEP_METRIC = "lepton_train_last_step_timestamp_seconds"  # a gauge, Unix time
 SERVE_REQUESTS_METRIC = "lepton_serve_requests"  # a counter: exposed as lepton_serve_requests_total
-SERVE_LATENCY_METRIC = "lepton_serve_request_duration_seconds"  # a histogram
-SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"
+SERVE_ENDPOINT_LABEL = "endpoint"  # of SERVE_REQUESTS_METRIC: the path, for known ones only
+SERVE_STATUS_LABEL = "status"  # of SERVE_REQUESTS_METRIC: the HTTP status code
+SERVE_LATENCY_METRIC = "lepton_serve_request_duration_seconds"  # a histogram of completion requests
+SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"  # a gauge, per replica

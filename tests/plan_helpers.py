@@ -30,10 +30,15 @@ def whole_plan(stack: str) -> Plan:
     all), cloud resources and Kubernetes objects together. tests/core/test_deployment_layers.py shows that
     a cloud layer and its Kubernetes layer deploy exactly what this plan holds."""
     if stack not in _whole:
-        platform = copy.deepcopy(stack_config(stack))
-        platform.pop("deployment", None)
-        _whole[stack] = config_plan(platform, stack=stack)
+        _whole[stack] = config_plan(whole_config(stack), stack=stack)
     return _whole[stack]
+
+
+def whole_config(stack: str) -> dict[str, Any]:
+    """The platform config of an example stack as one stack deploys it (``deployment`` dropped)."""
+    platform = copy.deepcopy(stack_config(stack))
+    platform.pop("deployment", None)
+    return platform
 
 
 def only(plan: Plan, type_token: str, name_contains: str = "") -> PlanResource:

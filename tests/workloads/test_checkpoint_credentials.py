@@ -23,11 +23,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from workloads import checkpoint
 from workloads.checkpoint import (
     CheckpointStorageError,
     check_location,
     check_writable,
+    credentials,
     list_checkpoints,
     load_latest_checkpoint,
 )
@@ -84,10 +84,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     # The module keeps one credentials client per process, and fsspec one anonymous OSS file system (with
     # the endpoint it was built with): neither may leak from one test into another.
-    checkpoint._rrsa_credentials_client.cache_clear()
+    credentials._rrsa_credentials_client.cache_clear()
     _clear_oss_instances()
     yield
-    checkpoint._rrsa_credentials_client.cache_clear()
+    credentials._rrsa_credentials_client.cache_clear()
     _clear_oss_instances()
 
 

@@ -1,4 +1,7 @@
-"""The real server process on loopback: determinism, concurrency, hostile input, disconnects, SIGTERM."""
+"""The real server process on loopback: determinism, concurrency, hostile input, disconnects, SIGTERM.
+
+Every test starts a server process (or the command line's), after training a small checkpoint: slow.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +31,13 @@ from serve_fixtures import (
     untrained_checkpoint,
 )
 
+from lepton_infra.contract import ServeExit
 from workloads.checkpoint import load_latest_checkpoint, save_checkpoint
 from workloads.model import GPT, ModelConfig, decode, encode
 
 LONG_CONTEXT = 2048
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -315,3 +321,13 @@ def test_a_checkpoint_that_does_not_fit_the_model_exits_2_with_one_line(tmp_path
     assert result.returncode == 2
     assert "does not fit the model" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_already_taken_exits_with_the_contracts_cannot_listen_status(long_checkpoint: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_cli("--checkpoint-dir", str(long_checkpoint), "--host", "127.0.0.1", "--port", port)
+    assert result.returncode == ServeExit.CANNOT_LISTEN == 3
+    assert "address already in use" in result.stderr and "Traceback" not in result.stderr

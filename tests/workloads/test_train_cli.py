@@ -1,4 +1,8 @@
-"""A misconfigured training run says what is wrong in one line and exits 2, without a traceback."""
+"""A misconfigured training run says what is wrong in one line and exits 2, without a traceback.
+
+Most cases run the real entry point in a process of its own (a second or more each, for torch to load):
+those are marked slow.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ def train_empty_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -68,6 +73,7 @@ def test_bad_flags_exit_2_with_one_clear_line(tmp_path: Path, flags: list[str], 
     assert not (tmp_path / "ckpt").exists()
 
 
+@pytest.mark.slow
 def test_a_data_folder_with_nothing_to_read_is_refused(tmp_path: Path, train_empty_folder: Path) -> None:
     result = _train(tmp_path, "--data", str(train_empty_folder))
 
@@ -77,6 +83,7 @@ def test_a_data_folder_with_nothing_to_read_is_refused(tmp_path: Path, train_emp
     )
 
 
+@pytest.mark.slow
 def test_an_unknown_key_in_the_config_file_is_named(tmp_path: Path, train_config_with_a_typo: Path) -> None:
     result = _train(tmp_path, "--config", str(train_config_with_a_typo))
 
@@ -85,6 +92,7 @@ def test_an_unknown_key_in_the_config_file_is_named(tmp_path: Path, train_config
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_data_too_small_for_the_batch_is_refused_without_a_traceback(tmp_path: Path) -> None:
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("print('hello')\n" * 4)
@@ -96,6 +104,7 @@ def test_data_too_small_for_the_batch_is_refused_without_a_traceback(tmp_path: P
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "env", "message"),
     [
@@ -123,6 +132,7 @@ def test_the_preempted_exit_code_flag_wins_over_the_environment(monkeypatch: pyt
     assert parse_config([]).preempted_exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_bucket_uri_whose_storage_package_is_missing_exits_2_naming_it(tmp_path: Path) -> None:
     # Block the import even where s3fs is installed, then run the trainer's real entry point.
     trainer = (

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
+from lepton_infra.contract import COMPLETIONS_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH, READY_PATH
 from workloads.serve.completions import create_completion
 from workloads.serve.engine import Engine
 from workloads.serve.errors import install_error_handlers
@@ -25,29 +26,29 @@ def create_app(engine: Engine, settings: Settings, metrics: Metrics) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=metrics)
     started = int(time.time())
 
-    @app.get("/healthz")
+    @app.get(HEALTH_PATH)
     async def healthz() -> JSONResponse:
         # Liveness: fails only when restarting the process is the fix (the engine thread died).
         if engine.alive:
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "engine stopped"}, status_code=503)
 
-    @app.get("/readyz")
+    @app.get(READY_PATH)
     async def readyz() -> JSONResponse:
         if engine.ready:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "draining" if engine.draining else "loading"}, status_code=503)
 
-    @app.get("/metrics")
+    @app.get(METRICS_PATH)
     async def prometheus_metrics() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/models")
+    @app.get(MODELS_PATH)
     async def models() -> JSONResponse:
         card = ModelCard(id=settings.model_name, created=started, max_model_len=engine.seq_len)
         return JSONResponse(ModelList(data=[card]).model_dump(mode="json"))
 
-    @app.post("/v1/completions")
+    @app.post(COMPLETIONS_PATH)
     async def completions(request: Request) -> Response:
         return await create_completion(request, engine, settings)
 

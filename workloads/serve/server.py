@@ -1,4 +1,7 @@
-"""Process lifecycle: load the checkpoint, run uvicorn, drain on SIGTERM, exit 0."""
+"""Process lifecycle: load the checkpoint, run uvicorn, drain on SIGTERM, exit 0.
+
+The process's exit statuses are ``lepton_infra.contract.ServeExit``; ``CANNOT_LISTEN`` is uvicorn's own.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from types import FrameType
 import torch
 import uvicorn
 
+from lepton_infra.contract import ServeExit
 from workloads.checkpoint import CheckpointStorageError, load_latest_checkpoint
 from workloads.model import GPT, ModelConfig
 from workloads.serve.app import create_app
@@ -104,7 +108,7 @@ def run(settings: Settings) -> int:
         model, step = load_model(settings.checkpoint_dir, device)
     except (CheckpointError, CheckpointStorageError) as error:
         print(f"python -m workloads.serve: error: {error}", file=sys.stderr)
-        return 2
+        return ServeExit.BAD_INPUT
     log.info("serving step %d of %s on %s as %r", step, settings.checkpoint_dir, device, settings.model_name)
     metrics = Metrics()
     engine = Engine(
@@ -120,7 +124,7 @@ def run(settings: Settings) -> int:
     server = DrainingServer(config, engine, settings.drain_timeout_s)
     engine.start()  # warms up in the background; /readyz turns 200 when it is done
     try:
-        server.run()
+        server.run()  # exits ServeExit.CANNOT_LISTEN when the port cannot be bound
     finally:
         engine.stop()
-    return 0
+    return ServeExit.OK

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from lepton_infra.contract import CHECKPOINT_DIR_ENV, SERVE_PORT, ServeExit
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,7 +31,7 @@ class Settings:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, no usage dump: the message is what a person reading pod logs needs.
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(ServeExit.BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def _bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -62,12 +64,12 @@ def _parser() -> _Parser:
     )
     parser.add_argument(
         "--checkpoint-dir",
-        default=os.environ.get("CHECKPOINT_DIR") or None,
+        default=os.environ.get(CHECKPOINT_DIR_ENV) or None,
         help="folder or bucket URI (s3://, az://, oss://) of step-*.pt checkpoints; the newest one is served "
-        "(default: $CHECKPOINT_DIR)",
+        f"(default: ${CHECKPOINT_DIR_ENV})",
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all interfaces)")
-    parser.add_argument("--port", type=_bounded_int(1, 65535), default=8080)
+    parser.add_argument("--port", type=_bounded_int(1, 65535), default=SERVE_PORT)
     parser.add_argument(
         "--max-batch-size", type=_bounded_int(1, 1024), default=32, help="sequences decoded together per step"
     )
@@ -112,11 +114,11 @@ def _check_checkpoint_location(parser: _Parser, location: str) -> None:
 
 
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
-    """Parse flags; a bad flag or a missing checkpoint directory exits 2 with one line on stderr."""
+    """Parse flags; a bad flag or a missing checkpoint directory exits with one line on stderr."""
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.checkpoint_dir is None:
-        parser.error("--checkpoint-dir is required (or set CHECKPOINT_DIR)")
+        parser.error(f"--checkpoint-dir is required (or set {CHECKPOINT_DIR_ENV})")
     _check_checkpoint_location(parser, args.checkpoint_dir)
     if not args.model_name:
         parser.error("--model-name must not be empty")

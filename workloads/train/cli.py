@@ -1,11 +1,10 @@
-"""Entry point of ``python -m workloads.train``: exit 0 when done, or stopped by SIGTERM after a checkpoint.
+"""Entry point of ``python -m workloads.train``: its exit statuses are ``lepton_infra.contract.TrainExit``.
 
-A run stopped by SIGTERM exits with ``--preempted-exit-code`` instead (0 unless set), on every rank: a
-Kubernetes Job must not count a preempted pod as a completed index (see ``stop_report`` for how the
-launcher carries it).
-
-Exit 2 with one line on stderr for anything the user can fix (flags, data, checkpoint folder); exit 1 for
-a diverged loss; 130 for a second Ctrl-C; anything else is a bug and keeps its traceback.
+Done, or stopped by SIGTERM after a checkpoint: 0, or for the latter ``--preempted-exit-code`` where set,
+on every rank (the preemption flow in ``lepton_infra.contract`` says why and how the launcher carries it).
+``BAD_INPUT`` with one line on stderr for anything the user can fix (flags, data, checkpoint folder);
+``FAILED`` for a diverged loss; ``INTERRUPTED`` for a second Ctrl-C; anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from lepton_infra.contract import TrainExit
 from workloads.train.config import PROG, parse_config
 from workloads.train.data import DataError
 from workloads.train.distributed import init_runtime, shutdown
@@ -37,12 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         stopped = run(config, runtime, stop)
     except (DataError, SetupError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return TrainExit.BAD_INPUT
     except TrainingDiverged as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+        return TrainExit.FAILED
     except KeyboardInterrupt:  # a second Ctrl-C: the person chose not to wait for the checkpoint
-        return 130
+        return TrainExit.INTERRUPTED
     finally:
         shutdown()
-    return exit_status_after_stop(config.preempted_exit_code, runtime.rank) if stopped else 0
+    return exit_status_after_stop(config.preempted_exit_code, runtime.rank) if stopped else TrainExit.OK

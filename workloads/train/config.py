@@ -1,11 +1,11 @@
 """The trainer's settings: flags, an optional YAML or JSON file with the same keys, and their checks.
 
-Precedence, highest first: a flag on the command line, the environment (``CHECKPOINT_DIR`` for the
-checkpoint location and ``LEPTON_PREEMPTED_EXIT_CODE``: the Kubernetes TrainingJob sets both), the
-``--config`` file, the defaults below. Every mistake a user can make here (an unknown flag, a value out of
-range, a data path that cannot be read, heads that do not divide the width, a bucket URI whose storage
-package is not installed) ends the process with exit status 2 and one line on stderr, so a misconfigured
-job says what is wrong in the first line of its log.
+Precedence, highest first: a flag on the command line, the environment (``CHECKPOINT_DIR_ENV`` for the
+checkpoint location and ``PREEMPTED_EXIT_CODE_ENV``, from ``lepton_infra.contract``: the Kubernetes
+TrainingJob sets both), the ``--config`` file, the defaults below. Every mistake a user can make here (an
+unknown flag, a value out of range, a data path that cannot be read, heads that do not divide the width, a
+bucket URI whose storage package is not installed) ends the process with ``TrainExit.BAD_INPUT`` and one
+line on stderr, so a misconfigured job says what is wrong in the first line of its log.
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ from typing import Any, NoReturn
 
 import yaml
 
+from lepton_infra.contract import CHECKPOINT_DIR_ENV, PREEMPTED_EXIT_CODE_ENV, TRAIN_METRICS_PORT, TrainExit
 from workloads.checkpoint import CheckpointStorageError, check_location
 from workloads.model import ModelConfig
 from workloads.train.corpus import CorpusError, open_corpus
 
 PROG = "python -m workloads.train"
-DEFAULT_METRICS_PORT = 9102
-PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"
 # Settings a platform (the TrainingJob) fixes for every run it starts.
-_ENVIRONMENT = {"checkpoint_dir": "CHECKPOINT_DIR", "preempted_exit_code": PREEMPTED_EXIT_CODE_ENV}
+_ENVIRONMENT = {"checkpoint_dir": CHECKPOINT_DIR_ENV, "preempted_exit_code": PREEMPTED_EXIT_CODE_ENV}
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class TrainConfig:
     """Everything one training run needs; stored in each checkpoint for the record."""
 
     max_steps: int
-    # A path or an object-store URI (s3://, az://, oss:// ...): see workloads.checkpoint.
+    # A path or an object-store URI (s3://, az://, oss:// ...): see workloads.checkpoint.storage.
     checkpoint_dir: str
     checkpoint_every: int
     keep_last: int
@@ -75,11 +74,11 @@ class TrainConfig:
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse's default prints the whole usage block first; a pod's log tail should show the problem.
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(TrainExit.BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parse_config(argv: Sequence[str] | None = None) -> TrainConfig:
-    """Parse flags (and ``--config``), check them, and exit 2 with one line when something is wrong."""
+    """Parse flags (and ``--config``), check them, and exit with one line when something is wrong."""
     parser = _build_parser()
     known, _ = parser.parse_known_args(argv)
     if known.config is not None:
@@ -105,7 +104,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--checkpoint-dir",
         default="checkpoints",
         help="folder or bucket URI (s3://, az://, oss:// ...) where checkpoints go and resume from; "
-        "without the flag, $CHECKPOINT_DIR if set",
+        f"without the flag, ${CHECKPOINT_DIR_ENV} if set",
     )
     add("--checkpoint-every", type=_positive(int), default=500, help="steps between checkpoints")
     add("--keep-last", type=_positive(int), default=3, help="checkpoints to keep")
@@ -134,7 +133,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add(
         "--metrics-port",
         type=_port,
-        default=DEFAULT_METRICS_PORT,
+        default=TRAIN_METRICS_PORT,
         help="Prometheus port on rank 0; 0 disables",
     )
     add(
@@ -223,7 +222,7 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
 
 def _preempted_exit_code(text: str) -> int:
     value = int(_number(int, text))
-    # 1 and 2 are the trainer's own failures; 126 and up, the shell's and deaths by signal (128 + N).
+    # 1 and 2 are the trainer's own failures (TrainExit); 126 and up, the shell's and deaths by signal.
     if value != 0 and not 3 <= value <= 125:
         raise argparse.ArgumentTypeError(f"must be 0 or 3-125 (1, 2 and 126+ mean failures), got {text!r}")
     return value

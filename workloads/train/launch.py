@@ -1,19 +1,17 @@
 """``torchrun``, except that SIGTERM means "checkpoint and stop" instead of "fail".
 
 Takes exactly torchrun's command line (``python -m workloads.train.launch --nproc-per-node 8 -m
-workloads.train ...``); the training image puts it on ``PATH`` as ``torchrun``.
+workloads.train ...``); the training image puts it on ``PATH`` as ``torchrun``. Its part in a preemption,
+and why, is steps 2 and 4 of the preemption flow in ``lepton_infra.contract``; its exit statuses are
+``TrainExit``'s.
 
-Why: on SIGTERM, torchrun's elastic agent forwards the signal to its workers, waits for them, and then
-raises, so it exits 1 with a traceback even when every worker checkpointed and exited 0 (seen with torch
-2.13). A Kubernetes Job counts that as a failed pod. Here the agent is told not to handle SIGTERM
-(``--signals-to-handle`` without it) and this module forwards it to the workers instead; the agent then
-sees its workers finish with status 0 and exits 0 as after any successful run. Any worker that fails still
-makes the whole launch fail, exactly as with plain torchrun.
-
-With ``--preempted-exit-code N`` (or ``LEPTON_PREEMPTED_EXIT_CODE``), workers stopped that way report N
-(see ``stop_report``) and the launcher exits N, so a Kubernetes Job retries the pod instead of counting its
-index complete. That holds on every node, including those whose workers stopped because a peer was
-preempted: their pods must be retried too, or the replacement of the preempted one waits for them forever.
+Why not plain torchrun: on SIGTERM, torchrun's elastic agent forwards the signal to its workers, waits for
+them, and then raises, so it exits 1 with a traceback even when every worker checkpointed and exited 0
+(seen with torch 2.13). Here the agent is told not to handle SIGTERM (``--signals-to-handle`` without it)
+and this module forwards it to the workers instead; the agent then sees its workers finish with status 0
+and exits 0 as after any successful run, and the launcher exits with the status the workers reported
+(``stop_report``), if any. Any worker that fails still makes the whole launch fail, exactly as with plain
+torchrun.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from types import FrameType
 
 from torch.distributed.run import main as torchrun
 
+from lepton_infra.contract import TrainExit
 from workloads.train.stop_report import REPORT_DIR_ENV, reported_status
 
 # The agent keeps its handling of the other signals (Ctrl-C in a terminal still tears everything down).
@@ -42,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lepton-launch-") as reports:
         os.environ[REPORT_DIR_ENV] = reports  # inherited by every worker the agent starts
         torchrun(list(sys.argv[1:] if argv is None else argv))  # raises (exit 1) if any worker failed
-        return reported_status(Path(reports)) or 0
+        return reported_status(Path(reports)) or TrainExit.OK
 
 
 def _forward_to_workers(signum: int, frame: FrameType | None) -> None:

@@ -1,8 +1,8 @@
 """What rank 0 tells the outside world: one JSON line per logging interval, and Prometheus metrics.
 
-``lepton_train_last_step_timestamp_seconds`` moves on every optimizer step; the platform's "no progress
-for N minutes" alert compares it with ``time()``. Loss and throughput are updated per logging interval,
-where they are averaged over the interval's steps rather than sampled from one.
+``TRAIN_LAST_STEP_METRIC`` (``lepton_infra.contract``) moves on every optimizer step; the platform's "no
+progress for N minutes" alert compares it with ``time()``. Loss and throughput are updated per logging
+interval, where they are averaged over the interval's steps rather than sampled from one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from lepton_infra.contract import TRAIN_LAST_STEP_METRIC
 from workloads.train.throughput import mfu
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class TrainMetrics:
         registry = self.registry
         self.step = Gauge("lepton_train_step", "Optimizer steps completed", registry=registry)
         self.last_step = Gauge(
-            "lepton_train_last_step_timestamp_seconds",
+            TRAIN_LAST_STEP_METRIC,
             "Unix time at which the last optimizer step finished",
             registry=registry,
         )

@@ -1,11 +1,12 @@
 """How a worker stopped by SIGTERM hands its "preempted" exit status to the launcher instead of exiting.
 
-Why not just exit with it: torchrun's elastic agent takes any nonzero exit of a worker for a failure. It
-restarts the whole worker group (up to ``--max_restarts`` times: the restarted workers resume from the
-checkpoint and train on while the pod is being drained, until the kubelet kills them), and once restarts
-are spent it exits 1 itself, which a TrainingJob counts as a code error and fails the job on (seen with
-torch 2.13). So under the launcher a stopped worker exits 0, as after a finished run, and leaves a report
-instead; the launcher, once all its workers are done, exits with the status found in the reports.
+Step 4 of the preemption flow in ``lepton_infra.contract``. Why not just exit with it: torchrun's elastic
+agent takes any nonzero exit of a worker for a failure. It restarts the whole worker group (up to
+``--max_restarts`` times: the restarted workers resume from the checkpoint and train on while the pod is
+being drained, until the kubelet kills them), and once restarts are spent it exits 1 itself, which a
+TrainingJob counts as a code error and fails the job on (seen with torch 2.13). So under the launcher a
+stopped worker exits 0, as after a finished run, and leaves a report instead; the launcher, once all its
+workers are done, exits with the status found in the reports.
 
 Started without the launcher (``python -m workloads.train``), a worker exits with the status itself.
 """

@@ -1,14 +1,20 @@
 """Alerts as code: the PromQL behind each alert the platform ships, built from the spec's thresholds.
 
-GPU health reads the DCGM exporter's series; training progress reads the trainer's
-``lepton_train_last_step_timestamp_seconds`` gauge; serving reads the server's ``lepton_serve_*`` metrics.
-ServiceMonitor targets carry ``namespace`` and ``service`` labels, which the expressions select on.
+GPU health reads the DCGM exporter's series; training progress and serving read the metrics the workloads
+export, named by ``lepton_infra.contract``. ServiceMonitor targets carry ``namespace`` and ``service``
+labels, which the expressions select on.
 """
 
 from __future__ import annotations
 
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.components.kubernetes.monitoring import AlertRule
+from lepton_infra.contract import (
+    SERVE_LATENCY_METRIC,
+    SERVE_REQUESTS_METRIC,
+    SERVE_STATUS_LABEL,
+    TRAIN_LAST_STEP_METRIC,
+)
 
 
 def gpu_health_rules() -> list[AlertRule]:
@@ -37,7 +43,7 @@ def training_rules(workload: TrainingWorkloadSpec) -> list[AlertRule]:
     return [
         AlertRule(
             alert="TrainingNoProgress",
-            expr=f"time() - max(lepton_train_last_step_timestamp_seconds{{{selector}}}) > {minutes * 60}",
+            expr=f"time() - max({TRAIN_LAST_STEP_METRIC}{{{selector}}}) > {minutes * 60}",
             for_minutes=5,
             severity="warning",
             summary=f"training job {workload.name} has finished no step for {minutes} minutes",
@@ -48,12 +54,14 @@ def training_rules(workload: TrainingWorkloadSpec) -> list[AlertRule]:
 def serving_rules(workload: InferenceWorkloadSpec) -> list[AlertRule]:
     thresholds = workload.alerts
     selector = f'namespace="{workload.namespace}", service="{workload.name}"'
+    # Prometheus exposes a counter with the suffix _total, a histogram's buckets with _bucket.
+    requests = f"{SERVE_REQUESTS_METRIC}_total"
     return [
         AlertRule(
             alert="InferenceLatencyHigh",
             expr=(
                 "histogram_quantile(0.99, sum by (le) "
-                f"(rate(lepton_serve_request_duration_seconds_bucket{{{selector}}}[5m]))) "
+                f"(rate({SERVE_LATENCY_METRIC}_bucket{{{selector}}}[5m]))) "
                 f"> {thresholds.p99_latency_seconds:g}"
             ),
             for_minutes=thresholds.for_minutes,
@@ -63,8 +71,8 @@ def serving_rules(workload: InferenceWorkloadSpec) -> list[AlertRule]:
         AlertRule(
             alert="InferenceErrorRateHigh",
             expr=(
-                f'sum(rate(lepton_serve_requests_total{{{selector}, status=~"5.."}}[5m])) / '
-                f"sum(rate(lepton_serve_requests_total{{{selector}}}[5m])) > {thresholds.error_rate_ratio:g}"
+                f'sum(rate({requests}{{{selector}, {SERVE_STATUS_LABEL}=~"5.."}}[5m])) / '
+                f"sum(rate({requests}{{{selector}}}[5m])) > {thresholds.error_rate_ratio:g}"
             ),
             for_minutes=thresholds.for_minutes,
             severity="critical",

@@ -1,4 +1,4 @@
-"""Where a workload's checkpoints live, handed to its container as ``CHECKPOINT_DIR``.
+"""Where a workload's checkpoints live, handed to its container as ``CHECKPOINT_DIR_ENV`` (the contract's).
 
 A bucket location is a URI under the site's artifact bucket (``s3://``, ``az://``, ``oss://``: the workloads
 read and write it through fsspec), with whatever environment the site says pods need to reach it besides
@@ -18,8 +18,8 @@ import pulumi_kubernetes as k8s
 from lepton_infra.blueprint.workloads import BucketCheckpointSpec, CheckpointSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.pod_security import Volume, claim_volume
+from lepton_infra.contract import CHECKPOINT_DIR_ENV
 
-CHECKPOINT_ENV = "CHECKPOINT_DIR"
 CHECKPOINT_MOUNT = "/checkpoints"
 
 
@@ -31,7 +31,7 @@ class CheckpointLocation:
 
     def env(self) -> list[k8s.core.v1.EnvVarArgs]:
         store = [k8s.core.v1.EnvVarArgs(name=n, value=self.store_env[n]) for n in sorted(self.store_env)]
-        return [k8s.core.v1.EnvVarArgs(name=CHECKPOINT_ENV, value=self.directory), *store]
+        return [k8s.core.v1.EnvVarArgs(name=CHECKPOINT_DIR_ENV, value=self.directory), *store]
 
 
 def checkpoint_location(

@@ -13,8 +13,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.contract import METRICS_PATH
+
 MONITORING_API = "monitoring.coreos.com/v1"
-METRICS_PATH = "/metrics"
 
 
 def scrape_annotations(port: int) -> dict[str, str]:
