@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lepton_infra.plan.engine import run_plan
 from lepton_infra.plan.model import Plan, PlanResource, StackOutputs
+
+if TYPE_CHECKING:
+    from pulumi.runtime.proto import analyzer_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +110,21 @@ def stack_layer(stack: str) -> str:
 # Stacks with Kubernetes objects (a layer: all or a Kubernetes layer), and stacks that build clusters.
 KUBERNETES_STACKS = [s for s in STACKS if stack_layer(s) != "cloud"]
 CLOUD_STACKS = [s for s in STACKS if stack_layer(s) != "kubernetes"]
+
+
+@contextmanager
+def running_pack(module: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """A policy pack started as the Pulumi CLI starts it (its own process, the analyzer port on its first
+    line of stdout), reached over loopback gRPC."""
+    import grpc
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    process = subprocess.Popen([sys.executable, "-m", module], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
