@@ -46,9 +46,12 @@ class Platform(pulumi.ComponentResource):
         *,
         secrets: SecretLookup | None = None,
     ) -> None:
-        super().__init__("lepton:index:Platform", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         deployment = spec.deployment
+        # A stack of one layer says so in its inputs, where policies see it: a cloud layer's clusters get
+        # their Kubernetes layer from another stack (layer: all records nothing, as before layers).
+        layer = None if deployment.layer is Layer.ALL else {"layer": deployment.layer.value}
+        super().__init__("lepton:index:Platform", name, layer, opts)
+        child = pulumi.ResourceOptions(parent=self)
         deployed = kubernetes_sites(deployment, [s.name for s in spec.sites])
         self.handles = {}
         local: dict[str, tuple[SiteSpec, ClusterFacts]] = {}

@@ -10,6 +10,7 @@ offline plan (pulumi/runtime/mocks.py: a StackReference is a read of `pulumi:pul
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import shutil
@@ -23,6 +24,7 @@ from pulumi import RunError
 from lepton_infra.cli import main
 from lepton_infra.plan import recorder
 from lepton_infra.plan.model import Plan, PlanResource, StackOutputs
+from lepton_infra.plan.packs import OPERABILITY, evaluate_packs, selected
 from lepton_infra.sites import MissingIdentity
 
 CLOUD_STACK = "organization/lepton-infra/aws-prod"
@@ -119,6 +121,8 @@ def _comparable(resource: PlanResource) -> str:
         data.pop(key, None)
     if resource.type == "lepton:kubernetes:SiteWorkloads":
         data["inputs"]["access"] |= {"layer": "-", "cloudStack": "-"}
+    if resource.type == "lepton:index:Platform":
+        data["inputs"].pop("layer", None)  # which layer the stack deploys: recorded by each layer's stack
     if resource.type == PROVIDER:
         # Read from the cloud layer's `kubeconfigs` output, a secret, it is masked even where one stack
         # holds it in the clear (ACK's exec-based kubeconfig): its value is checked on its own below.
@@ -312,3 +316,23 @@ def test_a_kubernetes_layer_that_cannot_be_planned_says_why_without_a_traceback(
     error: str,
 ) -> None:
     assert error in plan_error(tmp_path, capsys, stacks, edit)
+
+
+def test_the_operability_pack_leaves_a_cloud_layers_in_cluster_needs_to_its_kubernetes_layer() -> None:
+    """A cloud layer builds GPU pools whose GPU runtime and autoscaler its Kubernetes layer installs: the
+    pack reads the layer from the Platform component's inputs (what `pulumi preview` records too)."""
+    cloud = stack_plan("azure-prod")
+    assert only(cloud, "lepton:index:Platform").inputs == {"layer": "cloud"}
+    in_cluster = {"gpu-pool-taints-tolerated", "node-pool-scales-from-zero"}
+    assert not {v.policy for v in evaluate_packs(cloud, packs=selected([OPERABILITY]))} & in_cluster
+    unmarked = Plan(
+        stack=cloud.stack,
+        resources=[
+            dataclasses.replace(r, inputs={}) if r.type == "lepton:index:Platform" else r
+            for r in cloud.resources
+        ],
+    )
+    found = {v.policy for v in evaluate_packs(unmarked, packs=selected([OPERABILITY])) if v.blocks}
+    assert "gpu-pool-taints-tolerated" in found
+    # Its Kubernetes layer installs that runtime, tolerating every taint of the pools.
+    assert only(stack_plan("azure-prod-k8s"), "kubernetes:helm.sh/v3:Release", "gpu-runtime")
