@@ -58,10 +58,11 @@ class Platform(pulumi.ComponentResource):
         for site in spec.sites:
             if not _builds(deployment.layer, site, site.name in deployed):
                 continue
-            facts, parent = site_facts(site, spec, child, secrets)
+            facts, built = site_facts(site, spec, child, secrets)
             local[site.name] = (site, facts)
             if site.name in deployed:
-                handle = handle_from_facts(facts, site_component_name(site, spec), parent)
+                name_ = site_component_name(site, spec)
+                handle = handle_from_facts(facts, name_, built.parent, depends_on=built.ready)
                 self.handles[site.name] = handle
                 access = access_record(spec, site, facts)
                 deploy_workloads(handle, spec.workloads_on(site.name), child, access)

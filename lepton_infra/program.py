@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.advice import advice
 from lepton_infra.errors import ConfigError
 from lepton_infra.layers import FACTS_OUTPUT, KUBECONFIGS_OUTPUT
 from lepton_infra.platform import Platform
@@ -23,6 +24,8 @@ def read_platform_spec() -> PlatformSpec:
 
 def main() -> Platform:
     spec = read_platform_spec()
+    for path, message in advice(spec):
+        pulumi.log.warn(f"{path}: {message}")
     platform = Platform(spec.name, spec, secrets=pulumi.Config(CONFIG_NAMESPACE).require_secret)
     pulumi.export(KUBECONFIGS_OUTPUT, platform.kubeconfigs)
     pulumi.export("registries", platform.registries)

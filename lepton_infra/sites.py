@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Sequence
 from typing import Protocol
 
 import pulumi
@@ -61,8 +62,8 @@ def site_facts(
     platform: PlatformSpec,
     opts: pulumi.ResourceOptions,
     secrets: SecretLookup | None = None,
-) -> tuple[ClusterFacts, pulumi.Resource]:
-    """Build ``site`` with the identities of the workloads placed on it; its facts and its component.
+) -> tuple[ClusterFacts, BuiltSite]:
+    """Build ``site`` with the identities of the workloads placed on it; its facts, and what was built.
 
     Identities are cloud resources, so the stack that builds the site makes them, before any Kubernetes
     layer asks: that layer's runner then needs no cloud rights, and binds each workload ServiceAccount
@@ -71,7 +72,7 @@ def site_facts(
     built = build_site(site, platform, opts, secrets)
     accounts = [workload_account(w) for w in platform.workloads_on(site.name)]
     facts = built.with_identities(accounts)
-    return dataclasses.replace(facts, api_endpoint=api_endpoint(site)), built.parent
+    return dataclasses.replace(facts, api_endpoint=api_endpoint(site)), built
 
 
 def api_endpoint(site: SiteSpec) -> ApiEndpoint | None:
@@ -82,10 +83,15 @@ def api_endpoint(site: SiteSpec) -> ApiEndpoint | None:
     return ApiEndpoint(public=bool(allowlist), allowlist=allowlist)
 
 
-def handle_from_facts(facts: ClusterFacts, name: str, parent: pulumi.Resource) -> ClusterHandle:
-    """A handle to deploy through: a Kubernetes provider from the facts' kubeconfig, made under ``parent``
-    and named ``<name>-k8s``, and a binder that looks each ServiceAccount up in the facts' identities."""
-    provider = kubernetes_provider(name, facts.kubeconfig, parent, context=facts.kubeconfig_context)
+def handle_from_facts(
+    facts: ClusterFacts, name: str, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+) -> ClusterHandle:
+    """A handle to deploy through: a Kubernetes provider from the facts' kubeconfig, made under ``parent``,
+    named ``<name>-k8s`` and waiting for ``depends_on``, and a binder that looks each ServiceAccount up in
+    the facts' identities."""
+    provider = kubernetes_provider(
+        name, facts.kubeconfig, parent, context=facts.kubeconfig_context, depends_on=depends_on
+    )
     values = {f.name: getattr(facts, f.name) for f in dataclasses.fields(ClusterFacts)}
     return ClusterHandle(**values, provider=provider, bind_service_account=_lookup(facts), parent=parent)
 

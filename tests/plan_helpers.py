@@ -128,3 +128,36 @@ def running_pack(module: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def config_problems(platform: dict[str, Any]) -> list[tuple[str, str]]:
+    """(full field path, message) of every problem a user is shown for a platform config that must be
+    invalid, as ``lepton-infra validate`` reports them (nested rules' paths included)."""
+    from lepton_infra.errors import ConfigError
+    from lepton_infra.project import PLATFORM_KEY, validate_platform
+
+    try:
+        validate_platform(platform, "test")
+    except ConfigError as error:
+        return [(issue.path.removeprefix(f"{PLATFORM_KEY}."), issue.message) for issue in error.issues]
+    raise AssertionError("the config was expected to be invalid, but it validated")
+
+
+def attached_policies(plan: Plan, role_fragment: str) -> set[str]:
+    """The AWS managed policies attached by the attachments whose names hold ``role_fragment``."""
+    return {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if role_fragment in a.name
+    }
+
+
+def layers_of(stack: str) -> list[str]:
+    """A platform's stacks: ``stack`` (layer all or cloud) and every Kubernetes layer that reads it."""
+    readers = [
+        s
+        for s in STACKS
+        if stack_layer(s) == "kubernetes"
+        and str(stack_config(s)["deployment"]["cloud_stack"]).rsplit("/", 1)[-1] == stack
+    ]
+    return [stack, *readers]

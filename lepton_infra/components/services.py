@@ -21,6 +21,9 @@ class HelmChart:
     version: str
     repository: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    # Leave the chart's crds/ uninstalled: another chart of the service owns those CRDs (Helm never
+    # upgrades a chart's crds/, so such CRDs come in a chart of their own).
+    skip_crds: bool = False
     # Seconds Helm may take; an atomic release rolls back when its pods do not become ready in time.
     timeout_seconds: int = 600
 

@@ -9,7 +9,7 @@ so a cloud layer has none). Cloud-neutral: imports no cloud SDK.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Protocol, TypeVar
 
@@ -48,6 +48,9 @@ class BuiltSite(ClusterFacts):
 
     bind_service_account: ServiceAccountBinder
     parent: pulumi.Resource
+    # What the Kubernetes layer waits for in the cluster beyond its API server (nodes, DNS): in one stack
+    # its provider depends on them; a Kubernetes layer of its own runs once the cloud layer is done.
+    ready: Sequence[pulumi.Resource] = ()
 
     def with_identities(self, accounts: Iterable[tuple[str, str]]) -> ClusterFacts:
         """The facts, each ``(namespace, name)`` of ``accounts`` bound to its identity, made now."""
@@ -112,11 +115,17 @@ def gpu_pool_plans(cloud: Cloud, site: ManagedSiteSpec) -> list[GpuPoolPlan]:
 
 
 def kubernetes_provider(
-    name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource, context: str | None = None
+    name: str,
+    kubeconfig: pulumi.Input[str],
+    parent: pulumi.Resource,
+    context: str | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.Provider:
-    """The provider the site's Kubernetes layer deploys through, with server-side apply."""
+    """The provider the site's Kubernetes layer deploys through, with server-side apply. It (and so every
+    object deployed through it) waits for ``depends_on``: the nodes and DNS a cluster needs before the
+    first pod can run, not only its API server."""
     return k8s.Provider(
         f"{name}-k8s",
         k8s.ProviderArgs(kubeconfig=kubeconfig, context=context, enable_server_side_apply=True),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -55,6 +56,9 @@ NODE_POOLS = {
     "azure-native:containerservice:AgentPool": Cloud.AZURE,
     "alicloud:cs/nodePool:NodePool": Cloud.ALICLOUD,
 }
+# Karpenter launches nodes for pending pods up to its NodePool's `limits` (karpenter.sh/v1 NodePool).
+KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 
 
@@ -131,8 +135,27 @@ def _pool_gpus(cloud: Cloud, instance_types: list[Any], nodes: Any) -> float:
     return float(offering.gpus) * float(nodes or 0) if offering is not None else 0.0
 
 
+def _karpenter_gpus(props: Mapping[str, Any]) -> float:
+    """A NodePool's GPU limit; without one, unbounded unless it may launch only types without GPUs."""
+    limit = get(props, "spec", "limits", "nvidia.com/gpu")
+    if limit is not None:
+        return float(limit)
+    requirements = as_list(get(props, "spec", "template", "spec", "requirements"))
+    types = [
+        t
+        for r in requirements
+        if get(r, "key") == _INSTANCE_TYPE_LABEL and get(r, "operator") == "In"
+        for t in as_list(get(r, "values"))
+    ]
+    if types and all(find_offering(Cloud.AWS, str(t)) is None for t in types):
+        return 0.0
+    return math.inf
+
+
 def _capacity(resource: PolicyResource) -> float:
     props: Mapping[str, Any] = resource.props
+    if resource.resource_type == KARPENTER_NODE_POOL:
+        return _karpenter_gpus(props)
     if resource.resource_type == "aws:eks/nodeGroup:NodeGroup":
         return _pool_gpus(
             Cloud.AWS, as_list(get(props, "instanceTypes")), get(props, "scalingConfig", "maxSize")
@@ -174,14 +197,23 @@ def _workload_gpus(resource: PolicyResource) -> float:
 def max_gpus_per_stack(
     resources: Sequence[PolicyResource], settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
-    pools = [r for r in resources if r.resource_type in NODE_POOLS or r.resource_type == AKS_CLUSTER]
+    pools = [
+        r
+        for r in resources
+        if r.resource_type in NODE_POOLS or r.resource_type in (AKS_CLUSTER, KARPENTER_NODE_POOL)
+    ]
     # Node pools say what the stack can buy; without any (an existing cluster), count what workloads ask for.
     gpus = (
         sum(_capacity(r) for r in pools)
         if pools
         else sum(_workload_gpus(r) for r in resources if r.resource_type in WORKLOAD_TYPES)
     )
-    if gpus > settings.max_gpus_per_stack:
+    if math.isinf(gpus):
+        yield (
+            "a Karpenter NodePool that may launch GPU types sets no `nvidia.com/gpu` limit: no budget holds",
+            None,
+        )
+    elif gpus > settings.max_gpus_per_stack:
         yield f"the stack can provision {gpus:g} GPUs, above the limit of {settings.max_gpus_per_stack}", None
 
 

@@ -44,7 +44,7 @@ def test_every_resource_built_for_a_spec_entry_maps_to_its_line() -> None:
     stack_file = ROOT / "stacks" / "Pulumi.aws-dev.yaml"
     job, pool, cluster = (
         locations[by_name[n]]
-        for n in ("aws-usw2-pretrain-job", "lepton-aws-usw2-l4-ng", "lepton-aws-usw2-cluster-eks")
+        for n in ("aws-usw2-pretrain-job", "lepton-aws-usw2-compute-l4", "lepton-aws-usw2-cluster-eks")
     )
     assert (job.path, job.line) == ("workloads[0]", _line(stack_file, "kind: training"))
     assert (pool.path, pool.line) == ("sites[0].gpu_pools[0]", _line(stack_file, "{name: l4"))

@@ -90,6 +90,7 @@ def _install(
                     repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
                     namespace=service.namespace,
                     values=dict(chart.values),
+                    skip_crds=chart.skip_crds or None,
                     atomic=True,
                     timeout=chart.timeout_seconds,
                 ),

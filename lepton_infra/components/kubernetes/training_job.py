@@ -233,9 +233,11 @@ class TrainingJob(pulumi.ComponentResource):
             env=[
                 k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
                 k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
+                # In name order: facts read back through a stack reference do not keep a map's order, and
+                # a Job's pod template cannot change without replacing the Job.
                 *(
                     k8s.core.v1.EnvVarArgs(name=name, value=value)
-                    for name, value in fabric_env(workload, pods.placement).items()
+                    for name, value in sorted(fabric_env(workload, pods.placement).items())
                 ),
             ],
             extended_resources=fabric_resources(workload, pods.placement),
