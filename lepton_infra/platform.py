@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
 from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec, SiteSpec
 from lepton_infra.blueprint.deployment import Layer, kubernetes_sites
+from lepton_infra.blueprint.queueing import dispatch_namespaces, site_queues
 from lepton_infra.components.handle import ClusterFacts, ClusterHandle
-from lepton_infra.components.kubernetes.site_workloads import deploy_workloads
+from lepton_infra.components.kubernetes.multikueue import connect_sites
+from lepton_infra.components.kubernetes.site_workloads import SiteWorkloads, deploy_workloads
 from lepton_infra.components.site_kit import SecretLookup, site_component_name
 from lepton_infra.layers import ReferencedSite, access_record, cloud_layer_facts
 from lepton_infra.sites import handle_from_facts, site_facts
@@ -19,8 +22,9 @@ from lepton_infra.sites import handle_from_facts, site_facts
 class Platform(pulumi.ComponentResource):
     """The layer of the spec's platform this stack deploys (``spec.deployment``), site by site.
 
-    - ``layer: all``: every site, each through its own explicit cloud provider, and the workloads placed
-      on it, through a Kubernetes provider made from the site's facts in memory.
+    - ``layer: all``: every site, each through its own explicit cloud provider, and its Kubernetes layer
+      (GPU runtime, Kueue for the teams, the workloads placed on it), through a Kubernetes provider made
+      from the site's facts in memory; then MultiKueue between the sites, where the spec asks for it.
     - ``layer: cloud``: every cluster the platform builds, with the identities of the workloads placed
       on it, and no Kubernetes object: ``cloud_facts`` is what the stack exports for its Kubernetes layer.
     - ``layer: kubernetes``: the workloads on the chosen sites, through providers made from the cloud
@@ -62,14 +66,16 @@ class Platform(pulumi.ComponentResource):
             local[site.name] = (site, facts)
             if site.name in deployed:
                 name_ = site_component_name(site, spec)
-                handle = handle_from_facts(facts, name_, built.parent, depends_on=built.ready)
-                self.handles[site.name] = handle
-                access = access_record(spec, site, facts)
-                deploy_workloads(handle, spec.workloads_on(site.name), child, access)
+                self.handles[site.name] = handle_from_facts(
+                    facts, name_, built.parent, depends_on=built.ready
+                )
         exported: dict[str, pulumi.Output[ClusterFacts]] = {}
+        built_facts = {n: facts for n, (_, facts) in local.items()}
         referenced = [s for s in spec.sites if s.name in deployed and s.name not in local]
         if referenced and deployment.cloud_stack is not None:
-            exported = self._deploy_referenced(spec, referenced, deployment.cloud_stack, child)
+            exported = self._deploy_referenced(spec, referenced, deployment.cloud_stack, built_facts, child)
+        elif deployed:
+            _deploy_kubernetes(spec, self.handles, built_facts, child)
         self.cloud_facts = cloud_layer_facts(local) if deployment.layer is Layer.CLOUD else {}
         kubeconfigs = {n: facts.kubeconfig for n, (_, facts) in local.items()}
         self.registries = {n: facts.registry for n, (_, facts) in local.items()}
@@ -92,17 +98,52 @@ class Platform(pulumi.ComponentResource):
         spec: PlatformSpec,
         sites: list[SiteSpec],
         cloud_stack: str,
+        built: dict[str, ClusterFacts],
         child: pulumi.ResourceOptions,
     ) -> dict[str, pulumi.Output[ClusterFacts]]:
-        """The Kubernetes layer of ``sites``, onto the clusters ``cloud_stack`` built (read through one
-        stack reference): everything of a site is made once its facts are read."""
+        """The Kubernetes layer of ``sites`` onto the clusters ``cloud_stack`` built (read through one stack
+        reference), with that of the sites this stack built (``self.handles``), once the facts are read."""
         reference = pulumi.StackReference(f"{spec.name}-cloud-layer", cloud_stack, opts=child)
-        facts = {}
-        for site in sites:
-            name = site_component_name(site, spec)
-            component = ReferencedSite(name, site, reference, cloud_stack, child)
-            facts[site.name] = component.facts.apply(functools.partial(_deploy, spec, site, component, child))
-        return facts
+        components = {
+            site.name: ReferencedSite(site_component_name(site, spec), site, reference, cloud_stack, child)
+            for site in sites
+        }
+        read = pulumi.Output.all(**{n: c.facts for n, c in components.items()})
+
+        def deploy(facts: dict[str, ClusterFacts]) -> dict[str, ClusterFacts]:
+            handles = dict(self.handles)
+            for n, component in components.items():
+                handles[n] = handle_from_facts(facts[n], site_component_name(spec.site(n), spec), component)
+            _deploy_kubernetes(spec, handles, {**built, **facts}, child)
+            return facts
+
+        deployed = read.apply(deploy)
+        return {n: deployed.apply(functools.partial(_facts_of, n)) for n in components}
+
+
+def _deploy_kubernetes(
+    spec: PlatformSpec,
+    handles: dict[str, ClusterHandle],
+    facts: Mapping[str, ClusterFacts],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """Each site's Kubernetes layer (GPU runtime, Kueue for the teams, every workload naming the site),
+    then MultiKueue between them, where the spec asks for it."""
+    layers: dict[str, SiteWorkloads] = {}
+    for site_name, handle in handles.items():
+        layers[site_name] = deploy_workloads(
+            handle,
+            spec.workloads_on(site_name),
+            opts,
+            queues=site_queues(spec, site_name),
+            extra_namespaces=dispatch_namespaces(spec, site_name),
+            access=access_record(spec, spec.site(site_name), facts[site_name]),
+        )
+    connect_sites(spec, handles, layers, opts)
+
+
+def _facts_of(site: str, facts: dict[str, ClusterFacts]) -> ClusterFacts:
+    return facts[site]
 
 
 def _kubeconfig(facts: ClusterFacts) -> pulumi.Output[str]:
@@ -125,16 +166,3 @@ def _builds(layer: Layer, site: SiteSpec, deployed: bool) -> bool:
     if layer is Layer.CLOUD:
         return not isinstance(site, ExistingSiteSpec)
     return deployed and isinstance(site, ExistingSiteSpec)
-
-
-def _deploy(
-    spec: PlatformSpec,
-    site: SiteSpec,
-    component: pulumi.Resource,
-    opts: pulumi.ResourceOptions,
-    facts: ClusterFacts,
-) -> ClusterFacts:
-    """A referenced site's Kubernetes layer, once its facts are read: its provider under ``component``."""
-    handle = handle_from_facts(facts, site_component_name(site, spec), component)
-    deploy_workloads(handle, spec.workloads_on(site.name), opts, access_record(spec, site, facts))
-    return facts

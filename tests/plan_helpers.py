@@ -93,6 +93,31 @@ def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
     raise AssertionError("the config was expected to be invalid, but it validated")
 
 
+def problems(platform: dict[str, Any]) -> dict[str, str]:
+    """Field path → message of an invalid platform config, as `lepton-infra validate` reports them."""
+    import pytest
+
+    from lepton_infra.blueprint.errors import ConfigError
+    from lepton_infra.project import PLATFORM_KEY, StackConfig, platform_spec
+
+    stack = StackConfig("test", Path("Pulumi.test.yaml"), {PLATFORM_KEY: platform})
+    with pytest.raises(ConfigError) as raised:
+        platform_spec(stack)
+    return {issue.path: issue.message for issue in raised.value.issues}
+
+
+def without_teams(platform: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a platform config with no teams: nothing queued, no Kueue."""
+    import copy
+
+    bare = copy.deepcopy(platform)
+    bare.pop("teams", None)
+    bare.pop("queueing", None)
+    for workload in bare.get("workloads", []):
+        workload.pop("team", None)
+    return bare
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The platform config of a stack file, as data to vary in a test."""
     import yaml

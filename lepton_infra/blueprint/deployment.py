@@ -125,6 +125,17 @@ def deployment_issues(spec: PlatformSpec) -> list[tuple[str, str]]:
             )
         )
     deployed = set(kubernetes_sites(deployment, names))
+    multikueue = spec.queueing.multikueue
+    if multikueue is not None and deployed:
+        apart = sorted({multikueue.manager, *multikueue.worker_sites} - deployed)
+        if apart:
+            issues.append(
+                (
+                    "deployment.sites",
+                    "MultiKueue connects its manager and workers in one `pulumi up`: list "
+                    f"{', '.join(apart)} too, or deploy those sites' Kubernetes layers with the manager's",
+                )
+            )
     for i, site in enumerate(spec.sites):
         if not isinstance(site, ExistingSiteSpec):
             issues += _runner_issues(

@@ -35,9 +35,12 @@ class CustomObject:
     api_version: str
     kind: str
     name: str
-    spec: Mapping[str, Any]
+    spec: Mapping[str, Any] | None
     namespace: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Top-level fields of kinds that keep their settings beside (or instead of) a spec, such as a Kueue
+    # WorkloadPriorityClass's `value` and `description`.
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

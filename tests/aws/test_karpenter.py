@@ -55,9 +55,13 @@ def pod_spec(plan: Plan, kind: str) -> Obj:
 
 
 def with_pool(**changes: Any) -> dict[str, Any]:
-    """aws-dev with its L4 pool changed (and without workloads where the pool's accelerator changes)."""
+    """aws-dev with its L4 pool changed: without its teams' quotas, which are sized for the pool as it is
+    (and without workloads where the pool's accelerator changes)."""
     platform = copy.deepcopy(stack_config("aws-dev"))
     platform["sites"][0]["gpu_pools"][0].update(changes)
+    platform.pop("teams", None)
+    for workload in platform["workloads"]:
+        workload.pop("team", None)
     if "accelerator" in changes:
         platform["workloads"] = []
     return platform

@@ -195,10 +195,7 @@ def test_a_workload_the_cloud_layer_has_no_identity_for_stops_the_kubernetes_lay
 
 
 def test_a_site_the_cloud_layer_does_not_have_stops_the_kubernetes_layer() -> None:
-    platform = copy.deepcopy(stack_config("aws-prod-k8s"))
-    platform["sites"][0]["name"] = "aws-use1"
-    for workload in platform["workloads"]:
-        workload["sites"] = ["aws-use1"]
+    platform = json.loads(json.dumps(stack_config("aws-prod-k8s")).replace('"aws-usw2"', '"aws-use1"'))
     with pytest.raises(
         RunError, match=r"has no site 'aws-use1' in its '\w+' output \(sites: aws-usw2\): add the"
     ):

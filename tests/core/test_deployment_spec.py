@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from multikueue_config import two_sites
 from plan_helpers import ROOT, STACKS, spec_issues, stack_config, stack_layer
 
 from lepton_infra.blueprint import PlatformSpec
@@ -170,3 +171,15 @@ def test_each_kubernetes_layer_stack_carries_the_platform_of_its_cloud_layer() -
         cloud = copy.deepcopy(stack_config(cloud_stack))
         cloud.pop("deployment")
         assert platform == cloud, stack
+
+
+def test_a_kubernetes_layer_deploys_every_multikueue_site_or_none_of_them() -> None:
+    """MultiKueue makes objects on its workers and on its manager in one `pulumi up` (the manager's
+    kubeconfig for a worker comes from a token Secret the same run creates there)."""
+    platform = two_sites() | {
+        "deployment": {"layer": "kubernetes", "cloud_stack": CLOUD_STACK, "sites": ["gpu-a"]}
+    }
+    message = messages(platform)["deployment.sites"]
+    assert message.startswith("MultiKueue connects its manager and workers in one `pulumi up`: list hub too")
+    platform["deployment"]["sites"] = ["gpu-a", "hub"]
+    assert PlatformSpec.model_validate(platform).deployment.sites == ("gpu-a", "hub")

@@ -81,7 +81,12 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
     code, out = _run(["check", str(saved), "--format", "json"], tmp_path, monkeypatch)
     report = json.loads(out)
     assert code == 1 and set(report) == {"violations", "summary"}
-    assert {v["pack"] for v in report["violations"]} == {"lepton-operability"}
+    assert {v["pack"] for v in report["violations"]} == {"lepton-operability", "lepton-security"}
+    # The reviewed plan predates site budgets: the security pack's one finding is that (advisory) policy.
+    security = [v for v in report["violations"] if v["pack"] == "lepton-security"]
+    assert {(v["policy"], v["enforcement"]) for v in security} == {
+        ("governance-site-cost-budget", "advisory")
+    }
     for violation in report["violations"]:
         assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message"}
 

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
 from lepton_infra.blueprint.deployment import private_api_sources
 from lepton_infra.components.aws.api_access import private_api_access
+from lepton_infra.components.aws.budget import AwsSiteBudget, AwsSiteBudgetArgs
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.compute import AwsClusterCompute, AwsClusterComputeArgs
 from lepton_infra.components.aws.gpu_operator import AL2023_NVIDIA_OPERATOR_VALUES
@@ -143,6 +144,10 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        budget = platform.budget_for(site.name)
+        if budget is not None:
+            AwsSiteBudget(f"{name}-cost", AwsSiteBudgetArgs(site.name, budget, tags), opts=child)
+
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
