@@ -23,12 +23,11 @@ import yaml
 from crd_schemas import closed
 from kueue_schema import GROUP as KUEUE_GROUP
 from kueue_schema import kueue_errors
-from plan_helpers import ROOT, stack_plan
+from plan_helpers import KUBERNETES_STACKS, ROOT, stack_plan
 
 from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
 from lepton_infra.plan.manifests import write_manifests
 
-STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 VERSIONS = (SUPPORTED_KUBERNETES_VERSIONS[0], SUPPORTED_KUBERNETES_VERSIONS[-1])
 
 _DURATION = {"type": "string", "pattern": r"^(0|(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?)$"}
@@ -109,7 +108,7 @@ def vendored_crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
 VENDORED_CRDS = vendored_crd_schemas()
 
 
-@pytest.fixture(scope="module", params=STACKS)
+@pytest.fixture(scope="module", params=KUBERNETES_STACKS)
 def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_manifests(stack_plan(request.param), tmp_path_factory.mktemp(request.param))
 

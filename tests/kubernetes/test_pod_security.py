@@ -6,9 +6,8 @@ import re
 
 import pytest
 from manifest_helpers import Manifests, Obj, main_container, pod_spec
-from plan_helpers import ROOT, stack_plan
+from plan_helpers import KUBERNETES_STACKS, stack_plan
 
-STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 DIGEST = re.compile(r"@sha256:[a-f0-9]{64}$")
 
 
@@ -17,7 +16,7 @@ def workload_pods(stack: str) -> list[Obj]:
     return manifests.all("Deployment") + manifests.all("Job")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_containers_are_non_root_read_only_and_without_capabilities(stack: str) -> None:
     for workload in workload_pods(stack):
         pod = pod_spec(workload)
@@ -38,7 +37,7 @@ def test_containers_are_non_root_read_only_and_without_capabilities(stack: str) 
         assert pod["automountServiceAccountToken"] is False
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_tmp_is_a_writable_empty_dir_since_the_root_is_read_only(stack: str) -> None:
     for workload in workload_pods(stack):
         volumes = {v["name"]: v for v in pod_spec(workload)["volumes"]}
@@ -46,7 +45,7 @@ def test_tmp_is_a_writable_empty_dir_since_the_root_is_read_only(stack: str) -> 
         assert "emptyDir" in volumes[mounts["/tmp"]]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_images_are_pinned_by_digest_and_come_from_the_sites_registry(stack: str) -> None:
     for workload in workload_pods(stack):
         for container in [*pod_spec(workload).get("initContainers", []), main_container(workload)]:
@@ -55,7 +54,7 @@ def test_images_are_pinned_by_digest_and_come_from_the_sites_registry(stack: str
             assert image.split("/", 1)[0] != "docker.io"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_cpu_and_memory_requests_equal_limits(stack: str) -> None:
     for workload in workload_pods(stack):
         resources = main_container(workload)["resources"]

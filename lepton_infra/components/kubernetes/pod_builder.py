@@ -22,7 +22,7 @@ from lepton_infra.components.kubernetes.pod_security import (
     hardened_container,
     hardened_pod_spec,
 )
-from lepton_infra.components.kubernetes.tenancy import workload_service_account
+from lepton_infra.components.kubernetes.tenancy import workload_account, workload_service_account
 from lepton_infra.contract import METRICS_PATH
 
 
@@ -197,11 +197,12 @@ def pod_builder(
     labels = workload_labels(workload.name, component)
     gpus = workload.gpus_needed_per_node
     placement = handle.placement(workload.accelerator.value, gpus)
+    namespace, account_name = workload_account(workload)
     account, binding = workload_service_account(
         f"{name}-sa",
         handle=handle,
-        namespace=workload.namespace,
-        name=workload.name,
+        namespace=namespace,
+        name=account_name,
         labels=labels,
         opts=opts,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import reduce
+from typing import Any
 
 import pulumi
 
@@ -41,7 +42,12 @@ class SiteWorkloads(pulumi.ComponentResource):
     priorities per team, a LocalQueue in each team namespace) and every workload is queued under its team.
     ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's). Where a
     workload autoscales on a pods metric, the services include prometheus-adapter with a rule for it (and a
-    Prometheus where the site has none)."""
+    Prometheus where the site has none).
+
+    ``access`` says how this `pulumi up` reaches the cluster's API (the platform's record of the stack's
+    layer, the endpoint's exposure and where the runner is): recorded as the component's inputs, where a
+    policy sees it beside the Kubernetes provider every child uses.
+    """
 
     namespaces: dict[str, TenantNamespace]
     # The Kueue release and LocalQueues, where the site queues (MultiKueue's objects wait for them too).
@@ -57,8 +63,10 @@ class SiteWorkloads(pulumi.ComponentResource):
         *,
         queues: SiteQueues | None = None,
         extra_namespaces: Sequence[str] = (),
+        access: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
+        props = {"site": handle.site, "access": dict(access)} if access is not None else None
+        super().__init__("lepton:kubernetes:SiteWorkloads", name, props, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
         services = (*handle.addons.services, *metrics_adapter_services(workloads, handle.addons))
@@ -112,8 +120,15 @@ def deploy_workloads(
     *,
     queues: SiteQueues | None = None,
     extra_namespaces: Sequence[str] = (),
+    access: Mapping[str, Any] | None = None,
 ) -> SiteWorkloads:
     """The Kubernetes layer of ``handle``'s site, named after the site."""
     return SiteWorkloads(
-        handle.site, handle, workloads, opts, queues=queues, extra_namespaces=extra_namespaces
+        handle.site,
+        handle,
+        workloads,
+        opts,
+        queues=queues,
+        extra_namespaces=extra_namespaces,
+        access=access,
     )

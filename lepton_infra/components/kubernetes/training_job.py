@@ -280,9 +280,11 @@ class TrainingJob(pulumi.ComponentResource):
                 k8s.core.v1.EnvVarArgs(
                     name=TORCHRUN_SHUTDOWN_TIMEOUT_ENV, value=str(shutdown_timeout_seconds(workload))
                 ),
+                # In name order: facts read back through a stack reference do not keep a map's order, and
+                # a Job's pod template cannot change without replacing the Job.
                 *(
                     k8s.core.v1.EnvVarArgs(name=name, value=value)
-                    for name, value in fabric_env(workload, pods.placement).items()
+                    for name, value in sorted(fabric_env(workload, pods.placement).items())
                 ),
             ],
             extended_resources=fabric_resources(workload, pods.placement),
