@@ -273,7 +273,7 @@ def aks_pool_name(name: str) -> list[str]:
     return []
 
 
-def name_length(name: str, min_length: int, max_length: int) -> list[str]:
+def name_length(name: object, min_length: int, max_length: int) -> list[str]:
     if isinstance(name, str) and not min_length <= len(name) <= max_length:
         return [f"{name!r} must be {min_length} to {max_length} characters"]
     return []
