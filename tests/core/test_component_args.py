@@ -102,9 +102,9 @@ def test_every_public_args_names_each_wrongly_typed_field_at_once(args: type) ->
     import typing
 
     hints = typing.get_type_hints(args, localns=PULUMI_NAMES)
-    plain = [f.name for f in dataclasses.fields(args) if _describe(hints[f.name]) is not None]  # type: ignore[arg-type]
+    plain = [f.name for f in dataclasses.fields(args) if _describe(hints[f.name]) is not None]
     kwargs: dict[str, Any] = {name: Wrong() for name in plain}
-    for f in dataclasses.fields(args):  # type: ignore[arg-type]
+    for f in dataclasses.fields(args):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and f.name not in kwargs:
             kwargs[f.name] = None  # a live object (a resource, a workload spec): not these Args' to check
