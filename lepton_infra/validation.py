@@ -137,8 +137,7 @@ RFC1123_SUBDOMAIN = rf"{RFC1123_LABEL}(\.{RFC1123_LABEL})*"
 
 
 def kubernetes_namespace(name: object) -> list[str]:
-    problems = name_length(name, 1, 63)
-    return problems + matches(
+    return name_length(name, 1, 63) + matches(
         name,
         RFC1123_LABEL,
         "a namespace name (lowercase letters, digits and '-'; a letter or digit at each end)",
@@ -147,8 +146,7 @@ def kubernetes_namespace(name: object) -> list[str]:
 
 def kubernetes_name(name: object) -> list[str]:
     """The name of a ServiceAccount and most other Kubernetes objects."""
-    problems = name_length(name, 1, 253)
-    return problems + matches(
+    return name_length(name, 1, 253) + matches(
         name,
         RFC1123_SUBDOMAIN,
         "a Kubernetes name (lowercase letters, digits, '-' and '.'; a letter or digit at each end)",
