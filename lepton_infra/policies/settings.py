@@ -19,14 +19,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Registries our clouds and NVIDIA's stack publish from; anything else should be mirrored first.
-DEFAULT_REGISTRIES: tuple[str, ...] = (
-    "*.dkr.ecr.*.amazonaws.com",
-    "*.azurecr.io",
-    "*.cr.aliyuncs.com",
-    "nvcr.io",
-    "registry.k8s.io",
-)
+# Registries allowed besides the platform's own (the ones the plan creates): NVIDIA's and the Kubernetes
+# project's, which the GPU and cluster services publish from. Never a cloud's registry domain
+# (`*.azurecr.io` admits every tenant's registry): name this platform's hosts instead.
+DEFAULT_REGISTRIES: tuple[str, ...] = ("nvcr.io", "registry.k8s.io")
 DEFAULT_REQUIRED_TAGS: tuple[str, ...] = ("team", "cost-center")
 DEFAULT_REQUIRED_LABELS: tuple[str, ...] = ("app.kubernetes.io/name",)
 # The largest GPU hosts sold today (p5.48xlarge, ND H100 v5, ebmgn8v) carry eight GPUs.
@@ -69,7 +65,10 @@ class PolicySettings:
     allowed_registries: tuple[str, ...] = setting(
         DEFAULT_REGISTRIES,
         key="allowedRegistries",
-        description="Registry host patterns images may come from.",
+        description=(
+            "Registry hosts (or host patterns) images may come from besides the registries the plan "
+            "creates, e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com."
+        ),
         schema=_STRINGS,
     )
     allowed_regions: tuple[str, ...] = setting(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.networks import is_world
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import Subject, cis_ack, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, cis_ack, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_set, is_true
 
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
@@ -23,9 +24,9 @@ _LOG_COMPONENTS = ("apiserver", "kcm", "scheduler")
         "Set `slbInternetEnabled: false`; reach the API through the VPC (VPN, bastion or a private CI"
         " runner)."
     ),
-    controls=(cis_ack("Restrict access to the control plane endpoint"),),
+    controls=(*cis_ack("Restrict access to the control plane endpoint"),),
 )
-def disallow_public_endpoint(r: Subject) -> Iterator[str]:
+def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     # ACK has no source allowlist on the API server's SLB, so public means open to the internet.
     if get(r.props, "slbInternetEnabled", default=True) is not False:
         yield "the API server has an internet-facing endpoint (slbInternetEnabled)"
@@ -37,9 +38,9 @@ def disallow_public_endpoint(r: Subject) -> Iterator[str]:
     severity="high",
     description="ACK must encrypt Kubernetes secrets with a customer KMS key.",
     remediation="Set `encryptionProviderKey` to the site's KMS key id.",
-    controls=(cis_ack("Ensure Kubernetes Secrets are encrypted"),),
+    controls=(*cis_ack("Ensure Kubernetes Secrets are encrypted"),),
 )
-def secrets_encrypted(r: Subject) -> Iterator[str]:
+def secrets_encrypted(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_set(r.props, "encryptionProviderKey"):
         yield "secrets are not encrypted with a KMS key (encryptionProviderKey)"
 
@@ -53,9 +54,9 @@ def secrets_encrypted(r: Subject) -> Iterator[str]:
         "Set `controlPlaneLogComponents: [apiserver, kcm, scheduler]`, `controlPlaneLogProject`, and "
         "`auditLogConfig: {enabled: true}`."
     ),
-    controls=(cis_ack("Enable audit logs"),),
+    controls=(*cis_ack("Enable audit logs"),),
 )
-def control_plane_logging(r: Subject) -> Iterator[str]:
+def control_plane_logging(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     enabled = {str(c) for c in as_list(get(r.props, "controlPlaneLogComponents"))}
     missing = [c for c in _LOG_COMPONENTS if c not in enabled]
     if missing:
@@ -73,9 +74,9 @@ def control_plane_logging(r: Subject) -> Iterator[str]:
         "Leave `internetMaxBandwidthOut` unset (or 0) and `scalingConfig.isBondEip` false; egress "
         "through a NAT gateway."
     ),
-    controls=(cis_ack("Ensure clusters are created with private nodes"),),
+    controls=(*cis_ack("Ensure clusters are created with private nodes"),),
 )
-def nodepool_disallow_public_ip(r: Subject) -> Iterator[str]:
+def nodepool_disallow_public_ip(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if float(get(r.props, "internetMaxBandwidthOut", default=0) or 0) > 0:
         yield "nodes get a public IP (internetMaxBandwidthOut > 0)"
     if is_true(get(r.props, "scalingConfig", "isBondEip")):
@@ -91,7 +92,7 @@ def nodepool_disallow_public_ip(r: Subject) -> Iterator[str]:
         "Set `systemDiskEncrypted: true` (with `systemDiskKmsKey`) and `encrypted: true` on every data disk."
     ),
 )
-def nodepool_encrypted_disks(r: Subject) -> Iterator[str]:
+def nodepool_encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_true(get(r.props, "systemDiskEncrypted")):
         yield "the system disk is not encrypted"
     for index, disk in enumerate(as_list(get(r.props, "dataDisks"))):
@@ -114,7 +115,7 @@ def _covers_ssh(port_range: str) -> bool:
     description="No security group rule may admit SSH (port 22) from the internet.",
     remediation="Remove the 0.0.0.0/0 ingress on port 22; use Cloud Assistant or a bastion host.",
 )
-def disallow_open_ssh(r: Subject) -> Iterator[str]:
+def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     cidrs = [str(c) for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
     protocol = str(get(r.props, "ipProtocol", default="")).lower()
     if (

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get
 
 ROLE = "aws:iam/role:Role"
 POLICY_TYPES = (
@@ -37,7 +38,7 @@ def _documents(r: Subject) -> Iterator[Any]:
     remediation="List the exact actions the principal calls (e.g. `s3:GetObject`, `s3:PutObject`).",
     controls=checkov("CKV_AWS_62", "CKV_AWS_63"),
 )
-def disallow_wildcard_action(r: Subject) -> Iterator[str]:
+def disallow_wildcard_action(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     for document in _documents(r):
         yield from wildcard_actions(document)
 
@@ -50,7 +51,7 @@ def disallow_wildcard_action(r: Subject) -> Iterator[str]:
     remediation="Scope `Resource` to the ARNs of the bucket, repository, key or cluster the principal uses.",
     controls=checkov("CKV_AWS_355"),
 )
-def disallow_wildcard_resource(r: Subject) -> Iterator[str]:
+def disallow_wildcard_resource(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     for document in _documents(r):
         yield from wildcard_resources(document)
 
@@ -69,7 +70,7 @@ def disallow_wildcard_resource(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AWS_60", "CKV_AWS_61"),
 )
-def oidc_trust(r: Subject) -> Iterator[str]:
+def oidc_trust(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from trust_problems(
         get(r.props, "assumeRolePolicy"), principal_kinds=("AWS", "Service"), sub_key=_SUB_KEY
     )

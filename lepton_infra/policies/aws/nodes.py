@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lepton_infra.policies.networks import is_world
-from lepton_infra.policies.props import as_list, get, is_true
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_true
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -29,7 +30,7 @@ SSH_PORT = 22
     remediation="Set `metadataOptions: {httpTokens: required, httpPutResponseHopLimit: 1}`.",
     controls=checkov("CKV_AWS_79"),
 )
-def require_imdsv2(r: Subject) -> Iterator[str]:
+def require_imdsv2(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     options = get(r.props, "metadataOptions", default={})
     if get(options, "httpEndpoint") != "disabled" and get(options, "httpTokens") != "required":
         yield "instance metadata does not require IMDSv2 (metadataOptions.httpTokens is not `required`)"
@@ -43,7 +44,7 @@ def require_imdsv2(r: Subject) -> Iterator[str]:
     remediation="Place nodes in private subnets and set `associatePublicIpAddress: false`.",
     controls=checkov("CKV_AWS_88"),
 )
-def disallow_public_ip(r: Subject) -> Iterator[str]:
+def disallow_public_ip(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if is_true(get(r.props, "associatePublicIpAddress")):
         yield "the instance gets a public IP address"
     for interface in as_list(get(r.props, "networkInterfaces")):
@@ -69,7 +70,7 @@ def _volumes(r: Subject) -> Iterator[tuple[str, Mapping[str, Any]]]:
     remediation="Set `ebs.encrypted: true` (and `kmsKeyId` to the site's key) on every block device mapping.",
     controls=checkov("CKV_AWS_8", "CKV_AWS_3"),
 )
-def encrypted_disks(r: Subject) -> Iterator[str]:
+def encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     volumes = list(_volumes(r))
     if r.type == LAUNCH_TEMPLATE and not volumes:
         yield "the launch template maps no encrypted root volume (the AMI's unencrypted default applies)"
@@ -91,7 +92,7 @@ def encrypted_disks(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AWS_100"),
 )
-def nodegroup_hardened(r: Subject) -> Iterator[str]:
+def nodegroup_hardened(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "launchTemplate") is None:
         yield "the node group uses no launch template, so IMDSv2 and disk encryption are not enforced"
     remote = get(r.props, "remoteAccess")
@@ -133,7 +134,7 @@ def _ssh_rules(r: Subject) -> Iterator[tuple[Any, list[str]]]:
     remediation="Remove the 0.0.0.0/0 (or ::/0) ingress on port 22; reach nodes through SSM Session Manager.",
     controls=checkov("CKV_AWS_24"),
 )
-def disallow_open_ssh(r: Subject) -> Iterator[str]:
+def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     for rule, cidrs in _ssh_rules(r):
         protocol = get(rule, "protocol", default=get(rule, "ipProtocol"))
         if any(is_world(str(c)) for c in cidrs) and _opens_ssh(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.rule import Subject, checkov, cis_aks, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import get, is_set, is_true
 
 REGISTRY = "azure-native:containerregistry:Registry"
 
@@ -21,9 +22,9 @@ REGISTRY = "azure-native:containerregistry:Registry"
         "Set `adminUserEnabled: false` and `anonymousPullEnabled: false`; grant AcrPull to the "
         "kubelet identity."
     ),
-    controls=(cis_aks("5.1.2"), *checkov("CKV_AZURE_137", "CKV_AZURE_138")),
+    controls=(*cis_aks("5.1.2"), *checkov("CKV_AZURE_137", "CKV_AZURE_138")),
 )
-def disallow_admin_and_anonymous(r: Subject) -> Iterator[str]:
+def disallow_admin_and_anonymous(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if is_true(get(r.props, "adminUserEnabled")):
         yield "the admin user is enabled"
     if is_true(get(r.props, "anonymousPullEnabled")):
@@ -41,7 +42,7 @@ def disallow_admin_and_anonymous(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AZURE_139"),
 )
-def disallow_public_network(r: Subject) -> Iterator[str]:
+def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if (
         get(r.props, "publicNetworkAccess") != "Disabled"
         and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
@@ -58,7 +59,7 @@ def disallow_public_network(r: Subject) -> Iterator[str]:
         "Set `encryption: {status: enabled, keyVaultProperties: {keyIdentifier, identity}}` (Premium SKU)."
     ),
 )
-def customer_key(r: Subject) -> Iterator[str]:
+def customer_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     encryption = get(r.props, "encryption", default={})
     if str(get(encryption, "status", default="")).lower() != "enabled" or not is_set(
         encryption, "keyVaultProperties", "keyIdentifier"

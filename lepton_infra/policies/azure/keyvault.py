@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get
 
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
@@ -21,7 +22,7 @@ KEY = "azure-native:keyvault:Key"
         "{timeAfterCreate: P90D}}]`."
     ),
 )
-def key_rotation(r: Subject) -> Iterator[str]:
+def key_rotation(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     actions = as_list(get(r.props, "properties", "rotationPolicy", "lifetimeActions"))
     if not any(str(get(a, "action", "type", default="")).lower() == "rotate" for a in actions):
         yield "the key has no automatic rotation (rotationPolicy lifetime action `rotate`)"
@@ -38,7 +39,7 @@ def key_rotation(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AZURE_42", "CKV_AZURE_110"),
 )
-def deletion_protected(r: Subject) -> Iterator[str]:
+def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not r.protect:
         yield "the resource is not protected (`protect=True`) against deletion"
     if r.type == VAULT:
