@@ -44,6 +44,10 @@ its own, 1 could go back to the fail-fast default.
 
 from enum import IntEnum
 
+# The stack `lepton-infra plan` and `validate` use without `--stack` (here so the command's parser needs
+# nothing heavier to print it).
+DEFAULT_STACK = "aws-dev"
+
 
 class CliExit(IntEnum):
     """Exit statuses of ``lepton-infra``."""

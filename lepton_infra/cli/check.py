@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _locations(plan: Plan) -> dict[str, SourceLocation]:
     """Stack-file lines for a saved plan of a stack of the project in the current directory, if any."""
+    from lepton_infra.plan.kubernetes_files import STACK as MANIFESTS
     from lepton_infra.plan.sources import locate
+
+    if plan.stack == MANIFESTS:
+        return {}  # bare manifests come from no stack file
     from lepton_infra.project import find_project, read_stack_config
 
     try:

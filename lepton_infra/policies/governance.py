@@ -17,9 +17,9 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_gpus,
     pod_spec,
 )
-from lepton_infra.policies.rule import Outcome, Subject, resource_policy, view_policy
+from lepton_infra.policies.rule import Outcome, Subject, Undecided, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, is_true, tags_of
+from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown, read, tags_of
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Cloud resources that cost money or hold data: the ones a bill or an audit must attribute to a team.
@@ -89,9 +89,14 @@ def required_tags(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     description="Kubernetes workloads, Services and Namespaces must carry the required labels.",
     remediation="Add the missing keys to `metadata.labels`.",
     config=("requiredLabels",),
+    unknowns="values",
 )
 def required_labels(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    labels = dict(get(r.props, "metadata", "labels", default={}))
+    found = read(r.props, "metadata", "labels")
+    if is_unknown(found):
+        yield Undecided("metadata.labels can't be known during preview")
+        return
+    labels = as_mapping(found)
     missing = [label for label in settings.required_labels if label not in labels]
     if missing:
         yield f"missing labels: {', '.join(missing)}"

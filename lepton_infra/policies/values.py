@@ -78,12 +78,21 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
     """The value at ``path`` below ``props``, or ``default`` where any step is missing."""
     node = props
     for step in path:
-        if isinstance(step, int):
+        # Plain dicts and lists (what every loader and the analyzer's converter produce) take the fast
+        # path; any other Mapping or Sequence the general one.
+        kind = node.__class__
+        if kind is dict:
+            node = node.get(step) if step.__class__ is str else None
+        elif kind is list:
+            node = node[step] if step.__class__ is int and -1 < step < len(node) else None
+        elif isinstance(step, int):
             if not isinstance(node, Sequence) or isinstance(node, str) or step >= len(node):
                 return default
+            node = node[step]
         elif not isinstance(node, Mapping) or step not in node:
             return default
-        node = node[step]
+        else:
+            node = node[step]
         if node is None:
             return default
     return node
@@ -94,20 +103,29 @@ def read(props: Any, *path: str | int) -> Any:
     too), so a rule tells "not set" (None) from "not known yet" (``is_unknown``)."""
     node = props
     for step in path:
-        if is_unknown(node):
+        kind = node.__class__
+        if kind is dict:
+            node = node.get(step) if step.__class__ is str else None
+        elif kind is list:
+            node = node[step] if step.__class__ is int and -1 < step < len(node) else None
+        elif kind is str and node in UNKNOWN_SENTINELS:
             return node
-        if isinstance(step, int):
+        elif isinstance(step, int):
             if not isinstance(node, Sequence) or isinstance(node, str) or step >= len(node):
                 return None
+            node = node[step]
         elif not isinstance(node, Mapping) or step not in node:
             return None
-        node = node[step]
+        else:
+            node = node[step]
         if node is None:
             return None
     return node
 
 
 def as_list(value: Any) -> list[Any]:
+    if value.__class__ is list:
+        return value  # type: ignore[no-any-return]
     if value is None:
         return []
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -117,7 +135,7 @@ def as_list(value: Any) -> list[Any]:
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
     """``value`` where it is a mapping, else an empty one (an unknown or missing object reads as empty)."""
-    return value if isinstance(value, Mapping) else {}
+    return value if value.__class__ is dict or isinstance(value, Mapping) else {}
 
 
 def is_true(value: Any) -> bool:

@@ -32,6 +32,7 @@ GPU_NODE_LABELS = frozenset(
 @resource_policy(
     name="kubernetes-gpu-requests-equal-limits",
     types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description=(
         "A container's nvidia.com/gpu limit must be set and equal its request; GPUs are not overcommitted."
@@ -54,6 +55,7 @@ def gpu_requests_equal_limits(r: Subject, _: PolicySettings) -> Iterator[Outcome
 @resource_policy(
     name="kubernetes-gpu-within-node-capacity",
     types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description="A pod must not ask for more GPUs than one node has, or it stays Pending forever.",
     remediation=(
@@ -102,6 +104,7 @@ def _selects_gpu_nodes(spec: Mapping[str, Any]) -> bool:
 @resource_policy(
     name="kubernetes-gpu-pod-scheduling",
     types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description="GPU pods must tolerate the nvidia.com/gpu taint and select GPU nodes by label.",
     remediation=(
@@ -122,6 +125,7 @@ def gpu_pod_scheduling(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
 @resource_policy(
     name="kubernetes-job-backoff-and-deadline",
     types=lambda t: (k := kind_of(t)) is not None and k.builtin and k.kind in ("Job", "CronJob"),
+    unknowns="values",
     severity="medium",
     description="Jobs must bound their retries (backoffLimit) and their run time (activeDeadlineSeconds).",
     remediation=(

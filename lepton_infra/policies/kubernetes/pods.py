@@ -20,6 +20,7 @@ shape (``containers`` not a list, a container not an object) carries ``problems`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ class Kind:
         return self.group in _WORKLOAD_GROUPS and self.kind in TEMPLATE_PATHS
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(resource_type: str) -> Kind | None:
     """The Kubernetes kind of a pulumi-kubernetes type token, None for anything else."""
     match = _TOKEN.match(resource_type)
@@ -105,6 +107,7 @@ def kind_of(resource_type: str) -> Kind | None:
     return Kind(match["group"], match["version"], kind, patch, listed)
 
 
+@functools.lru_cache(maxsize=4096)
 def may_carry_pods(resource_type: str) -> bool:
     """Whether a resource of this type may hold a pod spec: the pod rules' type filter."""
     kind = kind_of(resource_type)
@@ -137,10 +140,10 @@ class Pod:
         """(label, container) for every container; ``init`` adds init and ephemeral containers."""
         for kind in CONTAINER_KINDS if init else CONTAINER_KINDS[:1]:
             listed = self.spec.get(kind)
-            if not isinstance(listed, Sequence) or isinstance(listed, str):
+            if listed.__class__ is not list and (not isinstance(listed, Sequence) or isinstance(listed, str)):
                 continue
             for index, container in enumerate(listed):
-                if isinstance(container, Mapping):
+                if container.__class__ is dict or isinstance(container, Mapping):
                     name = container.get("name")
                     shown = name if isinstance(name, str) and not is_unknown(name) else f"#{index}"
                     prefix = "container" if kind == "containers" else "init container"
@@ -198,17 +201,20 @@ def spec_problems(spec: Mapping[str, Any], partial: bool) -> Iterator[str]:
         listed = spec.get(kind)
         if listed is None or is_unknown(listed):
             continue
-        if not isinstance(listed, Sequence) or isinstance(listed, str):
+        if listed.__class__ is not list and (not isinstance(listed, Sequence) or isinstance(listed, str)):
             yield f"spec.{kind} is not a list"
             continue
         for index, container in enumerate(listed):
-            if is_unknown(container):
-                continue
-            if not isinstance(container, Mapping):
-                yield f"spec.{kind}[{index}] is not an object"
-                continue
+            if container.__class__ is not dict:
+                if is_unknown(container):
+                    continue
+                if not isinstance(container, Mapping):
+                    yield f"spec.{kind}[{index}] is not an object"
+                    continue
             context = container.get("securityContext")
-            if context is not None and not is_unknown(context) and not isinstance(context, Mapping):
+            if context is None or context.__class__ is dict:
+                continue
+            if not is_unknown(context) and not isinstance(context, Mapping):
                 yield f"spec.{kind}[{index}].securityContext is not an object"
     for key in ("securityContext", "volumes"):
         value = spec.get(key)
