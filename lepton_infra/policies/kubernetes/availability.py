@@ -2,16 +2,16 @@
 
 The Deployment x PodDisruptionBudget and Deployment x HPA joins are built from indexes once per stack, so
 the rule stays linear in the number of objects: autoscalers by (namespace, target kind, target name),
-budgets by the one selector pair the fewest Deployments carry.
+budgets by the one selector pair the fewest Deployments carry (``selectors.SelectorIndex``).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lepton_infra.policies.kubernetes.pods import kind_of, pods
+from lepton_infra.policies.kubernetes.selectors import SelectorIndex, labels_of
 from lepton_infra.policies.kubernetes.workloads import pod_gpus
 from lepton_infra.policies.networks import is_world
 from lepton_infra.policies.rule import Outcome, Subject, resource_policy, subject_of, view_policy
@@ -39,66 +39,14 @@ def _namespace(props: Mapping[str, Any]) -> str:
     return str(get(props, "metadata", "namespace", default="default"))
 
 
-def _labels(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in as_mapping(value).items()}
-
-
 def _is_inference(stack: Stack, deployment: Resource) -> bool:
     found = pods(subject_of(stack, deployment))
-    labels = _labels(get(deployment.props, "metadata", "labels"))
+    labels = labels_of(get(deployment.props, "metadata", "labels"))
     for pod in found:
-        labels |= _labels(get(pod.template, "metadata", "labels"))
+        labels |= labels_of(get(pod.template, "metadata", "labels"))
     return labels.get("app.kubernetes.io/component") in _SERVING_COMPONENTS or any(
         pod_gpus(pod.spec) > 0 for pod in found
     )
-
-
-class _Budgets:
-    """PodDisruptionBudgets indexed so that each Deployment is checked against few of them.
-
-    A budget selects a pod when all its ``matchLabels`` are among the pod's labels, so it is indexed
-    under one of its pairs: the one the fewest Deployments' pod templates carry. A Deployment then looks
-    up only the budgets indexed under its own pairs. Budgets with ``matchExpressions`` alone are kept
-    per namespace and checked against each Deployment there.
-    """
-
-    def __init__(self, budgets: list[Resource], pod_labels: list[dict[str, str]]) -> None:
-        frequency = Counter(pair for labels in pod_labels for pair in labels.items())
-        self._by_pair: dict[tuple[str, str, str], list[dict[str, str]]] = defaultdict(list)
-        self._by_namespace: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        for budget in budgets:
-            namespace = _namespace(budget.props)
-            selector = as_mapping(get(budget.props, "spec", "selector"))
-            labels = _labels(selector.get("matchLabels"))
-            if labels and not selector.get("matchExpressions"):
-                key, value = min(labels.items(), key=lambda pair: (frequency[pair], pair))
-                self._by_pair[(namespace, key, value)].append(labels)
-            elif selector.get("matchExpressions"):
-                self._by_namespace[namespace].append(selector)
-
-    def selects(self, namespace: str, labels: dict[str, str]) -> bool:
-        for key, value in labels.items():
-            for selector in self._by_pair.get((namespace, key, value), ()):
-                if selector.items() <= labels.items():
-                    return True
-        return any(_matches(s, labels) for s in self._by_namespace.get(namespace, ()))
-
-
-def _matches(selector: Mapping[str, Any], labels: dict[str, str]) -> bool:
-    if not _labels(selector.get("matchLabels")).items() <= labels.items():
-        return False
-    for expression in as_list(selector.get("matchExpressions")):
-        key, operator = str(get(expression, "key")), get(expression, "operator")
-        values = {str(v) for v in as_list(get(expression, "values"))}
-        present = key in labels
-        if (
-            (operator == "In" and (not present or labels[key] not in values))
-            or (operator == "NotIn" and present and labels[key] in values)
-            or (operator == "Exists" and not present)
-            or (operator == "DoesNotExist" and present)
-        ):
-            return False
-    return True
 
 
 def _autoscaled_minimums(stack: Stack) -> dict[tuple[str, str, str], float]:
@@ -136,11 +84,18 @@ def inference_availability(stack: Stack, _settings: PolicySettings) -> Iterator[
         return
     templates = {d.urn: pods(subject_of(stack, d)) for d in deployments}
     pod_labels = {
-        urn: _labels(get(found[0].template, "metadata", "labels")) if found else {}
+        urn: labels_of(get(found[0].template, "metadata", "labels")) if found else {}
         for urn, found in templates.items()
     }
-    budgets = _Budgets(
-        stack.matching(lambda t: _is_kind(t, "PodDisruptionBudget")), list(pod_labels.values())
+    budgets = SelectorIndex(
+        (
+            (_namespace(b.props), selector)
+            for b in stack.matching(lambda t: _is_kind(t, "PodDisruptionBudget"))
+            # A budget without a selector selects no pod (policy/v1: an empty selector selects all).
+            if (selector := as_mapping(get(b.props, "spec", "selector")))
+            or "selector" in as_mapping(get(b.props, "spec"))
+        ),
+        pod_labels.values(),
     )
     minimums = _autoscaled_minimums(stack)
     for deployment in deployments:

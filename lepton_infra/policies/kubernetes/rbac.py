@@ -157,7 +157,7 @@ def _grants_secrets(groups: list[str], resources: list[str], verbs: list[str]) -
     severity="medium",
     description="Roles should not read Secrets (get, list, watch): a Secret holds credentials.",
     remediation="Mount the one Secret the workload needs instead of granting the API to read Secrets.",
-    controls=(*cis_eks("4.1.2"), *cis_aks("4.1.2"), *checkov("CKV2_K8S_5")),
+    controls=(*cis_eks("4.1.2"), *cis_aks("4.1.2")),
 )
 def minimize_secrets_access(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
     if _unknown_rules(r.props):

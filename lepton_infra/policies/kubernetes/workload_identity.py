@@ -9,6 +9,7 @@ from typing import Any
 
 from lepton_infra.policies.kubernetes.pods import Pod, kind_of, may_carry_pods, pods
 from lepton_infra.policies.kubernetes.rbac import bindings
+from lepton_infra.policies.kubernetes.selectors import SelectorIndex, labels_of
 from lepton_infra.policies.rule import (
     Outcome,
     Subject,
@@ -21,7 +22,7 @@ from lepton_infra.policies.rule import (
     view_policy,
 )
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, is_unknown, read
+from lepton_infra.policies.values import as_list, as_mapping, get, is_unknown, read
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Environment variable names that hold credentials by convention (cloud SDKs, databases, tokens).
@@ -213,23 +214,35 @@ def secrets_as_files(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
     name="kubernetes-namespace-network-policy",
     severity="medium",
     description=(
-        "Every namespace that runs pods must have a NetworkPolicy, so a pod is not open to all others."
+        "Every pod must be selected by a NetworkPolicy of its namespace, so it is not open to all others."
     ),
     remediation=(
-        "Add a NetworkPolicy to the namespace (a default deny, then the flows the workload needs); the "
-        "cluster's CNI must enforce it."
+        "Add a NetworkPolicy to the namespace (a default deny with `podSelector: {}`, then the flows the "
+        "workload needs); the cluster's CNI must enforce it."
     ),
     controls=(*cis_eks("4.3.2"), *cis_aks("4.4.2"), *checkov("CKV2_K8S_6")),
 )
 def namespace_network_policy(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
-    covered = {_namespace(p.props) for p in stack.matching(lambda t: _is(t, "NetworkPolicy"))}
+    workloads = []
     for workload in _workloads(stack):
         kind = kind_of(workload.type)
-        if kind is None or not kind.builtin or kind.patch:
-            continue
-        namespace = _namespace(workload.props)
-        if namespace not in covered:
-            yield Finding(f"namespace {namespace} has no NetworkPolicy", workload.urn)
+        if kind is not None and kind.builtin and not kind.patch:
+            for pod in pods(subject_of(stack, workload)):
+                if not pod.unknown:
+                    labels = labels_of(read(pod.template, "metadata", "labels"))
+                    workloads.append((workload, _namespace(workload.props), labels))
+    policies = [
+        (_namespace(p.props), as_mapping(read(p.props, "spec", "podSelector")))
+        for p in stack.matching(lambda t: _is(t, "NetworkPolicy"))
+    ]
+    index = SelectorIndex(policies, (labels for _, _, labels in workloads))
+    namespaces = {namespace for namespace, _ in policies}
+    for workload, namespace, labels in workloads:
+        if not index.selects(namespace, labels):
+            where = (
+                "has no NetworkPolicy" if namespace not in namespaces else "has no NetworkPolicy selecting"
+            )
+            yield Finding(f"namespace {namespace} {where} the pods of {workload.name}", workload.urn)
 
 
 @resource_policy(
