@@ -9,6 +9,7 @@ those fields are derived from the settings' declarations, never spelled here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,12 @@ class _Fields:
             return None
         if setting.type == tuple[str, ...]:
             return self.strings(setting.name, value)
+        if setting.type is str:
+            pattern = setting.schema.get("pattern")
+            if not isinstance(value, str) or (pattern and re.match(pattern, value) is None):
+                self.problem(setting.name, f"Input should be a string matching {pattern}")
+                return None
+            return value
         return self.integer(setting.name, value, setting.schema.get("minimum"))
 
     def enforcement(self, value: Any) -> dict[str, str]:

@@ -138,3 +138,40 @@ def denies_insecure_transport(document: object, condition_key: str) -> bool:
         if str(get(statement, "Effect")).lower() == "deny" and "false" in values:
             return True
     return False
+
+
+# Actions that let a principal give itself (or a role it controls) more power, from Rhino Security Labs'
+# AWS IAM privilege-escalation methods (https://rhinosecuritylabs.com/aws/aws-privilege-escalation-
+# methods-mitigation/), the set cloudsplaining and checkov's CKV_AWS_286 check follow.
+ESCALATION_ACTIONS = frozenset(
+    {
+        "iam:createpolicyversion",
+        "iam:setdefaultpolicyversion",
+        "iam:attachuserpolicy",
+        "iam:attachgrouppolicy",
+        "iam:attachrolepolicy",
+        "iam:putuserpolicy",
+        "iam:putgrouppolicy",
+        "iam:putrolepolicy",
+        "iam:addusertogroup",
+        "iam:updateassumerolepolicy",
+        "iam:createaccesskey",
+        "iam:createloginprofile",
+        "iam:updateloginprofile",
+    }
+)
+
+
+def escalation_grants(document: Any) -> Iterator[Outcome]:
+    """Allow statements that grant privilege-escalation actions, or iam:PassRole, on any resource."""
+    yield from readable(document)
+    for statement in policy_statements(document):
+        if not _allows(statement):
+            continue
+        actions = {str(a).lower() for a in as_list(get(statement, "Action"))}
+        resources = [str(x) for x in as_list(get(statement, "Resource"))]
+        found = sorted(actions & ESCALATION_ACTIONS)
+        if found:
+            yield f"an Allow statement grants {', '.join(found)}, which escalate privileges"
+        if "iam:passrole" in actions and "*" in resources:
+            yield "an Allow statement grants iam:PassRole on every role ('*')"

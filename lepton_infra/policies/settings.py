@@ -28,6 +28,10 @@ DEFAULT_REQUIRED_LABELS: tuple[str, ...] = ("app.kubernetes.io/name",)
 # The largest GPU hosts sold today (p5.48xlarge, ND H100 v5, ebmgn8v) carry eight GPUs.
 DEFAULT_MAX_GPUS_PER_NODE = 8
 DEFAULT_MAX_GPUS_PER_STACK = 256
+# The oldest minor the three clouds still support in the bench's checkov 3.3.30 list (EKS 1.29-1.35,
+# CKV_AWS_339) and that every stack of this project is past; raise it as the clouds retire versions
+# (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
+DEFAULT_MIN_KUBERNETES_VERSION = "1.31"
 DEFAULT_EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _STRINGS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -113,6 +117,12 @@ class PolicySettings:
         description="GPUs a stack may provision at most.",
         schema={"type": "integer", "minimum": 0},
     )
+    min_kubernetes_version: str = setting(
+        DEFAULT_MIN_KUBERNETES_VERSION,
+        key="minKubernetesVersion",
+        description="The oldest Kubernetes minor version a managed cluster may run (e.g. 1.31).",
+        schema={"type": "string", "pattern": r"^1\.\d+$"},
+    )
     external_budgets: tuple[str, ...] = setting(
         (),
         key="externalBudgets",
@@ -142,7 +152,9 @@ class Setting:
 
     def parse(self, value: Any) -> Any:
         """The value as ``PolicySettings`` holds it, from Pulumi policy config (JSON numbers are floats)."""
-        return tuple(str(v) for v in value) if self.type == tuple[str, ...] else int(value)
+        if self.type == tuple[str, ...]:
+            return tuple(str(v) for v in value)
+        return str(value) if self.type is str else int(value)
 
 
 def _declared() -> tuple[Setting, ...]:

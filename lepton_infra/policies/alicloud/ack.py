@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import is_world
-from lepton_infra.policies.rule import Outcome, Subject, cis_ack, resource_policy
+from lepton_infra.policies.networks import is_world, unsupported_version
+from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_ack, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
 
@@ -100,10 +101,10 @@ def nodepool_encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[O
             yield f"data disk {get(disk, 'name', default=index)} is not encrypted"
 
 
-def _covers_ssh(port_range: str) -> bool:
+def _covers(port_range: str, port: int) -> bool:
     low, _, high = port_range.partition("/")
     try:
-        return low == "-1" or int(low) <= 22 <= int(high or low)
+        return low == "-1" or int(low) <= port <= int(high or low)
     except ValueError:
         return False
 
@@ -112,8 +113,9 @@ def _covers_ssh(port_range: str) -> bool:
     name="alicloud-ecs-security-group-disallow-open-ssh",
     types=(SECURITY_GROUP_RULE,),
     severity="high",
-    description="No security group rule may admit SSH (port 22) from the internet.",
-    remediation="Remove the 0.0.0.0/0 ingress on port 22; use Cloud Assistant or a bastion host.",
+    description="No security group rule may admit SSH (port 22) or RDP (port 3389) from the internet.",
+    remediation="Remove the 0.0.0.0/0 ingress on port 22 or 3389; use Cloud Assistant or a bastion host.",
+    controls=checkov("CKV_ALI_2", "CKV_ALI_3"),
 )
 def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     cidrs = [str(c) for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
@@ -123,12 +125,65 @@ def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]
         and get(r.props, "policy", default="accept") == "accept"
         and protocol in ("tcp", "all")
         and any(is_world(c) for c in cidrs)
-        and _covers_ssh(str(get(r.props, "portRange", default="-1/-1")))
     ):
-        yield "ingress admits SSH (port 22) from the internet"
+        port_range = str(get(r.props, "portRange", default="-1/-1"))
+        for port, name in ((22, "SSH (port 22)"), (3389, "RDP (port 3389)")):
+            if _covers(port_range, port):
+                yield f"ingress admits {name} from the internet"
+
+
+# ACK enforces NetworkPolicy with Terway when the add-on's config sets NetworkPolicy to "true"; Flannel
+# does not enforce it (https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
+# use-network-policies).
+_TERWAY = frozenset({"terway", "terway-eni", "terway-eniip", "terway-controlplane"})
+
+
+def _enforces_network_policy(addon: object) -> bool:
+    if str(get(addon, "name")) not in _TERWAY:
+        return False
+    config = get(addon, "config")
+    try:
+        settings = json.loads(config) if isinstance(config, str) else config
+    except ValueError:
+        return False
+    return str(get(settings, "NetworkPolicy")).lower() == "true"
+
+
+@resource_policy(
+    name="alicloud-ack-cluster-network-policy",
+    types=(CLUSTER,),
+    severity="high",
+    description=(
+        "ACK must enforce NetworkPolicy (Terway with NetworkPolicy on), or the platform's policies do "
+        "nothing."
+    ),
+    remediation='Install the `terway-eniip` add-on with config `{"NetworkPolicy": "true"}`.',
+    controls=(*cis_ack("Ensure Network Policy is Enabled and set as appropriate"), *checkov("CKV_ALI_26")),
+)
+def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    if not any(_enforces_network_policy(a) for a in as_list(get(r.props, "addons"))):
+        yield "no Terway add-on with NetworkPolicy enabled: NetworkPolicies are not enforced"
+
+
+@resource_policy(
+    name="alicloud-ack-cluster-supported-version",
+    types=(CLUSTER,),
+    severity="high",
+    description="ACK clusters must run a Kubernetes version the cloud still supports.",
+    remediation=(
+        "Upgrade `version` (https://www.alibabacloud.com/help/en/ack/product-overview/support-for-kubernetes-versions)."
+    ),
+    config=("minKubernetesVersion",),
+)
+def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    problem = unsupported_version(get(r.props, "version"), settings.min_kubernetes_version)
+    if problem:
+        yield problem
 
 
 POLICIES = (
+    network_policy,
+    supported_version,
     disallow_public_endpoint,
     secrets_encrypted,
     control_plane_logging,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.rule import Outcome, Subject, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import get
 
@@ -17,6 +17,7 @@ KEY = "alicloud:kms/key:Key"
     severity="high",
     description="KMS keys must rotate automatically.",
     remediation="Set `automaticRotation: Enabled` and `rotationInterval` (e.g. 365d).",
+    controls=checkov("CKV_ALI_27"),
 )
 def rotation_enabled(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "automaticRotation") != "Enabled":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from lepton_infra.policies.documents import denies_insecure_transport, public_grants
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.rule import Outcome, Undecided, view_policy
+from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import Document, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Resource, Stack
@@ -18,7 +18,8 @@ PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBl
 ENCRYPTION = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
 VERSIONING = "alicloud:oss/bucketVersioning:BucketVersioning"
 POLICY = "alicloud:oss/bucketPolicy:BucketPolicy"
-_PARTS = (ACL, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, POLICY)
+LOGGING = "alicloud:oss/bucketLogging:BucketLogging"
+_PARTS = (ACL, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, POLICY, LOGGING)
 
 
 def _per_bucket(
@@ -64,6 +65,7 @@ def _encrypted(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
 @view_policy(
     name="alicloud-oss-bucket-encrypted-with-customer-key",
     severity="high",
+    controls=checkov("CKV_ALI_6"),
     description="OSS buckets must encrypt with a customer KMS key.",
     remediation="Add an `oss.BucketServerSideEncryption` with `sseAlgorithm: KMS` and `kmsMasterKeyId`.",
 )
@@ -83,6 +85,7 @@ def _versioned(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
 @view_policy(
     name="alicloud-oss-bucket-versioning-enabled",
     severity="medium",
+    controls=checkov("CKV_ALI_10"),
     description="OSS buckets must keep object versions.",
     remediation="Add an `oss.BucketVersioning` with `status: Enabled`.",
 )
@@ -110,4 +113,23 @@ def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     return _per_bucket(stack, _tls_only)
 
 
-POLICIES = (disallow_public_access, encrypted_with_customer_key, versioning_enabled, tls_only)
+def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+    inline = get(bucket.props, "logging")
+    if not is_set(inline, "targetBucket") and not any(
+        is_set(p.props, "targetBucket") for p in _of(parts, LOGGING)
+    ):
+        yield "access logging is off (no BucketLogging names a target bucket)"
+
+
+@view_policy(
+    name="alicloud-oss-bucket-access-logging",
+    severity="medium",
+    description="OSS buckets must log access, so who read or changed an object can be traced.",
+    remediation="Add an `oss.BucketLogging` for the bucket with `targetBucket` and `targetPrefix`.",
+    controls=checkov("CKV_ALI_12"),
+)
+def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _logged)
+
+
+POLICIES = (disallow_public_access, encrypted_with_customer_key, versioning_enabled, tls_only, access_logging)

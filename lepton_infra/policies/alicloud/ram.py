@@ -56,4 +56,22 @@ def oidc_trust(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     )
 
 
-POLICIES = (disallow_wildcard_action, disallow_wildcard_resource, oidc_trust)
+@resource_policy(
+    name="alicloud-ram-disallow-users-and-access-keys",
+    types=(
+        "alicloud:ram/user:User",
+        "alicloud:ram/accessKey:AccessKey",
+        "alicloud:ram/loginProfile:LoginProfile",
+    ),
+    severity="high",
+    description=(
+        "People sign in through SSO and workloads use RRSA roles: no RAM users or long-lived AccessKeys."
+    ),
+    remediation="Use CloudSSO for people and RRSA roles for workloads; delete the user and its keys.",
+)
+def disallow_users_and_access_keys(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    what = {"alicloud:ram/accessKey:AccessKey": "a long-lived AccessKey"}.get(r.type, "a RAM user")
+    yield f"the stack creates {what}"
+
+
+POLICIES = (disallow_wildcard_action, disallow_wildcard_resource, oidc_trust, disallow_users_and_access_keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.joins import Owners
-from lepton_infra.policies.networks import api_allowlist_problems
+from lepton_infra.policies.networks import api_allowlist_problems, unsupported_version
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_eks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true, is_unknown, read
@@ -106,4 +106,50 @@ def secrets_key_customer_managed(stack: Stack, _settings: PolicySettings) -> Ite
             yield Finding(f"the cluster's KMS key {key.name} does not rotate", cluster.urn)
 
 
-POLICIES = (disallow_public_endpoint, secrets_encrypted, control_plane_logging, secrets_key_customer_managed)
+@resource_policy(
+    name="aws-eks-cluster-supported-version",
+    types=(CLUSTER,),
+    severity="high",
+    description="EKS clusters must run a Kubernetes version the cloud still supports.",
+    remediation=(
+        "Upgrade the site's `kubernetes_version` one minor at a time "
+        "(https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html)."
+    ),
+    controls=checkov("CKV_AWS_339"),
+    config=("minKubernetesVersion",),
+)
+def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    problem = unsupported_version(get(r.props, "version"), settings.min_kubernetes_version)
+    if problem:
+        yield problem
+
+
+@resource_policy(
+    name="aws-eks-cluster-access-entries",
+    types=(CLUSTER,),
+    severity="high",
+    description=(
+        "EKS clusters must grant access through access entries (authenticationMode API), not the "
+        "aws-auth ConfigMap."
+    ),
+    remediation=(
+        "Set `accessConfig.authenticationMode: API` and grant each principal an `aws.eks.AccessEntry` "
+        "with the narrowest access policy "
+        "(https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html)."
+    ),
+)
+def access_entries(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    # Without accessConfig, EKS keeps the aws-auth ConfigMap (CONFIG_MAP) as the only way in.
+    mode = get(r.props, "accessConfig", "authenticationMode", default="CONFIG_MAP")
+    if mode != "API":
+        yield f"authenticationMode is {mode}: the aws-auth ConfigMap grants cluster access outside IAM's view"
+
+
+POLICIES = (
+    disallow_public_endpoint,
+    secrets_encrypted,
+    control_plane_logging,
+    secrets_key_customer_managed,
+    supported_version,
+    access_entries,
+)

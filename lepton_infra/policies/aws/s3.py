@@ -20,6 +20,7 @@ PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -135,4 +136,25 @@ def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     return _per_bucket(stack, POLICY, _tls_only)
 
 
-POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only)
+def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+    # pulumi-aws 7 keeps the deprecated inline `logging` (v6: `loggings`) next to the BucketLogging resource.
+    inline = get(bucket.props, "logging") or get(bucket.props, "loggings")
+    if not inline and not any(is_set(p.props, "targetBucket") for p in parts):
+        yield "server access logging is off (no BucketLogging names a target bucket)"
+
+
+@view_policy(
+    name="aws-s3-bucket-access-logging",
+    severity="medium",
+    description="S3 buckets must log server access, so who read or changed an object can be traced.",
+    remediation=(
+        "Add an `aws.s3.BucketLogging` for the bucket with `targetBucket` (a log bucket of the site) and "
+        "`targetPrefix`."
+    ),
+    controls=checkov("CKV_AWS_18"),
+)
+def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, LOGGING, _logged)
+
+
+POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only, access_logging)

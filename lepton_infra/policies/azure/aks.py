@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import api_allowlist_problems
+from lepton_infra.policies.networks import api_allowlist_problems, unsupported_version
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
@@ -120,7 +120,69 @@ def control_plane_logging(stack: Stack, _settings: PolicySettings) -> Iterator[F
             yield Finding("no diagnostic setting sends the cluster's audit logs anywhere", cluster.urn)
 
 
+@resource_policy(
+    name="azure-aks-cluster-entra-rbac-no-local-accounts",
+    types=(CLUSTER,),
+    severity="high",
+    description=(
+        "AKS must authorize through Kubernetes RBAC with Microsoft Entra ID (managed, Azure RBAC) and "
+        "disable its local admin account."
+    ),
+    remediation=(
+        "Set `enableRBAC: true`, `aadProfile: {managed: true, enableAzureRBAC: true}` and "
+        "`disableLocalAccounts: true`."
+    ),
+    controls=(*cis_aks("5.5.1"), *checkov("CKV_AZURE_5", "CKV_AZURE_141")),
+)
+def entra_rbac_no_local_accounts(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    if get(r.props, "enableRBAC") is False:
+        yield "Kubernetes RBAC is off (enableRBAC: false)"
+    if not is_true(get(r.props, "aadProfile", "managed")):
+        yield "the cluster is not integrated with Microsoft Entra ID (aadProfile.managed)"
+    elif not is_true(get(r.props, "aadProfile", "enableAzureRBAC")):
+        yield "Azure RBAC for Kubernetes authorization is off (aadProfile.enableAzureRBAC)"
+    if not is_true(get(r.props, "disableLocalAccounts")):
+        yield "the local admin account (cluster-admin kubeconfig) is enabled (disableLocalAccounts)"
+
+
+# Engines that enforce NetworkPolicy on AKS (https://learn.microsoft.com/azure/aks/use-network-policies).
+NETWORK_POLICY_ENGINES = frozenset({"azure", "calico", "cilium"})
+
+
+@resource_policy(
+    name="azure-aks-cluster-network-policy",
+    types=(CLUSTER,),
+    severity="high",
+    description="AKS must run a network policy engine, or the platform's NetworkPolicies do nothing.",
+    remediation="Set `networkProfile.networkPolicy` to cilium (with the cilium dataplane), azure or calico.",
+    controls=(*cis_aks("5.4.4"), *checkov("CKV_AZURE_7")),
+)
+def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    engine = get(r.props, "networkProfile", "networkPolicy")
+    if str(engine).lower() not in NETWORK_POLICY_ENGINES:
+        yield f"no network policy engine enforces NetworkPolicy (networkProfile.networkPolicy is {engine})"
+
+
+@resource_policy(
+    name="azure-aks-cluster-supported-version",
+    types=(CLUSTER,),
+    severity="high",
+    description="AKS clusters must run a Kubernetes version the cloud still supports.",
+    remediation=(
+        "Upgrade `kubernetesVersion` (https://learn.microsoft.com/azure/aks/supported-kubernetes-versions)."
+    ),
+    config=("minKubernetesVersion",),
+)
+def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    problem = unsupported_version(get(r.props, "kubernetesVersion"), settings.min_kubernetes_version)
+    if problem:
+        yield problem
+
+
 POLICIES = (
+    entra_rbac_no_local_accounts,
+    network_policy,
+    supported_version,
     disallow_public_endpoint,
     secrets_encrypted,
     disallow_node_public_ip,

@@ -37,7 +37,7 @@ def key_rotation(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
         "Set `properties.enablePurgeProtection: true` (soft delete stays on) and create with "
         "`ResourceOptions(protect=True)`."
     ),
-    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110"),
+    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110", "CKV_AZURE_111"),
 )
 def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not r.protect:
@@ -49,4 +49,24 @@ def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome
             yield "soft delete is off"
 
 
-POLICIES = (key_rotation, deletion_protected)
+@resource_policy(
+    name="azure-keyvault-disallow-public-network",
+    types=(VAULT,),
+    severity="high",
+    description=(
+        "Key Vaults must not accept traffic from the internet: a private endpoint or a deny-by-default "
+        "firewall."
+    ),
+    remediation=(
+        "Set `properties.publicNetworkAccess: Disabled` (reach it through a private endpoint) or "
+        "`properties.networkAcls.defaultAction: Deny` with the allowed networks."
+    ),
+    controls=checkov("CKV_AZURE_109", "CKV_AZURE_189"),
+)
+def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    public = str(get(r.props, "properties", "publicNetworkAccess", default="Enabled")).lower() != "disabled"
+    if public and get(r.props, "properties", "networkAcls", "defaultAction") != "Deny":
+        yield "the vault accepts traffic from any network"
+
+
+POLICIES = (key_rotation, deletion_protected, disallow_public_network)

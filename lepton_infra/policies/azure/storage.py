@@ -85,4 +85,21 @@ def blob_versioning(stack: Stack, _settings: PolicySettings) -> Iterator[Finding
             yield Finding("blob versioning is not enabled", account.urn)
 
 
-POLICIES = (disallow_public_access, tls_only, customer_key, blob_versioning)
+@resource_policy(
+    name="azure-storage-account-disallow-shared-key",
+    types=(ACCOUNT,),
+    severity="high",
+    description=(
+        "Storage accounts must refuse Shared Key authorization: an account key grants everything, and "
+        "never expires."
+    ),
+    remediation="Set `allowSharedKeyAccess: false`; workloads reach the account with their Entra identity.",
+    controls=checkov("CKV2_AZURE_40"),
+)
+def disallow_shared_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    # Azure allows Shared Key unless the property is false.
+    if get(r.props, "allowSharedKeyAccess") is not False:
+        yield "Shared Key (account key) authorization is allowed (allowSharedKeyAccess)"
+
+
+POLICIES = (disallow_public_access, tls_only, customer_key, blob_versioning, disallow_shared_key)

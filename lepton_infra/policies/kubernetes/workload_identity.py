@@ -239,10 +239,12 @@ def namespace_network_policy(stack: Stack, _settings: PolicySettings) -> Iterato
     namespaces = {namespace for namespace, _ in policies}
     for workload, namespace, labels in workloads:
         if not index.selects(namespace, labels):
-            where = (
-                "has no NetworkPolicy" if namespace not in namespaces else "has no NetworkPolicy selecting"
+            message = (
+                f"namespace {namespace} has no NetworkPolicy"
+                if namespace not in namespaces
+                else f"no NetworkPolicy of namespace {namespace} selects the pods of {workload.name}"
             )
-            yield Finding(f"namespace {namespace} {where} the pods of {workload.name}", workload.urn)
+            yield Finding(message, workload.urn)
 
 
 @resource_policy(
