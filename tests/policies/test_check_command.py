@@ -204,3 +204,8 @@ def test_policies_command_lists_every_policy(capsys: pytest.CaptureFixture[str])
     for spec in all_policies():
         assert spec.name in out
     assert "lepton-security" in out and "mandatory" in out
+    # Each policy's framework controls, under its line.
+    assert (
+        "controls: PSS baseline Privileged Containers, CIS EKS 4.2.1, CIS AKS 4.2.1, checkov CKV_K8S_16"
+        in out
+    )
