@@ -44,8 +44,8 @@ SECRET_PLACEHOLDER = "[secret]"
 def is_secret(value: Any) -> bool:
     """True for a secret a saved plan shows only as a placeholder or ciphertext: no rule can read it."""
     if isinstance(value, Mapping):
-        return value.get(SIGNATURE_KEY) == SECRET_SIGNATURE
-    return value == SECRET_PLACEHOLDER
+        return bool(value.get(SIGNATURE_KEY) == SECRET_SIGNATURE)
+    return bool(value == SECRET_PLACEHOLDER)
 
 
 def unreadable(value: Any) -> str | None:
@@ -125,7 +125,7 @@ def read(props: Any, *path: str | int) -> Any:
 
 def as_list(value: Any) -> list[Any]:
     if value.__class__ is list:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is None:
         return []
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -170,7 +170,7 @@ class Document:
         if isinstance(document, str):
             try:
                 document = json.loads(document)
-            except ValueError as e:
+            except json.JSONDecodeError as e:
                 self.problem = f"cannot read the policy document: not JSON ({e.msg})"
                 return
         if not isinstance(document, Mapping):

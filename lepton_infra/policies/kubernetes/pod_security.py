@@ -400,8 +400,8 @@ def _apparmor_problems(pod: Pod) -> Iterator[str]:
             if str(key).startswith(_APPARMOR_ANNOTATION) and not (
                 value == "runtime/default" or str(value).startswith("localhost/") or is_unknown(value)
             ):
-                container = str(key).removeprefix(_APPARMOR_ANNOTATION)
-                yield pod.label(f"annotation sets AppArmor profile {value} for container {container!r}")
+                named = str(key).removeprefix(_APPARMOR_ANNOTATION)
+                yield pod.label(f"annotation sets AppArmor profile {value} for container {named!r}")
 
 
 @resource_policy(

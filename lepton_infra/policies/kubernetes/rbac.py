@@ -227,10 +227,10 @@ def disallow_cluster_admin_binding(stack: Stack, _settings: PolicySettings) -> I
 def disallow_exec_for_broad_subjects(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     roles: dict[tuple[str, str, str], Resource] = {}
     for role in stack.matching(lambda t: _is(t, ROLE_KINDS)):
-        kind = kind_of(role.type)
-        if kind is not None:
+        role_kind = kind_of(role.type)
+        if role_kind is not None:
             namespace = get(role.props, "metadata", "namespace")
-            roles[_role_key(namespace, kind.kind, str(get(role.props, "metadata", "name")))] = role
+            roles[_role_key(namespace, role_kind.kind, str(get(role.props, "metadata", "name")))] = role
     for binding in bindings(stack):
         subjects = [s for s in as_list(read(binding.props, "subjects")) if isinstance(s, Mapping)]
         broad = sorted({b for s in subjects if (b := _broad(s)) is not None})
@@ -238,10 +238,10 @@ def disallow_exec_for_broad_subjects(stack: Stack, _settings: PolicySettings) ->
             continue
         ref = read(binding.props, "roleRef")
         kind, name = str(get(ref, "kind")), str(get(ref, "name"))
-        role = roles.get(_role_key(get(binding.props, "metadata", "namespace"), kind, name))
-        if role is None:
+        bound = roles.get(_role_key(get(binding.props, "metadata", "namespace"), kind, name))
+        if bound is None:
             continue
-        if any(_grants_exec(g, res, v) for _, g, res, v in _rules(role.props)):
+        if any(_grants_exec(g, res, v) for _, g, res, v in _rules(bound.props)):
             yield Finding(
                 f"gives {', '.join(broad)} exec or attach into pods through {kind} {name}", binding.urn
             )
