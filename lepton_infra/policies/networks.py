@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+
+from lepton_infra.policies.rule import Outcome, Subject
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import get
 
 WORLD = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
 
@@ -64,3 +68,14 @@ def unsupported_version(version: object, minimum: str) -> str | None:
     if oldest is not None and found < oldest:
         return f"Kubernetes {found[0]}.{found[1]} is older than {minimum}, the oldest version allowed"
     return None
+
+
+def version_check(field: str) -> Callable[[Subject, PolicySettings], Iterator[Outcome]]:
+    """A cluster rule: the version in ``field`` is one the cloud still supports (``minKubernetesVersion``)."""
+
+    def check(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+        problem = unsupported_version(get(r.props, field), settings.min_kubernetes_version)
+        if problem:
+            yield problem
+
+    return check

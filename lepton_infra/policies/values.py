@@ -74,8 +74,7 @@ def as_float(value: Any) -> float | None:
         return None
 
 
-def get(props: Any, *path: str | int, default: Any = None) -> Any:
-    """The value at ``path`` below ``props``, or ``default`` where any step is missing."""
+def _walk(props: Any, path: tuple[str | int, ...], stop_at_unknown: bool) -> Any:
     node = props
     for step in path:
         # Plain dicts and lists (what every loader and the analyzer's converter produce) take the fast
@@ -85,30 +84,7 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
             node = node.get(step) if step.__class__ is str else None
         elif kind is list:
             node = node[step] if step.__class__ is int and -1 < step < len(node) else None
-        elif isinstance(step, int):
-            if not isinstance(node, Sequence) or isinstance(node, str) or step >= len(node):
-                return default
-            node = node[step]
-        elif not isinstance(node, Mapping) or step not in node:
-            return default
-        else:
-            node = node[step]
-        if node is None:
-            return default
-    return node
-
-
-def read(props: Any, *path: str | int) -> Any:
-    """Like ``get``, but an unknown value on the way is returned as it is (the path below it is unknown
-    too), so a rule tells "not set" (None) from "not known yet" (``is_unknown``)."""
-    node = props
-    for step in path:
-        kind = node.__class__
-        if kind is dict:
-            node = node.get(step) if step.__class__ is str else None
-        elif kind is list:
-            node = node[step] if step.__class__ is int and -1 < step < len(node) else None
-        elif kind is str and node in UNKNOWN_SENTINELS:
+        elif stop_at_unknown and kind is str and node in UNKNOWN_SENTINELS:
             return node
         elif isinstance(step, int):
             if not isinstance(node, Sequence) or isinstance(node, str) or step >= len(node):
@@ -121,6 +97,18 @@ def read(props: Any, *path: str | int) -> Any:
         if node is None:
             return None
     return node
+
+
+def get(props: Any, *path: str | int, default: Any = None) -> Any:
+    """The value at ``path`` below ``props``, or ``default`` where any step is missing."""
+    found = _walk(props, path, False)
+    return default if found is None else found
+
+
+def read(props: Any, *path: str | int) -> Any:
+    """Like ``get``, but an unknown value on the way is returned as it is (the path below it is unknown
+    too), so a rule tells "not set" (None) from "not known yet" (``is_unknown``)."""
+    return _walk(props, path, True)
 
 
 def as_list(value: Any) -> list[Any]:

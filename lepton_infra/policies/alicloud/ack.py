@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import is_world, unsupported_version
+from lepton_infra.policies.networks import is_world, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_ack, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
@@ -165,7 +165,7 @@ def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
         yield "no Terway add-on with NetworkPolicy enabled: NetworkPolicies are not enforced"
 
 
-@resource_policy(
+supported_version = resource_policy(
     name="alicloud-ack-cluster-supported-version",
     types=(CLUSTER,),
     severity="high",
@@ -174,11 +174,7 @@ def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
         "Upgrade `version` (https://www.alibabacloud.com/help/en/ack/product-overview/support-for-kubernetes-versions)."
     ),
     config=("minKubernetesVersion",),
-)
-def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    problem = unsupported_version(get(r.props, "version"), settings.min_kubernetes_version)
-    if problem:
-        yield problem
+)(version_check("version"))
 
 
 POLICIES = (

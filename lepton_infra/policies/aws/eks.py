@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.joins import Owners
-from lepton_infra.policies.networks import api_allowlist_problems, unsupported_version
+from lepton_infra.policies.networks import api_allowlist_problems, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_eks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true, is_unknown, read
@@ -106,7 +106,7 @@ def secrets_key_customer_managed(stack: Stack, _settings: PolicySettings) -> Ite
             yield Finding(f"the cluster's KMS key {key.name} does not rotate", cluster.urn)
 
 
-@resource_policy(
+supported_version = resource_policy(
     name="aws-eks-cluster-supported-version",
     types=(CLUSTER,),
     severity="high",
@@ -117,11 +117,7 @@ def secrets_key_customer_managed(stack: Stack, _settings: PolicySettings) -> Ite
     ),
     controls=checkov("CKV_AWS_339"),
     config=("minKubernetesVersion",),
-)
-def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    problem = unsupported_version(get(r.props, "version"), settings.min_kubernetes_version)
-    if problem:
-        yield problem
+)(version_check("version"))
 
 
 @resource_policy(

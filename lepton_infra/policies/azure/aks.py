@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import api_allowlist_problems, unsupported_version
+from lepton_infra.policies.networks import api_allowlist_problems, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
@@ -163,7 +163,7 @@ def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
         yield f"no network policy engine enforces NetworkPolicy (networkProfile.networkPolicy is {engine})"
 
 
-@resource_policy(
+supported_version = resource_policy(
     name="azure-aks-cluster-supported-version",
     types=(CLUSTER,),
     severity="high",
@@ -172,11 +172,7 @@ def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
         "Upgrade `kubernetesVersion` (https://learn.microsoft.com/azure/aks/supported-kubernetes-versions)."
     ),
     config=("minKubernetesVersion",),
-)
-def supported_version(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    problem = unsupported_version(get(r.props, "kubernetesVersion"), settings.min_kubernetes_version)
-    if problem:
-        yield problem
+)(version_check("kubernetesVersion"))
 
 
 POLICIES = (
