@@ -43,6 +43,8 @@ class SelectorIndex:
     def __init__(
         self, selectors: Iterable[tuple[str, Mapping[str, Any]]], pod_labels: Iterable[Mapping[str, str]]
     ):
+        # How many selectors ``selects`` compared with pod labels: the join's cost, which tests bound.
+        self.comparisons = 0
         frequency = Counter(pair for labels in pod_labels for pair in labels.items())
         self._by_pair: dict[tuple[str, str, str], list[dict[str, str]]] = defaultdict(list)
         self._by_namespace: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -57,6 +59,11 @@ class SelectorIndex:
     def selects(self, namespace: str, labels: Mapping[str, str]) -> bool:
         for key, value in labels.items():
             for selector in self._by_pair.get((namespace, key, value), ()):
+                self.comparisons += 1
                 if selector.items() <= labels.items():
                     return True
-        return any(matches(s, labels) for s in self._by_namespace.get(namespace, ()))
+        for selector in self._by_namespace.get(namespace, ()):
+            self.comparisons += 1
+            if matches(selector, labels):
+                return True
+        return False
