@@ -58,9 +58,9 @@ class SelectorIndex:
 
     def selects(self, namespace: str, labels: Mapping[str, str]) -> bool:
         for key, value in labels.items():
-            for selector in self._by_pair.get((namespace, key, value), ()):
+            for pairs in self._by_pair.get((namespace, key, value), ()):
                 self.comparisons += 1
-                if selector.items() <= labels.items():
+                if pairs.items() <= labels.items():
                     return True
         for selector in self._by_namespace.get(namespace, ()):
             self.comparisons += 1
