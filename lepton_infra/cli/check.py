@@ -1,4 +1,5 @@
-"""``lepton-infra check FILE``: the policy packs on a saved plan, preview or stack export."""
+"""``lepton-infra check FILE``: the policy packs on a saved plan, preview, stack export, or Kubernetes
+manifests (a YAML or JSON file, or a folder of them)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "check", help="run the policy packs on a saved plan, preview or stack export"
+        "check", help="run the policy packs on a saved plan, preview, stack export or Kubernetes manifests"
     )
-    parser.add_argument("file", type=Path)
+    parser.add_argument(
+        "file", type=Path, help="plan JSON, preview JSON, stack export, or manifests (file or folder)"
+    )
     parser.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     add_policy_config_option(parser)
     add_pack_option(parser)
