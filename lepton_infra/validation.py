@@ -58,6 +58,19 @@ def each(path: str, values: Iterable[T], check: Callable[[T], Iterable[str]]) ->
     return [Problem(f"{path}[{i}]", message) for i, value in enumerate(values) for message in check(value)]
 
 
+def whole(
+    path: str,
+    values: object,
+    check: Callable[[Sequence[T]], Iterable[str]],
+    item_type: type | tuple[type, ...],
+) -> list[Problem]:
+    """``check`` on the list at ``path`` as one value, where its items only mean something together (the union
+    of an allowlist's ranges); a list with an item not of ``item_type`` is the type check's to report."""
+    if not isinstance(values, list | tuple) or not all(isinstance(v, item_type) for v in values):
+        return []
+    return at(path, check(values))
+
+
 def under(prefix: str, problems: Iterable[Problem]) -> list[Problem]:
     """``problems`` of a nested object, their paths below ``prefix`` (``taints[1]`` + ``effect``)."""
     return [Problem(f"{prefix}.{p.path}" if p.path else prefix, p.message) for p in problems]

@@ -53,9 +53,17 @@ def test_an_unsupported_kubernetes_version_is_refused_with_every_other_bad_prope
         **EKS | {"kubernetes_version": "banana", "cluster_name": "-gpu", "log_retention_days": 13},
         api_allowlist=["203.0.113.0/24", "0.0.0.0/0"],
     )
-    assert set(bad) == {"kubernetes_version", "cluster_name", "log_retention_days", "api_allowlist[1]"}
+    assert set(bad) == {"kubernetes_version", "cluster_name", "log_retention_days", "api_allowlist"}
     assert "'banana' is not supported" in bad["kubernetes_version"]
-    assert "public to everyone" in bad["api_allowlist[1]"]
+    assert "0.0.0.0/0" in bad["api_allowlist"]
+
+
+def test_an_allowlist_is_judged_whole_and_its_items_by_type() -> None:
+    # The ranges mean something together (the spec's rule, validation.api_allowlist): checked as one list.
+    assert refused(AwsEksClusterArgs, **EKS, api_allowlist=["0.0.0.0/0", "::/0"]).keys() == {"api_allowlist"}
+    # An item that is no string is named at its index, and the list is not judged on a guess.
+    bad = refused(AwsEksClusterArgs, **EKS, api_allowlist=["0.0.0.0/0", 10])
+    assert bad == {"api_allowlist[1]": "must be a string, not int 10"}
 
 
 def test_a_wrongly_typed_value_is_named_by_its_path_and_what_it_should_be() -> None:

@@ -85,7 +85,7 @@ def test_an_api_allowlist_names_networks_never_everyone() -> None:
 
 
 def test_both_cluster_components_refuse_an_open_allowlist_with_the_blueprints_sentence() -> None:
-    refused = r"^invalid \w+Args: api_allowlist\[0\]: 0\.0\.0\.0/0 would make the API public to everyone"
+    refused = r"^invalid \w+Args: api_allowlist: 0\.0\.0\.0/0 would make the API public to everyone"
     with pytest.raises(ValueError, match=refused):
         AwsEksClusterArgs(
             cluster_name="c", kubernetes_version="1.33", subnet_ids=[], kms_key_arn="k",

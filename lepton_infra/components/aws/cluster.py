@@ -19,6 +19,7 @@ from lepton_infra.validation import (
     eks_cluster_name,
     kubernetes_version,
     role_arn,
+    whole,
 )
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -42,7 +43,8 @@ class AwsEksClusterArgs:
     once on) and the control-plane log group, e.g. an AwsKmsKey's ``arn``."""
     api_allowlist: Sequence[str] = ()
     """CIDRs that may reach the API endpoint from the internet. Empty (the default) keeps the endpoint private
-    to the VPC; ``0.0.0.0/0`` (everyone) is refused: list the networks that need access."""
+    to the VPC. The list is judged whole: one that admits everyone (``0.0.0.0/0``, or ranges that add up to
+    it) is refused; list the networks that need access."""
     admin_role_arns: Sequence[str] = ()
     """IAM roles given cluster admin through EKS access entries (there is no aws-auth ConfigMap). Whoever
     creates the cluster is an admin too."""
@@ -72,7 +74,8 @@ class AwsEksClusterArgs:
             [
                 *at("cluster_name", eks_cluster_name(self.cluster_name)),
                 *at("kubernetes_version", kubernetes_version(self.kubernetes_version)),
-                *each("api_allowlist", self.api_allowlist, lambda cidr: api_allowlist([cidr])),
+                # Judged whole: ranges that are each fine may together open the API to everyone.
+                *whole("api_allowlist", self.api_allowlist, api_allowlist, str),
                 *each("admin_role_arns", self.admin_role_arns, role_arn),
                 *at("log_retention_days", cloudwatch_retention_days(self.log_retention_days)),
                 *at("assume_role_arn", role_arn(self.assume_role_arn)),

@@ -32,6 +32,7 @@ from lepton_infra.validation import (
     overlapping_ranges,
     under,
     uuid,
+    whole,
     within,
 )
 
@@ -85,7 +86,8 @@ class AzureAksClusterArgs:
     """Registries the nodes pull from: the kubelet identity gets AcrPull on each, and nothing else."""
     api_allowlist: Sequence[str] = ()
     """CIDRs that may reach the API server's public endpoint. Empty (the default) keeps the API server private
-    to the VNet; ``0.0.0.0/0`` (everyone) is refused: list the networks that need access."""
+    to the VNet. The list is judged whole: one that admits everyone (``0.0.0.0/0``, or ranges that add up
+    to it) is refused; list the networks that need access."""
     network_policy: str = "cilium"
     """Who enforces NetworkPolicy, on its own dataplane: ``cilium`` or ``azure``. The platform's tenancy
     relies on it (default-deny namespaces)."""
@@ -123,7 +125,8 @@ class AzureAksClusterArgs:
                     self.admin_group_object_ids,
                     lambda g: uuid(g, "an Entra ID object ID"),
                 ),
-                *each("api_allowlist", self.api_allowlist, lambda cidr: api_allowlist([cidr])),
+                # Judged whole: ranges that are each fine may together open the API to everyone.
+                *whole("api_allowlist", self.api_allowlist, api_allowlist, str),
                 # The cluster runs the same value as its dataplane and its network policy engine.
                 *at("network_policy", one_of(self.network_policy, NETWORK_POLICIES)),
                 *at("pod_cidr", cidr(self.pod_cidr)),
