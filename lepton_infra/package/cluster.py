@@ -1,0 +1,181 @@
+"""The cluster a Kubernetes component of the package deploys to, given as facts instead of a ClusterHandle.
+
+A ClusterHandle holds callables (how to bind a service account to a cloud identity) and a live provider, which
+no schema can express. A program in another language states the facts instead: the kubeconfig (a secret, an
+input of each component), the registry host, the artifact bucket, the GPU pools' labels and taints, what the
+cluster already runs; and, per workload, the annotations and pod labels that bind its service account to an
+identity it created (each cloud's workload-identity component outputs exactly those). :func:`cluster_handle`
+builds the handle our Kubernetes components take from them. Read by Pulumi's analyzer: no ``from __future__
+import annotations``.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from lepton_infra.blueprint import ExistingGpuPoolSpec
+from lepton_infra.catalog import Accelerator
+from lepton_infra.components.existing.site import _placement as existing_pool_placement
+from lepton_infra.components.gpu_nodes import gpu_node_labels
+from lepton_infra.components.handle import (
+    ClusterAddons,
+    ClusterHandle,
+    GpuStack,
+    NodePlacement,
+    ServiceAccountBinding,
+)
+from lepton_infra.components.site_kit import kubernetes_provider
+from lepton_infra.package.inputs import as_data, require_choice, require_dns_labels, validated
+
+
+class GpuModel(StrEnum):
+    """GPU models a pool has or a workload asks for, by their market names."""
+
+    H100 = Accelerator.H100.value
+    """NVIDIA H100 (80 GB)."""
+    A100_80GB = Accelerator.A100_80GB.value
+    """NVIDIA A100 with 80 GB."""
+    A100_40GB = Accelerator.A100_40GB.value
+    """NVIDIA A100 with 40 GB."""
+    L40S = Accelerator.L40S.value
+    """NVIDIA L40S."""
+    L4 = Accelerator.L4.value
+    """NVIDIA L4."""
+    A10G = Accelerator.A10G.value
+    """NVIDIA A10G (AWS)."""
+    A10 = Accelerator.A10.value
+    """NVIDIA A10."""
+    T4 = Accelerator.T4.value
+    """NVIDIA T4."""
+
+
+class GpuPoolTaint(TypedDict):
+    """A taint the nodes of a GPU pool carry; the pool's pods tolerate exactly it."""
+
+    key: str
+    """Taint key, e.g. nvidia.com/gpu."""
+    value: NotRequired[str]
+    """Taint value; omit for a key-only taint."""
+    effect: str
+    """NoSchedule, PreferNoSchedule or NoExecute."""
+
+
+class GpuPool(TypedDict):
+    """A GPU node pool of the cluster: which nodes are its, and what pods must tolerate to run there."""
+
+    name: str
+    """Pool name, unique in the cluster."""
+    accelerator: GpuModel
+    """GPU model of the pool's nodes."""
+    gpus_per_node: int
+    """GPUs each node exposes as nvidia.com/gpu."""
+    node_labels: NotRequired[dict[str, str]]
+    """Labels every node of the pool carries; pods select all of them. Default: the labels lepton-infra's
+    sites put on their GPU pools, ``lepton.ai/pool: <name>`` and ``lepton.ai/accelerator: <accelerator>``."""
+    taints: NotRequired[list[GpuPoolTaint]]
+    """Taints on the pool's nodes. Default: nvidia.com/gpu=present:NoSchedule, as lepton-infra's sites taint
+    them."""
+
+
+class ClusterTarget(TypedDict):
+    """The Kubernetes cluster a component deploys to, as facts: what it offers (its kubeconfig, a secret, is
+    an input of its own: a secret inside an object makes the whole object one secret value on the wire)."""
+
+    name: str
+    """Name of the cluster (a site name): a DNS label, used in messages."""
+    context: NotRequired[str]
+    """Context of the kubeconfig to use; its current one if omitted."""
+    registry: pulumi.Input[str]
+    """Registry host (and optional path prefix) images are pulled from, e.g. an ECR registry or ACR login
+    server."""
+    artifact_bucket_uri: NotRequired[pulumi.Input[str]]
+    """Object store URI (s3://, az://, oss://) of the artifact bucket; needed by workloads that checkpoint
+    there."""
+    artifact_env: NotRequired[dict[str, pulumi.Input[str]]]
+    """Environment workloads need to reach the bucket besides their identity, e.g. AZURE_STORAGE_ACCOUNT_NAME
+    or OSS_ENDPOINT."""
+    gpu_pools: NotRequired[list[GpuPool]]
+    """The cluster's GPU node pools."""
+    gpu_stack: NotRequired[str]
+    """Who provides the NVIDIA stack: ``operator`` (the GPU Operator, on nodes whose image has the driver),
+    ``operator-with-driver`` (it installs the driver too, for bare nodes) or ``preinstalled`` (nothing to
+    install). Default: "operator"."""
+    prometheus_operator: NotRequired[bool]
+    """The Prometheus Operator's CRDs are installed: emit ServiceMonitors and alert rules. Default: false."""
+    monitoring_namespace: NotRequired[str]
+    """Namespace of the Prometheus that scrapes workload metrics. Default: "monitoring"."""
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """A checked ClusterTarget: everything a ClusterHandle needs except the provider, which is a resource."""
+
+    name: str
+    kubeconfig: pulumi.Input[str]
+    context: str | None
+    registry: pulumi.Input[str]
+    artifact_bucket_uri: pulumi.Input[str]
+    artifact_env: Mapping[str, pulumi.Input[str]]
+    gpu_pools: tuple[NodePlacement, ...]
+    addons: ClusterAddons
+
+
+def cluster_facts(
+    target: Mapping[str, Any], kubeconfig: pulumi.Input[str], path: str = "cluster"
+) -> ClusterFacts:
+    """The facts of a checked ClusterTarget and the cluster's kubeconfig, or ``InputPropertiesError`` naming
+    what is wrong under ``path``."""
+    require_dns_labels(target, "name", "monitoring_namespace", path=path)
+    require_choice(target, "gpu_stack", {s.value for s in GpuStack}, path=path)
+    defaults = ClusterAddons()
+    pools = [
+        validated(
+            ExistingGpuPoolSpec,
+            {"node_labels": gpu_node_labels(pool["name"], str(pool["accelerator"])), **as_data(pool)},
+            [path, "gpu_pools", index],
+        )
+        for index, pool in enumerate(target.get("gpu_pools", ()))
+    ]
+    return ClusterFacts(
+        name=target["name"],
+        kubeconfig=pulumi.Output.secret(kubeconfig),
+        context=target.get("context"),
+        registry=target["registry"],
+        artifact_bucket_uri=target.get("artifact_bucket_uri", ""),
+        artifact_env=target.get("artifact_env", {}),
+        gpu_pools=tuple(existing_pool_placement(p) for p in pools),
+        addons=ClusterAddons(
+            gpu_stack=GpuStack(target.get("gpu_stack", defaults.gpu_stack)),
+            prometheus_operator=target.get("prometheus_operator", defaults.prometheus_operator),
+            monitoring_namespace=target.get("monitoring_namespace", defaults.monitoring_namespace),
+        ),
+    )
+
+
+def cluster_handle(
+    name: str,
+    facts: ClusterFacts,
+    parent: pulumi.Resource,
+    binding: ServiceAccountBinding | None = None,
+) -> ClusterHandle:
+    """The handle our Kubernetes components take, with a Kubernetes provider (``<name>-k8s``) under
+    ``parent``.
+
+    ``binding`` binds every service account the components create: a package component deploys one workload,
+    whose identity the program created and named."""
+    bound = binding or ServiceAccountBinding()
+    return ClusterHandle(
+        site=facts.name,
+        provider=kubernetes_provider(name, facts.kubeconfig, parent, context=facts.context),
+        kubeconfig=pulumi.Output.from_input(facts.kubeconfig),
+        registry=pulumi.Output.from_input(facts.registry),
+        artifact_bucket_uri=pulumi.Output.from_input(facts.artifact_bucket_uri),
+        artifact_env=dict(facts.artifact_env),
+        bind_service_account=lambda namespace, service_account: bound,
+        gpu_pools=facts.gpu_pools,
+        parent=parent,
+        addons=facts.addons,
+    )

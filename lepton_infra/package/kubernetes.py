@@ -1,0 +1,217 @@
+"""The cloud-neutral Kubernetes components of the package: GPU runtime, team namespace, training job, server.
+
+Each takes its cluster as a ClusterTarget (facts, see ``cluster``) and builds the component of the same name
+in ``lepton_infra.components.kubernetes`` through a Kubernetes provider of its own for that kubeconfig. A
+workload binds its service account (named after the workload) to the cloud identity the program made for it
+through ``serviceAccountAnnotations`` and ``podLabels``: each cloud's workload-identity component outputs
+both. Read by Pulumi's analyzer: no ``from __future__ import annotations`` here.
+"""
+
+from types import SimpleNamespace
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+from lepton_infra.catalog import Resources
+from lepton_infra.components.handle import ServiceAccountBinding
+from lepton_infra.components.kubernetes import gpu_runtime, inference_service, tenancy, training_job
+from lepton_infra.package.base import PackageComponent
+from lepton_infra.package.cluster import ClusterFacts, ClusterTarget, cluster_facts, cluster_handle
+from lepton_infra.package.inputs import require_dns_labels
+from lepton_infra.package.workloads import InferenceWorkload, TrainingWorkload, inference_spec, training_spec
+from lepton_infra.validation import Problem, refuse
+
+
+class GpuRuntimeArgs(TypedDict):
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
+    cluster: ClusterTarget
+    """The cluster, its GPU pools and what it already runs (gpuStack)."""
+
+
+class GpuRuntime(PackageComponent):
+    """NVIDIA's GPU Operator at a pinned version in a namespace of its own (device plugin, feature discovery,
+    DCGM exporter; the driver too on bare nodes), tolerating every taint of every GPU pool; nothing where the
+    cluster's GPU stack is preinstalled. With the Prometheus Operator, GPU health alerts (XID, ECC)."""
+
+    release_name: pulumi.Output[str]
+    """Name of the GPU Operator's Helm release; empty where nothing was installed."""
+
+    def __init__(self, name: str, args: GpuRuntimeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        facts = self.prepare(args)
+        child = self.start(name, opts)
+        handle = cluster_handle(name, facts, self)
+        runtime = gpu_runtime.GpuRuntime(name, gpu_runtime.GpuRuntimeArgs(handle), child)
+        release = runtime.release.name if runtime.release is not None else pulumi.Output.from_input("")
+        self.publish(SimpleNamespace(release_name=release))
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Any:
+        return cluster_facts(values["cluster"], values["kubeconfig"])
+
+
+class NamespaceQuota(TypedDict):
+    """What every workload of a namespace may request together, GPUs included."""
+
+    gpus: int
+    """GPUs (nvidia.com/gpu requests)."""
+    cpu_millicores: int
+    """CPU requests and limits, in millicores."""
+    memory_mib: int
+    """Memory requests and limits, in MiB."""
+
+
+class TenantNamespaceArgs(TypedDict):
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
+    cluster: ClusterTarget
+    """The cluster."""
+    namespace: str
+    """Name of the namespace, e.g. ml."""
+    quota: NamespaceQuota
+    """What its workloads may request together: their peak needs, and not a GPU more."""
+
+
+class TenantNamespace(PackageComponent):
+    """A namespace under Pod Security "restricted", with a quota (GPUs included; no LoadBalancer or NodePort
+    Services), container defaults, and default-deny traffic except DNS: each workload opens what it needs."""
+
+    namespace: pulumi.Output[str]
+    """Name of the namespace."""
+
+    def __init__(
+        self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        facts, namespace, quota = self.prepare(args)
+        child = self.start(name, opts)
+        handle = cluster_handle(name, facts, self)
+        self.publish(
+            tenancy.TenantNamespace(name, tenancy.TenantNamespaceArgs(handle, namespace, quota), child)
+        )
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Any:
+        require_dns_labels(values, "namespace")
+        return (
+            cluster_facts(values["cluster"], values["kubeconfig"]),
+            values["namespace"],
+            Resources(**values["quota"]),
+        )
+
+
+class TrainingJobArgs(TypedDict):
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
+    cluster: ClusterTarget
+    """The cluster; a pool of the workload's accelerator must be among its gpuPools."""
+    workload: TrainingWorkload
+    """The training job."""
+    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
+    """Annotations that bind the job's service account to its cloud identity (e.g. an AwsWorkloadRole's
+    serviceAccountAnnotations)."""
+    pod_labels: NotRequired[dict[str, str]]
+    """Pod labels the identity needs (the podLabels of an AzureWorkloadIdentity or AlicloudWorkloadRole)."""
+
+
+def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | InferenceWorkloadSpec) -> None:
+    """Refuse a workload no pool of the cluster can hold, here, where the engine can name the input."""
+    accelerator, gpus = workload.accelerator.value, workload.gpus_needed_per_node
+    if not any(p.accelerator == accelerator and p.gpus_per_node >= gpus for p in facts.gpu_pools):
+        message = (
+            f"cluster {facts.name!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
+        )
+        refuse([Problem("workload.accelerator", message)])
+
+
+def _binding(values: dict[str, Any]) -> ServiceAccountBinding:
+    return ServiceAccountBinding(
+        annotations=values.get("service_account_annotations", {}), pod_labels=values.get("pod_labels", {})
+    )
+
+
+class TrainingJob(PackageComponent):
+    """Multi-node torchrun as an Indexed Job of hardened GPU pods behind a headless Service (stable rendezvous
+    at index 0), with its service account, a network policy, a checkpoint claim when asked, and a
+    ServiceMonitor and no-progress alert with the Prometheus Operator. Defaults protect the user: a deadline,
+    a TTL, a grace period for a final checkpoint, GPU requests equal to limits, and a failure policy that does
+    not burn retries on preemption."""
+
+    job_name: pulumi.Output[str]
+    """Name of the Job."""
+    service_name: pulumi.Output[str]
+    """Name of the headless Service (the pods' DNS subdomain)."""
+
+    def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        facts, workload, binding = self.prepare(args)
+        child = self.start(name, opts)
+        handle = cluster_handle(name, facts, self, binding)
+        job = training_job.TrainingJob(name, training_job.TrainingJobArgs(handle, workload), child)
+        self.publish(SimpleNamespace(job_name=job.job.metadata.name, service_name=job.service.metadata.name))
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Any:
+        facts = cluster_facts(values["cluster"], values["kubeconfig"])
+        workload = training_spec(values["workload"], facts.name)
+        _require_pool(facts, workload)
+        return facts, workload, _binding(values)
+
+
+class InferenceServiceArgs(TypedDict):
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
+    cluster: ClusterTarget
+    """The cluster; a pool of the workload's accelerator must be among its gpuPools."""
+    workload: InferenceWorkload
+    """The model server."""
+    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
+    """Annotations that bind the server's service account to its cloud identity (e.g. an AwsWorkloadRole's
+    serviceAccountAnnotations)."""
+    pod_labels: NotRequired[dict[str, str]]
+    """Pod labels the identity needs (the podLabels of an AzureWorkloadIdentity or AlicloudWorkloadRole)."""
+
+
+class InferenceService(PackageComponent):
+    """A Deployment of hardened GPU replicas behind a ClusterIP Service, with an HPA, a PodDisruptionBudget, a
+    network policy and, if asked, a TLS Ingress. Rollouts never drop below the current replica count, replicas
+    spread across zones, probes hold traffic until the model is loaded, SIGTERM gets a drain window."""
+
+    deployment_name: pulumi.Output[str]
+    """Name of the Deployment."""
+    service_name: pulumi.Output[str]
+    """Name of the ClusterIP Service."""
+    url: pulumi.Output[str]
+    """The server's address inside the cluster: ``http://<service>.<namespace>.svc.cluster.local``."""
+
+    def __init__(
+        self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        facts, workload, binding = self.prepare(args)
+        child = self.start(name, opts)
+        handle = cluster_handle(name, facts, self, binding)
+        server = inference_service.InferenceService(
+            name, inference_service.InferenceServiceArgs(handle, workload), child
+        )
+        service = server.service.metadata.name
+        self.publish(
+            SimpleNamespace(
+                deployment_name=server.deployment.metadata.name,
+                service_name=service,
+                url=pulumi.Output.concat("http://", service, f".{workload.namespace}.svc.cluster.local"),
+            )
+        )
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Any:
+        facts = cluster_facts(values["cluster"], values["kubeconfig"])
+        workload = inference_spec(values["workload"], facts.name)
+        _require_pool(facts, workload)
+        return facts, workload, _binding(values)
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    GpuRuntime,
+    TenantNamespace,
+    TrainingJob,
+    InferenceService,
+]

@@ -1,0 +1,74 @@
+"""The whole platform as one component of the package: the stack file's spec in, every site and workload out.
+
+Its spec is one object input, exactly the value of ``lepton-infra:platform`` in a stack file, validated by the
+spec's own pydantic models when the component is constructed: one schema to keep, not a second one in the
+package's types (``lepton-infra schema`` prints its JSON Schema). Read by Pulumi's analyzer: no ``from
+__future__ import annotations`` here.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec
+from lepton_infra.package.base import PackageComponent
+from lepton_infra.package.inputs import validated
+from lepton_infra.platform import Platform as SpecPlatform
+from lepton_infra.validation import Problem, refuse
+
+
+class PlatformArgs(TypedDict):
+    platform: dict[str, Any]
+    """The platform spec: sites (clouds, regions, networks, GPU pools) and workloads, exactly as the value of
+    ``lepton-infra:platform`` in a stack file, with its snake_case keys. ``lepton-infra schema`` prints its
+    JSON Schema; every problem is reported with its path when the component is constructed."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secret values the spec names by key, e.g. an existing cluster's kubeconfig
+    (``kubeconfig.secret_config_key``); each stays a secret."""
+
+
+class Platform(PackageComponent):
+    """Every site of the spec (network, keys, registry, storage, cluster and node pools, each through its own
+    explicit cloud provider for its region) and the Kubernetes layer on each: the GPU runtime and cluster
+    services, a namespace per team with its quota, and every training job and model server placed there."""
+
+    kubeconfigs: pulumi.Output[dict[str, str]]
+    """Each site's kubeconfig by site name (secret)."""
+    registries: pulumi.Output[dict[str, str]]
+    """Each site's registry host by site name."""
+    artifact_buckets: pulumi.Output[dict[str, str]]
+    """Each site's artifact bucket URI by site name."""
+
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec, secrets = self.prepare(args)
+        child = self.start(name, opts)
+        platform = SpecPlatform(name, spec, child, secrets=lambda key: pulumi.Output.secret(secrets[key]))
+        handles = platform.handles
+        self.kubeconfigs = platform.kubeconfigs
+        self.registries = pulumi.Output.all(**{site: h.registry for site, h in handles.items()})
+        self.artifact_buckets = pulumi.Output.all(
+            **{site: h.artifact_bucket_uri for site, h in handles.items()}
+        )
+        self.register_outputs(
+            {
+                "kubeconfigs": self.kubeconfigs,
+                "registries": self.registries,
+                "artifact_buckets": self.artifact_buckets,
+            }
+        )
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Any:
+        spec = validated(PlatformSpec, values["platform"], ["platform"], schema_names=False)
+        secrets = values.get("secrets", {})
+        refuse(
+            Problem("secrets", f"site {site.name!r} names secret {key!r}, which is not given")
+            for site in spec.sites
+            if isinstance(site, ExistingSiteSpec)
+            for key in [site.kubeconfig.secret_config_key]
+            if key is not None and key not in secrets
+        )
+        return spec, secrets
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [Platform]

@@ -1,0 +1,178 @@
+"""Bad inputs over gRPC fail with every problem against its property, as the engine shows them, never with
+a traceback: Construct checks nothing beyond required inputs, so the package checks the rest before it
+builds anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from provider_harness import FakeEngine, property_errors, secret
+
+DIGEST = "sha256:" + "ab" * 32
+CLUSTER = {
+    "name": "onprem",
+    "registry": "registry.example.internal/lepton",
+    "gpuPools": [{"name": "h100", "accelerator": "H100", "gpusPerNode": 8.0}],
+}
+WORKLOAD = {
+    "name": "pretrain",
+    "accelerator": "H100",
+    "image": {"repository": "lepton/train", "digest": DIGEST},
+    "gpusPerNode": 8.0,
+    "maxSteps": 100.0,
+}
+NODE_GROUP = {
+    "clusterName": "gpu-eks",
+    "kubernetesVersion": "1.33",
+    "nodeRoleArn": "arn:aws:iam::123456789012:role/nodes",
+    "subnetIds": ["subnet-a"],
+    "instanceType": "p5.48xlarge",
+    "minNodes": 0.0,
+    "maxNodes": 2.0,
+    "kmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k",
+}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[FakeEngine]:
+    fake = FakeEngine()
+    yield fake
+    fake.close()
+
+
+def refused(engine: FakeEngine, type_: str, inputs: dict[str, Any]) -> dict[str, str]:
+    """The properties the provider refused, with its reason for each; fails if it accepted the inputs."""
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.construct(f"lepton-infra:index:{type_}", "bad", inputs)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+    errors = dict(property_errors(raised.value))
+    assert errors, "the provider refused the inputs without naming a property"
+    assert not any("Traceback" in reason for reason in errors.values())
+    return errors
+
+
+def test_every_mistyped_input_is_named_at_once_by_its_schema_name(engine: FakeEngine) -> None:
+    errors = refused(
+        engine,
+        "AwsNetwork",
+        {"cidr": "10.20.0.0/16", "zoneCount": "two", "natGatewayPerZone": "yes", "tags": {"team": 7.0}},
+    )
+    assert errors == {
+        "zoneCount": "must be a whole number, not a string",
+        "natGatewayPerZone": "must be true or false, not a string",
+        "tags.team": "must be a string, not a number",
+    }
+
+
+def test_a_bad_network_range_is_refused_before_the_subnets_are_computed(engine: FakeEngine) -> None:
+    errors = refused(engine, "AwsNetwork", {"cidr": "10.20.0.0/33"})
+    assert list(errors) == ["cidr"]
+    assert "CIDR" in errors["cidr"]
+
+
+def test_an_empty_autoscaling_range_blames_min_nodes(engine: FakeEngine) -> None:
+    errors = refused(engine, "AwsManagedNodeGroup", {**NODE_GROUP, "minNodes": 5.0})
+    assert errors == {"minNodes": "min_nodes (5) must not exceed max_nodes (2)"}
+
+
+def test_a_public_api_for_everyone_is_refused_by_the_clusters_own_rule(engine: FakeEngine) -> None:
+    errors = refused(
+        engine,
+        "AwsEksCluster",
+        {
+            "clusterName": "gpu-eks",
+            "kubernetesVersion": "1.33",
+            "subnetIds": ["subnet-a"],
+            "kmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k",
+            "apiAllowlist": ["0.0.0.0/0"],
+        },
+    )
+    assert list(errors) == ["apiAllowlist"]
+    assert "public to everyone" in errors["apiAllowlist"]
+
+
+def test_an_args_sentence_that_starts_with_a_field_is_reported_against_it(engine: FakeEngine) -> None:
+    errors = refused(
+        engine,
+        "AzureVaultKey",
+        {"resourceGroupName": "rg", "location": "eastus2", "tenantId": "t", "rotationDays": 400.0},
+    )
+    assert list(errors) == ["rotationDays"]
+
+
+def test_a_workload_is_checked_by_the_platform_spec_with_paths_in_schema_names(engine: FakeEngine) -> None:
+    workload = {
+        **WORKLOAD,
+        "image": {"repository": "lepton/train", "tag": "latest"},
+        "checkpoint": {"kind": "bucket", "claimName": "ckpt"},
+    }
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("kubeconfig"), "cluster": CLUSTER, "workload": workload}
+    )
+    assert set(errors) == {"workload.image.digest", "workload.checkpoint.claimName"}
+    assert "pin the image" in errors["workload.image.digest"]
+
+
+def test_a_rule_across_fields_of_the_spec_names_its_field(engine: FakeEngine) -> None:
+    workload = {**WORKLOAD, "sharedMemoryMib": 20000.0}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": workload}
+    )
+    assert list(errors) == ["workload.sharedMemoryMib"]
+    assert "memory_mib" in errors["workload.sharedMemoryMib"]
+
+
+def test_a_workload_no_pool_can_hold_is_refused_before_anything_is_built(engine: FakeEngine) -> None:
+    errors = refused(
+        engine,
+        "TrainingJob",
+        {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": {**WORKLOAD, "accelerator": "L4"}},
+    )
+    assert list(errors) == ["workload.accelerator"]
+    assert "no L4 pool" in errors["workload.accelerator"]
+    assert len(engine.monitor.recorder.recorded) == 0 or all(
+        r.name != "bad" for r in engine.monitor.recorder.recorded
+    )
+
+
+def test_a_gpu_pool_is_checked_like_an_existing_sites_pool(engine: FakeEngine) -> None:
+    pools = [{"name": "H100 pool", "accelerator": "H100", "gpusPerNode": 64.0}]
+    errors = refused(
+        engine, "GpuRuntime", {"kubeconfig": secret("k"), "cluster": {**CLUSTER, "gpuPools": pools}}
+    )
+    assert set(errors) >= {"cluster.gpuPools[0].name", "cluster.gpuPools[0].gpusPerNode"}
+
+
+def test_an_unknown_gpu_model_is_refused_by_the_provider_host(engine: FakeEngine) -> None:
+    errors = refused(
+        engine,
+        "TrainingJob",
+        {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": {**WORKLOAD, "accelerator": "H200"}},
+    )
+    assert list(errors) == ["workload.accelerator"]
+
+
+def test_a_secret_inside_an_object_input_gets_an_answer_instead_of_every_field_missing(
+    engine: FakeEngine,
+) -> None:
+    """The SDK marks an object holding a plain secret as one secret value (pulumi/runtime/rpc.py,
+    deserialize_property), which its host then reads as an object without fields."""
+    cluster = {**CLUSTER, "artifactEnv": {"AWS_SECRET_ACCESS_KEY": secret("s3cr3t")}}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": cluster, "workload": WORKLOAD}
+    )
+    assert list(errors) == ["cluster"]
+    assert "keep secrets out of object inputs" in errors["cluster"]
+
+
+def test_the_platform_spec_is_validated_with_its_own_paths(engine: FakeEngine) -> None:
+    platform = {
+        "name": "lepton",
+        "sites": [{"name": "usw2", "cloud": "aws", "region": "us-west-2", "kubernetes_version": "1.33"}],
+    }
+    errors = refused(engine, "Platform", {"platform": platform})
+    assert errors and all(path.startswith("platform.sites[0]") for path in errors)
+    assert "platform.sites[0].network" in errors
