@@ -44,6 +44,8 @@ class AlicloudNetwork(PackageComponent):
     egress_ip: pulumi.Output[str]
     """The EIP all egress leaves from (for allowlists elsewhere)."""
 
+    _args = network.AlicloudNetworkArgs
+
     def __init__(
         self, name: str, args: AlicloudNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -53,7 +55,7 @@ class AlicloudNetwork(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_cidrs(values, "cidr")
-        return network.AlicloudNetworkArgs(**values)
+        return super().build(values)
 
 
 class AlicloudKmsKeyArgs(TypedDict):
@@ -80,7 +82,7 @@ class AlicloudKmsKey(PackageComponent):
     alias_name: pulumi.Output[str]
     """The alias, ``alias/<alias>``."""
 
-    _builds = keys.AlicloudKmsKeyArgs
+    _args = keys.AlicloudKmsKeyArgs
 
     def __init__(
         self, name: str, args: AlicloudKmsKeyArgs, opts: pulumi.ResourceOptions | None = None
@@ -124,7 +126,7 @@ class AlicloudContainerRegistry(PackageComponent):
     repository_names: pulumi.Output[list[str]]
     """Names of the repositories."""
 
-    _builds = registry.AlicloudContainerRegistryArgs
+    _args = registry.AlicloudContainerRegistryArgs
 
     def __init__(
         self, name: str, args: AlicloudContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -163,7 +165,7 @@ class AlicloudArtifactBucket(PackageComponent):
     endpoint: pulumi.Output[str]
     """The bucket's HTTPS intranet endpoint; workloads read it from OSS_ENDPOINT."""
 
-    _builds = storage.AlicloudArtifactBucketArgs
+    _args = storage.AlicloudArtifactBucketArgs
 
     def __init__(
         self, name: str, args: AlicloudArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -211,6 +213,8 @@ class AlicloudAckCluster(PackageComponent):
     kubeconfig: pulumi.Output[str]
     """A kubeconfig (secret) from a short-lived credential: deploy with it soon after it is fetched."""
 
+    _args = cluster.AlicloudAckClusterArgs
+
     def __init__(
         self, name: str, args: AlicloudAckClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -220,7 +224,7 @@ class AlicloudAckCluster(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_cidrs(values, "vpc_cidr")
-        return cluster.AlicloudAckClusterArgs(**values)
+        return super().build(values)
 
 
 class AlicloudNodeTaint(TypedDict):
@@ -270,6 +274,8 @@ class AlicloudNodePool(PackageComponent):
     node_pool_id: pulumi.Output[str]
     """ID of the node pool."""
 
+    _args = node_pool.AlicloudNodePoolArgs
+
     def __init__(
         self, name: str, args: AlicloudNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -279,8 +285,8 @@ class AlicloudNodePool(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_node_range(values)
-        taints = tuple(node_pool.NodeTaint(**t) for t in values.pop("taints", ()))
-        return node_pool.AlicloudNodePoolArgs(**values, taints=taints)
+        values["taints"] = tuple(node_pool.NodeTaint(**t) for t in values.get("taints", ()))
+        return super().build(values)
 
 
 class AlicloudWorkloadRoleArgs(TypedDict):
@@ -325,7 +331,7 @@ class AlicloudWorkloadRole(PackageComponent):
     pod_labels: pulumi.Output[dict[str, str]]
     """The label ACK's pod identity webhook needs to mount the token: a workload's ``podLabels``."""
 
-    _builds = identity.AlicloudWorkloadRoleArgs
+    _args = identity.AlicloudWorkloadRoleArgs
 
     def __init__(
         self, name: str, args: AlicloudWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None

@@ -46,7 +46,7 @@ class AwsNetwork(PackageComponent):
     public_subnet_ids: pulumi.Output[list[str]]
     """The public subnets, one per zone: NAT gateways and internet-facing load balancers only."""
 
-    _builds = network.AwsNetworkArgs
+    _args = network.AwsNetworkArgs
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         built = self.prepare(args)
@@ -55,7 +55,7 @@ class AwsNetwork(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_cidrs(values, "cidr")
-        return network.AwsNetworkArgs(**values)
+        return super().build(values)
 
 
 class AwsKmsKeyArgs(TypedDict):
@@ -87,7 +87,7 @@ class AwsKmsKey(PackageComponent):
     alias_name: pulumi.Output[str]
     """The alias, ``alias/<alias>``."""
 
-    _builds = keys.AwsKmsKeyArgs
+    _args = keys.AwsKmsKeyArgs
 
     def __init__(self, name: str, args: AwsKmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         built = self.prepare(args)
@@ -119,7 +119,7 @@ class AwsEcrRepository(PackageComponent):
     registry_id: pulumi.Output[str]
     """The account ID of the registry."""
 
-    _builds = registry.AwsEcrRepositoryArgs
+    _args = registry.AwsEcrRepositoryArgs
 
     def __init__(
         self, name: str, args: AwsEcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
@@ -150,7 +150,7 @@ class AwsArtifactBucket(PackageComponent):
     uri: pulumi.Output[str]
     """``s3://<bucket>``, as workloads (fsspec) address it."""
 
-    _builds = storage.AwsArtifactBucketArgs
+    _args = storage.AwsArtifactBucketArgs
 
     def __init__(
         self, name: str, args: AwsArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -201,7 +201,7 @@ class AwsEksCluster(PackageComponent):
     kubeconfig: pulumi.Output[str]
     """A kubeconfig (secret) that gets short-lived tokens from ``aws eks get-token``; no static key."""
 
-    _builds = cluster.AwsEksClusterArgs
+    _args = cluster.AwsEksClusterArgs
 
     def __init__(
         self, name: str, args: AwsEksClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -260,6 +260,8 @@ class AwsManagedNodeGroup(PackageComponent):
     node_group_name: pulumi.Output[str]
     """Name of the node group."""
 
+    _args = node_group.AwsManagedNodeGroupArgs
+
     def __init__(
         self, name: str, args: AwsManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -269,8 +271,8 @@ class AwsManagedNodeGroup(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_node_range(values)
-        taints = tuple(node_group.NodeTaint(**t) for t in values.pop("taints", ()))
-        return node_group.AwsManagedNodeGroupArgs(**values, taints=taints)
+        values["taints"] = tuple(node_group.NodeTaint(**t) for t in values.get("taints", ()))
+        return super().build(values)
 
 
 class AwsWorkloadRoleArgs(TypedDict):
@@ -305,7 +307,7 @@ class AwsWorkloadRole(PackageComponent):
     """What binds the service account to the role (``eks.amazonaws.com/role-arn``): pass it as a workload's
     ``serviceAccountAnnotations``."""
 
-    _builds = identity.AwsWorkloadRoleArgs
+    _args = identity.AwsWorkloadRoleArgs
 
     def __init__(
         self, name: str, args: AwsWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None

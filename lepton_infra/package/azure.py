@@ -59,6 +59,8 @@ class AzureNetwork(PackageComponent):
     egress_prefix: pulumi.Output[str]
     """The public IP prefix all egress leaves from (for allowlists elsewhere)."""
 
+    _args = network.AzureNetworkArgs
+
     def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         built = self.prepare(args)
         self.publish(network.AzureNetwork(name, built, self.start(name, opts)))
@@ -66,7 +68,7 @@ class AzureNetwork(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_cidrs(values, "cidr")
-        return network.AzureNetworkArgs(**values)
+        return super().build(values)
 
 
 class AzureVaultKeyArgs(TypedDict):
@@ -107,7 +109,7 @@ class AzureVaultKey(PackageComponent):
     key_uri_with_version: pulumi.Output[str]
     """URI of the key's current version: AKS KMS pins it."""
 
-    _builds = keys.AzureVaultKeyArgs
+    _args = keys.AzureVaultKeyArgs
 
     def __init__(
         self, name: str, args: AzureVaultKeyArgs, opts: pulumi.ResourceOptions | None = None
@@ -142,7 +144,7 @@ class AzureDiskEncryptionSet(PackageComponent):
     principal_id: pulumi.Output[str]
     """Principal ID of its system-assigned identity."""
 
-    _builds = disk_encryption.AzureDiskEncryptionSetArgs
+    _args = disk_encryption.AzureDiskEncryptionSetArgs
 
     def __init__(
         self, name: str, args: AzureDiskEncryptionSetArgs, opts: pulumi.ResourceOptions | None = None
@@ -182,7 +184,7 @@ class AzureContainerRegistry(PackageComponent):
     login_server: pulumi.Output[str]
     """``<name>.azurecr.io``: the registry host workloads pull from."""
 
-    _builds = registry.AzureContainerRegistryArgs
+    _args = registry.AzureContainerRegistryArgs
 
     def __init__(
         self, name: str, args: AzureContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -228,7 +230,7 @@ class AzureArtifactStorage(PackageComponent):
     fsspec_uri: pulumi.Output[str]
     """The container as workloads (fsspec, adlfs) address it: ``az://artifacts``."""
 
-    _builds = storage.AzureArtifactStorageArgs
+    _args = storage.AzureArtifactStorageArgs
 
     def __init__(
         self, name: str, args: AzureArtifactStorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -283,6 +285,8 @@ class AzurePrivateEndpoint(PackageComponent):
     endpoint_id: pulumi.Output[str]
     """Resource ID of the private endpoint."""
 
+    _args = private_link.AzurePrivateEndpointArgs
+
     def __init__(
         self, name: str, args: AzurePrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -292,8 +296,8 @@ class AzurePrivateEndpoint(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         require_choice(values, "partition", private_link.PRIVATE_DNS_ZONES)
-        service = private_link.PrivateLinkService(values.pop("service").value)
-        return private_link.AzurePrivateEndpointArgs(**values, service=service)
+        values["service"] = private_link.PrivateLinkService(values["service"].value)
+        return super().build(values)
 
 
 class AzureBuiltInRole(StrEnum):
@@ -360,6 +364,8 @@ class AzureWorkloadIdentity(PackageComponent):
     pod_labels: pulumi.Output[dict[str, str]]
     """The label the workload identity webhook needs on the pods: pass it as a workload's ``podLabels``."""
 
+    _args = identity.AzureWorkloadIdentityArgs
+
     def __init__(
         self, name: str, args: AzureWorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -377,11 +383,11 @@ class AzureWorkloadIdentity(PackageComponent):
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        grants = tuple(
+        values["grants"] = tuple(
             identity.RoleGrant(roles.BuiltInRole[g["role"].name], g["scope"])
-            for g in values.pop("grants", ())
+            for g in values.get("grants", ())
         )
-        return identity.AzureWorkloadIdentityArgs(**values, grants=grants)
+        return super().build(values)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

@@ -65,11 +65,11 @@ class AzureNodePool(TypedDict):
 
 
 def _pool(values: dict[str, Any], field: str) -> node_pool.AzureNodePoolArgs:
-    pool = dict(values.pop(field))
-    taints = tuple(node_pool.Taint(**t) for t in pool.pop("taints", ()))
+    """A checked AzureNodePool as our Args; what they refuse is reported under ``field``."""
+    taints = tuple(node_pool.Taint(**t) for t in values.get("taints", ()))
     with refusing([field], fields_of(AzureNodePool)):
-        require_node_range(pool)
-        return node_pool.AzureNodePoolArgs(**pool, taints=taints)
+        require_node_range(values)
+        return node_pool.AzureNodePoolArgs(**{**values, "taints": taints})
 
 
 class AzureAksClusterArgs(TypedDict):
@@ -139,6 +139,8 @@ class AzureAksCluster(PackageComponent):
     """The user kubeconfig (secret), signing in through kubelogin with the Azure CLI's identity: no static
     credential. Whoever deploys through it needs kubelogin, ``az login`` and an admin group."""
 
+    _args = cluster.AzureAksClusterArgs
+
     def __init__(
         self, name: str, args: AzureAksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -151,8 +153,8 @@ class AzureAksCluster(PackageComponent):
         require_choice(values, "network_policy", NETWORK_POLICIES)
         require_choice(values, "upgrade_channel", {c.value for c in containerservice.UpgradeChannel})
         require_choice(values, "sku_tier", {t.value for t in containerservice.ManagedClusterSKUTier})
-        system_pool = _pool(values, "system_pool")
-        return cluster.AzureAksClusterArgs(**values, system_pool=system_pool)
+        values["system_pool"] = _pool(values["system_pool"], "system_pool")
+        return super().build(values)
 
 
 class AzureGpuNodePoolArgs(TypedDict):
@@ -173,6 +175,8 @@ class AzureGpuNodePool(PackageComponent):
     pool_name: pulumi.Output[str]
     """Name of the agent pool."""
 
+    _args = node_pool.AzureGpuNodePoolArgs
+
     def __init__(
         self, name: str, args: AzureGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -181,8 +185,8 @@ class AzureGpuNodePool(PackageComponent):
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        pool = _pool(values, "pool")
-        return node_pool.AzureGpuNodePoolArgs(**values, pool=pool)
+        values["pool"] = _pool(values["pool"], "pool")
+        return super().build(values)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [AzureAksCluster, AzureGpuNodePool]

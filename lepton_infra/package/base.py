@@ -23,7 +23,7 @@ class PackageComponent(pulumi.ComponentResource):
     become what the component underneath takes: ``_builds`` (our Args class, given the inputs as keywords) or
     its own ``build``."""
 
-    _builds: ClassVar[Callable[..., Any] | None] = None
+    _args: ClassVar[Callable[..., Any] | None] = None
 
     @classmethod
     def token(cls) -> str:
@@ -43,9 +43,9 @@ class PackageComponent(pulumi.ComponentResource):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         """What the component underneath takes, from checked inputs (keys are our Args' field names)."""
-        if cls._builds is None:
+        if cls._args is None:
             return values
-        return cls._builds(**values)
+        return cls._args(**values)
 
     def start(self, name: str, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
         """Register this component; the options its children take (they inherit its providers)."""

@@ -6,6 +6,7 @@ package's types (``lepton-infra schema`` prints its JSON Schema). Read by Pulumi
 __future__ import annotations`` here.
 """
 
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -22,7 +23,7 @@ class PlatformArgs(TypedDict):
     """The platform spec: sites (clouds, regions, networks, GPU pools) and workloads, exactly as the value of
     ``lepton-infra:platform`` in a stack file, with its snake_case keys. ``lepton-infra schema`` prints its
     JSON Schema; every problem is reported with its path when the component is constructed."""
-    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    secrets: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
     """Secret values the spec names by key, e.g. an existing cluster's kubeconfig
     (``kubeconfig.secret_config_key``); each stays a secret."""
 
@@ -42,7 +43,7 @@ class Platform(PackageComponent):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec, secrets = self.prepare(args)
         child = self.start(name, opts)
-        platform = SpecPlatform(name, spec, child, secrets=lambda key: pulumi.Output.secret(secrets[key]))
+        platform = SpecPlatform(name, spec, child, secrets=lambda key: _secret(secrets, key))
         handles = platform.handles
         self.kubeconfigs = platform.kubeconfigs
         self.registries = pulumi.Output.all(**{site: h.registry for site, h in handles.items()})
@@ -61,14 +62,32 @@ class Platform(PackageComponent):
     def build(cls, values: dict[str, Any]) -> Any:
         spec = validated(PlatformSpec, values["platform"], ["platform"], schema_names=False)
         secrets = values.get("secrets", {})
-        refuse(
-            Problem("secrets", f"site {site.name!r} names secret {key!r}, which is not given")
+        named = {
+            k
             for site in spec.sites
             if isinstance(site, ExistingSiteSpec)
-            for key in [site.kubeconfig.secret_config_key]
-            if key is not None and key not in secrets
-        )
+            for k in [site.kubeconfig.secret_config_key]
+            if k
+        }
+        if not isinstance(
+            secrets, pulumi.Output
+        ):  # a map sent as one secret value is checked when it resolves
+            refuse(
+                Problem("secrets", f"{key!r} is named by the platform spec but not given")
+                for key in sorted(named - set(secrets))
+            )
         return spec, secrets
+
+
+def _secret(secrets: pulumi.Input[Mapping[str, pulumi.Input[str]]], key: str) -> pulumi.Output[str]:
+    """The secret value named ``key``, still a secret."""
+
+    def lookup(given: Mapping[str, Any]) -> Any:
+        if key not in given:
+            raise ValueError(f"secrets: {key!r} is named by the platform spec but not given")
+        return given[key]
+
+    return pulumi.Output.secret(pulumi.Output.from_input(secrets).apply(lookup))
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [Platform]

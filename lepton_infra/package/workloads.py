@@ -117,7 +117,7 @@ class InferenceAutoscaling(TypedDict):
     kind: AutoscalingKind
     """cpu or pods-metric; the other fields belong to one of them."""
     target_utilization_percent: NotRequired[int]
-    """cpu: target average CPU utilization; 70 if omitted."""
+    """cpu: target average CPU utilization. Default: 70."""
     metric_name: NotRequired[str]
     """pods-metric: metric name as the adapter serves it, e.g. lepton_serve_queue_depth."""
     target_average_value: NotRequired[float]

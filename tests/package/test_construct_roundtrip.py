@@ -8,12 +8,14 @@ the component registers under ``lepton-infra plan``'s mocks: same types, names, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from parity import children, python_children
+from plan_helpers import stack_config
 from provider_harness import STACK_URN, FakeEngine, output, secret
 from pulumi.provider.experimental.util import camel_case
 
@@ -257,3 +259,42 @@ def test_the_component_is_a_child_of_the_program_that_asked_for_it(engine: FakeE
     assert built.urn == component.urn
     (inner,) = [r for r in built.resources if r.type == "lepton:aws:KmsKey"]
     assert inner.parent == component.urn
+
+
+def test_the_platform_over_grpc_builds_what_python_builds_from_the_same_spec(engine: FakeEngine) -> None:
+    from lepton_infra.blueprint import PlatformSpec
+    from lepton_infra.platform import Platform
+
+    platform = stack_config("existing-cluster")
+    platform["sites"][0]["kubeconfig"] = {"secret_config_key": "onprem-kubeconfig"}
+    kubeconfig = "apiVersion: v1\nkind: Config\n"
+
+    built = engine.construct(
+        "lepton-infra:index:Platform",
+        "lepton",
+        {"platform": platform, "secrets": {"onprem-kubeconfig": output(kubeconfig, is_secret=True)}},
+    )
+
+    expected = python_children(
+        lambda: Platform(
+            "lepton",
+            PlatformSpec.model_validate(platform),
+            secrets=lambda key: pulumi.Output.secret({"onprem-kubeconfig": kubeconfig}[key]),
+        ),
+        "lepton:index:Platform",
+    )
+    assert children(built.resources, "lepton:index:Platform") == expected
+    assert any(c[0].endswith("kubernetes:batch/v1:Job") for c in expected)
+    assert built.state["kubeconfigs"] == SECRET_MASK
+    assert built.state["registries"] == {"onprem": platform["sites"][0]["registry"]}
+
+
+def test_pulumi_package_add_gets_the_schema_the_cli_prints_and_the_packages_version(
+    engine: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lepton_infra.cli import main
+
+    assert main(["package-schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert json.loads(engine.schema()) == printed
+    assert engine.version() == printed["version"]
