@@ -11,7 +11,6 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from lepton_infra.components.alicloud import cluster, identity, keys, network, node_pool, registry, storage
-from lepton_infra.components.alicloud.site import RRSA_INJECTION_LABEL, RRSA_ROLE_ANNOTATION
 from lepton_infra.package.base import PackageComponent
 from lepton_infra.package.inputs import require_cidrs, require_node_range
 
@@ -319,17 +318,14 @@ class AlicloudWorkloadRoleArgs(TypedDict):
 class AlicloudWorkloadRole(PackageComponent):
     """A RAM role for one Kubernetes service account (RRSA): it accepts only tokens from the cluster's OIDC
     provider with audience sts.aliyuncs.com and subject ``system:serviceaccount:<namespace>:<name>``, and may
-    only use the bucket, repositories and key it is given, each by name."""
+    only use the bucket, repositories and key it is given, each by name. A workload takes it through its
+    ``serviceAccountAnnotations`` (``pod-identity.alibabacloud.com/role-name: <roleName>``) and ``podLabels``
+    (``pod-identity.alibabacloud.com/injection: "on"``)."""
 
     arn: pulumi.Output[str]
     """ARN of the role."""
     role_name: pulumi.Output[str]
     """Name of the role."""
-    service_account_annotations: pulumi.Output[dict[str, str]]
-    """What binds the service account to the role (``pod-identity.alibabacloud.com/role-name``): pass it as a
-    workload's ``serviceAccountAnnotations``."""
-    pod_labels: pulumi.Output[dict[str, str]]
-    """The label ACK's pod identity webhook needs to mount the token: a workload's ``podLabels``."""
 
     _args = identity.AlicloudWorkloadRoleArgs
 
@@ -337,15 +333,7 @@ class AlicloudWorkloadRole(PackageComponent):
         self, name: str, args: AlicloudWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         built = self.prepare(args)
-        role = identity.AlicloudWorkloadRole(name, built, self.start(name, opts))
-        self.publish(
-            SimpleNamespace(
-                arn=role.arn,
-                role_name=role.role_name,
-                service_account_annotations=role.role_name.apply(lambda r: {RRSA_ROLE_ANNOTATION: r}),
-                pod_labels=pulumi.Output.from_input({RRSA_INJECTION_LABEL: "on"}),
-            )
-        )
+        self.publish(identity.AlicloudWorkloadRole(name, built, self.start(name, opts)))
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

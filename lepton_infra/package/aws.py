@@ -5,13 +5,11 @@ provider the program passes in the component's ``providers`` option (region, def
 Pulumi's analyzer: no ``from __future__ import annotations`` here.
 """
 
-from types import SimpleNamespace
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
 from lepton_infra.components.aws import cluster, identity, keys, network, node_group, registry, storage
-from lepton_infra.components.aws.site import IRSA_ANNOTATION
 from lepton_infra.package.base import PackageComponent
 from lepton_infra.package.inputs import require_cidrs, require_node_range
 
@@ -297,15 +295,13 @@ class AwsWorkloadRoleArgs(TypedDict):
 class AwsWorkloadRole(PackageComponent):
     """An IAM role for one Kubernetes service account (IRSA): it trusts only the cluster's OIDC tokens for
     exactly ``system:serviceaccount:<namespace>:<name>`` with audience sts.amazonaws.com, and may only use the
-    bucket, repositories and key it is given, each by name."""
+    bucket, repositories and key it is given, each by name. A workload takes it through its
+    ``serviceAccountAnnotations``: ``eks.amazonaws.com/role-arn: <arn>``."""
 
     arn: pulumi.Output[str]
     """ARN of the role."""
     role_name: pulumi.Output[str]
     """Name of the role."""
-    service_account_annotations: pulumi.Output[dict[str, str]]
-    """What binds the service account to the role (``eks.amazonaws.com/role-arn``): pass it as a workload's
-    ``serviceAccountAnnotations``."""
 
     _args = identity.AwsWorkloadRoleArgs
 
@@ -313,11 +309,7 @@ class AwsWorkloadRole(PackageComponent):
         self, name: str, args: AwsWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         built = self.prepare(args)
-        role = identity.AwsWorkloadRole(name, built, self.start(name, opts))
-        annotations = role.arn.apply(lambda arn: {IRSA_ANNOTATION: arn})
-        self.publish(
-            SimpleNamespace(arn=role.arn, role_name=role.role_name, service_account_annotations=annotations)
-        )
+        self.publish(identity.AwsWorkloadRole(name, built, self.start(name, opts)))
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

@@ -22,7 +22,6 @@ from lepton_infra.components.azure import (
     roles,
     storage,
 )
-from lepton_infra.components.azure.site import CLIENT_ID_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL
 from lepton_infra.package.base import PackageComponent
 from lepton_infra.package.inputs import require_choice, require_cidrs
 
@@ -350,7 +349,9 @@ class AzureWorkloadIdentityArgs(TypedDict):
 class AzureWorkloadIdentity(PackageComponent):
     """A user-assigned identity for one Kubernetes service account (Entra workload identity): it trusts only
     tokens the cluster's issuer signs for ``system:serviceaccount:<namespace>:<name>`` with the token-exchange
-    audience, and holds only the ``grants`` it is given."""
+    audience, and holds only the ``grants`` it is given. A workload takes it through its
+    ``serviceAccountAnnotations`` (``azure.workload.identity/client-id: <clientId>``) and ``podLabels``
+    (``azure.workload.identity/use: "true"``)."""
 
     client_id: pulumi.Output[str]
     """Client ID of the identity."""
@@ -358,11 +359,6 @@ class AzureWorkloadIdentity(PackageComponent):
     """Principal ID of the identity."""
     identity_id: pulumi.Output[str]
     """Resource ID of the identity."""
-    service_account_annotations: pulumi.Output[dict[str, str]]
-    """What binds the service account to the identity (``azure.workload.identity/client-id``): pass it as a
-    workload's ``serviceAccountAnnotations``."""
-    pod_labels: pulumi.Output[dict[str, str]]
-    """The label the workload identity webhook needs on the pods: pass it as a workload's ``podLabels``."""
 
     _args = identity.AzureWorkloadIdentityArgs
 
@@ -370,16 +366,7 @@ class AzureWorkloadIdentity(PackageComponent):
         self, name: str, args: AzureWorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         built = self.prepare(args)
-        workload = identity.AzureWorkloadIdentity(name, built, self.start(name, opts))
-        self.publish(
-            SimpleNamespace(
-                client_id=workload.client_id,
-                principal_id=workload.principal_id,
-                identity_id=workload.identity_id,
-                service_account_annotations=workload.client_id.apply(lambda c: {CLIENT_ID_ANNOTATION: c}),
-                pod_labels=pulumi.Output.from_input({USE_WORKLOAD_IDENTITY_LABEL: "true"}),
-            )
-        )
+        self.publish(identity.AzureWorkloadIdentity(name, built, self.start(name, opts)))
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:

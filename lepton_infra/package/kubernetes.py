@@ -1,10 +1,10 @@
 """The cloud-neutral Kubernetes components of the package: GPU runtime, team namespace, training job, server.
 
-Each takes its cluster as a ClusterTarget (facts, see ``cluster``) and builds the component of the same name
-in ``lepton_infra.components.kubernetes`` through a Kubernetes provider of its own for that kubeconfig. A
-workload binds its service account (named after the workload) to the cloud identity the program made for it
-through ``serviceAccountAnnotations`` and ``podLabels``: each cloud's workload-identity component outputs
-both. Read by Pulumi's analyzer: no ``from __future__ import annotations`` here.
+Each takes its cluster as a kubeconfig and a ClusterTarget (facts, see ``cluster``) and builds the component
+of the same name in ``lepton_infra.components.kubernetes`` through a Kubernetes provider of its own for that
+kubeconfig. A workload's service account (named after the workload) is bound to the cloud identity the
+program made for it (with each cloud's workload-identity component) through its ``identity``: annotations
+and pod labels. Read by Pulumi's analyzer: no ``from __future__ import annotations`` here.
 """
 
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ import pulumi
 
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.catalog import Resources
-from lepton_infra.components.handle import ServiceAccountBinding
+from lepton_infra.components import handle
 from lepton_infra.components.kubernetes import gpu_runtime, inference_service, tenancy, training_job
 from lepton_infra.package.base import PackageComponent
 from lepton_infra.package.cluster import ClusterFacts, ClusterTarget, cluster_facts, cluster_handle
@@ -100,6 +100,20 @@ class TenantNamespace(PackageComponent):
         )
 
 
+class ServiceAccountBinding(TypedDict):
+    """What binds a workload's service account to the cloud identity the program made for it."""
+
+    annotations: NotRequired[dict[str, pulumi.Input[str]]]
+    """Annotations on the service account: ``eks.amazonaws.com/role-arn`` (an AwsWorkloadRole's arn),
+    ``azure.workload.identity/client-id`` (an AzureWorkloadIdentity's clientId) or
+    ``pod-identity.alibabacloud.com/role-name`` (an AlicloudWorkloadRole's roleName)."""
+    labels: NotRequired[dict[str, str]]
+    """Labels on the service account."""
+    pod_labels: NotRequired[dict[str, str]]
+    """Labels the identity needs on the pods: ``azure.workload.identity/use: "true"`` on Azure,
+    ``pod-identity.alibabacloud.com/injection: "on"`` on Alibaba Cloud."""
+
+
 class TrainingJobArgs(TypedDict):
     kubeconfig: pulumi.Input[str]
     """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
@@ -107,11 +121,8 @@ class TrainingJobArgs(TypedDict):
     """The cluster; a pool of the workload's accelerator must be among its gpuPools."""
     workload: TrainingWorkload
     """The training job."""
-    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
-    """Annotations that bind the job's service account to its cloud identity (e.g. an AwsWorkloadRole's
-    serviceAccountAnnotations)."""
-    pod_labels: NotRequired[dict[str, str]]
-    """Pod labels the identity needs (the podLabels of an AzureWorkloadIdentity or AlicloudWorkloadRole)."""
+    identity: NotRequired[ServiceAccountBinding]
+    """How the workload's service account (named after the workload) is bound to the identity made for it."""
 
 
 def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | InferenceWorkloadSpec) -> None:
@@ -124,10 +135,8 @@ def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | Inferenc
         refuse([Problem("workload.accelerator", message)])
 
 
-def _binding(values: dict[str, Any]) -> ServiceAccountBinding:
-    return ServiceAccountBinding(
-        annotations=values.get("service_account_annotations", {}), pod_labels=values.get("pod_labels", {})
-    )
+def _binding(values: dict[str, Any]) -> handle.ServiceAccountBinding:
+    return handle.ServiceAccountBinding(**values.get("identity", {}))
 
 
 class TrainingJob(PackageComponent):
@@ -164,11 +173,8 @@ class InferenceServiceArgs(TypedDict):
     """The cluster; a pool of the workload's accelerator must be among its gpuPools."""
     workload: InferenceWorkload
     """The model server."""
-    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
-    """Annotations that bind the server's service account to its cloud identity (e.g. an AwsWorkloadRole's
-    serviceAccountAnnotations)."""
-    pod_labels: NotRequired[dict[str, str]]
-    """Pod labels the identity needs (the podLabels of an AzureWorkloadIdentity or AlicloudWorkloadRole)."""
+    identity: NotRequired[ServiceAccountBinding]
+    """How the workload's service account (named after the workload) is bound to the identity made for it."""
 
 
 class InferenceService(PackageComponent):

@@ -205,7 +205,7 @@ def test_training_job_over_grpc_builds_what_python_builds_from_cluster_facts(eng
                 "maxSteps": 1000.0,
                 "failFastExitCodes": [1.0, 2.0],
             },
-            "serviceAccountAnnotations": {"eks.amazonaws.com/role-arn": role_arn},
+            "identity": {"annotations": {"eks.amazonaws.com/role-arn": role_arn}},
         },
     )
 

@@ -36,7 +36,7 @@ from lepton_infra.catalog import Resources
 from lepton_infra.components.alicloud import node_pool as alicloud_node_pool
 from lepton_infra.components.aws import node_group
 from lepton_infra.components.azure import identity, node_pool
-from lepton_infra.components.handle import ClusterAddons
+from lepton_infra.components.handle import ClusterAddons, ServiceAccountBinding
 from lepton_infra.package import (
     PACKAGE_NAME,
     alicloud,
@@ -75,6 +75,7 @@ NESTED = [
     Mirror(cluster.GpuPoolTaint, (TaintSpec,)),
     Mirror(cluster.ClusterTarget, (ClusterAddons,), complete=False),
     Mirror(kubernetes.NamespaceQuota, (Resources,)),
+    Mirror(kubernetes.ServiceAccountBinding, (ServiceAccountBinding,)),
     Mirror(workloads.TrainingWorkload, (TrainingWorkloadSpec,), left_out=frozenset({"kind", "sites"})),
     Mirror(workloads.InferenceWorkload, (InferenceWorkloadSpec,), left_out=frozenset({"kind", "sites"})),
     Mirror(workloads.WorkloadImage, (ImageSpec,)),
@@ -171,3 +172,17 @@ def test_what_has_a_default_is_optional_and_the_schema_states_the_default_that_a
 def test_every_package_component_checks_its_inputs_before_it_builds() -> None:
     assert len(COMPONENTS) == len(component_classes())
     assert set(package_provider().checks.values()) == set(COMPONENTS)
+
+
+def test_the_binding_names_the_annotation_and_pod_label_each_clouds_identity_needs(
+    schema: dict[str, Any],
+) -> None:
+    from lepton_infra.components.alicloud.site import RRSA_INJECTION_LABEL, RRSA_ROLE_ANNOTATION
+    from lepton_infra.components.aws.site import IRSA_ANNOTATION
+    from lepton_infra.components.azure.site import CLIENT_ID_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL
+
+    binding = schema["types"][f"{PACKAGE_NAME}:index:ServiceAccountBinding"]["properties"]
+    for annotation in (IRSA_ANNOTATION, CLIENT_ID_ANNOTATION, RRSA_ROLE_ANNOTATION):
+        assert f"``{annotation}``" in binding["annotations"]["description"]
+    for label in (USE_WORKLOAD_IDENTITY_LABEL, RRSA_INJECTION_LABEL):
+        assert f"``{label}:" in binding["podLabels"]["description"]
