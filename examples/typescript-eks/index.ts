@@ -1,0 +1,122 @@
+// An EKS GPU site and a training job from lepton-infra's components, through its multi-language package.
+// `pulumi package add ../../provider` generates the SDK imported below (into sdks/lepton-infra). Unverified
+// here: no Pulumi CLI to generate the SDK; tests/package/test_examples.py checks the classes and argument
+// keys against the package schema.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as lepton from "@pulumi/lepton-infra";
+
+const config = new pulumi.Config();
+const region = config.require("region");
+const name = "lepton-eks";
+
+// One explicit provider for the region; each component hands it to every resource it creates.
+const usw2 = new aws.Provider("usw2", { region, defaultTags: { tags: { team: "ml-platform" } } });
+const opts = { providers: [usw2] };
+
+const key = new lepton.AwsKmsKey("site", {
+    description: `${name}: EKS secrets, node volumes, images, artifacts, logs`,
+    alias: name,
+}, opts);
+
+const network = new lepton.AwsNetwork("site", {
+    cidr: "10.20.0.0/16",
+    zoneCount: 2,
+    clusterName: name,
+    flowLogKmsKeyArn: key.arn,
+}, opts);
+
+const images = new lepton.AwsEcrRepository("train", { kmsKeyArn: key.arn, repositoryName: "lepton/train" }, opts);
+const artifacts = new lepton.AwsArtifactBucket("artifacts", { kmsKeyArn: key.arn }, opts);
+
+const cluster = new lepton.AwsEksCluster("site", {
+    clusterName: name,
+    kubernetesVersion: "1.33",
+    subnetIds: network.privateSubnetIds,
+    kmsKeyArn: key.arn,
+    adminRoleArns: config.requireObject<string[]>("adminRoleArns"),
+}, opts);
+
+const system = new lepton.AwsManagedNodeGroup("system", {
+    clusterName: cluster.clusterName,
+    kubernetesVersion: "1.33",
+    nodeRoleArn: cluster.nodeRoleArn,
+    subnetIds: network.privateSubnetIds,
+    instanceType: "m7i.xlarge",
+    minNodes: 2,
+    maxNodes: 4,
+    kmsKeyArn: key.arn,
+    labels: { "lepton.ai/pool": "system" },
+}, opts);
+
+// GPU nodes carry lepton-infra's standard pool labels and taint, so the cluster target's defaults find them.
+const h100 = new lepton.AwsManagedNodeGroup("h100", {
+    clusterName: cluster.clusterName,
+    kubernetesVersion: "1.33",
+    nodeRoleArn: cluster.nodeRoleArn,
+    subnetIds: network.privateSubnetIds,
+    instanceType: "p5.48xlarge",
+    amiType: "AL2023_x86_64_NVIDIA",
+    minNodes: 0,
+    maxNodes: 2,
+    kmsKeyArn: key.arn,
+    labels: { "lepton.ai/pool": "h100", "lepton.ai/accelerator": "H100" },
+    taints: [{ key: "nvidia.com/gpu", value: "present" }],
+}, opts);
+
+// The training job's own IAM role (IRSA): the artifact bucket, the image repository and the key, nothing else.
+const trainer = new lepton.AwsWorkloadRole("pretrain", {
+    oidcProviderArn: cluster.oidcProviderArn,
+    oidcIssuer: cluster.oidcIssuer,
+    namespace: "ml",
+    serviceAccount: "pretrain",
+    bucketArn: artifacts.arn,
+    repositoryArns: [images.arn],
+    kmsKeyArn: key.arn,
+}, opts);
+
+// The cluster as the Kubernetes components see it: facts, no callables. Its kubeconfig is an input of its own.
+const target = {
+    name: "aws-usw2",
+    registry: images.repositoryUrl.apply(url => url.split("/")[0]),
+    artifactBucketUri: artifacts.uri,
+    gpuPools: [{ name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8 }],
+    gpuStack: "operator",
+};
+
+const gpuRuntime = new lepton.GpuRuntime("aws-usw2", {
+    kubeconfig: cluster.kubeconfig,
+    cluster: target,
+}, { dependsOn: [system, h100] });
+
+const ml = new lepton.TenantNamespace("ml", {
+    kubeconfig: cluster.kubeconfig,
+    cluster: target,
+    namespace: "ml",
+    quota: { gpus: 16, cpuMillicores: 200000, memoryMib: 2097152 },
+}, { dependsOn: [system] });
+
+const pretrain = new lepton.TrainingJob("pretrain", {
+    kubeconfig: cluster.kubeconfig,
+    cluster: target,
+    workload: {
+        name: "pretrain",
+        accelerator: lepton.GpuModel.H100,
+        namespace: "ml",
+        image: {
+            repository: "lepton/train",
+            tag: "0.1.0",
+            digest: "sha256:907bfbc0df5e022d4165c9ae35674cef5db1982e1bc5f562e26421f7c65bc091",
+        },
+        nodes: 2,
+        gpusPerNode: 8,
+        resources: { cpuMillicores: 96000, memoryMib: 1048576 },
+        maxSteps: 100000,
+        checkpointEverySteps: 1000,
+    },
+    identity: { annotations: { "eks.amazonaws.com/role-arn": trainer.arn } },
+}, { dependsOn: [ml, gpuRuntime] });
+
+export const kubeconfig = cluster.kubeconfig;
+export const repositoryUrl = images.repositoryUrl;
+export const trainingJob = pretrain.jobName;
