@@ -1,4 +1,4 @@
-"""``lepton-infra package-schema``: the schema of the multi-language package, as its provider gives it to Pulumi.
+"""``lepton-infra package-schema``: the multi-language package's schema, as its provider gives it to Pulumi.
 
 It is the schema ``pulumi package add`` reads to generate a TypeScript, Go, C#, Java or Python SDK, and the
 one a Pulumi YAML program is checked against.

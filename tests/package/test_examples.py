@@ -36,10 +36,18 @@ def test_the_yaml_example_names_only_types_and_properties_the_schema_has(
     checked = YamlProgram(program, schema, PACKAGE_NAME)
     assert checked.check() == []
     used = {token.rsplit(":", 1)[-1] for _, token in checked.package_resources()}
-    assert {"AzureNetwork", "AzureAksCluster", "AzureGpuNodePool", "AzureWorkloadIdentity", "TrainingJob"} <= used
+    assert {
+        "AzureNetwork",
+        "AzureAksCluster",
+        "AzureGpuNodePool",
+        "AzureWorkloadIdentity",
+        "TrainingJob",
+    } <= used
 
 
-def test_the_yaml_check_catches_what_preview_would_refuse(program: dict[str, Any], schema: dict[str, Any]) -> None:
+def test_the_yaml_check_catches_what_preview_would_refuse(
+    program: dict[str, Any], schema: dict[str, Any]
+) -> None:
     broken = copy.deepcopy(program)
     resources = broken["resources"]
     resources["network"]["properties"]["cidrBlock"] = "10.30.0.0/16"
@@ -106,7 +114,10 @@ def test_the_typescript_example_constructs_components_the_schema_has_with_their_
         assert token in schema["resources"], construction[1]
         inputs = schema["resources"][token]
         keys = _top_level_keys(_arguments(source, construction.end()))
-        assert keys <= set(inputs["inputProperties"]), (construction[1], keys - set(inputs["inputProperties"]))
+        assert keys <= set(inputs["inputProperties"]), (
+            construction[1],
+            keys - set(inputs["inputProperties"]),
+        )
         assert set(inputs["requiredInputs"]) <= keys, (construction[1], set(inputs["requiredInputs"]) - keys)
 
 

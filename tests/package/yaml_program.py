@@ -39,7 +39,9 @@ class YamlProgram:
             if spec is None:
                 self.problems.append(f"{name}: {resource['type']} is not a resource of {self.package}")
                 continue
-            self._object(resource.get("properties") or {}, spec["inputProperties"], spec["requiredInputs"], name)
+            self._object(
+                resource.get("properties") or {}, spec["inputProperties"], spec["requiredInputs"], name
+            )
             self._options(name, resource.get("options") or {})
         for name, value in (self.program.get("outputs") or {}).items():
             self._references(value, f"outputs.{name}")
@@ -62,7 +64,9 @@ class YamlProgram:
         for provider in options.get("providers") or []:
             root, _ = _root(REFERENCE.fullmatch(provider)[1]) if REFERENCE.fullmatch(provider) else ("", "")
             if not resources.get(root, {}).get("type", "").startswith("pulumi:providers:"):
-                self.problems.append(f"{name}.options.providers: {provider} is not a provider of this program")
+                self.problems.append(
+                    f"{name}.options.providers: {provider} is not a provider of this program"
+                )
         for dependency in options.get("dependsOn") or []:
             self._references(dependency, f"{name}.options.dependsOn")
 
@@ -71,7 +75,9 @@ class YamlProgram:
             self.problems.append(f"{path}: must be an object")
             return
         for key in sorted(set(value) - set(properties)):
-            self.problems.append(f"{path}.{key}: not an input; the schema has {', '.join(sorted(properties))}")
+            self.problems.append(
+                f"{path}.{key}: not an input; the schema has {', '.join(sorted(properties))}"
+            )
         for key in sorted(set(required) - set(value)):
             self.problems.append(f"{path}.{key}: required input is missing")
         for key, item in value.items():
@@ -119,7 +125,7 @@ class YamlProgram:
                 self._value(item, prop["additionalProperties"], f"{path}.{key}")
 
     def _reference(self, reference: str, prop: dict[str, Any], path: str) -> None:
-        root, attribute = _root(reference)
+        root, _ = _root(reference)
         variables = self.program.get("variables") or {}
         if root in (self.program.get("config") or {}):
             return  # config is known when the program runs: fit for plain inputs too
@@ -127,7 +133,9 @@ class YamlProgram:
             self._value(variables[root], prop, path)  # a literal, checked where it is used
             return
         if prop.get("plain"):
-            self.problems.append(f"{path}: ${{{reference}}} is an output, but the input must be a plain value")
+            self.problems.append(
+                f"{path}: ${{{reference}}} is an output, but the input must be a plain value"
+            )
         self._references(f"${{{reference}}}", path)
 
     def _references(self, value: Any, path: str) -> None:
@@ -150,5 +158,9 @@ class YamlProgram:
                 self.problems.append(f"{path}: ${{{reference}}} names nothing in the program")
                 continue
             token = self._token(resources[root]["type"]) if root in resources else None
-            if token and attribute and attribute not in self.schema["resources"].get(token, {}).get("properties", {}):
+            if (
+                token
+                and attribute
+                and attribute not in self.schema["resources"].get(token, {}).get("properties", {})
+            ):
                 self.problems.append(f"{path}: ${{{reference}}}: {attribute} is not an output of {token}")
