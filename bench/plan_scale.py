@@ -5,13 +5,12 @@ plan's engine (the real program, spec → Platform → components, under the rec
 registration of the same number of plain resources (Pulumi's own MockMonitor, trivial mocks): the
 floor any offline plan stands on. Prints both and their ratio.
 
-    python bench/plan_scale.py            # goal: 1,000 resources under 3 s and within 2x of bare
+    python -m bench.plan_scale            # goal: 1,000 resources under 3 s and within 2x of bare
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,6 @@ import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lepton_infra.plan.engine import fewer_collections, record, without_source_positions
 from lepton_infra.program import main

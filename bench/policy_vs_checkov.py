@@ -6,7 +6,7 @@ check (read the same YAML, evaluate the pack offline) on them, and prints both t
 the rules both cover (mapped through the checkov IDs in our policy metadata) what each caught.
 
     python -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install checkov==3.3.30
-    .venv/bin/python bench/policy_vs_checkov.py [--objects 1200] [--checkov /tmp/checkov-venv/bin/checkov]
+    .venv/bin/python -m bench.policy_vs_checkov [--objects 1200] [--checkov /tmp/checkov-venv/bin/checkov]
 """
 
 from __future__ import annotations

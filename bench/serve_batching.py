@@ -4,7 +4,7 @@ Starts ``python -m workloads.serve`` twice on loopback, with the default batch a
 ``--max-batch-size 1``, drives each with the same clients (each sends its requests back to
 back), and prints generated tokens per second and p50/p99 request latency for both.
 
-    python bench/serve_batching.py [--clients 32] [--requests-per-client 6] [--max-tokens 64]
+    python -m bench.serve_batching [--clients 32] [--requests-per-client 6] [--max-tokens 64]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ shape (12 layers, 12 heads, 768 wide, 1024 context) with bf16 autocast and ``tor
 a real run uses. Each step includes the trainer's per-step loss/stop all-reduce and its host sync, so the
 figure is what ``lepton_train_tokens_per_second`` would show for one device.
 
-    python bench/train_throughput.py [--steps 20] [--warmup 5] [--batch-size N] [--no-compile]
+    python -m bench.train_throughput [--steps 20] [--warmup 5] [--batch-size N] [--no-compile]
 """
 
 from __future__ import annotations

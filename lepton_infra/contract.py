@@ -26,11 +26,20 @@ report, the TrainingJob's failure policy and the spec's ``fail_fast_exit_codes``
    ``backoff_limit``, and the new pod resumes from the newest checkpoint. Every node's pod exits so, not
    only the drained one's, and each must be retried: a pod that exits 0 completes its index for good, and
    its rank would be missing when the replacements meet at the rendezvous. The codes in the spec's
-   ``fail_fast_exit_codes`` (by default ``TrainExit.FAILED`` and ``TrainExit.BAD_INPUT``) fail the Job at
-   once; any other failure counts against ``backoff_limit``.
+   ``fail_fast_exit_codes`` (by default ``TrainExit.BAD_INPUT`` alone) fail the Job at once; any other
+   failure counts against ``backoff_limit``.
 
 A SIGTERM that comes before any worker has started ends the launcher by the signal (status 143), with
 nothing to save; only ``DisruptionTarget`` then keeps that retry from counting.
+
+Why ``TrainExit.FAILED`` (1) is not fail-fast by default: under the launcher a worker's own status never
+reaches the Job (torchrun restarts the group up to ``--max_restarts`` times, then raises and exits 1), and
+torchrun exits 1 just the same when its rendezvous times out or loses its store
+(``RendezvousTimeoutError``, ``RendezvousConnectionError``): a peer pod that started more than the spec's
+``rendezvous_timeout_seconds`` late, after a scale-up from zero and a multi-GB image pull. A bug fails again
+on each retry, until ``backoff_limit``; a late peer heals on the first. The launcher exits 2 only for its
+own usage errors (torchrun's argument parser). Were the launcher to give a rendezvous failure a status of
+its own, 1 could go back to the fail-fast default.
 """
 
 from enum import IntEnum
@@ -57,7 +66,8 @@ class TrainExit(IntEnum):
     # Trained to --max-steps; or stopped by SIGTERM after its checkpoint, where no preempted status is set.
     OK = 0
     # The loss diverged, or a bug (Python's status for an uncaught error, with its traceback); from the
-    # launcher, also any worker's failure once torchrun's restarts are spent. Retrying cannot help.
+    # launcher, also any worker's failure once torchrun's restarts are spent, and a rendezvous that timed
+    # out (a late peer), which a retry heals: so not fail-fast by default (see above).
     FAILED = 1
     # Bad flags, configuration file, data or checkpoint location: one line on stderr says which.
     BAD_INPUT = 2

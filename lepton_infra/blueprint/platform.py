@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
-from lepton_infra.blueprint.workloads import BucketCheckpointSpec, WorkloadSpec
+from lepton_infra.blueprint.workloads import (
+    BucketCheckpointSpec,
+    TrainingWorkloadSpec,
+    WorkloadSpec,
+    shared_memory_too_large,
+)
 from lepton_infra.catalog import (
     Accelerator,
     Cloud,
     InstanceOffering,
+    PodRequest,
     Resources,
+    Shortfall,
     fits,
+    gib,
+    node_allocatable,
+    node_room,
     offerings,
     pool_offering,
-    roomiest,
 )
 
-__all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "gpus_per_node"]
+__all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "PoolNode", "gpus_per_node", "placement_pool"]
 
 
 class PlatformSpec(SpecModel):
@@ -126,16 +136,47 @@ def gpus_per_node(cloud: Cloud, region: str, pool: GpuPoolSpec) -> int | None:
     return offering.gpus if offering else None
 
 
-def _node_sizes(site: SiteSpec, accelerator: Accelerator) -> list[tuple[int, InstanceOffering | None]]:
-    """(GPUs per node, catalog offering or None) of every pool of ``accelerator`` on ``site``."""
+@dataclass(frozen=True)
+class PoolNode:
+    """One node of a site's GPU pool, as far as the spec knows it."""
+
+    pool: str
+    gpus: int
+    # The catalog's type and the site's cloud; None for an existing cluster's described pools.
+    offering: InstanceOffering | None = None
+    cloud: Cloud | None = None
+
+    @property
+    def room(self) -> Resources | None:
+        """What the node has for workload pods (allocatable less DaemonSets); None where unknown."""
+        if self.offering is None or self.cloud is None:
+            return None
+        return node_room(self.cloud, self.offering)
+
+
+def _pool_nodes(site: SiteSpec, accelerator: Accelerator) -> list[PoolNode]:
+    """A node of every pool of ``accelerator`` on ``site``, in the site's order."""
     if isinstance(site, ExistingSiteSpec):
-        return [(p.gpus_per_node, None) for p in site.gpu_pools if p.accelerator == accelerator]
-    sizes = []
+        return [PoolNode(p.name, p.gpus_per_node) for p in site.gpu_pools if p.accelerator == accelerator]
+    cloud = Cloud(site.cloud)
+    nodes = []
     for pool in site.gpu_pools:
         if pool.accelerator == accelerator:
-            offering = _offering(Cloud(site.cloud), site.region, pool)
-            sizes.append((offering.gpus if offering else 0, offering))
-    return sizes
+            offering = _offering(cloud, site.region, pool)
+            nodes.append(PoolNode(pool.name, offering.gpus if offering else 0, offering, cloud))
+    return nodes
+
+
+def placement_pool(site: SiteSpec, workload: WorkloadSpec) -> PoolNode | None:
+    """The pool a workload's pods land on: the first of its accelerator whose nodes hold its GPUs per pod.
+
+    The same rule as ``ClusterHandle.placement`` (the pods select that one pool's labels), so the fit is
+    judged on the nodes the pods will actually get.
+    """
+    for node in _pool_nodes(site, workload.accelerator):
+        if node.gpus >= workload.gpus_needed_per_node:
+            return node
+    return None
 
 
 def _workload_placement(spec: PlatformSpec) -> list[Issue]:
@@ -148,8 +189,8 @@ def _workload_placement(spec: PlatformSpec) -> list[Issue]:
                 issues.append((path, f"no site named {site_name!r}; sites: {', '.join(sorted(site_names))}"))
                 continue
             site = spec.site(site_name)
-            sizes = _node_sizes(site, workload.accelerator)
-            if not sizes:
+            nodes = _pool_nodes(site, workload.accelerator)
+            if not nodes:
                 issues.append(
                     (
                         f"workloads[{i}].accelerator",
@@ -158,35 +199,70 @@ def _workload_placement(spec: PlatformSpec) -> list[Issue]:
                     )
                 )
                 continue
-            capacity = max(gpus for gpus, _ in sizes)
-            if workload.gpus_needed_per_node > capacity:
+            node = placement_pool(site, workload)
+            if node is None:
                 field = "gpus_per_node" if workload.kind == "training" else "gpus_per_replica"
                 issues.append(
                     (
                         f"workloads[{i}].{field}",
                         f"{workload.gpus_needed_per_node} GPUs per pod, but a {workload.accelerator.value} "
-                        f"node on site {site_name!r} has at most {capacity}",
+                        f"node on site {site_name!r} has at most {max(n.gpus for n in nodes)}",
                     )
                 )
-            issues.extend(_pod_fits_node(f"workloads[{i}].resources", workload, site_name, sizes))
+                continue
+            issues.extend(_pod_fits_node(f"workloads[{i}]", workload, site_name, node))
     return issues
 
 
-def _pod_fits_node(
-    path: str, workload: WorkloadSpec, site_name: str, sizes: list[tuple[int, InstanceOffering | None]]
-) -> list[Issue]:
-    """A pod asking more CPU or memory than any node of its pools has would stay Pending forever."""
-    known = [o for gpus, o in sizes if o is not None and gpus >= workload.gpus_needed_per_node]
-    if not known:
-        return []  # existing clusters' nodes are not in the catalog
-    largest = roomiest(known)
-    request = Resources(
-        gpus=workload.gpus_needed_per_node,
-        cpu_millicores=workload.resources.cpu_millicores,
-        memory_mib=workload.resources.memory_mib,
+def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: PoolNode) -> list[Issue]:
+    """A pod asking more than a node of its pool has for pods would stay Pending forever.
+
+    Judged against the node's room for pods: its allocatable by the cloud's documented reservations,
+    less the DaemonSets on every GPU node (``catalog.fit``), where the pod's /dev/shm counts in its memory.
+    """
+    room = node.room
+    if room is None:
+        if workload.resources is None:
+            message = (
+                f"{workload.name}: site {site_name!r} describes its nodes rather than naming a catalog "
+                "type, so the pods cannot be sized by their share of a node; set resources"
+            )
+            return [(f"{path}.resources", message)]
+        return []  # an existing cluster's nodes are not in the catalog
+    resources = workload.pod_resources(room, node.gpus)
+    shared_memory = 0
+    if isinstance(workload, TrainingWorkloadSpec):
+        shared_memory = workload.shared_memory(resources.memory_mib)
+        if shared_memory >= resources.memory_mib:
+            return [(f"{path}.shared_memory_mib", shared_memory_too_large(workload, resources))]
+    main = Resources(workload.gpus_needed_per_node, resources.cpu_millicores, resources.memory_mib)
+    pod = PodRequest(containers=(main,), memory_volumes_mib=shared_memory)
+    assert node.offering is not None  # a room comes from a catalog type
+    return [
+        (f"{path}.resources.{short.resource}", _unschedulable(workload, site_name, node, short, room))
+        for short in fits(pod, room)
+    ]
+
+
+def _unschedulable(
+    workload: WorkloadSpec, site_name: str, node: PoolNode, short: Shortfall, room: Resources
+) -> str:
+    """What will happen and how to fix it, with the figures the verdict rests on."""
+    assert node.offering is not None and node.cloud is not None
+    allocatable = node_allocatable(node.cloud, node.offering)
+    daemons = allocatable - room
+    if short.resource == "cpu_millicores":
+        figures = f"allocatable {allocatable.cpu_millicores}m less {daemons.cpu_millicores}m of DaemonSets"
+        most = f"{room.cpu_millicores}m"
+    else:
+        figures = f"allocatable {gib(allocatable.memory_mib)} less {daemons.memory_mib} MiB of DaemonSets"
+        most = f"{room.memory_mib} MiB, /dev/shm included"
+    where = f"a {node.offering.instance_type} node of site {site_name!r}"
+    return (
+        f"{workload.name}: {short.sentence(where)}; {figures}. Its pods would stay Pending. Ask for at most "
+        f"{most}, leave `resources` out to get the pod's per-GPU share of the node, or give pool "
+        f"{node.pool!r} a larger instance_type"
     )
-    node = f"a {largest.instance_type} node of site {site_name!r}"
-    return [(f"{path}.{short.resource}", short.sentence(node)) for short in fits(largest, request)]
 
 
 def _checkpoint_buckets(spec: PlatformSpec) -> list[Issue]:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
-from lepton_infra.catalog import Accelerator
+from lepton_infra.catalog import Accelerator, Resources, per_gpu_share
 from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
@@ -69,6 +69,22 @@ class ResourcesSpec(SpecModel):
     memory_mib: int = Field(ge=256, le=32 * 1024 * 1024, description="Memory in MiB.")
 
 
+# What every workload's `resources` says when left out: the sizing rule, worked out per site.
+RESOURCES_DEFAULT = (
+    "CPU and memory of each pod's main container (requests = limits). Default: the pod's share of its node "
+    "by GPUs, i.e. the node's allocatable less the DaemonSets on it, times the pod's GPUs over the node's, "
+    "CPU rounded down to whole cores and memory to whole GiB. It is worked out per site from the instance "
+    "type of the pool the pods land on, so one workload may get different sizes on different sites; a site "
+    "whose node sizes the catalog does not know (`cloud: existing`) needs it set."
+)
+
+
+def default_shared_memory_mib(memory_mib: int) -> int:
+    """A quarter of the pod's memory, in whole GiB once that is a GiB or more: the default /dev/shm."""
+    quarter = memory_mib // 4
+    return quarter // 1024 * 1024 if quarter >= 1024 else max(64, quarter)
+
+
 class BucketCheckpointSpec(SpecModel):
     kind: Literal["bucket"] = Field(description="Checkpoints live under the site's artifact bucket.")
     prefix: RepositoryPath | None = Field(
@@ -121,6 +137,34 @@ class WorkloadBase(SpecModel):
         default_factory=lambda: BucketCheckpointSpec(kind="bucket"),
         description="Where training writes checkpoints, or serving reads them; passed as CHECKPOINT_DIR.",
     )
+    resources: ResourcesSpec | None = Field(default=None, description=RESOURCES_DEFAULT)
+
+    @property
+    def gpus_needed_per_node(self) -> int:
+        raise NotImplementedError
+
+    def pod_resources(self, room: Resources | None, node_gpus: int) -> ResourcesSpec:
+        """The pod's CPU and memory on a node with ``room`` for pods and ``node_gpus`` GPUs.
+
+        ``resources`` where the spec sets it, else the pod's per-GPU share of ``room``; ``room`` is None
+        where the node's size is not known, and then ``resources`` must be set.
+        """
+        if self.resources is not None:
+            return self.resources
+        if room is None:
+            raise ValueError(
+                f"workload {self.name!r}: the nodes of its pool are not in the catalog, so its pods cannot "
+                "be sized by their share of a node; set `resources`"
+            )
+        share = per_gpu_share(room, node_gpus, self.gpus_needed_per_node)
+        return ResourcesSpec(cpu_millicores=share.cpu_millicores, memory_mib=share.memory_mib)
+
+
+def shared_memory_too_large(workload: TrainingWorkloadSpec, resources: ResourcesSpec) -> str:
+    return (
+        f"{workload.shared_memory_mib} MiB of /dev/shm counts against the pod's memory "
+        f"({resources.memory_mib} MiB) and must be smaller"
+    )
 
 
 class TrainingWorkloadSpec(WorkloadBase):
@@ -131,14 +175,13 @@ class TrainingWorkloadSpec(WorkloadBase):
     gpus_per_node: int = Field(
         default=1, ge=1, le=16, description="GPUs per node; torchrun's --nproc_per_node."
     )
-    resources: ResourcesSpec = Field(
-        default=ResourcesSpec(cpu_millicores=4000, memory_mib=16384),
-        description="CPU and memory of each pod.",
-    )
-    shared_memory_mib: int = Field(
-        default=4096,
+    shared_memory_mib: int | None = Field(
+        default=None,
         ge=64,
-        description="Size of /dev/shm (data loader workers, NCCL); counts against memory_mib.",
+        description=(
+            "Size of /dev/shm (data loader workers, NCCL); a memory-backed volume, so it counts against the "
+            "pod's memory and must be smaller. Default: a quarter of the pod's memory, in whole GiB."
+        ),
     )
     max_steps: int = Field(ge=1, description="Training steps; the trainer's --max-steps.")
     checkpoint_every_steps: int = Field(default=500, ge=1, description="Steps between checkpoints.")
@@ -158,8 +201,16 @@ class TrainingWorkloadSpec(WorkloadBase):
         le=100,
         description="Pod failures tolerated before the job fails (preemptions do not count).",
     )
-    ttl_seconds_after_finished: int = Field(
-        default=7 * 86400, ge=0, le=365 * 86400, description="How long a finished job and its pods are kept."
+    ttl_seconds_after_finished: int | None = Field(
+        default=None,
+        ge=0,
+        le=365 * 86400,
+        description=(
+            "Delete the finished job and its pods this long after it ends. Default: keep them until the "
+            "workload leaves the stack. With a TTL, a `pulumi refresh` after the deletion drops the job from "
+            "the state and the next `pulumi up` creates it again: it resumes from its last checkpoint, finds "
+            "max_steps reached and exits, but only once its nodes have scaled up and pulled the image."
+        ),
     )
     termination_grace_period_seconds: int = Field(
         default=300,
@@ -168,13 +219,29 @@ class TrainingWorkloadSpec(WorkloadBase):
         description="Time between SIGTERM and SIGKILL: long enough for a final checkpoint.",
     )
     fail_fast_exit_codes: tuple[Annotated[int, Field(ge=1, le=255)], ...] = Field(
-        default=(int(TrainExit.FAILED), int(TrainExit.BAD_INPUT)),
+        default=(int(TrainExit.BAD_INPUT),),
         min_length=1,
         description=(
-            "Trainer exit codes that fail the job at once instead of retrying: a bug or bad arguments "
-            "will fail again. torchrun exits 1 only after its own restarts are spent. Not "
-            f"{PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, which is always retried "
+            "Launcher (torchrun) exit codes that fail the job at once; any other failure is retried and "
+            "counts against backoff_limit. Default 2: torchrun's usage error (bad flags), which will fail "
+            "again. 1 is not in the default: torchrun exits 1 both when a worker keeps failing after its "
+            "restarts (a bug) and when the rendezvous times out because a peer pod started more than "
+            "rendezvous_timeout_seconds late (a slow scale-up or image pull), and a retry heals the second. "
+            "Add 1 to stop at once on a bug, at the price of failing the job when a node comes up late. "
+            f"Never {PREEMPTED_EXIT_CODE}: the trainer's status after a preemption, always retried for free "
             "(the preemption flow: lepton_infra/contract.py)."
+        ),
+    )
+    rendezvous_timeout_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=6 * 3600,
+        description=(
+            "How long a job's pods wait for each other at torchrun's rendezvous: its join timeout, and its "
+            "read timeout, which also bounds how long a pod waits for the pod hosting the rendezvous to come "
+            "up. Pods start minutes apart when a node must scale up from zero and pull a multi-GB image; the "
+            "default 30 minutes covers both. Longer also means a rendezvous host that vanishes mid-run is "
+            "noticed later."
         ),
     )
     no_progress_alert_minutes: int = Field(
@@ -185,14 +252,18 @@ class TrainingWorkloadSpec(WorkloadBase):
     def gpus_needed_per_node(self) -> int:
         return self.gpus_per_node
 
+    def shared_memory(self, memory_mib: int) -> int:
+        """/dev/shm of a pod with ``memory_mib``: the spec's size, else a quarter of the pod's memory."""
+        if self.shared_memory_mib is not None:
+            return self.shared_memory_mib
+        return default_shared_memory_mib(memory_mib)
+
     @model_validator(mode="after")
     def _shared_memory_fits(self) -> TrainingWorkloadSpec:
-        if self.shared_memory_mib >= self.resources.memory_mib:
-            message = (
-                f"{self.shared_memory_mib} MiB of /dev/shm counts against resources.memory_mib "
-                f"({self.resources.memory_mib}) and must be smaller"
-            )
-            raise rule_error([("shared_memory_mib", message)])
+        # With per-site default resources, the platform's rules check it on each site's size.
+        resources, shared_memory = self.resources, self.shared_memory_mib
+        if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
+            raise rule_error([("shared_memory_mib", shared_memory_too_large(self, resources))])
         return self
 
     @model_validator(mode="after")
@@ -271,10 +342,6 @@ class InferenceWorkloadSpec(WorkloadBase):
         default=2, ge=1, le=1000, description="Fewest replicas; 2 or more keeps it available."
     )
     max_replicas: int = Field(default=4, ge=1, le=1000, description="Most replicas the autoscaler may run.")
-    resources: ResourcesSpec = Field(
-        default=ResourcesSpec(cpu_millicores=2000, memory_mib=8192),
-        description="CPU and memory of each replica.",
-    )
     port: int = Field(
         default=SERVE_PORT, ge=1024, le=65535, description="Port the server listens on (non-root: >= 1024)."
     )

@@ -1,16 +1,28 @@
-"""Accelerators and the real instance / VM types that carry them, per cloud.
+"""Accelerators and the real instance / VM types that carry them, per cloud, and what a node gives its pods.
 
 One table per cloud (``aws``, ``azure``, ``alicloud`` modules); each entry records where its
 figures come from. Nothing here imports a cloud SDK: the spec validates against these tables
 and tests check every type against the SDKs' own enums or the providers' documentation.
 
 Layers, each importing only those before it: ``types`` (accelerators, clouds, one offering's figures),
-the tables, ``lookup`` (offerings by cloud, accelerator and region), ``fit`` (does a pod fit a node).
+the tables and the node facts (``allocatable``: each cloud's kubelet reservations; ``daemonsets``: what
+runs on every GPU node), ``lookup`` (offerings by cloud, accelerator and region), ``fit`` (does a pod fit
+a node, and what a pod gets by default).
 """
 
 from __future__ import annotations
 
-from lepton_infra.catalog.fit import Shortfall, fits, roomiest
+from lepton_infra.catalog.allocatable import NodeAllocatable, node_allocatable, node_figures
+from lepton_infra.catalog.daemonsets import NodeDaemon, gpu_node_daemons
+from lepton_infra.catalog.fit import (
+    InitContainer,
+    PodRequest,
+    Shortfall,
+    fits,
+    gib,
+    node_room,
+    per_gpu_share,
+)
 from lepton_infra.catalog.lookup import (
     default_offering,
     find_offering,
@@ -23,14 +35,23 @@ from lepton_infra.catalog.types import Accelerator, Cloud, InstanceOffering, Res
 __all__ = [
     "Accelerator",
     "Cloud",
+    "InitContainer",
     "InstanceOffering",
+    "NodeAllocatable",
+    "NodeDaemon",
+    "PodRequest",
     "Resources",
     "Shortfall",
     "default_offering",
     "find_offering",
     "fits",
+    "gib",
+    "gpu_node_daemons",
+    "node_allocatable",
+    "node_figures",
+    "node_room",
     "offerings",
     "partition_of",
+    "per_gpu_share",
     "pool_offering",
-    "roomiest",
 ]

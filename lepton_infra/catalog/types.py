@@ -47,7 +47,7 @@ class InstanceOffering:
 @dataclass(frozen=True)
 class Resources:
     """An amount of what pods ask for and nodes offer, in Kubernetes' units: a pod's request, a namespace's
-    quota, and (once the catalog records it) what one node of a type can give its pods."""
+    quota, what one node of a type can give its pods."""
 
     gpus: int
     cpu_millicores: int
@@ -58,6 +58,14 @@ class Resources:
             self.gpus + other.gpus,
             self.cpu_millicores + other.cpu_millicores,
             self.memory_mib + other.memory_mib,
+        )
+
+    def __sub__(self, other: Resources) -> Resources:
+        """What is left of this amount after ``other`` (a node's allocatable after its DaemonSets)."""
+        return Resources(
+            self.gpus - other.gpus,
+            self.cpu_millicores - other.cpu_millicores,
+            self.memory_mib - other.memory_mib,
         )
 
 

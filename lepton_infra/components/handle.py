@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.catalog import Resources
 from lepton_infra.components.gpu_nodes import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -68,10 +69,18 @@ class NodePlacement:
     tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,)
     # The pool's fabric for multi-node training, or None where pods talk over the pod network (TCP).
     fabric: Fabric | None = None
+    # What one node has for workload pods (allocatable less the DaemonSets on it, ``catalog.node_room``):
+    # pods the spec does not size get their per-GPU share of it. None where the node's size is not known.
+    room: Resources | None = None
 
     @classmethod
     def for_gpu_pool(
-        cls, pool: str, accelerator: str, gpus_per_node: int, *extra_tolerations: Toleration
+        cls,
+        pool: str,
+        accelerator: str,
+        gpus_per_node: int,
+        *extra_tolerations: Toleration,
+        room: Resources | None = None,
     ) -> NodePlacement:
         """A pool the site labelled and tainted the standard way (``gpu_nodes``)."""
         return cls(
@@ -80,6 +89,7 @@ class NodePlacement:
             gpus_per_node=gpus_per_node,
             node_selector=gpu_node_labels(pool, accelerator),
             tolerations=(GPU_TOLERATION, *extra_tolerations),
+            room=room,
         )
 
 

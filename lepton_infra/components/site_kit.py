@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint import ExistingSiteSpec, GpuPoolSpec, ManagedSiteSpec, PlatformSpec
-from lepton_infra.catalog import Cloud, InstanceOffering, pool_offering
+from lepton_infra.catalog import Cloud, InstanceOffering, Resources, node_room, pool_offering
 from lepton_infra.components.gpu_nodes import gpu_node_labels
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, Toleration
 
@@ -58,22 +58,32 @@ class GpuPoolPlan:
 
     pool: GpuPoolSpec
     offering: InstanceOffering
+    cloud: Cloud
 
     @property
     def labels(self) -> dict[str, str]:
         return gpu_node_labels(self.pool.name, self.pool.accelerator.value)
 
+    @property
+    def room(self) -> Resources:
+        """What one node has for workload pods: the catalog's allocatable less the GPU-node DaemonSets."""
+        return node_room(self.cloud, self.offering)
+
     def placement(self, *extra_tolerations: Toleration) -> NodePlacement:
         """How pods land on the pool; ``extra_tolerations`` for taints the cloud adds (AKS spot nodes)."""
         return NodePlacement.for_gpu_pool(
-            self.pool.name, self.pool.accelerator.value, self.offering.gpus, *extra_tolerations
+            self.pool.name,
+            self.pool.accelerator.value,
+            self.offering.gpus,
+            *extra_tolerations,
+            room=self.room,
         )
 
 
 def gpu_pool_plans(cloud: Cloud, site: ManagedSiteSpec) -> list[GpuPoolPlan]:
     """Every GPU pool of ``site`` on the type it names, or the catalog's default for its accelerator."""
     return [
-        GpuPoolPlan(pool, pool_offering(cloud, site.region, pool.accelerator, pool.instance_type))
+        GpuPoolPlan(pool, pool_offering(cloud, site.region, pool.accelerator, pool.instance_type), cloud)
         for pool in site.gpu_pools
     ]
 

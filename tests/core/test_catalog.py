@@ -1,4 +1,4 @@
-"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum), and the fit check."""
+"""The accelerator catalog against authorities (the AWS SDK's own instance-type enum)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ import pytest
 from lepton_infra.catalog import (
     Accelerator,
     Cloud,
-    Resources,
     default_offering,
     find_offering,
-    fits,
     offerings,
-    roomiest,
 )
 from lepton_infra.catalog.aws import AWS_OFFERINGS
 
@@ -64,18 +61,3 @@ def test_china_and_govcloud_regions_get_no_offering_we_cannot_vouch_for() -> Non
     assert default_offering(Cloud.AWS, Accelerator.H100, "us-west-2") is not None
     assert default_offering(Cloud.AWS, Accelerator.H100, "cn-north-1") is None
     assert default_offering(Cloud.AWS, Accelerator.H100, "us-gov-west-1") is None
-
-
-def test_a_pod_fits_a_node_that_has_what_it_asks() -> None:
-    g6 = find_offering(Cloud.AWS, "g6.xlarge")  # 1 GPU, 4 vCPUs, 16 GiB
-    assert g6 is not None
-    assert fits(g6, Resources(gpus=1, cpu_millicores=4000, memory_mib=16 * 1024)) == []
-    short = fits(g6, Resources(gpus=2, cpu_millicores=4001, memory_mib=16 * 1024 + 1))
-    assert [s.resource for s in short] == ["gpus", "cpu_millicores", "memory_mib"]
-    assert str(short[1]) == "4001m is more than a node has (4 vCPUs)"
-    assert short[2].sentence("a g6.xlarge node") == "16385 MiB is more than a g6.xlarge node has (16 GiB)"
-
-
-def test_the_roomiest_type_has_the_most_cpu_then_memory() -> None:
-    sizes = [o for o in offerings(Cloud.AWS, Accelerator.L4) if o.gpus == 4]
-    assert roomiest(sizes).instance_type == "g6.24xlarge"

@@ -126,7 +126,9 @@ def test_one_service_on_two_sites_differs_only_in_the_cloud_binding() -> None:
     onprem["gpu_pools"] = [{"name": "l4", "accelerator": "L4", "gpus_per_node": 1, "node_labels": labels}]
     platform["sites"].append(onprem)
     [serve] = [w for w in platform["workloads"] if w["name"] == "serve"]
-    platform["workloads"] = [serve | {"sites": ["aws-usw2", "onprem"]}]
+    # Sized explicitly: left out, each site would size the pods by its own nodes.
+    resources = {"cpu_millicores": 2000, "memory_mib": 8192}
+    platform["workloads"] = [serve | {"sites": ["aws-usw2", "onprem"], "resources": resources}]
     manifests = Manifests(config_plan(platform))
 
     first, second = manifests.all("Deployment")

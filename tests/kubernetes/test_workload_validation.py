@@ -120,6 +120,12 @@ CASES: list[tuple[str, Callable[[Config], None], str, str]] = [
         "at least 1",
     ),
     (
+        "pods of a cluster the catalog does not know, with no size",
+        lambda c: train(c).pop("resources"),
+        f"{P}.workloads[0].resources",
+        "set resources",
+    ),
+    (
         "a misspelled key in the autoscaling choice",
         lambda c: serve(c)["autoscaling"].update(metric="x"),
         f"{P}.workloads[1].autoscaling.metric",
@@ -150,7 +156,59 @@ def test_pools_of_an_existing_cluster_are_not_checked_against_a_cloud_catalog() 
     assert site.gpu_pools[1].gpus_per_node == 16
 
 
+def aws_dev() -> Config:
+    return copy.deepcopy(stack_config("aws-dev"))
+
+
 def test_pods_larger_than_any_node_of_a_managed_pool_are_refused() -> None:
-    config = copy.deepcopy(stack_config("aws-dev"))
+    config = aws_dev()
     config["workloads"][1]["resources"] = {"cpu_millicores": 64000, "memory_mib": 8192}
-    assert "vCPUs" in problems(config)[f"{P}.workloads[1].resources.cpu_millicores"]
+    assert "64000m CPU" in problems(config)[f"{P}.workloads[1].resources.cpu_millicores"]
+
+
+def test_aws_devs_old_trainer_is_refused_with_the_node_its_allocatable_and_the_fix() -> None:
+    # Issue 12 item 5: 4 CPU / 16 GiB on a g6.xlarge (4 vCPU / 16 GiB) was accepted against the node's
+    # capacity; its allocatable is 3920m / 13.8 GiB (nodeadm's reservations, Karpenter's published figure).
+    config = aws_dev()
+    config["workloads"][0]["resources"] = {"cpu_millicores": 4000, "memory_mib": 16384}
+    found = problems(config)
+    cpu = found[f"{P}.workloads[0].resources.cpu_millicores"]
+    memory = found[f"{P}.workloads[0].resources.memory_mib"]
+    for message in (cpu, memory):
+        assert message.startswith("pretrain: ")
+        assert "g6.xlarge node of site 'aws-usw2'" in message
+        assert "would stay Pending" in message
+        assert "leave `resources` out" in message and "pool 'l4' a larger instance_type" in message
+    assert "4000m CPU is more than a g6.xlarge node of site 'aws-usw2' has for pods (3755m);" in cpu
+    assert "allocatable 3920m less 165m of DaemonSets" in cpu
+    assert "at most 3755m" in cpu
+    assert "16.0 GiB memory is more than a g6.xlarge node" in memory and "has for pods (13.7 GiB)" in memory
+    assert "allocatable 13.8 GiB less 84 MiB of DaemonSets" in memory
+
+
+def test_dev_shm_counts_in_the_memory_a_pod_needs_of_its_node() -> None:
+    config = aws_dev()
+    # 13 GiB of memory fits a g6.xlarge, 13 GiB plus 2 GiB of /dev/shm beside it would not: shm must be part
+    # of the memory, and is refused when it is not smaller.
+    config["workloads"][0].update(
+        resources={"cpu_millicores": 3000, "memory_mib": 13 * 1024}, shared_memory_mib=13 * 1024
+    )
+    assert "must be smaller" in problems(config)[f"{P}.workloads[0].shared_memory_mib"]
+
+
+def test_shared_memory_is_checked_against_each_sites_default_size() -> None:
+    config = aws_dev()
+    config["workloads"][0]["shared_memory_mib"] = 16 * 1024  # the default pod on a g6.xlarge has 13 GiB
+    assert "(13312 MiB) and must be smaller" in problems(config)[f"{P}.workloads[0].shared_memory_mib"]
+
+
+def test_a_pod_is_judged_on_the_pool_it_lands_on_not_the_roomiest() -> None:
+    # Pods select the first pool of their accelerator whose nodes hold their GPUs (ClusterHandle.placement):
+    # a larger pool listed after it does not make them fit.
+    config = aws_dev()
+    pools = config["sites"][0]["gpu_pools"]
+    pools.append({"name": "l4-big", "accelerator": "L4", "instance_type": "g6.4xlarge", "max_nodes": 2})
+    config["workloads"][1]["resources"] = {"cpu_millicores": 8000, "memory_mib": 8192}
+    assert "g6.xlarge node" in problems(config)[f"{P}.workloads[1].resources.cpu_millicores"]
+    pools.reverse()
+    PlatformSpec.model_validate(config)

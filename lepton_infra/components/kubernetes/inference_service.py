@@ -29,6 +29,10 @@ PROBE_PERIOD_SECONDS = 10
 # Long enough for endpoint removal to reach every proxy before the server stops accepting connections.
 PRE_STOP_SLEEP_SECONDS = 5
 SCALE_DOWN_WINDOW_SECONDS = 300
+# `pulumi up` does not wait for the rollout: replicas stay not-ready until training has written a first
+# checkpoint, and pulumi-kubernetes would otherwise await the Deployment's Available condition for 10 minutes
+# and fail the update (registry docs of kubernetes.apps/v1.Deployment).
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
 
@@ -107,7 +111,14 @@ class InferenceService(pulumi.ComponentResource):
     drains from taking more than one replica at a time. Exposure outside the cluster only through an explicit
     Ingress (TLS). The ServiceAccount is bound to a cloud identity through the handle; a NetworkPolicy admits
     clients of the namespace, the ingress controller and Prometheus. With the Prometheus Operator it adds a
-    ServiceMonitor and latency / error-rate alerts; otherwise pods carry scrape annotations.
+    ServiceMonitor and latency / error-rate alerts; otherwise pods carry scrape annotations. Replicas the spec
+    does not size get their per-GPU share of the pool's node.
+
+    `pulumi up` does not wait for the replicas (``pulumi.com/skipAwait``): they report not-ready until a first
+    checkpoint exists, which on a new platform is long after the update. So a successful update says the
+    Deployment was accepted, not that it serves: watch ``kubectl rollout status`` or the readiness alerts.
+    The annotation also makes deletion return at once; the Deployment is only replaced (deleted and made
+    again under its name) when its selector changes, which the platform never does.
     """
 
     deployment: k8s.apps.v1.Deployment
@@ -155,7 +166,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
-            metadata=pods.metadata(),
+            metadata=pods.metadata(annotations=SKIP_AWAIT),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=workload.min_replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),

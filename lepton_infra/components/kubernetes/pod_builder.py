@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
@@ -33,16 +33,23 @@ class PodBuilder:
     labels: dict[str, str]
     selector: dict[str, str]
     placement: NodePlacement
+    # CPU and memory of the main container: the spec's, or the pod's per-GPU share of the pool's node.
+    resources: ResourcesSpec
     account: k8s.core.v1.ServiceAccount
     binding: ServiceAccountBinding
     checkpoint: CheckpointLocation
     # Children of the component, through the site's Kubernetes provider.
     opts: pulumi.ResourceOptions
 
-    def metadata(self, name: str | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    def metadata(
+        self, name: str | None = None, annotations: Mapping[str, str] | None = None
+    ) -> k8s.meta.v1.ObjectMetaArgs:
         """Metadata of one of the workload's objects, named after the workload unless told otherwise."""
         return k8s.meta.v1.ObjectMetaArgs(
-            name=name or self.workload.name, namespace=self.workload.namespace, labels=self.labels
+            name=name or self.workload.name,
+            namespace=self.workload.namespace,
+            labels=self.labels,
+            annotations=dict(annotations) if annotations else None,
         )
 
     def volumes(self, *extra: Volume) -> list[Volume]:
@@ -59,13 +66,15 @@ class PodBuilder:
         ports: Sequence[k8s.core.v1.ContainerPortArgs],
         probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
         lifecycle: k8s.core.v1.LifecycleArgs | None = None,
+        extended_resources: Mapping[str, int] | None = None,
     ) -> k8s.core.v1.ContainerArgs:
         """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs."""
         return hardened_container(
             name=self.component,
             image=self.handle.registry.apply(self.workload.image.reference),
-            resources=self.workload.resources,
+            resources=self.resources,
             gpus=self.gpus,
+            extended_resources=extended_resources,
             volumes=volumes,
             command=command,
             args=args,
@@ -127,10 +136,13 @@ def pod_builder(
     component: str,
     read_only_checkpoint: bool,
 ) -> PodBuilder:
-    """Labels, the pool to run on, and the workload's own ServiceAccount, bound through the handle."""
+    """Labels, the pool to run on, the pods' size, and the workload's own ServiceAccount, bound through the
+    handle. Pods the spec does not size get their per-GPU share of the pool's node (``NodePlacement.room``),
+    so the same workload may get different sizes on different sites."""
     opts = pulumi.ResourceOptions(parent=parent, provider=handle.provider)
     labels = workload_labels(workload.name, component)
     gpus = workload.gpus_needed_per_node
+    placement = handle.placement(workload.accelerator.value, gpus)
     account, binding = workload_service_account(
         f"{name}-sa",
         handle=handle,
@@ -146,7 +158,8 @@ def pod_builder(
         gpus=gpus,
         labels=labels,
         selector=selector_labels(workload.name, component),
-        placement=handle.placement(workload.accelerator.value, gpus),
+        placement=placement,
+        resources=workload.pod_resources(placement.room, placement.gpus_per_node),
         account=account,
         binding=binding,
         checkpoint=checkpoint_location(workload.checkpoint, workload.name, handle, read_only_checkpoint),

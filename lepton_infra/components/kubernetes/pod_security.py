@@ -78,12 +78,17 @@ def pod_security() -> k8s.core.v1.PodSecurityContextArgs:
     )
 
 
-def guaranteed_resources(resources: ResourcesSpec, gpus: int) -> k8s.core.v1.ResourceRequirementsArgs:
-    """Requests equal to limits; the device plugin refuses GPU requests that differ from limits anyway."""
+def guaranteed_resources(
+    resources: ResourcesSpec, gpus: int, extended: Mapping[str, int] | None = None
+) -> k8s.core.v1.ResourceRequirementsArgs:
+    """Requests equal to limits; device plugins' extended resources (GPUs, a fabric's devices) must have
+    requests equal to limits anyway ("Extended resources ... cannot be overcommitted",
+    https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources)."""
     amounts = {
         "cpu": f"{resources.cpu_millicores}m",
         "memory": f"{resources.memory_mib}Mi",
         GPU_RESOURCE: str(gpus),
+        **{name: str(count) for name, count in (extended or {}).items()},
     }
     return k8s.core.v1.ResourceRequirementsArgs(requests=amounts, limits=dict(amounts))
 
@@ -94,6 +99,7 @@ def hardened_container(
     image: pulumi.Input[str],
     resources: ResourcesSpec,
     gpus: int,
+    extended_resources: Mapping[str, int] | None = None,
     volumes: Sequence[Volume],
     command: Sequence[str],
     args: Sequence[str],
@@ -102,7 +108,8 @@ def hardened_container(
     probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
     lifecycle: k8s.core.v1.LifecycleArgs | None = None,
 ) -> k8s.core.v1.ContainerArgs:
-    """The workload's main container; ``probes`` maps startup / readiness / liveness to their probe."""
+    """The workload's main container; ``probes`` maps startup / readiness / liveness to their probe, and
+    ``extended_resources`` are device-plugin resources besides GPUs (a fabric's interfaces)."""
     probes = probes or {}
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -113,7 +120,7 @@ def hardened_container(
         # A read-only root: anything that writes under $HOME (caches, torch's compile cache) writes to /tmp.
         env=[k8s.core.v1.EnvVarArgs(name="HOME", value=TMP_MOUNT), *env],
         ports=list(ports),
-        resources=guaranteed_resources(resources, gpus),
+        resources=guaranteed_resources(resources, gpus, extended_resources),
         security_context=container_security(),
         volume_mounts=[v.mount for v in volumes],
         startup_probe=probes.get("startup"),

@@ -20,16 +20,19 @@ from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNam
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
 
 
-def peak_quota(workload: WorkloadSpec) -> NamespaceQuota:
-    """What ``workload`` holds at its largest: every node of a job, or max replicas plus a rollout's surge."""
+def peak_quota(workload: WorkloadSpec, handle: ClusterHandle) -> NamespaceQuota:
+    """What ``workload`` holds at its largest on ``handle``'s site: every node of a job, or max replicas
+    plus a rollout's surge, each pod sized as it is on this site's pool."""
     if isinstance(workload, TrainingWorkloadSpec):
         pods, gpus = workload.nodes, workload.gpus_per_node
     else:
         pods, gpus = workload.max_replicas + MAX_SURGE, workload.gpus_per_replica
+    placement = handle.placement(workload.accelerator.value, gpus)
+    resources = workload.pod_resources(placement.room, placement.gpus_per_node)
     return NamespaceQuota(
         gpus=pods * gpus,
-        cpu_millicores=pods * workload.resources.cpu_millicores,
-        memory_mib=pods * workload.resources.memory_mib,
+        cpu_millicores=pods * resources.cpu_millicores,
+        memory_mib=pods * resources.memory_mib,
     )
 
 
@@ -53,7 +56,7 @@ class SiteWorkloads(pulumi.ComponentResource):
         namespaces: dict[str, TenantNamespace] = {}
         for namespace in sorted({w.namespace for w in workloads}):
             members = [w for w in workloads if w.namespace == namespace]
-            quota = reduce(NamespaceQuota.__add__, map(peak_quota, members))
+            quota = reduce(NamespaceQuota.__add__, (peak_quota(w, handle) for w in members))
             namespaces[namespace] = TenantNamespace(
                 f"{name}-{namespace}", TenantNamespaceArgs(handle, namespace, quota), child
             )

@@ -1,18 +1,22 @@
 """TrainingJob: multi-node torchrun on plain Kubernetes, as an Indexed Job behind a headless Service.
 
-Each of the job's ``nodes`` pods runs one torchrun agent; its completion index is its node rank, and the pod
-of index 0 (``<job>-0.<service>``, stable DNS through the headless Service) hosts the c10d rendezvous.
+Each of the job's ``nodes`` pods runs one torchrun agent. The pod of completion index 0
+(``<job>-0.<service>``, stable DNS through the headless Service) hosts the c10d rendezvous; c10d hands out
+node ranks in the order the agents join (torchrun ignores ``--node_rank`` unless the rendezvous is
+static), so no rank is wired here.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
-from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.handle import ClusterHandle, NodePlacement
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
 from lepton_infra.components.kubernetes.pod_builder import pod_builder
@@ -35,7 +39,17 @@ from lepton_infra.contract import (
 COMPONENT = "trainer"
 # Worker-group restarts torchrun does in place (after a peer is lost and replaced) before it gives up.
 TORCHRUN_MAX_RESTARTS = 3
-COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+# What `pulumi up` waits for on the Job: that the Job controller has started it (seconds after creation), not
+# that it completes, which a 100,000-step run never does within an update. pulumi-kubernetes otherwise awaits
+# a Job's Complete condition for 10 minutes and again on every later update (registry docs of
+# kubernetes.batch/v1.Job). Unlike `pulumi.com/skipAwait`, `pulumi.com/waitFor` keeps the wait on delete
+# (pulumi-kubernetes await.go skips it for skipAwait'ed Jobs), so a replacement (a new image or new arguments:
+# the pod template is immutable) creates the new Job only once the old one and its pods are gone; with
+# skipAwait the create of the same name would meet the old Job still being deleted. `waitFor` takes
+# precedence over the built-in await logic since pulumi-kubernetes 4.18.4 (pulumi/pulumi-kubernetes#3329).
+AWAIT_STARTED = {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
+# Time beyond the pods' grace period for the old Job's deletion to be observed during a replacement.
+DELETE_MARGIN_SECONDS = 300
 
 
 @dataclass
@@ -44,15 +58,27 @@ class TrainingJobArgs:
     workload: TrainingWorkloadSpec
 
 
+def rendezvous_conf(workload: TrainingWorkloadSpec) -> str:
+    """torchrun's ``--rdzv_conf``: how long the pods of a job wait for each other.
+
+    ``join_timeout`` bounds the whole rendezvous (torch's default 600 s); ``read_timeout`` bounds every store
+    operation and, through the TCPStore's timeout, how long an agent tries to connect to the store on pod 0
+    (torch's default 60 s: a pod 0 that starts a minute late fails everyone else). Both take the spec's
+    ``rendezvous_timeout_seconds`` (torch 2.13, c10d_rendezvous_backend.py and dynamic_rendezvous.py).
+    """
+    timeout = workload.rendezvous_timeout_seconds
+    return f"join_timeout={timeout},read_timeout={timeout}"
+
+
 def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
     """torchrun's flags, then the trainer's; the kubelet expands ``$(VAR)`` from the container's env."""
     return [
         "--nnodes=$(NNODES)",
         f"--nproc_per_node={workload.gpus_per_node}",
-        "--node_rank=$(JOB_COMPLETION_INDEX)",
         "--rdzv_backend=c10d",
         f"--rdzv_endpoint={workload.name}-0.{service}:{RENDEZVOUS_PORT}",
         f"--rdzv_id={workload.name}",
+        f"--rdzv_conf={rendezvous_conf(workload)}",
         f"--max_restarts={TORCHRUN_MAX_RESTARTS}",
         "-m",
         "workloads.train",
@@ -101,14 +127,48 @@ def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePol
     )
 
 
+def fabric_resources(workload: TrainingWorkloadSpec, placement: NodePlacement) -> dict[str, int]:
+    """The pool's fabric devices a pod of a multi-node job requests: its GPUs' share of the node's.
+
+    A single-node job talks over NVLink and asks for none, so it never waits on a fabric's device plugin.
+    """
+    fabric = placement.fabric
+    if fabric is None or workload.nodes < 2:
+        return {}
+    share = workload.gpus_per_node / placement.gpus_per_node
+    return {name: math.ceil(count * share) for name, count in fabric.resources.items()}
+
+
+def fabric_env(workload: TrainingWorkloadSpec, placement: NodePlacement) -> Mapping[str, str]:
+    """What NCCL needs on the pool's fabric, for the pods of a multi-node job."""
+    if placement.fabric is None or workload.nodes < 2:
+        return {}
+    return placement.fabric.env
+
+
 class TrainingJob(pulumi.ComponentResource):
     """An Indexed Job (completions = parallelism = nodes) of hardened GPU pods, and what it needs around it.
 
     Creates the job's ServiceAccount (bound to a cloud identity through the handle), its headless Service,
     a NetworkPolicy letting its pods reach each other, Prometheus and HTTPS (checkpoints in a bucket), the
     checkpoint claim when the spec sizes one, and, with the Prometheus Operator, a ServiceMonitor and a
-    no-progress alert. Defaults protect the user: a deadline, a TTL, a grace period long enough for a final
-    checkpoint, GPU requests equal to limits, and a failure policy that does not burn retries on preemption.
+    no-progress alert. Defaults protect the user: a deadline, a grace period long enough for a final
+    checkpoint, pods sized by their share of the pool's node, GPU requests equal to limits, rendezvous
+    timeouts that outlast a scale-up and an image pull, and a failure policy that does not burn retries on
+    preemption. On a pool with a fabric (EFA, InfiniBand) the pods of a multi-node job request its devices
+    and get the environment NCCL needs there.
+
+    How `pulumi up` treats it:
+
+    - It waits only until the Job controller has started the Job (``pulumi.com/waitFor`` on
+      ``.status.startTime``), never for the training to end.
+    - The pod template is immutable: a new image, new arguments or a new size replaces the Job. The old one
+      is deleted first; its pods get SIGTERM, checkpoint and go, then the new Job resumes from that
+      checkpoint. To change a running job without restarting it, change nothing in its spec.
+    - A finished Job stays until the workload leaves the stack. Given ``ttl_seconds_after_finished``, the
+      Job controller deletes it after that long; a later ``pulumi refresh`` drops it from the state and
+      the next ``pulumi up`` creates it again, which resumes from the last checkpoint, finds ``max_steps``
+      reached and exits, after scaling up its nodes. Remove a finished workload from the stack instead.
     """
 
     job: k8s.batch.v1.Job
@@ -164,9 +224,8 @@ class TrainingJob(pulumi.ComponentResource):
             opts=pods.opts,
         )
         # NCCL and data-loader workers share tensors through /dev/shm; the runtime's default is 64 MiB.
-        volumes = pods.volumes(
-            empty_dir("dshm", "/dev/shm", f"{workload.shared_memory_mib}Mi", medium="Memory")
-        )
+        shared_memory = workload.shared_memory(pods.resources.memory_mib)
+        volumes = pods.volumes(empty_dir("dshm", "/dev/shm", f"{shared_memory}Mi", medium="Memory"))
         container = pods.container(
             volumes=volumes,
             command=["torchrun"],
@@ -174,16 +233,12 @@ class TrainingJob(pulumi.ComponentResource):
             env=[
                 k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
                 k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
-                # Set by the Job controller as well; stated here so the rank wiring is visible and checked.
-                k8s.core.v1.EnvVarArgs(
-                    name="JOB_COMPLETION_INDEX",
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
-                            field_path=f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
-                        )
-                    ),
+                *(
+                    k8s.core.v1.EnvVarArgs(name=name, value=value)
+                    for name, value in fabric_env(workload, pods.placement).items()
                 ),
             ],
+            extended_resources=fabric_resources(workload, pods.placement),
             ports=[
                 k8s.core.v1.ContainerPortArgs(name="rendezvous", container_port=RENDEZVOUS_PORT),
                 k8s.core.v1.ContainerPortArgs(name="metrics", container_port=TRAIN_METRICS_PORT),
@@ -191,7 +246,7 @@ class TrainingJob(pulumi.ComponentResource):
         )
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=pods.metadata(),
+            metadata=pods.metadata(annotations=AWAIT_STARTED),
             spec=k8s.batch.v1.JobSpecArgs(
                 completion_mode="Indexed",
                 completions=workload.nodes,
@@ -211,10 +266,17 @@ class TrainingJob(pulumi.ComponentResource):
                     subdomain=self.service.metadata.name,
                 ),
             ),
-            # A Job's pod template is immutable and its name fixed: a change replaces it, old one first.
+            # A Job's pod template is immutable and its name fixed: a change replaces it, old one first, and
+            # the deletion may take the pods' whole grace period (a final checkpoint) before it is observed.
             opts=pulumi.ResourceOptions.merge(
                 pods.opts,
-                pulumi.ResourceOptions(delete_before_replace=True, depends_on=[claim] if claim else []),
+                pulumi.ResourceOptions(
+                    delete_before_replace=True,
+                    depends_on=[claim] if claim else [],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        delete=f"{workload.termination_grace_period_seconds + DELETE_MARGIN_SECONDS}s"
+                    ),
+                ),
             ),
         )
         pods.monitor(name, port_name="metrics", rules=training_rules(workload))

@@ -1,0 +1,17 @@
+"""What the library's wheel installs: lepton_infra alone, never a generic top-level `workloads` package."""
+
+from __future__ import annotations
+
+import tomllib
+
+import setuptools
+from plan_helpers import ROOT
+
+
+def test_the_wheel_holds_the_library_and_not_the_workloads_source() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = setuptools.find_packages(where=str(ROOT), include=include)
+    assert "lepton_infra" in packages
+    assert "lepton_infra.policies" in packages
+    assert all(p == "lepton_infra" or p.startswith("lepton_infra.") for p in packages), packages
