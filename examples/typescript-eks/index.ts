@@ -80,7 +80,9 @@ const target = {
     name: "aws-usw2",
     registry: images.repositoryUrl.apply(url => url.split("/")[0]),
     artifactBucketUri: artifacts.uri,
-    gpuPools: [{ name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8 }],
+    cloud: "aws",
+    // With the pool's instance type, the catalog sizes each pod by its share of a node.
+    gpuPools: [{ name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8, instanceType: "p5.48xlarge" }],
     gpuStack: "operator",
 };
 
@@ -93,7 +95,8 @@ const ml = new lepton.TenantNamespace("ml", {
     kubeconfig: cluster.kubeconfig,
     cluster: target,
     namespace: "ml",
-    quota: { gpus: 16, cpuMillicores: 200000, memoryMib: 2097152 },
+    // Two whole H100 nodes: each pod takes its node's share (191 cores, 1892 GiB on a p5.48xlarge).
+    quota: { gpus: 16, cpuMillicores: 384000, memoryMib: 3875840 },
 }, { dependsOn: [system] });
 
 const pretrain = new lepton.TrainingJob("pretrain", {
@@ -110,7 +113,6 @@ const pretrain = new lepton.TrainingJob("pretrain", {
         },
         nodes: 2,
         gpusPerNode: 8,
-        resources: { cpuMillicores: 96000, memoryMib: 1048576 },
         maxSteps: 100000,
         checkpointEverySteps: 1000,
     },

@@ -10,14 +10,15 @@ import annotations``.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
 from lepton_infra.blueprint import ExistingGpuPoolSpec
-from lepton_infra.catalog import Accelerator
+from lepton_infra.blueprint.platform import PoolNode
+from lepton_infra.catalog import Accelerator, Cloud, find_offering
 from lepton_infra.components.existing.site import _placement as existing_pool_placement
 from lepton_infra.components.gpu_nodes import gpu_node_labels
 from lepton_infra.components.handle import (
@@ -28,7 +29,9 @@ from lepton_infra.components.handle import (
     ServiceAccountBinding,
 )
 from lepton_infra.components.site_kit import kubernetes_provider
+from lepton_infra.errors import parse_path
 from lepton_infra.package.inputs import as_data, require_choice, require_dns_labels, validated
+from lepton_infra.validation import InvalidInput, Problem
 
 
 class GpuModel(StrEnum):
@@ -78,6 +81,10 @@ class GpuPool(TypedDict):
     taints: NotRequired[list[GpuPoolTaint]]
     """Taints on the pool's nodes. Default: nvidia.com/gpu=present:NoSchedule, as lepton-infra's sites taint
     them."""
+    instance_type: NotRequired[str]
+    """The nodes' instance or VM type, e.g. p5.48xlarge, with the cluster's ``cloud``: lepton-infra's catalog
+    then knows what a node has for pods, sizes a workload that states no resources by its share of a node, and
+    refuses one that would not fit. Without it, workloads must state their resources."""
 
 
 class ClusterTarget(TypedDict):
@@ -99,6 +106,9 @@ class ClusterTarget(TypedDict):
     or OSS_ENDPOINT."""
     gpu_pools: NotRequired[list[GpuPool]]
     """The cluster's GPU node pools."""
+    cloud: NotRequired[str]
+    """Whose managed Kubernetes runs the cluster, aws (EKS), azure (AKS) or alicloud (ACK): what a node of a
+    pool's instanceType keeps for itself depends on it."""
     gpu_stack: NotRequired[str]
     """Who provides the NVIDIA stack: ``operator`` (the GPU Operator, on nodes whose image has the driver),
     ``operator-with-driver`` (it installs the driver too, for bare nodes) or ``preinstalled`` (nothing to
@@ -121,6 +131,8 @@ class ClusterFacts:
     artifact_env: Mapping[str, pulumi.Input[str]]
     gpu_pools: tuple[NodePlacement, ...]
     addons: ClusterAddons
+    # Each pool's node as the spec's placement rules see it (its catalog type, where the target names one).
+    nodes: Mapping[str, PoolNode]
 
 
 def cluster_facts(
@@ -130,14 +142,11 @@ def cluster_facts(
     what is wrong under ``path``."""
     require_dns_labels(target, "name", "monitoring_namespace", path=path)
     require_choice(target, "gpu_stack", {s.value for s in GpuStack}, path=path)
+    require_choice(target, "cloud", {c.value for c in Cloud}, path=path)
     defaults = ClusterAddons()
-    pools = [
-        validated(
-            ExistingGpuPoolSpec,
-            {"node_labels": gpu_node_labels(pool["name"], str(pool["accelerator"])), **as_data(pool)},
-            [path, "gpu_pools", index],
-        )
-        for index, pool in enumerate(target.get("gpu_pools", ()))
+    nodes = [
+        _pool_node(pool, target.get("cloud"), f"{path}.gpu_pools[{i}]")
+        for i, pool in enumerate(target.get("gpu_pools", ()))
     ]
     return ClusterFacts(
         name=target["name"],
@@ -146,13 +155,39 @@ def cluster_facts(
         registry=target["registry"],
         artifact_bucket_uri=target.get("artifact_bucket_uri", ""),
         artifact_env=target.get("artifact_env", {}),
-        gpu_pools=tuple(existing_pool_placement(p) for p in pools),
+        gpu_pools=tuple(replace(existing_pool_placement(spec), room=node.room) for spec, node in nodes),
         addons=ClusterAddons(
             gpu_stack=GpuStack(target.get("gpu_stack", defaults.gpu_stack)),
             prometheus_operator=target.get("prometheus_operator", defaults.prometheus_operator),
             monitoring_namespace=target.get("monitoring_namespace", defaults.monitoring_namespace),
         ),
+        nodes={node.pool: node for _, node in nodes},
     )
+
+
+def _pool_node(pool: Mapping[str, Any], cloud: str | None, path: str) -> tuple[ExistingGpuPoolSpec, PoolNode]:
+    """A pool checked as an existing site's pool is, and its node: from the catalog where it names a type."""
+    described = {k: v for k, v in as_data(pool).items() if k != "instance_type"}
+    labels = gpu_node_labels(pool["name"], str(pool["accelerator"]))
+    spec = validated(ExistingGpuPoolSpec, {"node_labels": labels, **described}, parse_path(path))
+    instance_type = pool.get("instance_type")
+    if instance_type is None:
+        return spec, PoolNode(spec.name, spec.gpus_per_node)
+    if cloud is None:
+        cluster = path.rsplit(".", 1)[0]
+        raise InvalidInput(
+            [Problem(f"{cluster}.cloud", "name it to size the nodes of a pool's instance type")]
+        )
+    offering = find_offering(Cloud(cloud), instance_type)
+    if offering is None:
+        unknown = (
+            f"{instance_type!r} is not in the {cloud} catalog; leave it out and state workloads' resources"
+        )
+        raise InvalidInput([Problem(f"{path}.instance_type", unknown)])
+    if offering.gpus != spec.gpus_per_node:
+        wrong = f"a {instance_type} node has {offering.gpus} GPUs, not {spec.gpus_per_node}"
+        raise InvalidInput([Problem(f"{path}.gpus_per_node", wrong)])
+    return spec, PoolNode(spec.name, spec.gpus_per_node, offering, Cloud(cloud))
 
 
 def cluster_handle(

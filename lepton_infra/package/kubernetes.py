@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from lepton_infra.blueprint.platform import _pod_fits_node as pod_fits_node
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.catalog import Resources
 from lepton_infra.components import handle
@@ -126,13 +127,20 @@ class TrainingJobArgs(TypedDict):
 
 
 def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | InferenceWorkloadSpec) -> None:
-    """Refuse a workload no pool of the cluster can hold, here, where the engine can name the input."""
+    """Refuse a workload no pool of the cluster can hold, or whose pods would not fit its pool's nodes, here,
+    where the engine can name the input: the spec's own placement rules, on the pool its pods will get."""
     accelerator, gpus = workload.accelerator.value, workload.gpus_needed_per_node
-    if not any(p.accelerator == accelerator and p.gpus_per_node >= gpus for p in facts.gpu_pools):
+    pool = next(
+        (p for p in facts.gpu_pools if p.accelerator == accelerator and p.gpus_per_node >= gpus), None
+    )
+    if pool is None:
         message = (
             f"cluster {facts.name!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
         )
         refuse([Problem("workload.accelerator", message)])
+        return
+    node = facts.nodes[pool.pool]
+    refuse(Problem(path, message) for path, message in pod_fits_node("workload", workload, facts.name, node))
 
 
 def _binding(values: dict[str, Any]) -> handle.ServiceAccountBinding:

@@ -79,9 +79,11 @@ class TrainingWorkload(TypedDict):
     gpus_per_node: NotRequired[int]
     """GPUs per node; torchrun's --nproc_per_node. Default: 1."""
     resources: NotRequired[WorkloadResources]
-    """CPU and memory of each pod."""
+    """CPU and memory of each pod. Default: the pod's share of its node by GPUs (what the node has for pods,
+    times the pod's GPUs over the node's), where the pool names its instanceType."""
     shared_memory_mib: NotRequired[int]
-    """Size of /dev/shm (data loader workers, NCCL); counts against memoryMib. Default: 4096."""
+    """Size of /dev/shm (data loader workers, NCCL); it counts against the pod's memory. A quarter of that
+    memory, in whole GiB, if omitted."""
     max_steps: int
     """Training steps; the trainer's --max-steps."""
     checkpoint_every_steps: NotRequired[int]
@@ -93,11 +95,16 @@ class TrainingWorkload(TypedDict):
     backoff_limit: NotRequired[int]
     """Pod failures tolerated before the job fails; preemptions do not count. Default: 3."""
     ttl_seconds_after_finished: NotRequired[int]
-    """How long a finished job and its pods are kept. Default: 604800."""
+    """Delete the finished job and its pods this long after it ends; kept until the workload leaves the stack
+    if omitted."""
     termination_grace_period_seconds: NotRequired[int]
     """Time between SIGTERM and SIGKILL: long enough for a final checkpoint. Default: 300."""
     fail_fast_exit_codes: NotRequired[list[int]]
-    """Trainer exit codes that fail the job at once instead of retrying (a bug or bad arguments)."""
+    """Launcher (torchrun) exit codes that fail the job at once; any other failure is retried and counts
+    against backoffLimit. [2] (torchrun's usage error) if omitted."""
+    rendezvous_timeout_seconds: NotRequired[int]
+    """How long a job's pods wait for each other at torchrun's rendezvous: pods start minutes apart when nodes
+    scale up from zero and pull a large image. Default: 1800."""
     no_progress_alert_minutes: NotRequired[int]
     """Alert when no training step has finished for this long. Default: 30."""
 
@@ -168,7 +175,8 @@ class InferenceWorkload(TypedDict):
     max_replicas: NotRequired[int]
     """Most replicas the autoscaler may run. Default: 4."""
     resources: NotRequired[WorkloadResources]
-    """CPU and memory of each replica."""
+    """CPU and memory of each replica. Default: the replica's share of its node by GPUs, where the pool names
+    its instanceType."""
     port: NotRequired[int]
     """Port the server listens on (non-root: 1024 or above). Default: 8080."""
     autoscaling: NotRequired[InferenceAutoscaling]

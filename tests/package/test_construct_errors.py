@@ -24,6 +24,7 @@ WORKLOAD = {
     "gpusPerNode": 8.0,
     "maxSteps": 100.0,
 }
+H100_POOL = {"name": "h100", "accelerator": "H100", "gpusPerNode": 8.0, "instanceType": "p5.48xlarge"}
 NODE_GROUP = {
     "clusterName": "gpu-eks",
     "kubernetesVersion": "1.33",
@@ -45,8 +46,11 @@ def engine() -> Iterator[FakeEngine]:
 
 def refused(engine: FakeEngine, type_: str, inputs: dict[str, Any]) -> dict[str, str]:
     """The properties the provider refused, with its reason for each; fails if it accepted the inputs."""
+    registered = len(engine.monitor.recorder.recorded)
     with pytest.raises(grpc.RpcError) as raised:
         engine.construct(f"lepton-infra:index:{type_}", "bad", inputs)
+    # Refused before anything was registered, the component itself included.
+    assert len(engine.monitor.recorder.recorded) == registered
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
     errors = dict(property_errors(raised.value))
     assert errors, "the provider refused the inputs without naming a property"
@@ -117,12 +121,13 @@ def test_a_workload_is_checked_by_the_platform_spec_with_paths_in_schema_names(e
 
 
 def test_a_rule_across_fields_of_the_spec_names_its_field(engine: FakeEngine) -> None:
-    workload = {**WORKLOAD, "sharedMemoryMib": 20000.0}
+    resources = {"cpuMillicores": 8000.0, "memoryMib": 16384.0}
+    workload = {**WORKLOAD, "resources": resources, "sharedMemoryMib": 20000.0}
     errors = refused(
         engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": workload}
     )
     assert list(errors) == ["workload.sharedMemoryMib"]
-    assert "memory_mib" in errors["workload.sharedMemoryMib"]
+    assert "counts against the pod's memory (16384 MiB)" in errors["workload.sharedMemoryMib"]
 
 
 def test_a_workload_no_pool_can_hold_is_refused_before_anything_is_built(engine: FakeEngine) -> None:
@@ -133,9 +138,50 @@ def test_a_workload_no_pool_can_hold_is_refused_before_anything_is_built(engine:
     )
     assert list(errors) == ["workload.accelerator"]
     assert "no L4 pool" in errors["workload.accelerator"]
-    assert len(engine.monitor.recorder.recorded) == 0 or all(
-        r.name != "bad" for r in engine.monitor.recorder.recorded
+
+
+def test_pods_are_sized_by_the_node_only_where_the_pool_names_its_instance_type(engine: FakeEngine) -> None:
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": WORKLOAD}
     )
+    assert list(errors) == ["workload.resources"]
+
+
+def test_a_pod_larger_than_what_its_node_has_for_pods_is_refused(engine: FakeEngine) -> None:
+    """It would stay Pending forever; the spec's own fit rule judges it on the pool's catalog type."""
+    pools = [H100_POOL]
+    workload = {**WORKLOAD, "resources": {"cpuMillicores": 400000.0, "memoryMib": 65536.0}}
+    errors = refused(
+        engine,
+        "TrainingJob",
+        {
+            "kubeconfig": secret("k"),
+            "cluster": {**CLUSTER, "cloud": "aws", "gpuPools": pools},
+            "workload": workload,
+        },
+    )
+    assert list(errors) == ["workload.resources.cpuMillicores"]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "blamed"),
+    [
+        ({"gpuPools": [H100_POOL]}, "cluster.cloud"),
+        (
+            {"cloud": "aws", "gpuPools": [{**H100_POOL, "instanceType": "p9.huge"}]},
+            "cluster.gpuPools[0].instanceType",
+        ),
+        (
+            {"cloud": "aws", "gpuPools": [{**H100_POOL, "gpusPerNode": 4.0}]},
+            "cluster.gpuPools[0].gpusPerNode",
+        ),
+    ],
+)
+def test_a_pools_instance_type_must_be_one_the_catalog_knows_on_the_clusters_cloud(
+    engine: FakeEngine, cluster: dict[str, Any], blamed: str
+) -> None:
+    errors = refused(engine, "GpuRuntime", {"kubeconfig": secret("k"), "cluster": {**CLUSTER, **cluster}})
+    assert list(errors) == [blamed]
 
 
 def test_a_gpu_pool_is_checked_like_an_existing_sites_pool(engine: FakeEngine) -> None:

@@ -20,6 +20,7 @@ from provider_harness import STACK_URN, FakeEngine, output, secret
 from pulumi.provider.experimental.util import camel_case
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
+from lepton_infra.catalog import Cloud, find_offering, node_room
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.plan.recorder import SECRET_MASK
 
@@ -194,7 +195,10 @@ def test_training_job_over_grpc_builds_what_python_builds_from_cluster_facts(eng
                 # Another resource's output inside an object input reaches the component as an output.
                 "registry": output("123456789012.dkr.ecr.us-west-2.amazonaws.com", ECR_URN),
                 "artifactBucketUri": "s3://lepton-artifacts",
-                "gpuPools": [{"name": "h100", "accelerator": "H100", "gpusPerNode": 8.0}],
+                "cloud": "aws",
+                "gpuPools": [
+                    {"name": "h100", "accelerator": "H100", "gpusPerNode": 8.0, "instanceType": "p5.48xlarge"}
+                ],
             },
             "workload": {
                 "name": "pretrain",
@@ -209,6 +213,9 @@ def test_training_job_over_grpc_builds_what_python_builds_from_cluster_facts(eng
         },
     )
 
+    p5 = find_offering(Cloud.AWS, "p5.48xlarge")
+    assert p5 is not None
+
     def python_program() -> None:
         handle = ClusterHandle(
             site="aws-usw2",
@@ -221,7 +228,7 @@ def test_training_job_over_grpc_builds_what_python_builds_from_cluster_facts(eng
             bind_service_account=lambda ns, sa: ServiceAccountBinding(
                 annotations={"eks.amazonaws.com/role-arn": role_arn}
             ),
-            gpu_pools=(NodePlacement.for_gpu_pool("h100", "H100", 8),),
+            gpu_pools=(NodePlacement.for_gpu_pool("h100", "H100", 8, room=node_room(Cloud.AWS, p5)),),
         )
         workload = TrainingWorkloadSpec.model_validate(
             {
