@@ -162,3 +162,19 @@ def name_length(name: str, min_length: int, max_length: int) -> list[str]:
     if not min_length <= len(name) <= max_length:
         return [f"{name!r} must be {min_length} to {max_length} characters"]
     return []
+
+
+# --- subscriptions ----------------------------------------------------------------------------------------
+
+# The terms Container Registry Enterprise Edition is sold for, in months: below a year, or whole years
+# (pulumi-alicloud's `period`: "please enter an integer multiple of 12 for annual paid products"; the
+# provider's validation, terraform-provider-alicloud resource_alicloud_cr_ee_instance.go, accepts exactly
+# these). Any other term is refused by the API only when the instance is bought.
+CR_EE_SUBSCRIPTION_MONTHS = (1, 2, 3, 6, 12, 24, 36, 48, 60)
+
+
+def cr_subscription_months(months: int) -> list[str]:
+    if months not in CR_EE_SUBSCRIPTION_MONTHS:
+        sold = ", ".join(map(str, CR_EE_SUBSCRIPTION_MONTHS))
+        return [f"Container Registry is sold for {sold} months, not {months}"]
+    return []

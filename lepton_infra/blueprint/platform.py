@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
+from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
 from lepton_infra.blueprint.workloads import (
@@ -63,6 +64,7 @@ class PlatformSpec(SpecModel):
             *_pool_offerings(self),
             *_workload_placement(self),
             *_checkpoint_buckets(self),
+            *shared_default_keys(self.sites),
         ]
         if issues:
             raise rule_error(issues)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from lepton_infra import validation
 from lepton_infra.blueprint.base import rule_error
-from lepton_infra.blueprint.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.site_base import GpuPoolSpec, ManagedSiteSpec
 
+KmsInstanceId = Annotated[str, StringConstraints(pattern=r"^kst-[a-z0-9]+$", max_length=64)]
 # Zone IDs append a letter to the region (cn-hangzhou-h) or to its number (ap-southeast-1a).
 ZoneId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z]+(-\d+)?-?[a-z]$", max_length=40)]
+
+
+class AlicloudGpuPoolSpec(GpuPoolSpec):
+    """A GPU pool of an ACK site. None of the catalog's types has a multi-node fabric ACK documents: its
+    eRDMA guides (ack-erdma-controller) list gn8is, gn8v, ebmgn8v, ebmgn8is, ebmgn7v and later families,
+    not gn7e, gn7, gn7i or gn6i, so NCCL between nodes runs over the VPC's TCP."""
+
+    fabric_hint: ClassVar[str] = (
+        "ACK documents eRDMA for none of the catalog's types (gn7e, gn7, gn7i, gn6i), so run the job on one "
+        "node, or on a site whose pool has a fabric"
+    )
 
 
 class AlicloudSiteSpec(ManagedSiteSpec):
@@ -43,13 +57,32 @@ class AlicloudSiteSpec(ManagedSiteSpec):
     )
     registry_subscription_months: int = Field(
         default=12,
-        ge=1,
-        le=36,
-        description="Prepaid, auto-renewed term of the registry instance in months (no pay-as-you-go).",
+        json_schema_extra={"enum": list(validation.CR_EE_SUBSCRIPTION_MONTHS)},
+        description=(
+            "Prepaid, auto-renewed term of the registry instance in months (no pay-as-you-go): 1, 2, 3 or 6 "
+            "months, or whole years up to 5 (12, 24, 36, 48, 60), the terms Container Registry sells."
+        ),
+    )
+    gpu_pools: tuple[AlicloudGpuPoolSpec, ...] = Field(
+        default=(), description="GPU node pools, one per accelerator need."
+    )
+    kms_instance_id: KmsInstanceId | None = Field(
+        default=None,
+        description=(
+            "A KMS instance (kst-...) to create the site key in. Without one the site creates its region's "
+            "default key, and KMS allows one default key of the CMK type per region and account: a second "
+            "site (or stack) in the same region needs a KMS instance."
+        ),
     )
     control_plane_log_retention_days: int = Field(
         default=90, ge=1, le=3650, description="Days SLS keeps control-plane and audit logs."
     )
+
+    @field_validator("registry_subscription_months")
+    @classmethod
+    def _a_term_that_is_sold(cls, months: int) -> int:
+        validation.refuse(validation.cr_subscription_months(months))
+        return months
 
     @model_validator(mode="after")
     def _alicloud_rules(self) -> AlicloudSiteSpec:
@@ -77,3 +110,28 @@ class AlicloudSiteSpec(ManagedSiteSpec):
         if issues:
             raise rule_error(issues)
         return self
+
+
+def shared_default_keys(sites: Sequence[object]) -> list[tuple[str, str]]:
+    """Alibaba sites of one platform that would each create their region's one default KMS key.
+
+    "You can create only one default key of the CMK type in each region. If you need to create multiple
+    keys, we recommend that you purchase a KMS instance." (KMS, "Manage keys",
+    https://www.alibabacloud.com/help/en/kms/user-guide/manage-keys-2): the second such site's key fails.
+    """
+    issues: list[tuple[str, str]] = []
+    first_in_region: dict[str, str] = {}
+    for i, site in enumerate(sites):
+        if not isinstance(site, AlicloudSiteSpec) or site.kms_instance_id is not None:
+            continue
+        if site.region in first_in_region:
+            issues.append(
+                (
+                    f"sites[{i}].kms_instance_id",
+                    f"site {first_in_region[site.region]!r} already creates the one default KMS key of "
+                    f"{site.region}; give this site a KMS instance (kst-...) for its key",
+                )
+            )
+        else:
+            first_in_region[site.region] = site.name
+    return issues

@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra import validation
 from lepton_infra.blueprint.base import rule_error
-from lepton_infra.blueprint.site_base import ManagedSiteSpec
+from lepton_infra.blueprint.site_base import GpuPoolSpec, ManagedSiteSpec
+from lepton_infra.catalog import Cloud, pool_offering
+from lepton_infra.catalog.azure_infiniband import INFINIBAND, has_infiniband
 
 # An Entra ID object ID (a GUID), as `az ad group show --query id` prints it.
 EntraObjectId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ]
+
+
+class AzureGpuPoolSpec(GpuPoolSpec):
+    """A GPU pool of an AKS site; on an ND size, its nodes can share one InfiniBand fabric."""
+
+    infiniband: bool = Field(
+        default=False,
+        description=(
+            "Give the pool's nodes one InfiniBand fabric for NCCL between the nodes of a training job: the "
+            "NVIDIA Network Operator and its RDMA device plugin, every node in the site's first zone. Needs "
+            "an ND size with InfiniBand (Standard_ND96isr_H100_v5, Standard_ND96amsr_A100_v4, "
+            "Standard_ND96asr_v4) and the subscription feature Microsoft.ContainerService/"
+            "AKSInfinibandSupport registered (README)."
+        ),
+    )
+
+    fabric_hint: ClassVar[str] = (
+        "set infiniband: true on a pool of an ND size with InfiniBand (Standard_ND96isr_H100_v5, "
+        "Standard_ND96amsr_A100_v4, Standard_ND96asr_v4)"
+    )
+
+    @property
+    def fabric(self) -> str | None:
+        return "infiniband" if self.infiniband else None
 
 
 class AzureSiteSpec(ManagedSiteSpec):
@@ -78,6 +104,19 @@ class AzureSiteSpec(ManagedSiteSpec):
             "Microsoft.Compute/EncryptionAtHost registered; turn off only where a VM size lacks it."
         ),
     )
+    role_propagation_wait_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds the registry, storage account and cluster wait, when first created, after the role "
+            "assignments on the site key they need: Azure RBAC changes take 'up to 10 minutes' to take "
+            "effect, and a customer-managed key that is not yet readable fails the creation."
+        ),
+    )
+    gpu_pools: tuple[AzureGpuPoolSpec, ...] = Field(
+        default=(), description="GPU node pools, one per accelerator need."
+    )
     spot_max_price_usd_per_hour: float | None = Field(
         default=None,
         gt=0,
@@ -92,6 +131,7 @@ class AzureSiteSpec(ManagedSiteSpec):
         )
         for i, pool in enumerate(self.gpu_pools):
             issues += validation.at(f"gpu_pools[{i}].name", validation.aks_pool_name(pool.name))
+            issues += validation.at(f"gpu_pools[{i}].infiniband", self._infiniband_problems(pool))
         if self.key_rotation_days >= self.key_expiry_days:
             issues.append(
                 validation.Problem(
@@ -103,3 +143,16 @@ class AzureSiteSpec(ManagedSiteSpec):
         if issues:
             raise rule_error(issues)
         return self
+
+    def _infiniband_problems(self, pool: AzureGpuPoolSpec) -> list[str]:
+        if not pool.infiniband:
+            return []
+        try:
+            vm_size = pool_offering(
+                Cloud.AZURE, self.region, pool.accelerator, pool.instance_type
+            ).instance_type
+        except LookupError:
+            return []  # the platform reports a size the catalog does not know
+        if has_infiniband(vm_size):
+            return []
+        return [f"{vm_size} has no InfiniBand; use one of {', '.join(INFINIBAND)} or set infiniband: false"]

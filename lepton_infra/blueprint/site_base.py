@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -71,6 +72,14 @@ class GpuPoolSpec(NodeRange):
     max_nodes: int = Field(ge=1, le=1000, description="Most nodes the autoscaler may add.")
     spot: bool = Field(default=False, description="Use spot / preemptible capacity.")
     disk_gib: int = Field(default=200, ge=50, le=16384, description="Encrypted root/OS disk size in GiB.")
+
+    # How a pool of this cloud gets a fabric (advice for multi-node training on a pool without one).
+    fabric_hint: ClassVar[str] = "give the pool a multi-node fabric"
+
+    @property
+    def fabric(self) -> str | None:
+        """The pool's multi-node network for NCCL (``efa`` ...), or None where pods talk over TCP."""
+        return None
 
 
 class ManagedSiteSpec(SpecModel):

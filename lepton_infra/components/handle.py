@@ -56,6 +56,9 @@ class Fabric:
     resources: Mapping[str, int] = field(default_factory=dict)
     # Environment NCCL and its transport need on this fabric (FI_PROVIDER=efa ...).
     env: Mapping[str, str] = field(default_factory=dict)
+    # Linux capabilities the training container needs on this fabric: InfiniBand verbs register (pin) memory,
+    # which the default locked-memory limit of 64 KiB forbids without IPC_LOCK (Azure/aks-rdma-infiniband).
+    capabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class AlicloudKmsKeyArgs(TypedDict):
     """What the key protects."""
     alias: str
     """The key's alias, without the ``alias/`` prefix."""
+    kms_instance_id: NotRequired[str]
+    """The KMS instance (kst-...) to create the key in; without one, the key is the region's one default key
+    (one per region and account)."""
     pending_window_days: NotRequired[int]
     """Days (7 to 366) scheduled deletion waits before the key, and all it encrypts, is gone. Default: 30."""
     protect: NotRequired[bool]
@@ -106,7 +109,8 @@ class AlicloudContainerRegistryArgs(TypedDict):
     edition: NotRequired[str]
     """Enterprise Edition instance type: Basic, Standard or Advanced. Default: "Standard"."""
     subscription_months: NotRequired[int]
-    """Months per subscription period; it renews itself. Default: 12."""
+    """Months per subscription period, as Container Registry sells them (1, 2, 3, 6, 12, 24, 36, 48 or 60); it
+    renews itself. Default: 12."""
     protect: NotRequired[bool]
     """Protect the instance, namespace and repositories from deletion by Pulumi. Default: true."""
     tags: NotRequired[dict[str, str]]
@@ -176,6 +180,8 @@ class AlicloudArtifactBucket(PackageComponent):
 class AlicloudAckClusterArgs(TypedDict):
     cluster_name: str
     """Name of the ACK cluster."""
+    region: str
+    """Region of the cluster, e.g. cn-hangzhou: its kubeconfig's credential plugin asks this region's ACK."""
     ack_version: str
     """The full ACK release, e.g. 1.33.1-aliyun.1: ACK upgrades only when it changes."""
     vpc_cidr: str
@@ -210,7 +216,8 @@ class AlicloudAckCluster(PackageComponent):
     oidc_issuer_url: pulumi.Output[str]
     """The cluster's RRSA token issuer URL."""
     kubeconfig: pulumi.Output[str]
-    """A kubeconfig (secret) from a short-lived credential: deploy with it soon after it is fetched."""
+    """A kubeconfig for the intranet endpoint whose credentials come from ack-ram-tool's credential plugin (no
+    client certificate in the state): whoever deploys through it needs ack-ram-tool and RAM credentials."""
 
     _args = cluster.AlicloudAckClusterArgs
 
@@ -274,6 +281,9 @@ class AlicloudNodePool(PackageComponent):
     """ID of the node pool."""
 
     _args = node_pool.AlicloudNodePoolArgs
+    # `after` (resources of any type the pool waits for) has no schema type; the one a site passes, ACK's
+    # node autoscaling configuration, is the site's own and no component of the package.
+    _left_out = frozenset({"after"})
 
     def __init__(
         self, name: str, args: AlicloudNodePoolArgs, opts: pulumi.ResourceOptions | None = None

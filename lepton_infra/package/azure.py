@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
+from pulumi_azure_native import authorization
 
 from lepton_infra.components.azure import (
     disk_encryption,
@@ -142,6 +143,9 @@ class AzureDiskEncryptionSet(PackageComponent):
     """Resource ID of the disk encryption set (what AKS puts on node disks)."""
     principal_id: pulumi.Output[str]
     """Principal ID of its system-assigned identity."""
+    key_grant: pulumi.Output[authorization.RoleAssignment]
+    """Its identity's grant on the key: node disks cannot be created before it works, so pass it to the
+    AzureAksCluster's prerequisiteGrants."""
 
     _args = disk_encryption.AzureDiskEncryptionSetArgs
 
@@ -165,6 +169,9 @@ class AzureContainerRegistryArgs(TypedDict):
     """Versionless URI of the key, so the registry follows its rotation."""
     untagged_retention_days: NotRequired[int]
     """Days before an untagged manifest is deleted. Default: 14."""
+    role_propagation_seconds: NotRequired[int]
+    """Seconds the registry waits after its identity's grant on the key: Azure documents up to 10 minutes
+    before a new role assignment takes effect. Default: 600."""
     zone_redundant: NotRequired[bool]
     """Replicate across the region's zones. Default: true."""
     protect: NotRequired[bool]
@@ -207,6 +214,9 @@ class AzureArtifactStorageArgs(TypedDict):
     """Name of the key."""
     soft_delete_days: NotRequired[int]
     """Days deleted blobs, containers and overwritten versions stay recoverable. Default: 30."""
+    role_propagation_seconds: NotRequired[int]
+    """Seconds the account waits after its identity's grant on the key: Azure documents up to 10 minutes
+    before a new role assignment takes effect. Default: 600."""
     protect: NotRequired[bool]
     """Protect the account and container from deletion by Pulumi. Default: true."""
     tags: NotRequired[dict[str, str]]

@@ -8,7 +8,7 @@ analyzer: no ``from __future__ import annotations`` here.
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
-from pulumi_azure_native import containerservice
+from pulumi_azure_native import authorization, containerservice
 
 from lepton_infra.components.azure import cluster, node_pool
 from lepton_infra.package.base import PackageComponent
@@ -117,6 +117,12 @@ class AzureAksClusterArgs(TypedDict):
     """AKS tier: Free, Standard (uptime SLA) or Premium. Default: "Standard"."""
     log_retention_days: NotRequired[int]
     """Days control-plane logs and Container Insights data are kept. Default: 90."""
+    prerequisite_grants: NotRequired[list[authorization.RoleAssignment]]
+    """Grants made outside the cluster that it needs before its first node, e.g. the AzureDiskEncryptionSet's
+    keyGrant: the cluster waits for them and their propagation."""
+    role_propagation_seconds: NotRequired[int]
+    """Seconds the cluster waits after every grant it needs: Azure documents up to 10 minutes before a new
+    role assignment takes effect. Default: 600."""
     tags: NotRequired[dict[str, str]]
     """Tags on every resource."""
 

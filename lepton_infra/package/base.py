@@ -24,6 +24,8 @@ class PackageComponent(pulumi.ComponentResource):
     its own ``build``."""
 
     _args: ClassVar[Callable[..., Any] | None] = None
+    # Fields of ``_args`` the package does not offer, each with its reason where it is set.
+    _left_out: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def token(cls) -> str:

@@ -230,6 +230,10 @@ def _value(
         return _typed_dict(value, declared, path, problems, spell)
     if isinstance(declared, type) and issubclass(declared, Enum):
         return _member(value, declared, path, problems)
+    if isinstance(declared, type) and issubclass(declared, pulumi.Resource):
+        if not isinstance(value, declared):
+            problems.append((path, f"must be a {declared.__name__} resource, not {_kind(value)}"))
+        return value
     return _scalar(value, declared, path, problems)
 
 

@@ -259,14 +259,13 @@ def test_service_accounts_and_pods_are_bound_through_the_rrsa_webhook(prod: Plan
         assert template["metadata"]["labels"]["pod-identity.alibabacloud.com/injection"] == "on"
 
 
-def test_workloads_pull_from_the_vpc_registry_domain_and_kubeconfig_is_secret(prod: Plan) -> None:
+def test_workloads_pull_from_the_vpc_registry_domain(prod: Plan) -> None:
     (container,) = only(prod, "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"][
         "containers"
     ]
     assert container["image"].startswith(
         "lepton-ali-hz-registry-vpc.cn-hangzhou.cr.aliyuncs.com/lepton/serve:"
     )
-    assert only(prod, "pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
 
 
 def test_unprotected_when_the_site_asks_for_it() -> None:

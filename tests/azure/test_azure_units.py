@@ -92,4 +92,3 @@ def test_subnets_sit_inside_the_vnet_without_overlapping() -> None:
     nets = [ipaddress.IPv4Network(c) for c in (plan.nodes, plan.api_server, plan.endpoints)]
     assert all(n.subnet_of(ipaddress.IPv4Network("10.40.0.0/16")) for n in nets)
     assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
-    assert nets[1].prefixlen == 28

@@ -3,7 +3,8 @@
 Built-in kinds: kubernetes-validate, strict (unknown fields refused), at the oldest and newest Kubernetes
 version the library supports. Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
 are checked against the subset of monitoring.coreos.com/v1 we emit (closed objects: a misspelled key fails),
-transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server.
+transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server. Kinds
+whose CRD is copied under tests/schemas/ (the Network Operator's NicClusterPolicy ...) validate against it.
 Helm releases are not Kubernetes objects and are not written (see ``test_helm_releases_are_not_objects``).
 """
 
@@ -85,6 +86,23 @@ CRD_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def vendored_crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) → the object schema of each upstream CRD copied under tests/schemas/."""
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in (ROOT / "tests" / "schemas").glob("*/*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                api_version = f"{spec['group']}/{version['name']}"
+                schemas[(api_version, spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+VENDORED_CRDS = vendored_crd_schemas()
+
+
 @pytest.fixture(scope="module", params=STACKS)
 def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_manifests(stack_plan(request.param), tmp_path_factory.mktemp(request.param))
@@ -101,6 +119,9 @@ def test_every_object_validates_against_the_kubernetes_schema(written: list[Path
         where = f"{obj['kind']} {obj['metadata']['name']}"
         if obj["kind"] in CRD_SCHEMAS:
             jsonschema.validate(obj, CRD_SCHEMAS[obj["kind"]])
+            continue
+        if (obj["apiVersion"], obj["kind"]) in VENDORED_CRDS:
+            jsonschema.validate(obj, VENDORED_CRDS[(obj["apiVersion"], obj["kind"])])
             continue
         for version in VERSIONS:
             try:

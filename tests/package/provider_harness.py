@@ -109,6 +109,16 @@ def secret(value: Any) -> dict[str, Any]:
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
+def resource_reference(urn: str, identifier: str, version: str = "") -> dict[str, Any]:
+    """A custom resource of the program (another package's) as the wire refers to it."""
+    return {
+        rpc._special_sig_key: rpc._special_resource_sig,
+        "urn": urn,
+        "id": identifier,
+        "packageVersion": version,
+    }
+
+
 def output(value: Any, *dependencies: str, is_secret: bool = False) -> dict[str, Any]:
     """Another resource's output as the engine hands it to a provider that accepts outputs (ours does)."""
     encoded = {
@@ -155,17 +165,20 @@ class FakeEngine:
         self.plugin.wait(timeout=10)
         self.server.stop(grace=None)
 
-    def provider_resource(self, package: str, name: str, inputs: dict[str, Any]) -> str:
-        """Register a provider as the program would (``new aws.Provider(...)``); its reference."""
+    def register(self, type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, str]:
+        """Register a resource as the program would before it constructs a component; its URN and ID."""
         struct = struct_pb2.Struct()
         struct.update(inputs)
-        response = self.monitor.RegisterResource(
-            resource_pb2.RegisterResourceRequest(
-                type=f"pulumi:providers:{package}", name=name, custom=True, parent=STACK_URN, object=struct
-            ),
-            None,
+        request = resource_pb2.RegisterResourceRequest(
+            type=type_, name=name, custom=True, parent=STACK_URN, object=struct
         )
-        return f"{response.urn}::{response.id}"
+        response = self.monitor.RegisterResource(request, None)
+        return str(response.urn), str(response.id)
+
+    def provider_resource(self, package: str, name: str, inputs: dict[str, Any]) -> str:
+        """Register a provider as the program would (``new aws.Provider(...)``); its reference."""
+        urn, identifier = self.register(f"pulumi:providers:{package}", name, inputs)
+        return f"{urn}::{identifier}"
 
     def construct(
         self,

@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from parity import children, python_children
 from plan_helpers import stack_config
-from provider_harness import STACK_URN, FakeEngine, output, secret
+from provider_harness import STACK_URN, FakeEngine, output, resource_reference, secret
 from pulumi.provider.experimental.util import camel_case
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
@@ -68,9 +68,11 @@ def test_aws_network_over_grpc_builds_what_python_builds_through_the_programs_pr
     assert len(built.state["privateSubnetIds"]) == 3
 
 
-def test_azure_aks_cluster_over_grpc_builds_what_python_builds_with_its_nested_system_pool(
+def test_azure_aks_cluster_over_grpc_builds_what_python_builds_with_its_system_pool_and_grants(
     engine: FakeEngine,
 ) -> None:
+    from pulumi_azure_native import authorization
+
     from lepton_infra.components.azure import AzureAksCluster, AzureAksClusterArgs, AzureNodePoolArgs
 
     arm = "/subscriptions/s/resourceGroups/rg/providers"
@@ -89,6 +91,14 @@ def test_azure_aks_cluster_over_grpc_builds_what_python_builds_with_its_nested_s
         "disk_encryption_set_id": f"{arm}/Microsoft.Compute/diskEncryptionSets/d",
     }
     camel = {camel_case(k): v for k, v in common.items()}
+    # The disk encryption set's grant on the key: a resource of another package, passed by reference.
+    grant = {
+        "principalId": "00000000-0000-0000-0000-0000000000aa",
+        "principalType": "ServicePrincipal",
+        "roleDefinitionId": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        "scope": common["key_id"],
+    }
+    grant_urn, grant_id = engine.register("azure-native:authorization:RoleAssignment", "des-grant", grant)
 
     built = engine.construct(
         "lepton-infra:index:AzureAksCluster",
@@ -107,13 +117,23 @@ def test_azure_aks_cluster_over_grpc_builds_what_python_builds_with_its_nested_s
                 "labels": {"lepton.ai/pool": "system"},
             },
             "logRetentionDays": 30.0,
+            "prerequisiteGrants": [resource_reference(grant_urn, grant_id)],
         },
         # A value another resource produced arrives as an output, with its dependency.
         dependencies={"keyId": ["urn:pulumi:dev::consumer::lepton-infra:index:AzureVaultKey::kv"]},
     )
 
-    expected = python_children(
-        lambda: AzureAksCluster(
+    def python_program() -> None:
+        des_grant = authorization.RoleAssignment(
+            "des-grant",
+            authorization.RoleAssignmentArgs(
+                principal_id=grant["principalId"],
+                principal_type="ServicePrincipal",
+                role_definition_id=grant["roleDefinitionId"],
+                scope=grant["scope"],
+            ),
+        )
+        AzureAksCluster(
             "aks",
             AzureAksClusterArgs(
                 **common,
@@ -129,11 +149,15 @@ def test_azure_aks_cluster_over_grpc_builds_what_python_builds_with_its_nested_s
                     labels={"lepton.ai/pool": "system"},
                 ),
                 log_retention_days=30,
+                prerequisite_grants=[des_grant],
             ),
-        ),
-        "lepton:azure:AksCluster",
-    )
+        )
+
+    expected = python_children(python_program, "lepton:azure:AksCluster")
     assert children(built.resources, "lepton:azure:AksCluster") == expected
+    # The cluster waits out the propagation of the grant it was handed, named by its ID.
+    (sleep,) = [r for r in built.resources if r.type == "time:index/sleep:Sleep"]
+    assert grant_id in sleep.inputs["triggers"].values()
     assert any(c[0] == "azure-native:containerservice:ManagedCluster" for c in expected)
     assert built.state["kubeconfig"] == SECRET_MASK
 

@@ -103,7 +103,9 @@ def _args(component: type[PackageComponent]) -> type:
 
 
 def _component_mirrors() -> list[Mirror]:
-    return [Mirror(_args(c), (c._args,)) for c in COMPONENTS if isinstance(c._args, type)]
+    return [
+        Mirror(_args(c), (c._args,), left_out=c._left_out) for c in COMPONENTS if isinstance(c._args, type)
+    ]
 
 
 MIRRORS = NESTED + _component_mirrors()

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
+from lepton_infra.components.alicloud.kubeconfig import exec_kubeconfig
+
 # Every control-plane component ACK can ship to SLS.
 CONTROL_PLANE_LOG_COMPONENTS = ("apiserver", "kcm", "scheduler", "ccm", "controlplane-events")
 # Service CIDRs to try, in order: the first that does not overlap the VPC is used.
 _SERVICE_CIDRS = ("172.21.0.0/20", "192.168.240.0/20", "10.255.240.0/20")
-# Minutes a kubeconfig fetched for a deployment stays valid (ACK allows 15 minutes to 3 days).
-KUBECONFIG_MINUTES = 240
 
 
 @dataclass(frozen=True)
 class AlicloudAckClusterArgs:
     cluster_name: str
+    # The cluster's region: the credential plugin in the kubeconfig asks this region's ACK API.
+    region: str
     # The full ACK release, e.g. "1.33.1-aliyun.1": ACK upgrades only when this changes.
     ack_version: str
     vpc_cidr: str
@@ -60,7 +62,11 @@ class AlicloudAckCluster(pulumi.ComponentResource):
     """An ACK Pro (``ack.pro.small``) cluster at a pinned release: its API server has only an intranet
     endpoint (no internet SLB, no EIP), Kubernetes secrets are envelope-encrypted with the site's KMS key,
     RRSA gives workloads RAM roles per service account, control-plane and audit logs go to an SLS project
-    of our own with a set retention, and deletion protection is on."""
+    of our own with a set retention, and deletion protection is on.
+
+    ``kubeconfig`` reaches the intranet endpoint and holds no credential: ``ack-ram-tool`` fetches one
+    when needed (``kubeconfig``), so a later refresh or destroy never meets an expired certificate.
+    """
 
     cluster_id: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
@@ -103,23 +109,26 @@ class AlicloudAckCluster(pulumi.ComponentResource):
                 audit_log_config=alicloud.cs.ManagedKubernetesAuditLogConfigArgs(
                     enabled=True, sls_project_name=logs.project_name
                 ),
-                # Keep CA and client keys out of the cluster's state; the kubeconfig comes from a short-lived
-                # credential instead.
+                # Keep CA and client keys out of the cluster's state.
                 skip_set_certificate_authority=True,
                 deletion_protection=args.deletion_protection,
                 tags=dict(args.tags),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        credential = alicloud.cs.get_cluster_credential_output(
-            cluster_id=cluster.id,
-            temporary_duration_minutes=KUBECONFIG_MINUTES,
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
+        # Only the cluster CA is taken from the credential (the cluster's own CA outputs are deprecated and
+        # left empty by skip_set_certificate_authority): its client certificate never reaches any state.
+        authority = alicloud.cs.get_cluster_credential_output(
+            cluster_id=cluster.id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).certificate_authorities.apply(lambda cas: cas[0].cluster_cert)
+        # The cluster has no internet endpoint (slb_internet_enabled=False): the intranet one is the one.
+        server = cluster.connections.apply(lambda connections: connections[0].api_server_intranet or "")
         self.cluster_id = cluster.id
         self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn or "")
         self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url or "")
-        self.kubeconfig = pulumi.Output.secret(credential.kube_config)
+        self.kubeconfig = pulumi.Output.all(cluster.id, server, authority).apply(
+            lambda parts: exec_kubeconfig(parts[0], parts[1], parts[2], args.region)
+        )
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,

@@ -13,6 +13,8 @@ import pulumi_alicloud as alicloud
 class AlicloudKmsKeyArgs:
     description: str
     alias: str
+    # The KMS instance (kst-...) to create the key in; None creates the region's one default key.
+    kms_instance_id: str | None = None
     # Days a scheduled deletion waits (7 to 366) before the key, and all it encrypts, is gone.
     pending_window_days: int = 30
     protect: bool = True
@@ -27,9 +29,12 @@ class AlicloudKmsKey(pulumi.ComponentResource):
     """A symmetric AES-256 KMS key with yearly automatic rotation, a pending-deletion window, KMS deletion
     protection (when ``protect``) and an ``alias/...`` alias.
 
-    A default (regional) key takes no key policy: RAM policies alone decide who uses it. ACK, ECS and OSS
-    use it through their service roles (AliyunCSManagedSecurityRole, AliyunECSDiskEncryptDefaultRole),
-    which an account authorizes once in the console.
+    Two kinds of key exist (KMS, "Manage keys": https://www.alibabacloud.com/help/en/kms/user-guide/manage-keys-2):
+    without ``kms_instance_id`` this is the region's *default key* of the CMK type, free, one per region and
+    account ("If you need to create multiple keys, we recommend that you purchase a KMS instance"), which
+    takes no key policy: RAM policies alone decide who uses it; with one it is an *instance key* in that KMS
+    instance, as many as the instance allows. ACK, ECS and OSS use it through their service roles
+    (AliyunCSManagedSecurityRole, AliyunECSDiskEncryptDefaultRole), which an account authorizes once.
     """
 
     key_id: pulumi.Output[str]
@@ -44,11 +49,12 @@ class AlicloudKmsKey(pulumi.ComponentResource):
             f"{name}-key",
             alicloud.kms.KeyArgs(
                 description=args.description,
+                dkms_instance_id=args.kms_instance_id,
                 key_spec="Aliyun_AES_256",
                 key_usage="ENCRYPT/DECRYPT",
                 origin="Aliyun_KMS",
                 automatic_rotation="Enabled",
-                # Default keys rotate only on a fixed 365-day period.
+                # Default keys rotate only on a fixed 365-day period; instance keys keep the same.
                 rotation_interval="365d",
                 pending_window_in_days=args.pending_window_days,
                 deletion_protection="Enabled" if args.protect else "Disabled",

@@ -33,6 +33,9 @@ class AlicloudNodePoolArgs:
     data_disk_gib: int = 200
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[NodeTaint] = ()
+    # What the pool's own resource must wait for, e.g. the cluster's autoscaling configuration (a
+    # component's depends_on holds back the component, not the resources inside it).
+    after: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,7 +101,7 @@ class AlicloudNodePool(pulumi.ComponentResource):
                 ],
                 tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
         self.node_pool_id = pool.node_pool_id
         self.register_outputs({"node_pool_id": self.node_pool_id})

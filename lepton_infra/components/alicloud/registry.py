@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.validation import at, name_length, refuse
+from lepton_infra.validation import at, cr_subscription_months, name_length, refuse
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,12 @@ class AlicloudContainerRegistryArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        refuse(at("instance_name", name_length(self.instance_name, 3, 30)))
+        refuse(
+            [
+                *at("instance_name", name_length(self.instance_name, 3, 30)),
+                *at("subscription_months", cr_subscription_months(self.subscription_months)),
+            ]
+        )
 
 
 class AlicloudContainerRegistry(pulumi.ComponentResource):

@@ -11,6 +11,7 @@ from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.site_alicloud import AlicloudSiteSpec
 from lepton_infra.catalog import Cloud
 from lepton_infra.components.alicloud.cluster import AlicloudAckCluster, AlicloudAckClusterArgs
+from lepton_infra.components.alicloud.cluster_addons import acr_credential_helper, node_autoscaling
 from lepton_infra.components.alicloud.identity import (
     AlicloudWorkloadRole,
     AlicloudWorkloadRoleArgs,
@@ -72,7 +73,7 @@ class AlicloudSite(pulumi.ComponentResource):
         key = AlicloudKmsKey(
             f"{name}-kms",
             AlicloudKmsKeyArgs(description=f"lepton {name}: ACK secrets, node disks, artifacts", alias=name,
-                       protect=site.protect_stateful, tags=tags),
+                       kms_instance_id=site.kms_instance_id, protect=site.protect_stateful, tags=tags),
             opts=child,
         )  # fmt: skip
         registry = AlicloudContainerRegistry(
@@ -106,6 +107,7 @@ class AlicloudSite(pulumi.ComponentResource):
             f"{name}-cluster",
             AlicloudAckClusterArgs(
                 cluster_name=name,
+                region=site.region,
                 ack_version=site.ack_version,
                 vpc_cidr=str(site.network.cidr),
                 node_vswitch_ids=network.node_vswitch_ids,
@@ -117,6 +119,18 @@ class AlicloudSite(pulumi.ComponentResource):
                 protect=site.protect_stateful,
                 tags=tags,
             ),
+            opts=child,
+        )
+
+        # Pools autoscale only once the cluster's autoscaler is configured (cluster first, then pools).
+        autoscaling = node_autoscaling(f"{name}-autoscaling", cluster.cluster_id, opts=child)
+        acr_credential_helper(
+            f"{name}-acr-credential-helper",
+            cluster_id=cluster.cluster_id,
+            instance_id=registry.instance_id,
+            registry_host=registry.host,
+            region=site.region,
+            namespaces=sorted({w.namespace for w in platform.workloads_on(site.name)}) or ["default"],
             opts=child,
         )
 
@@ -137,7 +151,7 @@ class AlicloudSite(pulumi.ComponentResource):
                 AlicloudNodePoolArgs(cluster_id=cluster.cluster_id, vswitch_ids=network.node_vswitch_ids,
                              instance_type=instance_type, min_nodes=min_nodes, max_nodes=max_nodes,
                              kms_key_id=key.key_id, gpu=gpu, spot=spot, disk_gib=disk_gib, labels=labels,
-                             taints=taints, tags=tags),
+                             taints=taints, after=[autoscaling], tags=tags),
                 opts=child,
             )  # fmt: skip
 

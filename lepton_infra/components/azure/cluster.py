@@ -10,10 +10,11 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi_azure_native import containerservice, managedidentity
+from pulumi_azure_native import authorization, containerservice, managedidentity
 
 from lepton_infra.components.azure.monitoring import container_insights, control_plane_logs, log_workspace
 from lepton_infra.components.azure.node_pool import AzureNodePoolArgs, pool_fields
+from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS, after_role_assignments
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 from lepton_infra.components.azure.sdk import resource_kwargs
 from lepton_infra.validation import api_allowlist, at, refuse
@@ -49,6 +50,11 @@ class AzureAksClusterArgs:
     upgrade_channel: str = "patch"
     sku_tier: str = "Standard"
     log_retention_days: int = 90
+    # Grants made outside the component that the cluster needs before its first node: the disk encryption
+    # set's grant on the key (https://learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys).
+    prerequisite_grants: Sequence[authorization.RoleAssignment] = ()
+    # Seconds the cluster waits after every grant it needs before it is created (``propagation``).
+    role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -109,6 +115,10 @@ class AzureAksCluster(pulumi.ComponentResource):
                 ("disk-encryption-set", BuiltInRole.READER, args.disk_encryption_set_id),
             )
         ]
+        grants += args.prerequisite_grants
+        propagated = after_role_assignments(
+            f"{name}-grants-propagation", grants, args.role_propagation_seconds, parent=self
+        )
         workspace = log_workspace(
             f"{name}-logs",
             resource_group_name=args.resource_group_name,
@@ -122,7 +132,7 @@ class AzureAksCluster(pulumi.ComponentResource):
             **resource_kwargs(_cluster_args(args, control_plane.id, workspace.id)),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=grants,
+                depends_on=[*grants, propagated],
                 # The cluster autoscaler moves the system pool's count.
                 ignore_changes=["agentPoolProfiles[0].count"],
             ),

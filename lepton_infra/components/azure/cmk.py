@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
 
+from lepton_infra.components.azure.propagation import after_role_assignments
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 
 
@@ -26,13 +27,21 @@ class KeyUserArgs:
 @dataclass(frozen=True)
 class KeyUser:
     identity: managedidentity.UserAssignedIdentity
-    # The resource that owns the key must wait for this grant, or its creation fails on the first try.
     grant: authorization.RoleAssignment
+    # The resource that encrypts with the key waits for this: the grant, and its propagation after it.
+    ready: pulumi.Resource
 
 
-def key_user(name: str, args: KeyUserArgs, tags: Mapping[str, str], parent: pulumi.Resource) -> KeyUser:
+def key_user(
+    name: str, args: KeyUserArgs, tags: Mapping[str, str], parent: pulumi.Resource, wait_seconds: int
+) -> KeyUser:
     """An identity allowed to wrap and unwrap with exactly one key; it exists before its resource does,
-    which is why CMK at creation needs a user-assigned identity rather than a system-assigned one."""
+    which is why CMK at creation needs a user-assigned identity rather than a system-assigned one (ACR:
+    https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys; Storage:
+    "You must use an existing user-assigned managed identity to authorize access to the key vault when you
+    configure customer-managed keys while creating the storage account",
+    https://learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-new-account).
+    The resource waits ``wait_seconds`` after the grant for it to propagate (``propagation``)."""
     identity = managedidentity.UserAssignedIdentity(
         name,
         managedidentity.UserAssignedIdentityArgs(
@@ -48,4 +57,5 @@ def key_user(name: str, args: KeyUserArgs, tags: Mapping[str, str], parent: pulu
         subscription_id=args.subscription_id,
         parent=parent,
     )
-    return KeyUser(identity, grant)
+    ready = after_role_assignments(f"{name}-propagation", [grant], wait_seconds, parent)
+    return KeyUser(identity, grant, ready)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import compute
+from pulumi_azure_native import authorization, compute
 
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 
@@ -29,6 +29,8 @@ class AzureDiskEncryptionSet(pulumi.ComponentResource):
 
     des_id: pulumi.Output[str]
     principal_id: pulumi.Output[str]
+    # Node disks cannot be created before this grant works: the cluster waits for it (and its propagation).
+    key_grant: authorization.RoleAssignment
 
     def __init__(
         self, name: str, args: AzureDiskEncryptionSetArgs, opts: pulumi.ResourceOptions | None = None
@@ -54,7 +56,7 @@ class AzureDiskEncryptionSet(pulumi.ComponentResource):
         principal_id = des.identity.apply(
             lambda identity: (identity.principal_id if identity else None) or ""
         )
-        assign_role(
+        self.key_grant = assign_role(
             f"{name}-key-access",
             role=BuiltInRole.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
             principal_id=principal_id,

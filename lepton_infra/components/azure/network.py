@@ -11,6 +11,12 @@ from pulumi_azure_native import network, resources
 
 # AKS projects the API server into a subnet delegated to it (API Server VNet Integration).
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
+# Twice the documented minimum (/28). The API Server VNet Integration page gives no recommended size, only
+# "The minimum supported API server subnet size is `/28`" and "An AKS cluster reserves at least nine IPs in
+# the subnet address space. Running out of IP addresses can prevent API server scaling and cause an API
+# server outage." A /28 leaves 11 usable addresses (Azure keeps 5 of 16): two to spare as the API server
+# scales. A /27 leaves 27. https://learn.microsoft.com/azure/aks/api-server-vnet-integration
+API_SERVER_PREFIX = 27
 
 
 @dataclass(frozen=True)
@@ -21,14 +27,14 @@ class SubnetPlan:
 
 
 def subnet_cidrs(cidr: str) -> SubnetPlan:
-    """Nodes get the first half (pods live on the overlay, not here); the API server a /28 and private
+    """Nodes get the first half (pods live on the overlay, not here); the API server a /27 and private
     endpoints a /26 from the last quarter, leaving room to grow."""
     vnet = ipaddress.IPv4Network(cidr)
     nodes = next(vnet.subnets(prefixlen_diff=1))
     last_quarter = list(vnet.subnets(prefixlen_diff=2))[3]
     return SubnetPlan(
         nodes=str(nodes),
-        api_server=str(next(last_quarter.subnets(new_prefix=28))),
+        api_server=str(next(last_quarter.subnets(new_prefix=API_SERVER_PREFIX))),
         endpoints=str(list(last_quarter.subnets(new_prefix=26))[1]),
     )
 
@@ -46,6 +52,14 @@ class AzureNetwork(pulumi.ComponentResource):
 
     Egress leaves through a NAT gateway with a static public IP prefix (allowlist-friendly); the subnets
     turn off Azure's implicit default outbound access, so nothing else can reach the internet.
+
+    A (Standard) NAT gateway is a zonal resource: without a zone Azure still places it in one of its
+    choosing ("no zone" is not zone-redundant; https://learn.microsoft.com/azure/nat-gateway/nat-availability-zones).
+    So it is pinned, visibly, to the site's first zone, with a zone-redundant public IP prefix (which a
+    zonal gateway accepts). Nodes in every zone leave through it: an outage of that zone stops the site's
+    egress (image pulls from outside, ACR and storage stay reachable through their private endpoints).
+    Zone-redundant egress needs the StandardV2 NAT gateway, whose API version the pinned azure-native SDK
+    does not carry (see the README, "Deploying to Azure").
     """
 
     resource_group_name: pulumi.Output[str]
@@ -87,6 +101,7 @@ class AzureNetwork(pulumi.ComponentResource):
                 resource_group_name=group.name,
                 location=args.location,
                 sku=network.NatGatewaySkuArgs(name=network.NatGatewaySkuName.STANDARD),
+                zones=zones[:1] if zones else None,
                 public_ip_prefixes=[network.SubResourceArgs(id=prefix.id)],
                 idle_timeout_in_minutes=10,
                 tags=tags,

@@ -80,7 +80,7 @@ class PoolFields(TypedDict):
     scale_set_eviction_policy: containerservice.ScaleSetEvictionPolicy | None
     spot_max_price: float | None
     security_profile: containerservice.AgentPoolSecurityProfileArgs
-    upgrade_settings: containerservice.AgentPoolUpgradeSettingsArgs
+    upgrade_settings: containerservice.AgentPoolUpgradeSettingsArgs | None
     tags: dict[str, str]
 
 
@@ -119,9 +119,21 @@ def pool_fields(args: AzureNodePoolArgs) -> PoolFields:
         security_profile=containerservice.AgentPoolSecurityProfileArgs(
             ssh_access=containerservice.AgentPoolSSHAccess.DISABLED
         ),
-        upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+        upgrade_settings=upgrade_settings(spot),
         tags=dict(args.tags),
     )
+
+
+def upgrade_settings(spot: bool) -> containerservice.AgentPoolUpgradeSettingsArgs | None:
+    """A third of a regular pool surges during upgrades; a spot pool sends no upgrade settings at all.
+
+    AKS upgrades spot pools without surge nodes ("There are no surge nodes available for Spot node pool
+    upgrades", https://learn.microsoft.com/azure/aks/spot-node-pool) and refuses both max surge and max
+    unavailable there with 400 InvalidParameter (XenitAB/terraform-modules#755,
+    hashicorp/terraform-provider-azurerm#31129); an empty object is no safer, as the RP can fill a default
+    surge into it (Azure/bicep#14517), so the field is left out.
+    """
+    return None if spot else containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%")
 
 
 @dataclass(frozen=True)

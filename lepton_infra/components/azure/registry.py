@@ -13,6 +13,7 @@ from pulumi_azure_native import containerregistry
 
 from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
+from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class AzureContainerRegistryArgs(KeyUserArgs):
     # Versionless, so the registry follows the key's rotation.
     key_uri: pulumi.Input[str]
     untagged_retention_days: int = 14
+    # Seconds the resource waits after its key grant before it is created (``propagation``).
+    role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
     zone_redundant: bool = True
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -31,6 +34,17 @@ class AzureContainerRegistry(pulumi.ComponentResource):
     untagged manifests deleted after ``untagged_retention_days``.
 
     Repositories need no resource: ACR creates them on the first push.
+
+    The key is reached through a user-assigned identity, as ACR requires for CMK at creation, in a vault
+    whose public access is off and whose firewall lets trusted Azure services through: ACR's documented
+    recipe ("If the key vault is in protection with a firewall or virtual network (private endpoint), you
+    must enable the network setting to allow access by trusted Azure services",
+    https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys; ACR CMK is
+    in Key Vault's trusted-services list). The reports of "Client address is not authorized and caller is
+    not a trusted service" (MicrosoftDocs/azure-docs#61015, #61064, #75970) predate July 2021, when ACR
+    stopped requiring a system identity for the bypass and the article dropped that sentence; the
+    create-then-rotate-to-system-identity workaround they describe is no longer needed. What still fails
+    the same way is a grant that has not propagated yet, hence the wait before the registry.
     """
 
     registry_id: pulumi.Output[str]
@@ -40,7 +54,9 @@ class AzureContainerRegistry(pulumi.ComponentResource):
         self, name: str, args: AzureContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:azure:ContainerRegistry", name, None, opts)
-        user = key_user(f"{name}-cmk", args, args.tags, parent=self)
+        user = key_user(
+            f"{name}-cmk", args, args.tags, parent=self, wait_seconds=args.role_propagation_seconds
+        )
         enabled = containerregistry.PolicyStatus.ENABLED
         registry = containerregistry.Registry(
             f"{name}-acr",
@@ -79,7 +95,7 @@ class AzureContainerRegistry(pulumi.ComponentResource):
                 ),
                 tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[user.grant]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[user.ready]),
         )
         self.registry_id = registry.id
         self.login_server = registry.login_server

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -12,7 +14,9 @@ from lepton_infra.blueprint.site_azure import AzureSiteSpec
 from lepton_infra.catalog import Cloud, partition_of
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
+from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
 from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
+from lepton_infra.components.azure.infiniband import INFINIBAND_FABRIC, fabric_services
 from lepton_infra.components.azure.keys import AzureVaultKey, AzureVaultKeyArgs
 from lepton_infra.components.azure.network import AzureNetwork, AzureNetworkArgs
 from lepton_infra.components.azure.node_pool import (
@@ -42,10 +46,16 @@ from lepton_infra.components.handle import (
     ClusterAddons,
     ClusterHandle,
     GpuStack,
+    NodePlacement,
     ServiceAccountBinding,
     Toleration,
 )
-from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
+from lepton_infra.components.site_kit import (
+    GpuPoolPlan,
+    gpu_pool_plans,
+    kubernetes_provider,
+    managed_site_builder,
+)
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # The workload identity webhook injects tokens only into pods that carry this label.
@@ -53,6 +63,18 @@ USE_WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 SPOT_TOLERATION = Toleration(
     key=SPOT_TAINT.key, operator="Equal", value=SPOT_TAINT.value, effect=SPOT_TAINT.effect
 )
+
+
+def gpu_placements(plans: Sequence[GpuPoolPlan]) -> tuple[NodePlacement, ...]:
+    """How pods land on each GPU pool: spot pools' pods tolerate AKS's spot taint, and an InfiniBand pool
+    offers its fabric to multi-node training."""
+    return tuple(
+        dataclasses.replace(
+            plan.placement(*((SPOT_TOLERATION,) if plan.pool.spot else ())),
+            fabric=INFINIBAND_FABRIC if plan.pool.fabric else None,
+        )
+        for plan in plans
+    )
 
 
 class AzureSite(pulumi.ComponentResource):
@@ -119,6 +141,7 @@ class AzureSite(pulumi.ComponentResource):
                 key_id=key.key_id,
                 key_uri=key.key_uri,
                 zone_redundant=bool(site.zones),
+                role_propagation_seconds=site.role_propagation_wait_seconds,
                 protect=site.protect_stateful,
                 tags=tags,
             ),
@@ -133,6 +156,7 @@ class AzureSite(pulumi.ComponentResource):
                 key_id=key.key_id,
                 vault_uri=key.vault_uri,
                 key_name=key.key_name,
+                role_propagation_seconds=site.role_propagation_wait_seconds,
                 protect=site.protect_stateful,
                 tags=tags,
             ),
@@ -169,6 +193,7 @@ class AzureSite(pulumi.ComponentResource):
             spot: bool = False,
             spot_max_price: float | None = None,
             taints: tuple[Taint, ...] = (),
+            zones: tuple[str, ...] = site.zones,
         ) -> AzureNodePoolArgs:
             return AzureNodePoolArgs(
                 vm_size=vm_size,
@@ -182,7 +207,7 @@ class AzureSite(pulumi.ComponentResource):
                 taints=taints,
                 kubernetes_version=site.kubernetes_version,
                 subnet_id=network.node_subnet_id,
-                zones=site.zones,
+                zones=zones,
                 encryption_at_host=site.encryption_at_host,
                 tags=tags,
             )
@@ -203,6 +228,8 @@ class AzureSite(pulumi.ComponentResource):
                 key_id=key.key_id,
                 key_uri_with_version=key.key_uri_with_version,
                 disk_encryption_set_id=disks.des_id,
+                prerequisite_grants=[disks.key_grant],
+                role_propagation_seconds=site.role_propagation_wait_seconds,
                 admin_group_object_ids=site.admin_group_object_ids,
                 system_pool=pool(
                     system.instance_type,
@@ -243,11 +270,14 @@ class AzureSite(pulumi.ComponentResource):
                         spot=spot,
                         spot_max_price=site.spot_max_price_usd_per_hour if spot else None,
                         taints=(Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT),),
+                        # One InfiniBand fabric per pool, in one zone (``infiniband``).
+                        zones=site.zones[:1] if plan.pool.fabric else site.zones,
                     ),
                 ),
                 opts=child,
             )
 
+        placements = gpu_placements(gpu_pools)
         kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
 
         @functools.cache  # one identity per service account, however often the Kubernetes layer asks
@@ -285,12 +315,14 @@ class AzureSite(pulumi.ComponentResource):
                 "AZURE_STORAGE_ANON": "false",
             },
             bind_service_account=bind_service_account,
-            gpu_pools=tuple(
-                plan.placement(*((SPOT_TOLERATION,) if plan.pool.spot else ())) for plan in gpu_pools
-            ),
+            gpu_pools=placements,
             parent=self,
-            # AKS GPU node images bring the NVIDIA driver and container toolkit.
-            addons=ClusterAddons(gpu_stack=GpuStack.OPERATOR),
+            # AKS GPU node images bring the NVIDIA driver and container toolkit (``gpu_operator``).
+            addons=ClusterAddons(
+                gpu_stack=GpuStack.OPERATOR,
+                gpu_operator_values=AKS_GPU_OPERATOR_VALUES,
+                services=fabric_services(placements),
+            ),
         )
         self.register_outputs(
             {

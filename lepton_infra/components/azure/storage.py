@@ -13,6 +13,7 @@ from pulumi_azure_native import storage
 
 from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
+from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS
 
 ARTIFACT_CONTAINER = "artifacts"
 
@@ -23,6 +24,8 @@ class AzureArtifactStorageArgs(KeyUserArgs):
     key_name: pulumi.Input[str]
     # Deleted blobs, containers and overwritten versions stay recoverable this long.
     soft_delete_days: int = 30
+    # Seconds the resource waits after its key grant before it is created (``propagation``).
+    role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -31,7 +34,12 @@ class AzureArtifactStorage(pulumi.ComponentResource):
     """A zone-redundant StorageV2 account: HTTPS only with TLS 1.2 or later, no public blob access, no
     shared keys (Entra ID only, so workload identities are the way in), public network access disabled,
     infrastructure double encryption, the site key for blobs and files, blob versioning and soft delete,
-    and one private container for artifacts."""
+    and one private container for artifacts.
+
+    The key is reached as ACR reaches it (``registry``): a user-assigned identity, which a new account must
+    use for CMK, through the vault's trusted-services exception (Azure Storage is in Key Vault's list),
+    created only once the identity's grant has had time to propagate.
+    """
 
     account_id: pulumi.Output[str]
     account_name: pulumi.Output[str]
@@ -44,7 +52,9 @@ class AzureArtifactStorage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:azure:ArtifactStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        user = key_user(f"{name}-cmk", args, args.tags, parent=self)
+        user = key_user(
+            f"{name}-cmk", args, args.tags, parent=self, wait_seconds=args.role_propagation_seconds
+        )
         account_key = storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT)
         account = storage.StorageAccount(
             f"{name}-account",
@@ -81,7 +91,7 @@ class AzureArtifactStorage(pulumi.ComponentResource):
                 ),
                 tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[user.grant]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[user.ready]),
         )
         retention = storage.DeleteRetentionPolicyArgs(enabled=True, days=args.soft_delete_days)
         storage.BlobServiceProperties(
