@@ -20,8 +20,8 @@ class PackageComponent(pulumi.ComponentResource):
 
     A subclass declares its inputs as the TypedDict of its ``__init__``'s ``args`` and its outputs as class
     annotations (each with an attribute docstring: the schema's descriptions), and says how its checked inputs
-    become what the component underneath takes: ``_builds`` (our Args class, given the inputs as keywords) or
-    its own ``build``."""
+    become what the component underneath takes: ``_args`` (our Args class they mirror, given them as
+    keywords) or its own ``build``."""
 
     _args: ClassVar[Callable[..., Any] | None] = None
     # Fields of ``_args`` the package does not offer, each with its reason where it is set.

@@ -1,12 +1,13 @@
 """What a package component does with its inputs before it builds anything: check them, name what is wrong.
 
-Over gRPC, ``Construct`` hands a component plain dicts (keys already in Python's snake_case), numbers inside
-lists as floats, Outputs where a value carries dependencies or is secret, and checks nothing beyond the
-presence of required inputs. :func:`checked` holds each value to the TypedDict that declares it (the same
-declaration the schema is inferred from), so a wrong value fails with the property's schema path instead of a
-traceback from deep inside a cloud SDK. :func:`refusing` and :func:`validated` turn the checks our own Args
-(``InvalidInput``, ``ValueError``) and specs (pydantic) make into Pulumi's ``InputPropertiesError``, which the
-engine reports against each property: every problem at once, never only the first.
+Over gRPC, ``Construct`` hands the provider dicts keyed by the schema's names (the SDK maps them to Python's
+before a component runs), every number as a float, Outputs where a value carries dependencies or is secret,
+and checks nothing beyond the presence of required inputs. :func:`checked` holds each value to the TypedDict
+that declares it (the same declaration the schema is inferred from), so a wrong value fails with the
+property's schema path instead of a traceback from deep inside a cloud SDK. :func:`refusing` and
+:func:`validated` turn the checks our own Args (``InvalidInput``, ``ValueError``) and specs (pydantic) make
+into Pulumi's ``InputPropertiesError``, which the engine reports against each property: every problem at once,
+never only the first.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ PLAIN_ONLY = "must be known when the program runs: a literal or config value, no
 
 
 def schema_path(parts: Sequence[PathPart]) -> str:
-    """A path of Python names as the schema spells it: ``gpu_pools[0].node_labels`` ->
-    ``gpuPools[0].nodeLabels``."""
+    """A path of Python names as the schema spells it: ``gpu_pools[0].x_y`` -> ``gpuPools[0].xY``."""
     return format_path([camel_case(p) if isinstance(p, str) else p for p in parts])
 
 
