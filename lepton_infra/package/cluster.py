@@ -123,9 +123,9 @@ class ClusterTarget(TypedDict):
 class ClusterFacts:
     """A checked ClusterTarget: everything a ClusterHandle needs except the provider, which is a resource."""
 
-    name: str
+    site: str
     kubeconfig: pulumi.Input[str]
-    context: str | None
+    kubeconfig_context: str | None
     registry: pulumi.Input[str]
     artifact_bucket_uri: pulumi.Input[str]
     artifact_env: Mapping[str, pulumi.Input[str]]
@@ -149,9 +149,9 @@ def cluster_facts(
         for i, pool in enumerate(target.get("gpu_pools", ()))
     ]
     return ClusterFacts(
-        name=target["name"],
+        site=target["name"],
         kubeconfig=pulumi.Output.secret(kubeconfig),
-        context=target.get("context"),
+        kubeconfig_context=target.get("context"),
         registry=target["registry"],
         artifact_bucket_uri=target.get("artifact_bucket_uri", ""),
         artifact_env=target.get("artifact_env", {}),
@@ -203,8 +203,8 @@ def cluster_handle(
     whose identity the program created and named."""
     bound = binding or ServiceAccountBinding()
     return ClusterHandle(
-        site=facts.name,
-        provider=kubernetes_provider(name, facts.kubeconfig, parent, context=facts.context),
+        site=facts.site,
+        provider=kubernetes_provider(name, facts.kubeconfig, parent, context=facts.kubeconfig_context),
         kubeconfig=pulumi.Output.from_input(facts.kubeconfig),
         registry=pulumi.Output.from_input(facts.registry),
         artifact_bucket_uri=pulumi.Output.from_input(facts.artifact_bucket_uri),

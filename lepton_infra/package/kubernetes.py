@@ -135,12 +135,12 @@ def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | Inferenc
     )
     if pool is None:
         message = (
-            f"cluster {facts.name!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
+            f"cluster {facts.site!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
         )
         refuse([Problem("workload.accelerator", message)])
         return
     node = facts.nodes[pool.pool]
-    refuse(Problem(path, message) for path, message in pod_fits_node("workload", workload, facts.name, node))
+    refuse(Problem(path, message) for path, message in pod_fits_node("workload", workload, facts.site, node))
 
 
 def _binding(values: dict[str, Any]) -> handle.ServiceAccountBinding:
@@ -169,7 +169,7 @@ class TrainingJob(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         facts = cluster_facts(values["cluster"], values["kubeconfig"])
-        workload = training_spec(values["workload"], facts.name)
+        workload = training_spec(values["workload"], facts.site)
         _require_pool(facts, workload)
         return facts, workload, _binding(values)
 
@@ -218,7 +218,7 @@ class InferenceService(PackageComponent):
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         facts = cluster_facts(values["cluster"], values["kubeconfig"])
-        workload = inference_spec(values["workload"], facts.name)
+        workload = inference_spec(values["workload"], facts.site)
         _require_pool(facts, workload)
         return facts, workload, _binding(values)
 
