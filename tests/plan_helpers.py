@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lepton_infra.plan.engine import run_plan
 from lepton_infra.plan.model import Plan, PlanResource
+
+if TYPE_CHECKING:
+    from pulumi.runtime.proto import analyzer_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +77,21 @@ def stack_config(stack: str) -> dict[str, Any]:
     document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
     platform: dict[str, Any] = document["config"]["lepton-infra:platform"]
     return platform
+
+
+@contextmanager
+def running_pack(module: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """A policy pack started as the Pulumi CLI starts it (its own process, the analyzer port on its first
+    line of stdout), reached over loopback gRPC."""
+    import grpc
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    process = subprocess.Popen([sys.executable, "-m", module], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

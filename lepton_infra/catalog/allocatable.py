@@ -148,6 +148,18 @@ AKS_CPU_RESERVED: tuple[tuple[int, int], ...] = (
 # Azure CNI Overlay (the sites' network plugin) gives a node 250 pods unless the pool sets max_pods
 # ("Maximum pods per node", https://learn.microsoft.com/azure/aks/concepts-network-ip-address-planning).
 AKS_DEFAULT_MAX_PODS = 250
+# The other network plugins' defaults, for clusters that are not ours (AKS node autoprovisioning docs,
+# "maxPods": "Azure CNI with standard networking: 30 pods ... Other configurations: 110 pods",
+# https://learn.microsoft.com/azure/aks/node-autoprovision-aksnodeclass).
+AKS_NODE_SUBNET_MAX_PODS = 30
+AKS_OTHER_MAX_PODS = 110
+
+
+def aks_default_max_pods(network_plugin: str | None, plugin_mode: str | None) -> int:
+    """The pods an AKS node gets when its pool sets none, from the cluster's network profile."""
+    if plugin_mode == "overlay":
+        return AKS_DEFAULT_MAX_PODS
+    return AKS_NODE_SUBNET_MAX_PODS if network_plugin == "azure" else AKS_OTHER_MAX_PODS
 
 
 def aks_reserved_cpu_millicores(cores: int) -> int:

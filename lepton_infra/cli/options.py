@@ -27,12 +27,24 @@ def add_policy_config_option(parser: argparse.ArgumentParser) -> None:
 
 def pack_config(path: Path | None) -> PackConfig:
     """The pack config in ``path`` (defaults without one), every policy it names checked against the pack."""
-    # The pack's rules load on first use: `schema` and `validate` never need them.
+    # The packs' rules load on first use: `schema` and `validate` never need them. One file configures
+    # every pack, so a policy it names must exist in one of them.
+    from lepton_infra.plan.packs import rules_by_name
     from lepton_infra.policies.config import PackConfig, load_config
-    from lepton_infra.policies.registry import all_policies
 
     if path is None:
         return PackConfig()
     config = load_config(path)
-    config.check_names(all_policies(), source=str(path))
+    config.check_names(rules_by_name().values(), source=str(path))
     return config
+
+
+def add_pack_option(parser: argparse.ArgumentParser) -> None:
+    from lepton_infra.plan.packs import PACK_NAMES
+
+    parser.add_argument(
+        "--pack",
+        action="append",
+        choices=PACK_NAMES,
+        help="run only this policy pack (repeatable; default: every pack)",
+    )

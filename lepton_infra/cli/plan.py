@@ -8,42 +8,49 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lepton_infra.cli.options import add_policy_config_option, add_stack_options, pack_config
+from lepton_infra.cli.options import add_pack_option, add_policy_config_option, add_stack_options, pack_config
 from lepton_infra.contract import CliExit
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("plan", help="run the stack's program offline and check every policy")
+    parser = commands.add_parser(
+        "plan", help="run the stack's program offline and check every policy of both packs"
+    )
     add_stack_options(parser)
     parser.add_argument("--json", type=Path, help="write the plan as JSON to this file")
     parser.add_argument(
         "--manifests", type=Path, help="write every Kubernetes object as YAML into this directory"
     )
     add_policy_config_option(parser)
+    add_pack_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
     from lepton_infra.plan.engine import run_plan
-    from lepton_infra.plan.evaluate import evaluate
     from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.packs import evaluate_packs, rules_by_name, selected
     from lepton_infra.plan.pulumi_sdk import UnsupportedPulumiSdk
-    from lepton_infra.plan.reporters import render_text
+    from lepton_infra.plan.reporters import render_packs, render_text
+    from lepton_infra.plan.sources import locate
     from lepton_infra.plan.tree import render_summary, render_tree
-    from lepton_infra.policies.registry import by_name
+    from lepton_infra.project import find_project, read_stack_config
 
     try:
         plan = run_plan(args.project, args.stack)
     except UnsupportedPulumiSdk as error:
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
-    plan.violations = evaluate(plan, pack_config(args.policy_config))
+    packs = selected(args.pack)
+    plan.violations = evaluate_packs(plan, pack_config(args.policy_config), packs)
+    locations = locate(plan, read_stack_config(find_project(args.project), args.stack))
     print(render_tree(plan))
     print()
     print(render_summary(plan))
     print()
-    print(render_text(plan.violations, by_name()), end="")
+    print(render_text(plan.violations, rules_by_name(packs), locations), end="")
+    print(render_packs(plan.violations, {p.name: len(p.rules()) for p in packs}), end="")
     failed = any(v.blocks for v in plan.violations)
     if args.json:
         args.json.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8")

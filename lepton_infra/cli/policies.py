@@ -1,4 +1,4 @@
-"""``lepton-infra policies``: every policy of the pack with its enforcement, severity and description."""
+"""``lepton-infra policies``: every policy of both packs: its pack, enforcement, severity, description."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ def run(_: argparse.Namespace) -> int:
 
 
 def policies_command() -> int:
-    from lepton_infra.policies.pack import PACK_NAME
-    from lepton_infra.policies.registry import all_policies
+    from lepton_infra.plan.packs import PACKS
 
-    rules = sorted(all_policies(), key=lambda r: (r.family, r.name))
-    width = max(len(r.name) for r in rules)
-    print(f"{'POLICY':<{width}}  {'PACK':<15}  {'ENFORCEMENT':<11}  {'SEVERITY':<8}  DESCRIPTION")
-    for r in rules:
-        print(f"{r.name:<{width}}  {PACK_NAME:<15}  {r.enforcement:<11}  {r.severity:<8}  {r.description}")
+    rows = [(pack.name, r) for pack in PACKS for r in sorted(pack.rules(), key=lambda r: (r.family, r.name))]
+    width = max(len(r.name) for _, r in rows)
+    pack_width = max(len(p) for p, _ in rows)
+    print(f"{'POLICY':<{width}}  {'PACK':<{pack_width}}  {'ENFORCEMENT':<11}  {'SEVERITY':<8}  DESCRIPTION")
+    for pack, r in rows:
+        columns = f"{r.name:<{width}}  {pack:<{pack_width}}  {r.enforcement:<11}  {r.severity:<8}"
+        print(f"{columns}  {r.description}")
     return CliExit.OK

@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from pulumi.runtime import proto
 
-from lepton_infra.plan.evaluate import with_exemptions
+from lepton_infra.plan.exemptions import with_exemptions
 from lepton_infra.plan.model import Plan, PlanResource, Violation
 from lepton_infra.policies.config import PackConfig
 from lepton_infra.policies.pack import PACK_NAME
@@ -125,7 +125,9 @@ def run_analyzer(
 ) -> list[Violation]:
     """Drive an analyzer as the CLI does: configure it, analyze each custom resource, then the stack."""
     config = config or PackConfig()
-    analyzer.Configure(configure_request(config.to_pulumi_config(rules, with_exemptions=False)))
+    analyzer.Configure(
+        configure_request(config.to_pulumi_config(rules, with_exemptions=False, validate=False))
+    )
     by_name = {r.name: r for r in rules}
     requests = _Requests(plan)
     found: list[Violation] = []

@@ -14,7 +14,7 @@ same plans and require identical violations, so the two cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from lepton_infra.plan.exemptions import with_exemptions
 from lepton_infra.plan.model import Plan, PlanResource, Violation
 from lepton_infra.policies.config import PackConfig, load_config
 from lepton_infra.policies.pack import PACK_NAME, to_pulumi_policy
@@ -74,7 +75,7 @@ class _Configured:
 
 
 def _configured(rules: Sequence[PolicyRule], config: PackConfig) -> list[_Configured]:
-    pulumi_config = config.to_pulumi_config(rules, with_exemptions=False)
+    pulumi_config = config.to_pulumi_config(rules, with_exemptions=False, validate=False)
     configured = []
     for rule in rules:
         entry = pulumi_config[rule.name]
@@ -190,18 +191,16 @@ def evaluate_plan(
     return with_exemptions(found, config)
 
 
-def with_exemptions(violations: Iterable[Violation], config: PackConfig) -> list[Violation]:
-    """The violations, each exempted one carrying the written reason from the pack config."""
-    return [_exempt(v, config) for v in violations]
-
-
-def _exempt(violation: Violation, config: PackConfig) -> Violation:
-    exemption = config.exemption_for(violation.policy, violation.urn)
-    return violation if exemption is None else replace(violation, exemption=exemption.reason)
-
-
 def evaluate(plan: Plan, config: PackConfig | Path | None = None) -> list[Violation]:
-    """Every policy of the pack on every resource of ``plan``; exempted results carry their reason."""
+    """Every policy of the pack on every resource of ``plan``; exempted results carry their reason.
+
+    The config may name the operability pack's policies too (one file serves both packs); a name
+    neither pack has is refused.
+    """
+    from lepton_infra.policies.operability.registry import all_policies as operability_policies
+
     if isinstance(config, Path):
         config = load_config(config)
+    if config is not None:
+        config.check_names((*all_policies(), *operability_policies()))
     return evaluate_plan(plan, all_policies(), config)

@@ -1,4 +1,9 @@
-"""Policy results as text for people, JSON (the contract), SARIF 2.1.0 for code scanning, JUnit XML for CI."""
+"""Policy results as text for people, JSON (the contract), SARIF 2.1.0 for code scanning, JUnit XML for CI.
+
+Every renderer takes the violations of every pack it is given, the rules by name, and optionally where
+each resource comes from in the stack file (``sources.locate``): text prints it beside the finding and
+SARIF writes it as the result's ``physicalLocation``; the JSON contract and JUnit leave it out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from lepton_infra.plan.model import Violation
+from lepton_infra.plan.sources import SourceLocation
+
+Locations = Mapping[str, SourceLocation]
 
 SEVERITIES = ("critical", "high", "medium", "low")
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -43,15 +51,17 @@ def _status(v: Violation) -> str:
     return f"exempt: {v.exemption}" if v.exemption is not None else v.enforcement
 
 
-def render_json(violations: Sequence[Violation], _policies: Mapping[str, PolicyInfo]) -> str:
+def render_json(
+    violations: Sequence[Violation], _policies: Mapping[str, PolicyInfo], _locations: Locations | None = None
+) -> str:
     return json.dumps(
         {"violations": [v.to_json() for v in violations], "summary": summary(violations)}, indent=2
     )
 
 
-def render_text(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
-    if not violations:
-        return "No policy violations.\n"
+def _text_group(
+    violations: Sequence[Violation], policies: Mapping[str, PolicyInfo], locations: Locations
+) -> list[str]:
     lines: list[str] = []
     for severity in SEVERITIES:
         group = [v for v in violations if v.severity == severity]
@@ -61,17 +71,61 @@ def render_text(violations: Sequence[Violation], policies: Mapping[str, PolicyIn
         for v in sorted(group, key=lambda v: (v.policy, v.urn or "")):
             lines.append(f"  [{_status(v)}] {v.policy}")
             lines.append(f"    resource: {v.urn or '(stack)'}")
+            source = locations.get(v.urn or "")
+            if source is not None:
+                lines.append(f"    source:   {source}")
             lines.append(f"    problem:  {v.message}")
             info = policies.get(v.policy)
             if info is not None:
                 lines.append(f"    fix:      {info.remediation}")
         lines.append("")
+    return lines
+
+
+def render_text(
+    violations: Sequence[Violation], policies: Mapping[str, PolicyInfo], locations: Locations | None = None
+) -> str:
+    """Grouped by pack (security first, in the order the violations come), then by severity."""
+    if not violations:
+        return "No policy violations.\n"
+    packs = list(dict.fromkeys(v.pack for v in violations))
+    lines: list[str] = []
+    for pack in packs:
+        group = [v for v in violations if v.pack == pack]
+        lines.append(f"== {pack}: {len(group)} violation(s), {sum(v.blocks for v in group)} blocking")
+        lines += _text_group(group, policies, locations or {})
     s = summary(violations)
     lines.append(f"{s['total']} violation(s), {s['blocking']} blocking, {s['exempted']} exempted.")
     return "\n".join(lines) + "\n"
 
 
-def render_sarif(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
+def _sarif_location(urn: str | None, locations: Locations) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "logicalLocations": [{"fullyQualifiedName": urn or "stack", "kind": "resource"}]
+    }
+    source = locations.get(urn or "")
+    if source is not None:
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": source.file.as_posix()},
+            "region": {"startLine": source.line},
+        }
+    return location
+
+
+def render_packs(violations: Sequence[Violation], packs: Mapping[str, int]) -> str:
+    """One line per pack that ran: how many policies it has and what they found."""
+    lines = []
+    for pack, count in packs.items():
+        found = [v for v in violations if v.pack == pack]
+        lines.append(
+            f"{pack} ({count} policies): {len(found)} violation(s), {sum(v.blocks for v in found)} blocking"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_sarif(
+    violations: Sequence[Violation], policies: Mapping[str, PolicyInfo], locations: Locations | None = None
+) -> str:
     rule_ids = sorted({v.policy for v in violations} | set(policies))
     index = {name: i for i, name in enumerate(rule_ids)}
     rules = []
@@ -96,9 +150,7 @@ def render_sarif(violations: Sequence[Violation], policies: Mapping[str, PolicyI
             "ruleIndex": index[v.policy],
             "level": _SARIF_LEVEL.get(v.severity, "warning"),
             "message": {"text": v.message},
-            "locations": [
-                {"logicalLocations": [{"fullyQualifiedName": v.urn or "stack", "kind": "resource"}]}
-            ],
+            "locations": [_sarif_location(v.urn, locations or {})],
             "properties": {"enforcement": v.enforcement, "severity": v.severity, "pack": v.pack},
         }
         if v.exemption is not None:
@@ -123,7 +175,9 @@ def render_sarif(violations: Sequence[Violation], policies: Mapping[str, PolicyI
     return json.dumps(log, indent=2)
 
 
-def render_junit(violations: Sequence[Violation], policies: Mapping[str, PolicyInfo]) -> str:
+def render_junit(
+    violations: Sequence[Violation], policies: Mapping[str, PolicyInfo], _locations: Locations | None = None
+) -> str:
     """One test case per policy: blocking violations fail it, advisory and exempt ones go to its output."""
     suite = ET.Element("testsuite", name="lepton-infra policies")
     failures = 0
@@ -148,7 +202,7 @@ def render_junit(violations: Sequence[Violation], policies: Mapping[str, PolicyI
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Sequence[Violation], Mapping[str, PolicyInfo]], str]] = {
+RENDERERS: dict[str, Callable[[Sequence[Violation], Mapping[str, PolicyInfo], Locations | None], str]] = {
     "text": render_text,
     "json": render_json,
     "sarif": render_sarif,

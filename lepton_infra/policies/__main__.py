@@ -7,25 +7,18 @@ the file named by ``LEPTON_POLICY_CONFIG``, the same file ``lepton-infra check -
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from pulumi_policy import PolicyPack
-
-from lepton_infra.policies.config import load_config
-from lepton_infra.policies.pack import PACK_NAME, to_pulumi_policies
+from lepton_infra.policies.operability.registry import all_policies as operability_policies
+from lepton_infra.policies.pack import PACK_NAME, serve_pack
 from lepton_infra.policies.registry import all_policies
 
 
 def main() -> None:
-    config_file = os.environ.get("LEPTON_POLICY_CONFIG")
-    config = load_config(Path(config_file)) if config_file else None
-    specs = all_policies()
-    PolicyPack(
-        name=PACK_NAME,
-        policies=to_pulumi_policies(specs),
-        initial_config=config.to_pulumi_config(specs) if config else None,  # type: ignore[arg-type]
-        description="lepton-infra: cloud security, Kubernetes workload, GPU and governance policies",
+    rules = all_policies()
+    serve_pack(
+        PACK_NAME,
+        rules,
+        (*rules, *operability_policies()),
+        "lepton-infra: cloud security, Kubernetes workload, GPU and governance policies",
     )
 
 

@@ -75,11 +75,16 @@ class _PackConfig(BaseModel):
         return None
 
     def to_pulumi_config(
-        self, rules: Iterable[PolicyRule], *, with_exemptions: bool = True
+        self, rules: Iterable[PolicyRule], *, with_exemptions: bool = True, validate: bool = True
     ) -> dict[str, dict[str, Any]]:
-        """Per-policy config as ``--policy-pack-config`` takes it: enforcement plus the settings it reads."""
+        """Per-policy config as ``--policy-pack-config`` takes it: enforcement plus the settings it reads.
+
+        One file configures both packs, so a caller that checked the names against every pack
+        (``check_names``) passes ``validate=False`` and gets the entries of ``rules`` alone.
+        """
         rules = tuple(rules)
-        self.check_names(rules)
+        if validate:
+            self.check_names(rules)
         settings = {s.key: value for s in SETTINGS if (value := getattr(self, s.name)) is not None}
         config: dict[str, dict[str, Any]] = {}
         for rule in rules:

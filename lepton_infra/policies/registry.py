@@ -10,7 +10,7 @@ from lepton_infra.policies.alicloud import kms as ali_kms
 from lepton_infra.policies.aws import ecr, eks, iam, kms, nodes, s3
 from lepton_infra.policies.azure import acr, aks, identity, keyvault, storage
 from lepton_infra.policies.kubernetes import availability, containers, gpu, pod_security
-from lepton_infra.policies.rule import PolicyRule
+from lepton_infra.policies.rule import PolicyRule, collect
 
 _MODULES = (
     eks, nodes, kms, ecr, s3, iam,
@@ -23,12 +23,7 @@ _MODULES = (
 
 @cache
 def all_policies() -> tuple[PolicyRule, ...]:
-    rules = tuple(rule for module in _MODULES for rule in module.POLICIES)
-    names = [r.name for r in rules]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"policy names must be unique: {duplicates}")
-    return rules
+    return collect(_MODULES)
 
 
 def by_name() -> dict[str, PolicyRule]:

@@ -1,19 +1,23 @@
 """A policy's metadata next to its rule: the decorators every policy module uses, and the framework controls.
 
 A rule is a plain function. Resource rules take a ``Subject`` and yield one message per problem; stack
-rules take every resource of the stack and yield ``(message, urn)``. ``pack.py`` turns them into
-``pulumi_policy`` policies, so the same function runs under the Pulumi CLI and offline.
+rules take every resource of the stack and yield ``(message, urn)``; view rules (``view_policy``) take the
+neutral ``view.Stack`` and yield ``view.Finding``s. ``pack.py`` turns them into ``pulumi_policy``
+policies, so the same function runs under the Pulumi CLI and offline. This module imports pulumi_policy
+only for type checking: a pack of view rules is declared, listed and checked offline without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pulumi_policy import PolicyResource
+from typing import TYPE_CHECKING, Any, Literal
 
 from lepton_infra.policies.settings import SETTINGS_BY_KEY, PolicySettings
+from lepton_infra.policies.view import Finding, Stack
+
+if TYPE_CHECKING:
+    from pulumi_policy import PolicyResource
 
 Severity = Literal["critical", "high", "medium", "low"]
 Enforcement = Literal["mandatory", "advisory", "remediate", "disabled"]
@@ -65,7 +69,8 @@ class Subject:
 
 
 ResourceCheck = Callable[[Subject], Iterable[str]]
-StackCheck = Callable[[Sequence[PolicyResource], PolicySettings], Iterable[tuple[str, str | None]]]
+StackCheck = Callable[[Sequence["PolicyResource"], PolicySettings], Iterable[tuple[str, str | None]]]
+ViewCheck = Callable[[Stack, PolicySettings], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,10 @@ class PolicyRule:
     resource_types: frozenset[str] | None
     check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
+    # A stack rule over the neutral view (``view.Stack``): runs offline without pulumi_policy.
+    view_check: ViewCheck | None = None
+    # The family where the name's prefix does not tell it (the operability pack's rules declare theirs).
+    family_name: str | None = None
 
     @property
     def kind(self) -> Literal["resource", "stack"]:
@@ -89,6 +98,8 @@ class PolicyRule:
 
     @property
     def family(self) -> str:
+        if self.family_name is not None:
+            return self.family_name
         prefix = self.name.split("-", 1)[0]
         return {"kubernetes": "kubernetes", "governance": "governance"}.get(prefix, "cloud-security")
 
@@ -149,3 +160,40 @@ def stack_policy(
         )
 
     return wrap
+
+
+def view_policy(
+    *,
+    name: str,
+    family: str,
+    severity: Severity,
+    description: str,
+    remediation: str,
+    controls: Iterable[Control] = (),
+    config: Iterable[str] = (),
+) -> Callable[[ViewCheck], PolicyRule]:
+    """Declare a rule run once on the neutral view of the whole stack (``view.Stack``)."""
+    metadata = {"description": description, "severity": severity, "remediation": remediation}
+
+    def wrap(check: ViewCheck) -> PolicyRule:
+        return _rule(
+            name,
+            config,
+            controls=tuple(controls),
+            resource_types=None,
+            view_check=check,
+            family_name=family,
+            **metadata,
+        )
+
+    return wrap
+
+
+def collect(modules: Iterable[Any]) -> tuple[PolicyRule, ...]:
+    """Every rule the modules declare (their ``POLICIES``), refusing two rules of one name."""
+    rules = tuple(rule for module in modules for rule in module.POLICIES)
+    names = [r.name for r in rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"policy names must be unique: {duplicates}")
+    return rules

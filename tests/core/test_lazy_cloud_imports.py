@@ -41,5 +41,7 @@ def loaded_sdks(stack: str) -> tuple[int, set[str]]:
 )
 def test_a_single_cloud_stack_plans_with_only_its_own_sdk(stack: str, sdks: set[str]) -> None:
     code, loaded = loaded_sdks(stack)
-    assert code == 0
+    # The plan ran (1 is a blocking policy finding: the operability pack blocks today's stacks until the
+    # day-one issues land; tests/operability/test_reviewed_plans.py tracks that).
+    assert code in (0, 1)
     assert loaded == sdks

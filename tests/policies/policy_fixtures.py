@@ -1,9 +1,11 @@
 """Policy fixtures: a compliant baseline plan per file, and one-field mutations that must each fail.
 
-A fixture file holds ``resources`` (type, name, inputs, optional protect / provider / dependencies) and
-``cases``: each names the resource to change, ``set`` (dotted path -> value; ``[a.b]`` quotes a key
-with dots) or ``delete`` (dotted paths),
-the one policy that must then fail, and a fragment of its message.
+A fixture file holds ``resources`` (type, name, inputs, optional protect / provider / dependencies /
+propertyDependencies / parent / options, each naming other resources of the file) and ``cases``: each
+names the resource to change, ``set`` (dotted path -> value; ``[a.b]`` quotes a key with dots),
+``delete`` (dotted paths) or ``remove`` (the resource leaves the plan), the one policy that must then
+fail, and a fragment of its message. The operability pack's fixtures (tests/operability/fixtures) use
+the same format, from their own root.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Case:
     protect: bool | None
     # Policies that must fail too, where one field feeds two rules (a key that stops rotating, say).
     also: tuple[str, ...] = ()
+    remove: bool = False
 
     @property
     def policies(self) -> set[str]:
@@ -49,8 +52,8 @@ class Case:
         return f"{self.file}:{self.policy}:{self.expect[:40]}"
 
 
-def fixture_files() -> list[Path]:
-    return sorted(FIXTURES.rglob("*.yaml"))
+def fixture_files(root: Path = FIXTURES) -> list[Path]:
+    return sorted(root.rglob("*.yaml"))
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -62,13 +65,13 @@ def config_of(data: dict[str, Any]) -> PackConfig:
     return PackConfig.model_validate(data.get("config") or {})
 
 
-def cases() -> list[Case]:
+def cases(root: Path = FIXTURES) -> list[Case]:
     found = []
-    for path in fixture_files():
+    for path in fixture_files(root):
         for c in load(path).get("cases", []):
             found.append(
                 Case(
-                    file=str(path.relative_to(FIXTURES)),
+                    file=str(path.relative_to(root)),
                     policy=c["policy"],
                     resource=c["resource"],
                     set=c.get("set", {}),
@@ -76,6 +79,7 @@ def cases() -> list[Case]:
                     expect=c["expect"],
                     protect=c.get("protect"),
                     also=tuple(c.get("also", ())),
+                    remove=bool(c.get("remove", False)),
                 )
             )
     return found
@@ -110,7 +114,9 @@ def plan(data: dict[str, Any], case: Case | None = None, stack: str = STACK) -> 
     """The fixture's plan, with ``case``'s mutation applied to its resource."""
     entries = copy.deepcopy(data["resources"])
     by_name = {e["name"]: e for e in entries}
-    if case is not None:
+    if case is not None and case.remove:
+        entries = [e for e in entries if e["name"] != case.resource]
+    elif case is not None:
         entry = by_name[case.resource]
         for path, value in case.set.items():
             _set(entry, f"inputs.{path}", value)
@@ -118,6 +124,10 @@ def plan(data: dict[str, Any], case: Case | None = None, stack: str = STACK) -> 
             _delete(entry, f"inputs.{path}")
         if case.protect is not None:
             entry["protect"] = case.protect
+
+    def ref(name: str) -> str:
+        return urn(by_name[name]["type"], name, stack)
+
     resources = []
     for e in entries:
         provider = by_name.get(e.get("provider", ""))
@@ -126,11 +136,17 @@ def plan(data: dict[str, Any], case: Case | None = None, stack: str = STACK) -> 
                 urn=urn(e["type"], e["name"], stack),
                 type=e["type"],
                 name=e["name"],
-                custom=True,
+                custom=bool(e.get("custom", True)),
                 inputs=e.get("inputs", {}),
+                parent=ref(e["parent"]) if e.get("parent") else None,
                 protect=bool(e.get("protect", False)),
                 provider=f"{urn(provider['type'], provider['name'], stack)}::id" if provider else None,
-                dependencies=tuple(urn(by_name[d]["type"], d, stack) for d in e.get("dependencies", ())),
+                dependencies=tuple(ref(d) for d in e.get("dependencies", ())),
+                property_dependencies={
+                    prop: tuple(ref(d) for d in names)
+                    for prop, names in (e.get("propertyDependencies") or {}).items()
+                },
+                options=dict(e.get("options") or {}),
             )
         )
     return Plan(stack=stack, resources=resources)

@@ -3,14 +3,12 @@ the offline runner reports on the same plan."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2
+from plan_helpers import running_pack
 from policy_fixtures import FIXTURES, cases, fixture_files, load, plan
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
@@ -27,18 +25,8 @@ SPECS = all_policies()
 
 @pytest.fixture(scope="module")
 def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    # The CLI starts the pack's program and reads the port it prints on its first line of stdout.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lepton_infra.policies"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_pack("lepton_infra.policies") as stub:
+        yield stub
 
 
 def _merged(mutated: bool) -> Plan:

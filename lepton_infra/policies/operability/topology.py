@@ -1,0 +1,438 @@
+"""The platform as the plan's resources describe it: clusters, the node pools that grow them, what runs there.
+
+Everything is read from resources, never from the spec: under ``pulumi preview`` there is no spec, only
+what the program registered. The joins are the engine's own records (a pool's ``clusterName`` came from
+the cluster; a Kubernetes object's provider was built from a cluster's kubeconfig), with value matches as
+the fallback where a plan format keeps no property dependencies. ``topology(stack)`` builds it once per
+stack and every operability rule reads the same object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from lepton_infra.catalog import cluster_services as svc
+from lepton_infra.catalog.allocatable import aks_default_max_pods
+from lepton_infra.catalog.daemonsets import chart_name
+from lepton_infra.catalog.lookup import find_offering
+from lepton_infra.catalog.types import Cloud, InstanceOffering
+from lepton_infra.policies.operability.pods import Taint, Workload, selects, untolerated, workloads
+from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown
+from lepton_infra.policies.view import Resource, Stack
+
+T = TypeVar("T")
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+# Labels every node of a pool carries without the plan declaring them: the value where the plan knows
+# it, None where only the cloud will (matches any value a selector asks).
+_ZONE, _HOSTNAME = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
+POOL_LABEL = "lepton.ai/pool"
+AKS_SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One node pool: what its nodes are, carry and tolerate, and how far it can grow."""
+
+    resource: Resource
+    name: str
+    cloud: Cloud | None
+    instance_types: tuple[str, ...]
+    labels: Mapping[str, str | None]
+    taints: tuple[Taint, ...]
+    min_nodes: int | None
+    max_nodes: int | None
+    spot: bool
+    # The cloud grows the pool itself (AKS enableAutoScaling, ACK scalingConfig.enable): True; it only
+    # keeps the pool's size (an EKS managed node group's Auto Scaling group): False.
+    cloud_autoscaled: bool
+    zones: int | None
+    max_pods: int | None = None
+    placement_group: bool = False
+    # "node-group" for a cloud pool, "karpenter" for a Karpenter NodePool.
+    kind: str = "node-group"
+
+    @cached_property
+    def offering(self) -> InstanceOffering | None:
+        """The instance type to judge a pod against: the roomiest the pool may launch."""
+        found = [o for t in self.instance_types if self.cloud and (o := find_offering(self.cloud, t))]
+        return max(found, key=lambda o: (o.gpus, o.vcpus, o.memory_gib)) if found else None
+
+    @property
+    def gpu(self) -> bool:
+        offering = self.offering
+        return bool(offering and offering.gpus) or "lepton.ai/accelerator" in self.labels
+
+    @property
+    def label(self) -> str:
+        """The pool as the stack file names it (our pools carry ``lepton.ai/pool``), else the cloud's name."""
+        return self.labels.get(POOL_LABEL) or self.name
+
+    def describe(self) -> str:
+        types = "/".join(self.instance_types) or "unknown type"
+        return f"pool '{self.label}' ({types})"
+
+
+@dataclass
+class Cluster:
+    """One Kubernetes cluster of the stack and everything the plan puts into it."""
+
+    resource: Resource | None
+    cloud: Cloud | None
+    name: str
+    providers: list[Resource] = field(default_factory=list)
+    pools: list[Pool] = field(default_factory=list)
+    objects: list[Resource] = field(default_factory=list)
+    addons: list[Resource] = field(default_factory=list)
+    # Facts the rules derive per pool or workload (a node's free room, say), computed once: see memo.
+    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def managed(self) -> bool:
+        """True when this stack creates the cluster, so the plan shows what it is built with."""
+        return self.resource is not None
+
+    @cached_property
+    def _by_type(self) -> dict[str, list[Resource]]:
+        found: dict[str, list[Resource]] = {}
+        for o in self.objects:
+            found.setdefault(o.type, []).append(o)
+        return found
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [o for t in types for o in self._by_type.get(t, ())]
+
+    def memo(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        """A fact about this cluster built once (the rules of a pack share it, as ``Stack.memo``)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        found: T = self._memo[key]
+        return found
+
+    def releases(self, charts: Iterable[str]) -> list[Resource]:
+        """Helm releases in the cluster of any of ``charts`` (by the chart's own name)."""
+        wanted = frozenset(charts)
+        return [
+            r for r in self.of_type(HELM_RELEASE) if chart_name(str(r.get("chart", default=""))) in wanted
+        ]
+
+    def addon_configs(self) -> dict[str, Mapping[str, Any]]:
+        """Managed add-ons by name, each with its configuration: EKS and ACK add-on resources, and the
+        add-ons an ACK cluster lists itself."""
+        found = {
+            str(a.get("addonName") or a.get("name")): _json(
+                a.get("configurationValues", default=a.get("config"))
+            )
+            for a in self.addons
+        }
+        if self.cloud is Cloud.ALICLOUD and self.resource is not None:
+            for addon in as_list(self.resource.get("addons")):
+                if isinstance(get(addon, "name"), str) and not is_true(get(addon, "disabled")):
+                    found.setdefault(get(addon, "name"), _json(get(addon, "config")))
+        return found
+
+    @cached_property
+    def workloads(self) -> list[Workload]:
+        """The objects of the cluster that make pods (built once: every rule reads them)."""
+        return list(workloads(self.objects))
+
+    @cached_property
+    def _workloads_by_urn(self) -> dict[str, Workload]:
+        return {w.resource.urn: w for w in self.workloads}
+
+    def workload_of(self, resource: Resource) -> Workload | None:
+        return self._workloads_by_urn.get(resource.urn)
+
+    def pools_for(self, workload: Workload) -> list[Pool]:
+        """The pools whose nodes the workload's selectors accept (taints are the caller's question)."""
+        return self.memo(
+            ("pools_for", workload.resource.urn),
+            lambda: [p for p in self.pools if selects(workload.spec, p.labels)],
+        )
+
+    def landing_pools(self, workload: Workload) -> list[Pool]:
+        """The pools the workload's pods can be scheduled on: selected, and every taint tolerated."""
+        tolerations = as_list(get(workload.spec, "tolerations"))
+        return self.memo(
+            ("landing_pools", workload.resource.urn),
+            lambda: [p for p in self.pools_for(workload) if not untolerated(tolerations, p.taints)],
+        )
+
+    def describe(self) -> str:
+        return f"cluster '{self.name}'"
+
+
+@dataclass
+class Topology:
+    clusters: list[Cluster]
+    by_object: dict[str, Cluster]
+
+    def cluster_of(self, resource: Resource) -> Cluster | None:
+        return self.by_object.get(resource.urn)
+
+
+def _json(raw: Any) -> Mapping[str, Any]:
+    """An add-on's configuration given as JSON text or as an object; empty where unreadable."""
+    if isinstance(raw, str) and not is_unknown(raw):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return as_mapping(raw)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None or is_unknown(value):
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and not is_unknown(value) else None
+
+
+def _cluster_of(
+    stack: Stack, resource: Resource, prop: str, clusters: Mapping[str, Resource]
+) -> Resource | None:
+    """The cluster ``resource`` refers to through input ``prop``: by property dependency, else by value."""
+    for candidate in stack.references(resource, prop):
+        if candidate.urn in clusters:
+            return candidate
+    value = _str(resource.get(prop))
+    if value is not None:
+        for cluster in clusters.values():
+            names = (cluster.get("name"), cluster.get("resourceName"), cluster.name)
+            if value in names:
+                return cluster
+    return None
+
+
+def _eks_pool(stack: Stack, group: Resource) -> Pool:
+    labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.get("labels")).items()}
+    types = tuple(str(t) for t in as_list(group.get("instanceTypes")) if _str(t))
+    template = next(iter(stack.references(group, "launchTemplate")), None)
+    if not types and template is not None and _str(template.get("instanceType")):
+        types = (str(template.get("instanceType")),)
+    name = _str(group.get("nodeGroupName"))
+    labels.update(
+        {
+            "eks.amazonaws.com/nodegroup": name,
+            "eks.amazonaws.com/capacityType": _str(group.get("capacityType")) or "ON_DEMAND",
+            "node.kubernetes.io/instance-type": types[0] if len(types) == 1 else None,
+            _ZONE: None,
+            _HOSTNAME: None,
+        }
+    )
+    return Pool(
+        resource=group,
+        name=name or group.name,
+        cloud=Cloud.AWS,
+        instance_types=types,
+        labels=labels,
+        taints=tuple(t for item in as_list(group.get("taints")) if (t := Taint.of(item))),
+        min_nodes=_int(group.get("scalingConfig", "minSize")),
+        max_nodes=_int(group.get("scalingConfig", "maxSize")),
+        spot=group.get("capacityType") == "SPOT",
+        cloud_autoscaled=False,
+        zones=len(as_list(group.get("subnetIds"))) or None,
+        placement_group=template is not None and bool(_str(template.get("placement", "groupName"))),
+    )
+
+
+def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pods: int | None) -> Pool:
+    spot = get(profile, "scaleSetPriority") == "Spot"
+    labels: dict[str, str | None] = {
+        str(k): str(v) for k, v in as_mapping(get(profile, "nodeLabels")).items()
+    }
+    vm_size = _str(get(profile, "vmSize"))
+    labels.update(
+        {
+            "kubernetes.azure.com/agentpool": name,
+            "node.kubernetes.io/instance-type": vm_size,
+            _ZONE: None,
+            _HOSTNAME: None,
+        }
+    )
+    taints = [t for item in as_list(get(profile, "nodeTaints")) if (t := Taint.of(item))]
+    if spot:
+        # AKS puts this taint and label on every spot node, listed or not
+        # (https://learn.microsoft.com/azure/aks/spot-node-pool).
+        labels["kubernetes.azure.com/scalesetpriority"] = "spot"
+        if not any(t.key == AKS_SPOT_TAINT.key for t in taints):
+            taints.append(AKS_SPOT_TAINT)
+    autoscaled = is_true(get(profile, "enableAutoScaling"))
+    count = _int(get(profile, "count"))
+    return Pool(
+        resource=resource,
+        name=name,
+        cloud=Cloud.AZURE,
+        instance_types=(vm_size,) if vm_size else (),
+        labels=labels,
+        taints=tuple(taints),
+        min_nodes=_int(get(profile, "minCount")) if autoscaled else count,
+        max_nodes=_int(get(profile, "maxCount")) if autoscaled else count,
+        spot=spot,
+        cloud_autoscaled=autoscaled,
+        zones=len(as_list(get(profile, "availabilityZones"))) or None,
+        max_pods=_int(get(profile, "maxPods")) or max_pods,
+    )
+
+
+def _ack_pool(pool: Resource) -> Pool:
+    labels: dict[str, str | None] = {
+        str(get(item, "key")): str(get(item, "value", default="")) for item in as_list(pool.get("labels"))
+    }
+    types = tuple(str(t) for t in as_list(pool.get("instanceTypes")) if _str(t))
+    labels.update(
+        {
+            "alibabacloud.com/nodepool-id": None,
+            "node.kubernetes.io/instance-type": types[0] if len(types) == 1 else None,
+            _ZONE: None,
+            _HOSTNAME: None,
+        }
+    )
+    scaling = as_mapping(pool.get("scalingConfig"))
+    autoscaled = is_true(get(scaling, "enable"))
+    desired = _int(pool.get("desiredSize"))
+    return Pool(
+        resource=pool,
+        name=_str(pool.get("nodePoolName")) or pool.name,
+        cloud=Cloud.ALICLOUD,
+        instance_types=types,
+        labels=labels,
+        taints=tuple(t for item in as_list(pool.get("taints")) if (t := Taint.of(item))),
+        min_nodes=_int(get(scaling, "minSize")) if autoscaled else desired,
+        max_nodes=_int(get(scaling, "maxSize")) if autoscaled else desired,
+        spot=pool.get("spotStrategy") not in (None, "NoSpot"),
+        cloud_autoscaled=autoscaled,
+        zones=len(as_list(pool.get("vswitchIds"))) or None,
+    )
+
+
+def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
+    template = as_mapping(node_pool.get("spec", "template"))
+    labels: dict[str, str | None] = {
+        str(k): str(v) for k, v in as_mapping(get(template, "metadata", "labels")).items()
+    }
+    types: tuple[str, ...] = ()
+    for requirement in as_list(get(template, "spec", "requirements")):
+        key, values = str(get(requirement, "key")), [str(v) for v in as_list(get(requirement, "values"))]
+        if get(requirement, "operator") != "In":
+            continue
+        if key == "node.kubernetes.io/instance-type":
+            types = tuple(values)
+        elif len(values) == 1:
+            # Karpenter labels its nodes with a requirement that admits a single value.
+            labels.setdefault(key, values[0])
+    labels.update(
+        {
+            "karpenter.sh/nodepool": str(node_pool.get("metadata", "name", default=node_pool.name)),
+            "node.kubernetes.io/instance-type": types[0] if len(types) == 1 else None,
+            "karpenter.sh/capacity-type": None,
+            _ZONE: None,
+            _HOSTNAME: None,
+        }
+    )
+    return Pool(
+        resource=node_pool,
+        name=str(node_pool.get("metadata", "name", default=node_pool.name)),
+        cloud=cloud,
+        instance_types=types,
+        labels=labels,
+        taints=tuple(t for item in as_list(get(template, "spec", "taints")) if (t := Taint.of(item))),
+        min_nodes=0,
+        max_nodes=None,
+        spot=False,
+        cloud_autoscaled=True,
+        zones=None,
+        kind="karpenter",
+    )
+
+
+def _aks_default_max_pods(cluster: Resource) -> int:
+    profile = as_mapping(cluster.get("networkProfile"))
+    return aks_default_max_pods(_str(get(profile, "networkPlugin")), _str(get(profile, "networkPluginMode")))
+
+
+def _cloud_pools(stack: Stack, clusters: Mapping[str, Resource]) -> Iterator[tuple[Resource, Pool]]:
+    for group in stack.of_type(svc.EKS_NODE_GROUP):
+        if (cluster := _cluster_of(stack, group, "clusterName", clusters)) is not None:
+            yield cluster, _eks_pool(stack, group)
+    for cluster in stack.of_type("azure-native:containerservice:ManagedCluster"):
+        for profile in as_list(cluster.get("agentPoolProfiles")):
+            yield (
+                cluster,
+                _aks_pool(
+                    cluster, as_mapping(profile), str(get(profile, "name")), _aks_default_max_pods(cluster)
+                ),
+            )
+    for pool in stack.of_type(svc.AKS_AGENT_POOL):
+        if (cluster := _cluster_of(stack, pool, "resourceName", clusters)) is not None:
+            name = _str(pool.get("agentPoolName")) or pool.name
+            yield cluster, _aks_pool(pool, pool.props, name, _aks_default_max_pods(cluster))
+    for pool in stack.of_type(svc.ACK_NODE_POOL):
+        if (cluster := _cluster_of(stack, pool, "clusterId", clusters)) is not None:
+            yield cluster, _ack_pool(pool)
+
+
+def _addons(stack: Stack, clusters: Mapping[str, Resource]) -> Iterator[tuple[Resource, Resource]]:
+    for addon in stack.of_type(svc.EKS_ADDON):
+        if (cluster := _cluster_of(stack, addon, "clusterName", clusters)) is not None:
+            yield cluster, addon
+    for addon in stack.of_type(svc.ACK_ADDON, svc.ACK_AUTOSCALING_CONFIG):
+        if (cluster := _cluster_of(stack, addon, "clusterId", clusters)) is not None:
+            yield cluster, addon
+
+
+def _build(stack: Stack) -> Topology:
+    cloud_clusters = {r.urn: r for r in stack.of_type(*svc.CLUSTER_TYPES)}
+    clusters: dict[str, Cluster] = {
+        urn: Cluster(
+            r, svc.CLUSTER_TYPES[r.type], _str(r.get("name")) or _str(r.get("resourceName")) or r.name
+        )
+        for urn, r in cloud_clusters.items()
+    }
+    # Each Kubernetes provider belongs to the cluster its kubeconfig came from; a provider built from no
+    # cluster of this stack stands for a cluster that exists outside it.
+    by_provider: dict[str | None, Cluster] = {}
+    for provider in stack.of_type("pulumi:providers:kubernetes"):
+        source = next((r for r in stack.references(provider, "kubeconfig") if r.urn in clusters), None)
+        if source is None:
+            source = next((r for r in stack.references(provider) if r.urn in clusters), None)
+        if source is not None:
+            cluster = clusters[source.urn]
+        else:
+            cluster = clusters.setdefault(provider.urn, Cluster(None, None, provider.name))
+        cluster.providers.append(provider)
+        by_provider[provider.urn] = cluster
+    by_object: dict[str, Cluster] = {}
+    for obj in stack.matching(lambda t: t.startswith("kubernetes:")):
+        home = by_provider.get(obj.provider)
+        if home is None:
+            home = clusters.setdefault("(default provider)", Cluster(None, None, "default"))
+            by_provider[obj.provider] = home
+        home.objects.append(obj)
+        by_object[obj.urn] = home
+    for cluster_resource, pool in _cloud_pools(stack, cloud_clusters):
+        clusters[cluster_resource.urn].pools.append(pool)
+        by_object[pool.resource.urn] = clusters[cluster_resource.urn]
+    for cluster_resource, addon in _addons(stack, cloud_clusters):
+        clusters[cluster_resource.urn].addons.append(addon)
+    for cluster in clusters.values():
+        for node_pool in cluster.of_type(svc.KARPENTER_NODE_POOL):
+            cluster.pools.append(_karpenter_pool(cluster.cloud, node_pool))
+    for urn, cluster in clusters.items():
+        if cluster.resource is not None:
+            by_object[urn] = cluster
+    return Topology(list(clusters.values()), by_object)
+
+
+def topology(stack: Stack) -> Topology:
+    """The stack's clusters, pools and in-cluster objects, built once and shared by every rule."""
+    return stack.memo("operability.topology", _build)
