@@ -37,6 +37,14 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
+def render_warnings(source: str, issues: Sequence[ConfigIssue]) -> str:
+    """Advice on a valid config, one line each, in the same ``file:line: path: message`` form as errors."""
+    return "\n".join(
+        f"warning: {f'{source}:{issue.line}' if issue.line else source}: {issue.path}: {issue.message}"
+        for issue in issues
+    )
+
+
 def format_path(parts: Sequence[PathPart]) -> str:
     text = ""
     for part in parts:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pulumi
 
 from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.queueing import dispatch_namespaces, site_queues
 from lepton_infra.components.handle import ClusterHandle
+from lepton_infra.components.kubernetes.multikueue import connect_sites
 from lepton_infra.components.kubernetes.site_workloads import deploy_workloads
 from lepton_infra.components.site_kit import SecretLookup
 from lepton_infra.sites import build_site
@@ -33,9 +35,18 @@ class Platform(pulumi.ComponentResource):
         super().__init__("lepton:index:Platform", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.handles = {site.name: build_site(site, spec, child, secrets) for site in spec.sites}
-        # Each site's Kubernetes layer: its GPU runtime, and every workload that names the site.
-        for site_name, handle in self.handles.items():
-            deploy_workloads(handle, spec.workloads_on(site_name), child)
+        # Each site's Kubernetes layer: its GPU runtime, Kueue for the teams, every workload naming the site.
+        layers = {
+            site_name: deploy_workloads(
+                handle,
+                spec.workloads_on(site_name),
+                child,
+                queues=site_queues(spec, site_name),
+                extra_namespaces=dispatch_namespaces(spec, site_name),
+            )
+            for site_name, handle in self.handles.items()
+        }
+        connect_sites(spec, self.handles, layers, child)
         self.kubeconfigs = pulumi.Output.secret(
             pulumi.Output.all(**{n: h.kubeconfig for n, h in self.handles.items()})
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.advice import advice
 from lepton_infra.errors import ConfigError
 from lepton_infra.platform import Platform
 from lepton_infra.project import CONFIG_NAMESPACE, validate_platform
@@ -22,6 +23,8 @@ def read_platform_spec() -> PlatformSpec:
 
 def main() -> Platform:
     spec = read_platform_spec()
+    for path, message in advice(spec):
+        pulumi.log.warn(f"{path}: {message}")
     platform = Platform(spec.name, spec, secrets=pulumi.Config(CONFIG_NAMESPACE).require_secret)
     pulumi.export("kubeconfigs", platform.kubeconfigs)
     pulumi.export("registries", {name: handle.registry for name, handle in platform.handles.items()})

@@ -12,8 +12,9 @@ import yaml
 from pydantic import ValidationError
 
 from lepton_infra.blueprint import PlatformSpec
+from lepton_infra.blueprint.advice import advice
 from lepton_infra.blueprint.errors import issues_from_validation
-from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path
+from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path, parse_path, render_warnings
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
@@ -123,6 +124,16 @@ def platform_spec(config: StackConfig) -> PlatformSpec:
     if raw is None:
         raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])
     return validate_platform(raw, source, config.line_of)
+
+
+def platform_warnings(config: StackConfig, spec: PlatformSpec) -> str:
+    """The spec's advice (``blueprint/advice.py``) as warning lines, each with its line in the stack file;
+    empty when there is none."""
+    issues = [
+        ConfigIssue(path, message, config.line_of([PLATFORM_KEY, *parse_path(path)]))
+        for path, message in advice(spec)
+    ]
+    return render_warnings(_display(config.path), issues)
 
 
 def validate_platform(

@@ -70,6 +70,31 @@ def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
     raise AssertionError("the config was expected to be invalid, but it validated")
 
 
+def problems(platform: dict[str, Any]) -> dict[str, str]:
+    """Field path → message of an invalid platform config, as `lepton-infra validate` reports them."""
+    import pytest
+
+    from lepton_infra.blueprint.errors import ConfigError
+    from lepton_infra.project import PLATFORM_KEY, StackConfig, platform_spec
+
+    stack = StackConfig("test", Path("Pulumi.test.yaml"), {PLATFORM_KEY: platform})
+    with pytest.raises(ConfigError) as raised:
+        platform_spec(stack)
+    return {issue.path: issue.message for issue in raised.value.issues}
+
+
+def without_teams(platform: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a platform config with no teams: nothing queued, no Kueue."""
+    import copy
+
+    bare = copy.deepcopy(platform)
+    bare.pop("teams", None)
+    bare.pop("queueing", None)
+    for workload in bare.get("workloads", []):
+        workload.pop("team", None)
+    return bare
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The platform config of a stack file, as data to vary in a test."""
     import yaml
@@ -95,3 +120,25 @@ def running_pack(module: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def config_problems(platform: dict[str, Any]) -> list[tuple[str, str]]:
+    """(full field path, message) of every problem a user is shown for a platform config that must be
+    invalid, as ``lepton-infra validate`` reports them (nested rules' paths included)."""
+    from lepton_infra.errors import ConfigError
+    from lepton_infra.project import PLATFORM_KEY, validate_platform
+
+    try:
+        validate_platform(platform, "test")
+    except ConfigError as error:
+        return [(issue.path.removeprefix(f"{PLATFORM_KEY}."), issue.message) for issue in error.issues]
+    raise AssertionError("the config was expected to be invalid, but it validated")
+
+
+def attached_policies(plan: Plan, role_fragment: str) -> set[str]:
+    """The AWS managed policies attached by the attachments whose names hold ``role_fragment``."""
+    return {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if role_fragment in a.name
+    }

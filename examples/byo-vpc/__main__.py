@@ -16,6 +16,7 @@ from lepton_infra.components.aws import (
     AwsWorkloadRole,
     AwsWorkloadRoleArgs,
 )
+from lepton_infra.components.aws.addons import BEFORE_NODES, eks_addons
 
 config = pulumi.Config()
 cluster_name = config.require("clusterName")
@@ -39,6 +40,9 @@ cluster = AwsEksCluster(
     ),
     opts=opts,
 )
+# The cluster comes without EKS's unmanaged add-ons: the CNI (with NetworkPolicy enforcement) and kube-proxy
+# before your node groups; CoreDNS and metrics-server (addons.AFTER_SYSTEM_POOL) once a node group exists.
+eks_addons(cluster_name, cluster.cluster_name, "1.33", BEFORE_NODES, opts)
 puller = AwsWorkloadRole(
     f"{cluster_name}-ci-puller",
     AwsWorkloadRoleArgs(

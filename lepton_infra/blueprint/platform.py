@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
+from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
+from lepton_infra.blueprint.placement_rules import placement_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
+from lepton_infra.blueprint.team_rules import team_rules
+from lepton_infra.blueprint.teams import QueueingSpec, TeamSpec
 from lepton_infra.blueprint.workloads import (
     BucketCheckpointSpec,
     TrainingWorkloadSpec,
@@ -46,16 +50,29 @@ class PlatformSpec(SpecModel):
     workloads: tuple[WorkloadSpec, ...] = Field(
         default=(), description="Training jobs and inference services."
     )
+    teams: tuple[TeamSpec, ...] = Field(
+        default=(), description="Teams sharing the GPUs through Kueue: namespaces, quotas, cohort, priority."
+    )
+    queueing: QueueingSpec = Field(
+        default_factory=QueueingSpec,
+        description="How Kueue admits work (over-commit, all-or-nothing, sites).",
+    )
+    budgets: tuple[SiteBudgetSpec, ...] = Field(
+        default=(), description="Monthly cost budgets per site, as the cloud's own budget resource."
+    )
 
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
 
     def site_tags(self, site_name: str) -> dict[str, str]:
         """Tags for every cloud resource of a site: the platform's, plus where the resource belongs."""
-        return {**self.tags, "lepton:platform": self.name, "lepton:site": site_name}
+        return {**self.tags, "lepton:platform": self.name, SITE_TAG_KEY: site_name}
 
     def workloads_on(self, site_name: str) -> tuple[WorkloadSpec, ...]:
         return tuple(w for w in self.workloads if site_name in w.sites)
+
+    def budget_for(self, site_name: str) -> SiteBudgetSpec | None:
+        return next((b for b in self.budgets if b.site == site_name), None)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> PlatformSpec:
@@ -64,6 +81,9 @@ class PlatformSpec(SpecModel):
             *_pool_offerings(self),
             *_workload_placement(self),
             *_checkpoint_buckets(self),
+            *team_rules(self),
+            *placement_rules(self),
+            *budget_rules(self),
             *shared_default_keys(self.sites),
         ]
         if issues:

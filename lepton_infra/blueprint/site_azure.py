@@ -35,7 +35,7 @@ class AzureGpuPoolSpec(GpuPoolSpec):
 
     fabric_hint: ClassVar[str] = (
         "set infiniband: true on a pool of an ND size with InfiniBand (Standard_ND96isr_H100_v5, "
-        "Standard_ND96amsr_A100_v4, Standard_ND96asr_v4)"
+        "Standard_ND96amsr_A100_v4, Standard_ND96asr_v4), or run the job on one node"
     )
 
     @property

@@ -73,8 +73,8 @@ class GpuPoolSpec(NodeRange):
     spot: bool = Field(default=False, description="Use spot / preemptible capacity.")
     disk_gib: int = Field(default=200, ge=50, le=16384, description="Encrypted root/OS disk size in GiB.")
 
-    # How a pool of this cloud gets a fabric (advice for multi-node training on a pool without one).
-    fabric_hint: ClassVar[str] = "give the pool a multi-node fabric"
+    # What to do about multi-node training on a pool without a fabric: how this cloud's pools get one.
+    fabric_hint: ClassVar[str] = "give the pool a multi-node fabric, or run the job on one node"
 
     @property
     def fabric(self) -> str | None:

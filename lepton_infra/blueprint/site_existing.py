@@ -43,6 +43,12 @@ class ExistingGpuPoolSpec(SpecModel):
     gpus_per_node: int = Field(
         ge=1, le=16, description="GPUs each node of the pool exposes as nvidia.com/gpu."
     )
+    max_nodes: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Most nodes the pool has or scales to; lets team quotas be checked against it.",
+    )
     node_labels: dict[QualifiedName, LabelValue] = Field(
         min_length=1,
         description=(

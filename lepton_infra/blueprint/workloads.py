@@ -137,6 +137,17 @@ class WorkloadBase(SpecModel):
         default_factory=lambda: BucketCheckpointSpec(kind="bucket"),
         description="Where training writes checkpoints, or serving reads them; passed as CHECKPOINT_DIR.",
     )
+    team: DnsLabel | None = Field(
+        default=None,
+        description="Team whose GPU quota the workload runs under (one of `teams`); required with teams.",
+    )
+    placement: Literal["each", "any"] = Field(
+        default="each",
+        description=(
+            "`each`: runs on every site it lists. `any` (training only, with `queueing.multikueue`): one "
+            "job, dispatched by MultiKueue to whichever of its sites admits it first."
+        ),
+    )
     resources: ResourcesSpec | None = Field(default=None, description=RESOURCES_DEFAULT)
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 
 from lepton_infra.cli.options import add_pack_option, add_policy_config_option, add_stack_options, pack_config
 from lepton_infra.contract import CliExit
+from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -35,16 +36,18 @@ def run(args: argparse.Namespace) -> int:
     from lepton_infra.plan.reporters import render_packs, render_text
     from lepton_infra.plan.sources import locate
     from lepton_infra.plan.tree import render_summary, render_tree
-    from lepton_infra.project import find_project, read_stack_config
 
     try:
         plan = run_plan(args.project, args.stack)
     except UnsupportedPulumiSdk as error:
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
+    config = read_stack_config(find_project(args.project), args.stack)
+    if warnings := platform_warnings(config, platform_spec(config)):
+        print(warnings, file=sys.stderr)
     packs = selected(args.pack)
     plan.violations = evaluate_packs(plan, pack_config(args.policy_config), packs)
-    locations = locate(plan, read_stack_config(find_project(args.project), args.stack))
+    locations = locate(plan, config)
     print(render_tree(plan))
     print()
     print(render_summary(plan))

@@ -9,7 +9,7 @@ from typing import Any
 from lepton_infra.cli.options import add_stack_options
 from lepton_infra.contract import CliExit
 from lepton_infra.errors import ConfigError
-from lepton_infra.project import find_project, platform_spec, read_stack_config
+from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -25,11 +25,14 @@ def run(args: argparse.Namespace) -> int:
     problems: list[ConfigError] = []
     for stack in stacks:
         try:
-            spec = platform_spec(read_stack_config(project, stack))
+            config = read_stack_config(project, stack)
+            spec = platform_spec(config)
         except ConfigError as invalid:
             problems.append(invalid)
             continue
         print(f"{stack}: valid ({len(spec.sites)} site(s), {len(spec.workloads)} workload(s))")
+        if warnings := platform_warnings(config, spec):
+            print(warnings, file=sys.stderr)
     for problem in problems:
         print(problem.render(), file=sys.stderr)
     return CliExit.BAD_INPUT if problems else CliExit.OK

@@ -21,6 +21,9 @@ class HelmChart:
     version: str
     repository: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    # Leave the chart's crds/ uninstalled: another chart of the service owns those CRDs (Helm never
+    # upgrades a chart's crds/, so such CRDs come in a chart of their own).
+    skip_crds: bool = False
     # Seconds Helm may take; an atomic release rolls back when its pods do not become ready in time.
     timeout_seconds: int = 600
 
@@ -32,9 +35,12 @@ class CustomObject:
     api_version: str
     kind: str
     name: str
-    spec: Mapping[str, Any]
+    spec: Mapping[str, Any] | None
     namespace: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Top-level fields of kinds that keep their settings beside (or instead of) a spec, such as a Kueue
+    # WorkloadPriorityClass's `value` and `description`.
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

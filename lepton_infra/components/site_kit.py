@@ -8,7 +8,7 @@ cluster through a Kubernetes provider with server-side apply. Cloud-neutral: imp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -89,11 +89,17 @@ def gpu_pool_plans(cloud: Cloud, site: ManagedSiteSpec) -> list[GpuPoolPlan]:
 
 
 def kubernetes_provider(
-    name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource, context: str | None = None
+    name: str,
+    kubeconfig: pulumi.Input[str],
+    parent: pulumi.Resource,
+    context: str | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.Provider:
-    """The provider the site's Kubernetes layer deploys through, with server-side apply."""
+    """The provider the site's Kubernetes layer deploys through, with server-side apply. It (and so every
+    object deployed through it) waits for ``depends_on``: the nodes and DNS a cluster needs before the
+    first pod can run, not only its API server."""
     return k8s.Provider(
         f"{name}-k8s",
         k8s.ProviderArgs(kubeconfig=kubeconfig, context=context, enable_server_side_apply=True),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

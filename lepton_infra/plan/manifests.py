@@ -16,7 +16,8 @@ import yaml
 from lepton_infra.plan.model import Plan, PlanResource
 
 # `kubernetes:<group>/<version>:<Kind>`; the core group is spelled `core/v1` in tokens and `v1` in objects.
-_TOKEN = re.compile(r"^kubernetes:(?P<api>[^:]+/[^:]+):(?P<kind>[A-Za-z]+)$")
+# Kinds may hold digits (Karpenter's EC2NodeClass).
+_TOKEN = re.compile(r"^kubernetes:(?P<api>[^:]+/[^:]+):(?P<kind>[A-Za-z][A-Za-z0-9]*)$")
 _NOT_OBJECTS = frozenset({"kubernetes:helm.sh/v3:Release"})
 _APPLY_ORDER = (
     "Namespace",

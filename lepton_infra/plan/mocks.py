@@ -9,8 +9,8 @@ import pulumi
 
 from lepton_infra.plan.fakes import DEFAULT_FAKERS, INVOKE_FAKERS, RESOURCE_FAKERS, FakeContext
 
-# Fakers of every cloud are loaded up front: they are small and import no cloud SDK.
-for _cloud in ("aws", "azure", "alicloud"):
+# Fakers of every cloud (and of Kubernetes) are loaded up front: they are small and import no cloud SDK.
+for _cloud in ("aws", "azure", "alicloud", "kubernetes"):
     importlib.import_module(f"lepton_infra.plan.fakes.{_cloud}")
 
 FALLBACK_REGION = "us-east-1"

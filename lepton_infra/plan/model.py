@@ -26,7 +26,8 @@ class PlanResource:
     # stack policies join a bucket to its encryption resource through it even when ids are unknown.
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Engine options beyond parent/provider/protect, named as the engine names them: aliases (a renamed
-    # type or parent keeps its state), ignoreChanges, customTimeouts, deleteBeforeReplace, replaceOnChanges.
+    # type or parent keeps its state), ignoreChanges, customTimeouts, deleteBeforeReplace, replaceOnChanges,
+    # retainOnDelete.
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -94,6 +94,9 @@ def _options(request: Any) -> dict[str, Any]:
         options["deleteBeforeReplace"] = True
     if request.replaceOnChanges:
         options["replaceOnChanges"] = list(request.replaceOnChanges)
+    # `pulumi destroy` leaves such a resource in the cloud (an account-wide role other stacks rely on).
+    if request.HasField("retainOnDelete") and request.retainOnDelete:
+        options["retainOnDelete"] = True
     return options
 
 

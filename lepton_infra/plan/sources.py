@@ -1,11 +1,12 @@
 """Where in the stack file each resource of a plan comes from: the one mapping from URNs to lines.
 
 Our components are named from the spec (``components.site_kit``: a site is ``<platform>-<site>``, its
-pools ``<platform>-<site>-<pool>``, a workload on it ``<site>-<workload>``), so the component a resource
-sits under names the spec entry that made it. ``locate`` walks each resource's parent chain to the
-nearest such component and looks that entry's line up with ``StackConfig.line_of``. Reports print the
-location beside a finding; SARIF writes it as the result's ``physicalLocation``. A plan of a program
-that is not ours (``plan --project``) simply gets fewer locations: no guessing.
+pools ``<platform>-<site>-<pool>`` (``<platform>-<site>-compute-<pool>`` on AWS), a workload on it
+``<site>-<workload>``), so the component a resource sits under names the spec entry that made it.
+``locate`` walks each resource's parent chain to the nearest such component and looks that entry's line
+up with ``StackConfig.line_of``. Reports print the location beside a finding; SARIF writes it as the
+result's ``physicalLocation``. A plan of a program that is not ours (``plan --project``) simply gets
+fewer locations: no guessing.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ def _names(platform: Mapping[str, Any]) -> Iterator[tuple[str, list[PathPart]]]:
         path: list[PathPart] = [PLATFORM_KEY, "sites", i]
         yield f"{prefix}-{name}", path
         yield name, path  # the site's Kubernetes layer (SiteWorkloads)
-        yield f"{prefix}-{name}-system", [*path, "system_pool"]
-        for j, pool in enumerate(site.get("gpu_pools") or []):
-            if isinstance(pool, Mapping) and isinstance(pool.get("name"), str):
-                yield f"{prefix}-{name}-{pool['name']}", [*path, "gpu_pools", j]
+        # Pools hang under the site, or under its compute component (AWS: add-ons, system and GPU pools).
+        for pools in (f"{prefix}-{name}", f"{prefix}-{name}-compute"):
+            yield f"{pools}-system", [*path, "system_pool"]
+            for j, pool in enumerate(site.get("gpu_pools") or []):
+                if isinstance(pool, Mapping) and isinstance(pool.get("name"), str):
+                    yield f"{pools}-{pool['name']}", [*path, "gpu_pools", j]
     workloads = platform.get("workloads") or []
     for k, workload in enumerate(workloads if isinstance(workloads, list) else []):
         if not isinstance(workload, Mapping) or not isinstance(workload.get("name"), str):

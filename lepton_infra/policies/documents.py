@@ -20,6 +20,9 @@ _RESOURCELESS_ACTIONS = frozenset(
         "tag:getresources",
         "ecs:describeinstances",
         "cr:getauthorizationtoken",
+        # The AWS Price List API defines no resource types (Service Authorization Reference, "Actions
+        # defined by AWS Price List"): Karpenter's pricing lookups can name no ARN.
+        "pricing:getproducts",
     }
 )
 SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[^:*?]+:[^:*?]+$")

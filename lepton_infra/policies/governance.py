@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from lepton_infra.blueprint.budgets import SITE_TAG_KEY
 from lepton_infra.catalog import Cloud, find_offering
 from lepton_infra.policies.kubernetes.workloads import (
     DEPLOYMENT,
@@ -18,7 +20,7 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_gpus,
     pod_spec,
 )
-from lepton_infra.policies.props import as_list, get, tags_of
+from lepton_infra.policies.props import as_list, get, is_true, tags_of
 from lepton_infra.policies.rule import Subject, resource_policy, stack_policy
 from lepton_infra.policies.settings import PolicySettings
 
@@ -55,6 +57,9 @@ NODE_POOLS = {
     "azure-native:containerservice:AgentPool": Cloud.AZURE,
     "alicloud:cs/nodePool:NodePool": Cloud.ALICLOUD,
 }
+# Karpenter launches nodes for pending pods up to its NodePool's `limits` (karpenter.sh/v1 NodePool).
+KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 
 
@@ -73,12 +78,7 @@ AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
     config=("requiredTags",),
 )
 def required_tags(r: Subject) -> Iterator[str]:
-    # AWS applies provider default tags to every resource; the others only know the resource's own tags.
-    # Provider state keeps structured config as JSON text, so a saved plan may carry it either way.
-    default_tags = get(r.provider, "defaultTags")
-    if isinstance(default_tags, str):
-        default_tags = json.loads(default_tags or "{}")
-    tags = {**dict(get(default_tags, "tags", default={})), **tags_of(r.props)}
+    tags = _effective_tags(r.props, r.provider)
     missing = [t for t in r.settings.required_tags if t not in tags]
     if missing:
         yield f"missing tags: {', '.join(missing)}"
@@ -97,6 +97,16 @@ def required_labels(r: Subject) -> Iterator[str]:
     missing = [label for label in r.settings.required_labels if label not in labels]
     if missing:
         yield f"missing labels: {', '.join(missing)}"
+
+
+def _effective_tags(props: Mapping[str, Any], provider: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The resource's tags over its provider's default tags: AWS applies provider default tags to every
+    resource; the others only know the resource's own. Provider state keeps structured config as JSON text,
+    so a saved plan may carry it either way."""
+    default_tags = get(provider, "defaultTags")
+    if isinstance(default_tags, str):
+        default_tags = json.loads(default_tags or "{}")
+    return {**dict(get(default_tags, "tags", default={})), **tags_of(props)}
 
 
 def _region(r: Subject) -> str | None:
@@ -131,8 +141,27 @@ def _pool_gpus(cloud: Cloud, instance_types: list[Any], nodes: Any) -> float:
     return float(offering.gpus) * float(nodes or 0) if offering is not None else 0.0
 
 
+def _karpenter_gpus(props: Mapping[str, Any]) -> float:
+    """A NodePool's GPU limit; without one, unbounded unless it may launch only types without GPUs."""
+    limit = get(props, "spec", "limits", "nvidia.com/gpu")
+    if limit is not None:
+        return float(limit)
+    requirements = as_list(get(props, "spec", "template", "spec", "requirements"))
+    types = [
+        t
+        for r in requirements
+        if get(r, "key") == _INSTANCE_TYPE_LABEL and get(r, "operator") == "In"
+        for t in as_list(get(r, "values"))
+    ]
+    if types and all(find_offering(Cloud.AWS, str(t)) is None for t in types):
+        return 0.0
+    return math.inf
+
+
 def _capacity(resource: PolicyResource) -> float:
     props: Mapping[str, Any] = resource.props
+    if resource.resource_type == KARPENTER_NODE_POOL:
+        return _karpenter_gpus(props)
     if resource.resource_type == "aws:eks/nodeGroup:NodeGroup":
         return _pool_gpus(
             Cloud.AWS, as_list(get(props, "instanceTypes")), get(props, "scalingConfig", "maxSize")
@@ -174,15 +203,106 @@ def _workload_gpus(resource: PolicyResource) -> float:
 def max_gpus_per_stack(
     resources: Sequence[PolicyResource], settings: PolicySettings
 ) -> Iterator[tuple[str, str | None]]:
-    pools = [r for r in resources if r.resource_type in NODE_POOLS or r.resource_type == AKS_CLUSTER]
+    pools = [
+        r
+        for r in resources
+        if r.resource_type in NODE_POOLS or r.resource_type in (AKS_CLUSTER, KARPENTER_NODE_POOL)
+    ]
     # Node pools say what the stack can buy; without any (an existing cluster), count what workloads ask for.
     gpus = (
         sum(_capacity(r) for r in pools)
         if pools
         else sum(_workload_gpus(r) for r in resources if r.resource_type in WORKLOAD_TYPES)
     )
-    if gpus > settings.max_gpus_per_stack:
+    if math.isinf(gpus):
+        yield (
+            "a Karpenter NodePool that may launch GPU types sets no `nvidia.com/gpu` limit: no budget holds",
+            None,
+        )
+    elif gpus > settings.max_gpus_per_stack:
         yield f"the stack can provision {gpus:g} GPUs, above the limit of {settings.max_gpus_per_stack}", None
 
 
-POLICIES = (required_tags, required_labels, allowed_regions, max_gpus_per_stack)
+# A site is its cluster; its budget is the cloud's budget resource filtered to the site's tag.
+CLUSTERS = {
+    "aws:eks/cluster:Cluster": Cloud.AWS,
+    AKS_CLUSTER: Cloud.AZURE,
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": Cloud.ALICLOUD,
+}
+BUDGETS = {"aws:budgets/budget:Budget": Cloud.AWS, "azure-native:consumption:Budget": Cloud.AZURE}
+ALL_SITES = "*"
+
+
+def _site(resource: PolicyResource) -> str:
+    provider = resource.provider.props if resource.provider is not None else None
+    return str(_effective_tags(resource.props, provider).get(SITE_TAG_KEY) or resource.name)
+
+
+def _budget_sites(resource: PolicyResource) -> set[str]:
+    """Sites whose costs the budget tracks (by their tag); every site of its cloud when unfiltered."""
+    props = resource.props
+    if resource.resource_type == "aws:budgets/budget:Budget":
+        prefix = f"user:{SITE_TAG_KEY}$"
+        filters = [f for f in as_list(get(props, "costFilters")) if get(f, "name") == "TagKeyValue"]
+        if not filters and get(props, "filterExpression") is None:
+            return {ALL_SITES}
+        values = [str(v) for f in filters for v in as_list(get(f, "values"))]
+        return {v.removeprefix(prefix) for v in values if v.startswith(prefix)}
+    expressions = [
+        get(props, "filter", "tags"),
+        *(get(p, "tags") for p in as_list(get(props, "filter", "and"))),
+    ]
+    tagged = [e for e in expressions if get(e, "name") == SITE_TAG_KEY]
+    if get(props, "filter") is None:
+        return {ALL_SITES}
+    return {str(v) for e in tagged for v in as_list(get(e, "values"))}
+
+
+def _alerts_someone(resource: PolicyResource) -> bool:
+    notifications = get(resource.props, "notifications")
+    if resource.resource_type == "aws:budgets/budget:Budget":
+        subscribers = ("subscriberEmailAddresses", "subscriberSnsTopicArns")
+        return any(as_list(get(n, k)) for n in as_list(notifications) for k in subscribers)
+    entries = notifications.values() if isinstance(notifications, Mapping) else []
+    contacts = ("contactEmails", "contactGroups", "contactRoles")
+    return any(is_true(get(n, "enabled")) and any(as_list(get(n, k)) for k in contacts) for n in entries)
+
+
+@stack_policy(
+    name="governance-site-cost-budget",
+    severity="medium",
+    description=(
+        "Every cloud site has a monthly cost budget, as the cloud's own budget resource, that alerts someone."
+    ),
+    remediation=(
+        "Add a `budgets:` entry for the site (AWS Budgets, Azure consumption budget). Alibaba Cloud: "
+        "pulumi-alicloud has no budget resource; create one in the Expenses and Costs console (Budget "
+        "Management) and list the site in the pack config `external_budgets`."
+    ),
+    config=("externalBudgets",),
+)
+def site_cost_budget(
+    resources: Sequence[PolicyResource], settings: PolicySettings
+) -> Iterator[tuple[str, str | None]]:
+    covered: dict[Cloud, set[str]] = {}
+    for budget in (r for r in resources if r.resource_type in BUDGETS):
+        if _alerts_someone(budget):
+            covered.setdefault(BUDGETS[budget.resource_type], set()).update(_budget_sites(budget))
+    for cluster in (r for r in resources if r.resource_type in CLUSTERS):
+        cloud, site = CLUSTERS[cluster.resource_type], _site(cluster)
+        sites = covered.get(cloud, set())
+        if site in settings.external_budgets or site in sites or ALL_SITES in sites:
+            continue
+        where = (
+            "pulumi-alicloud has no budget resource: create one in Alibaba Cloud's Budget Management and "
+            "list the site in external_budgets"
+            if cloud is Cloud.ALICLOUD
+            else "add one under `budgets:`"
+        )
+        yield (
+            f"site {site} ({cloud.value}) has no monthly cost budget that alerts anyone; {where}",
+            cluster.urn,
+        )
+
+
+POLICIES = (required_tags, required_labels, allowed_regions, max_gpus_per_stack, site_cost_budget)

@@ -114,6 +114,12 @@ class PolicySettings:
         description="GPUs a stack may provision at most.",
         schema={"type": "integer", "minimum": 0},
     )
+    external_budgets: tuple[str, ...] = setting(
+        (),
+        key="externalBudgets",
+        description="Sites whose monthly cost budget is made outside the stack (Alibaba Cloud's console).",
+        schema=_STRINGS,
+    )
     exemptions: tuple[tuple[str, str], ...] = ()  # (resource urn or name, reason)
 
     def exemption_for(self, urn: str, name: str) -> str | None:

@@ -70,3 +70,11 @@ def test_workload_role_may_pull_only_from_the_given_repository(byo: Plan) -> Non
         "Action": ["ecr:GetAuthorizationToken"],
         "Resource": ["*"],
     }
+
+
+def test_a_cluster_alone_gets_the_cni_with_network_policy_and_no_unmanaged_add_ons(byo: Plan) -> None:
+    # bootstrapSelfManagedAddons false (issue 12, item 7): the example installs what nodes need itself.
+    assert only(byo, "aws:eks/cluster:Cluster").inputs["bootstrapSelfManagedAddons"] is False
+    addons = {a.inputs["addonName"]: a for a in byo.of_type("aws:eks/addon:Addon")}
+    assert set(addons) == {"vpc-cni", "kube-proxy"}
+    assert addons["vpc-cni"].inputs["configurationValues"] == '{"enableNetworkPolicy": "true"}'

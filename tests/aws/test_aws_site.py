@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 
-import pytest
-from plan_helpers import config_plan, only, policy_json, stack_config, stack_plan
+from plan_helpers import ROOT, attached_policies, config_plan, only, policy_json, stack_config, stack_plan
 
-from lepton_infra.plan.model import Plan, PlanResource
-
-
-@pytest.fixture(scope="module")
-def dev() -> Plan:
-    return stack_plan("aws-dev")
-
-
-@pytest.fixture(scope="module")
-def prod() -> Plan:
-    return stack_plan("aws-prod")
+from lepton_infra.plan.model import Plan
 
 
 def site_key_arn(plan: Plan) -> str:
@@ -105,31 +95,22 @@ def test_oidc_provider_trusts_the_clusters_issuer_for_sts(dev: Plan) -> None:
     assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
 
 
-def gpu_group(plan: Plan, pool: str) -> PlanResource:
-    return only(plan, "aws:eks/nodeGroup:NodeGroup", f"-{pool}-ng")
-
-
-def test_gpu_pool_is_tainted_so_only_gpu_pods_land_there(dev: Plan) -> None:
-    group = gpu_group(dev, "l4")
-    assert group.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
-    assert group.inputs["labels"] == {"lepton.ai/accelerator": "L4", "lepton.ai/pool": "l4"}
-    assert group.inputs["amiType"] == "AL2023_x86_64_NVIDIA"
-    assert not only(dev, "aws:eks/nodeGroup:NodeGroup", "-system-ng").inputs.get("taints")
-
-
-def test_gpu_pool_uses_the_catalog_type_spot_and_autoscaler_range(dev: Plan, prod: Plan) -> None:
-    l4 = gpu_group(dev, "l4")
-    assert l4.inputs["instanceTypes"] == ["g6.xlarge"]
-    assert l4.inputs["capacityType"] == "SPOT"
-    assert l4.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 4, "desiredSize": 0}
-    h100 = gpu_group(prod, "h100")
-    assert h100.inputs["instanceTypes"] == ["p5.48xlarge"]
-    assert h100.inputs["capacityType"] == "ON_DEMAND"
+def test_the_system_pool_is_a_managed_node_group_without_taints_and_gpu_pools_are_karpenters(
+    dev: Plan,
+) -> None:
+    (group,) = dev.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert group.name.endswith("-system-ng")
+    assert not group.inputs.get("taints")
+    assert group.inputs["labels"] == {"lepton.ai/pool": "system"}
+    assert group.inputs["scalingConfig"] == {"minSize": 2, "maxSize": 3, "desiredSize": 2}
+    assert [r.name for r in dev.of_type("kubernetes:karpenter.sh/v1:NodePool")] == [
+        "aws-usw2-services-karpenter-nodepool-l4"
+    ]
 
 
 def test_nodes_require_imdsv2_and_encrypt_gp3_root_volumes_with_the_site_key(dev: Plan) -> None:
     templates = dev.of_type("aws:ec2/launchTemplate:LaunchTemplate")
-    assert len(templates) == 2
+    assert len(templates) == len(dev.of_type("aws:eks/nodeGroup:NodeGroup"))
     for template in templates:
         metadata = template.inputs["metadataOptions"]
         assert metadata["httpTokens"] == "required"
@@ -203,12 +184,7 @@ def test_artifact_bucket_is_versioned_kms_encrypted_private_and_tls_only(dev: Pl
 
 
 def test_node_role_has_only_the_managed_policies_eks_needs(dev: Plan) -> None:
-    attached = {
-        a.inputs["policyArn"].rsplit("/", 1)[-1]
-        for a in dev.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if "node-role" in a.name
-    }
-    assert attached == {
+    assert attached_policies(dev, "node-role") == {
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
         "AmazonEC2ContainerRegistryReadOnly",
@@ -248,3 +224,19 @@ def test_vpc_flow_logs_capture_all_traffic_into_an_encrypted_group(dev: Plan) ->
         group.outputs["arn"],
         group.outputs["arn"] + ":log-stream:*",
     }
+
+
+def test_an_existing_stack_keeps_its_system_node_group_under_the_new_compute_component() -> None:
+    """The system pool moved under the cluster's compute component; without an alias naming its old place,
+    the next `pulumi up` of a stack made before would replace the node group every add-on runs on."""
+    fixture = ROOT / "tests/operability/plans_ae54ed7/aws-dev.json.gz"
+    before = json.loads(gzip.decompress(fixture.read_bytes()))
+    old_urns = {r["urn"] for r in before["resources"]}
+    system = next(r for r in stack_plan("aws-dev").resources if r.type == "lepton:aws:ManagedNodeGroup")
+    [alias] = system.options["aliases"]
+    parent_type = alias["spec"]["parentUrn"].split("::")[2]
+    old_name = alias["spec"]["name"]
+    old_urn = f"urn:pulumi:aws-dev::lepton-infra::{parent_type}$lepton:aws:ManagedNodeGroup::{old_name}"
+    assert old_urn in old_urns
+    # Its node group keeps its name relative to the component, so the engine's inherited alias finds it.
+    assert f"{old_urn.rsplit('::', 1)[0]}$aws:eks/nodeGroup:NodeGroup::{old_name}-ng" in old_urns

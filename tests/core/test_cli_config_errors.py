@@ -51,7 +51,10 @@ def test_misspelled_key_names_file_line_path_and_the_allowed_keys(project: Path,
         if "spto" in text
     )
     assert f"Pulumi.aws-dev.yaml:{line}: lepton-infra:platform.sites[0].gpu_pools[0].spto:" in err
-    assert "unknown key (did you mean 'spot'?); allowed: accelerator, disk_gib, instance_type" in err
+    assert (
+        "unknown key (did you mean 'spot'?); allowed: accelerator, capacity_reservation_ids, disk_gib, efa"
+        in err
+    )
     assert "Tuple should have" not in err
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import copy
 
 from manifest_helpers import Manifests
-from plan_helpers import config_plan, stack_config, stack_plan
+from plan_helpers import config_plan, only, stack_config, stack_plan
 
 from lepton_infra.components.handle import ClusterAddons, GpuStack, NodePlacement, Toleration
 from lepton_infra.components.kubernetes.gpu_runtime import GPU_OPERATOR_VERSION, operator_values
 
+RELEASE = "kubernetes:helm.sh/v3:Release"
 GPU_TAINT = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 
 def test_operator_release_is_pinned_and_installs_the_driver_on_bare_nodes() -> None:
-    [release] = stack_plan("existing-cluster").of_type("kubernetes:helm.sh/v3:Release")
+    release = only(stack_plan("existing-cluster"), RELEASE, "gpu-runtime")
     assert release.inputs["chart"] == "gpu-operator"
     assert release.inputs["version"] == GPU_OPERATOR_VERSION
     assert release.inputs["repositoryOpts"] == {"repo": "https://helm.ngc.nvidia.com/nvidia"}
@@ -63,11 +64,7 @@ def test_a_site_s_own_operator_values_merge_over_the_common_ones() -> None:
 
 
 def test_aks_spot_pools_are_tolerated_by_the_gpu_runtime() -> None:
-    [release] = [
-        r
-        for r in stack_plan("azure-prod").of_type("kubernetes:helm.sh/v3:Release")
-        if r.inputs["chart"] == "gpu-operator"
-    ]
+    release = only(stack_plan("azure-prod"), RELEASE, "gpu-runtime")
     keys = {t["key"] for t in release.inputs["values"]["daemonsets"]["tolerations"]}
     assert "kubernetes.azure.com/scalesetpriority" in keys
 
@@ -76,7 +73,7 @@ def test_a_cluster_with_its_own_gpu_stack_gets_none_but_still_the_gpu_alerts() -
     platform = copy.deepcopy(stack_config("existing-cluster"))
     platform["sites"][0]["gpu_stack"] = "preinstalled"
     plan = config_plan(platform)
-    assert plan.of_type("kubernetes:helm.sh/v3:Release") == []
+    assert [r for r in plan.of_type(RELEASE) if "gpu-runtime" in r.name] == []
     rules = Manifests(plan).one("PrometheusRule", "lepton-gpu-health")
     assert rules["metadata"]["namespace"] == "monitoring"
     alerts = {r["alert"]: r["expr"] for r in rules["spec"]["groups"][0]["rules"]}

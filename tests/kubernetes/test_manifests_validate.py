@@ -1,10 +1,12 @@
 """Every Kubernetes object of every example stack validates against the real Kubernetes schema.
 
 Built-in kinds: kubernetes-validate, strict (unknown fields refused), at the oldest and newest Kubernetes
-version the library supports. Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
+version the library supports. Kueue kinds: Kueue's own v0.19.2 CRDs (tests/schemas/kueue), schema and CEL
+rules. Prometheus Operator kinds: no CRD schema ships with our dependencies, so they
 are checked against the subset of monitoring.coreos.com/v1 we emit (closed objects: a misspelled key fails),
 transcribed from the operator's CRDs; full CRD validation is left to the cluster's API server. Kinds
-whose CRD is copied under tests/schemas/ (the Network Operator's NicClusterPolicy ...) validate against it.
+whose CRD is copied under tests/schemas/ (Karpenter's NodePool and EC2NodeClass, the Network Operator's
+NicClusterPolicy ...) validate against it, closed (crd_schemas.py): an unknown key fails.
 Helm releases are not Kubernetes objects and are not written (see ``test_helm_releases_are_not_objects``).
 """
 
@@ -17,6 +19,9 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from crd_schemas import closed
+from kueue_schema import GROUP as KUEUE_GROUP
+from kueue_schema import kueue_errors
 from plan_helpers import ROOT, stack_plan
 
 from lepton_infra.blueprint import SUPPORTED_KUBERNETES_VERSIONS
@@ -120,8 +125,12 @@ def test_every_object_validates_against_the_kubernetes_schema(written: list[Path
         if obj["kind"] in CRD_SCHEMAS:
             jsonschema.validate(obj, CRD_SCHEMAS[obj["kind"]])
             continue
+        if obj["apiVersion"].startswith(f"{KUEUE_GROUP}/"):
+            assert kueue_errors(obj) == [], where  # Kueue's own CRDs, schema and CEL rules
+            continue
         if (obj["apiVersion"], obj["kind"]) in VENDORED_CRDS:
-            jsonschema.validate(obj, VENDORED_CRDS[(obj["apiVersion"], obj["kind"])])
+            # Closed (crd_schemas.closed): a misspelled key fails, as strict field validation would.
+            jsonschema.validate(obj, closed(VENDORED_CRDS[(obj["apiVersion"], obj["kind"])]))
             continue
         for version in VERSIONS:
             try:

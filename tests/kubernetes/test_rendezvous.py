@@ -73,7 +73,9 @@ def _connect_to_a_late_host(read_timeout: int, host_delay: float) -> bool:
         stop.set()
 
 
+@pytest.mark.slow
 def test_read_timeout_is_how_long_a_pod_waits_for_the_rendezvous_host_to_come_up() -> None:
     # The premise of the fix, on torch's own backend: a host later than read_timeout fails the agent.
-    assert not _connect_to_a_late_host(read_timeout=1, host_delay=3)
-    assert _connect_to_a_late_host(read_timeout=10, host_delay=2)
+    # Wide margins: on a loaded machine the host's thread can start seconds late.
+    assert not _connect_to_a_late_host(read_timeout=1, host_delay=6)
+    assert _connect_to_a_late_host(read_timeout=30, host_delay=1)

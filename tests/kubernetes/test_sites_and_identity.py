@@ -129,6 +129,8 @@ def test_one_service_on_two_sites_differs_only_in_the_cloud_binding() -> None:
     # Sized explicitly: left out, each site would size the pods by its own nodes.
     resources = {"cpu_millicores": 2000, "memory_mib": 8192}
     platform["workloads"] = [serve | {"sites": ["aws-usw2", "onprem"], "resources": resources}]
+    # Its team needs quota on the new site too, or the spec refuses a service that could never be admitted.
+    platform["teams"][0]["quotas"].append({"site": "onprem", "accelerator": "L4", "gpus": 5})
     manifests = Manifests(config_plan(platform))
 
     first, second = manifests.all("Deployment")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from manifest_helpers import Manifests, env_of, main_container, pod_spec
-from plan_helpers import config_plan, stack_config
+from plan_helpers import config_plan, stack_config, without_teams
 
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 
@@ -137,11 +137,13 @@ def test_no_progress_alert_watches_the_trainers_step_gauge(onprem: Manifests) ->
     assert monitor["endpoints"][0]["port"] == "metrics"
 
 
-def test_pulumi_waits_for_the_job_to_start_never_for_it_to_finish(onprem: Manifests) -> None:
+def test_pulumi_waits_for_the_job_to_start_never_for_it_to_finish() -> None:
     # Issue 12 item 2. pulumi-kubernetes awaits a Job's Complete condition for 10 minutes and again on each
     # update (registry docs of kubernetes.batch/v1.Job): a 100,000-step run fails every `pulumi up`.
     # `pulumi.com/waitFor` replaces that wait (pulumi/pulumi-kubernetes#3134, #3329) with the Job controller
     # having started the Job; unlike skipAwait it keeps the wait on delete, which a replacement needs.
+    # (A queued Job waits for Kueue instead: tests/kubernetes/test_kueue.py.)
+    onprem = Manifests(config_plan(without_teams(stack_config("existing-cluster"))))
     job = onprem.one("Job", "pretrain")
     annotations = job["metadata"]["annotations"]
     assert annotations == {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import stack_config
+from plan_helpers import problems, stack_config, without_teams
 
 from lepton_infra.blueprint import ExistingSiteSpec, PlatformSpec
-from lepton_infra.blueprint.errors import ConfigError
-from lepton_infra.project import PLATFORM_KEY, StackConfig, platform_spec
 
 Config = dict[str, Any]
 
 
 def base() -> Config:
     return copy.deepcopy(stack_config("existing-cluster"))
-
-
-def problems(config: Config) -> dict[str, str]:
-    """Field path → message, as `lepton-infra validate` reports them."""
-    stack = StackConfig("test", Path("Pulumi.test.yaml"), {PLATFORM_KEY: config})
-    with pytest.raises(ConfigError) as raised:
-        platform_spec(stack)
-    return {issue.path: issue.message for issue in raised.value.issues}
 
 
 def serve(config: Config) -> Config:
@@ -150,6 +139,7 @@ def test_pools_of_an_existing_cluster_are_not_checked_against_a_cloud_catalog() 
     # No cloud sells a 16-GPU L40S node; an on-prem chassis may still have one.
     config["sites"][0]["gpu_pools"][1].update(gpus_per_node=16)
     serve(config).update(gpus_per_replica=16)
+    config["teams"][0]["quotas"][1]["gpus"] = 9 * 16  # its team's quota grows with it
     spec = PlatformSpec.model_validate(config)
     site = spec.sites[0]
     assert isinstance(site, ExistingSiteSpec)
@@ -205,7 +195,8 @@ def test_shared_memory_is_checked_against_each_sites_default_size() -> None:
 def test_a_pod_is_judged_on_the_pool_it_lands_on_not_the_roomiest() -> None:
     # Pods select the first pool of their accelerator whose nodes hold their GPUs (ClusterHandle.placement):
     # a larger pool listed after it does not make them fit.
-    config = aws_dev()
+    # Without teams: the team quota rules would judge the reversed pools too.
+    config = without_teams(aws_dev())
     pools = config["sites"][0]["gpu_pools"]
     pools.append({"name": "l4-big", "accelerator": "L4", "instance_type": "g6.4xlarge", "max_nodes": 2})
     config["workloads"][1]["resources"] = {"cpu_millicores": 8000, "memory_mib": 8192}

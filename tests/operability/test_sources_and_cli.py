@@ -44,7 +44,7 @@ def test_every_resource_built_for_a_spec_entry_maps_to_its_line() -> None:
     stack_file = ROOT / "stacks" / "Pulumi.aws-dev.yaml"
     job, pool, cluster = (
         locations[by_name[n]]
-        for n in ("aws-usw2-pretrain-job", "lepton-aws-usw2-l4-ng", "lepton-aws-usw2-cluster-eks")
+        for n in ("aws-usw2-pretrain-job", "lepton-aws-usw2-compute-l4", "lepton-aws-usw2-cluster-eks")
     )
     assert (job.path, job.line) == ("workloads[0]", _line(stack_file, "kind: training"))
     assert (pool.path, pool.line) == ("sites[0].gpu_pools[0]", _line(stack_file, "{name: l4"))
@@ -81,7 +81,12 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
     code, out = _run(["check", str(saved), "--format", "json"], tmp_path, monkeypatch)
     report = json.loads(out)
     assert code == 1 and set(report) == {"violations", "summary"}
-    assert {v["pack"] for v in report["violations"]} == {"lepton-operability"}
+    assert {v["pack"] for v in report["violations"]} == {"lepton-operability", "lepton-security"}
+    # The reviewed plan predates site budgets: the security pack's one finding is that (advisory) policy.
+    security = [v for v in report["violations"] if v["pack"] == "lepton-security"]
+    assert {(v["policy"], v["enforcement"]) for v in security} == {
+        ("governance-site-cost-budget", "advisory")
+    }
     for violation in report["violations"]:
         assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message"}
 

@@ -22,6 +22,7 @@ EXAMPLES: dict[str, tuple[Any, Any]] = {
     "required_eks_log_types": (["audit"], ("audit",)),
     "max_gpus_per_node": (4, 4),
     "max_gpus_per_stack": (16, 16),
+    "external_budgets": (["ali-hz"], ("ali-hz",)),
 }
 
 

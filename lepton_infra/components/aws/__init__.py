@@ -1,10 +1,13 @@
-"""AWS components: network, KMS key, ECR, S3 artifacts, IAM/IRSA, EKS cluster and node groups.
+"""AWS components: network, KMS key, ECR, S3 artifacts, IAM/IRSA, EKS cluster and node groups, Karpenter's
+AWS side, the EFA security group.
 
 Each component can be imported alone into another Pulumi project; ``site.build_site`` composes them.
 """
 
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
+from lepton_infra.components.aws.efa import AwsEfaSecurityGroup, AwsEfaSecurityGroupArgs
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
+from lepton_infra.components.aws.karpenter import AwsKarpenter, AwsKarpenterArgs
 from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
 from lepton_infra.components.aws.network import AwsNetwork, AwsNetworkArgs
 from lepton_infra.components.aws.node_group import AwsManagedNodeGroup, AwsManagedNodeGroupArgs
@@ -17,8 +20,12 @@ __all__ = [
     "AwsArtifactBucketArgs",
     "AwsEcrRepository",
     "AwsEcrRepositoryArgs",
+    "AwsEfaSecurityGroup",
+    "AwsEfaSecurityGroupArgs",
     "AwsEksCluster",
     "AwsEksClusterArgs",
+    "AwsKarpenter",
+    "AwsKarpenterArgs",
     "AwsKmsKey",
     "AwsKmsKeyArgs",
     "AwsManagedNodeGroup",

@@ -26,6 +26,14 @@ class AwsEksClusterArgs:
     admin_role_arns: Sequence[str] = ()
     log_retention_days: int = 90
     deletion_protection: bool = True
+    # False: EKS installs none of its unmanaged add-ons (aws-node, kube-proxy, CoreDNS); install them as
+    # managed add-ons (``addons.eks_addons``: vpc-cni and kube-proxy before any node, CoreDNS after), which
+    # is what lets the VPC CNI enforce NetworkPolicy. Changing it replaces the cluster.
+    bootstrap_self_managed_addons: bool = False
+    # The identity the kubeconfig's `aws eks get-token` signs with: give the AWS provider's, so the
+    # Kubernetes layer acts as the principal that created the cluster (its first admin).
+    aws_profile: str | None = None
+    assume_role_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -35,14 +43,24 @@ class AwsEksClusterArgs:
 class AwsEksCluster(pulumi.ComponentResource):
     """An EKS cluster: pinned version, secrets encrypted with a customer key, every control-plane log
     type kept in a KMS-encrypted log group, access entries (no aws-auth ConfigMap), and an OIDC
-    provider so workloads get IAM roles per service account."""
+    provider so workloads get IAM roles per service account.
+
+    By default EKS installs no add-ons of its own (``bootstrapSelfManagedAddons: false``, which only a new
+    cluster can change): vpc-cni, kube-proxy and CoreDNS come as managed add-ons (``addons.py``), as the
+    site installs them. The cluster waits for its role's policies, so a destroy deletes it before them.
+    """
 
     cluster_name: pulumi.Output[str]
+    arn: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
+    # The security group EKS puts on the control plane and on managed nodes.
+    security_group_id: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
+    # The node role with its policies attached: node groups depend on these.
+    node_role_ready: list[pulumi.Resource]
     kubeconfig: pulumi.Output[str]
 
     def __init__(
@@ -68,7 +86,10 @@ class AwsEksCluster(pulumi.ComponentResource):
             aws.eks.ClusterArgs(
                 name=args.cluster_name,
                 version=args.kubernetes_version,
-                role_arn=role.arn,
+                role_arn=role.role.arn,
+                # Decided once: changing it replaces the cluster. Off by default, so the managed add-ons
+                # the site configures (vpc-cni with network policy, kube-proxy, CoreDNS) are the only ones.
+                bootstrap_self_managed_addons=args.bootstrap_self_managed_addons,
                 vpc_config=aws.eks.ClusterVpcConfigArgs(
                     subnet_ids=args.subnet_ids,
                     endpoint_private_access=True,
@@ -88,7 +109,9 @@ class AwsEksCluster(pulumi.ComponentResource):
                 deletion_protection=args.deletion_protection,
                 tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # "Ensure ... explicit dependencies on the IAM Role permissions ... otherwise EKS cannot delete
+            # EKS managed EC2 infrastructure such as Security Groups" (pulumi-aws eks.Cluster role_arn).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *role.ready]),
         )
         issuer_url: pulumi.Output[str] = cluster.identities.apply(
             lambda ids: (ids[0].oidcs[0].issuer or "") if ids and ids[0].oidcs else ""
@@ -127,14 +150,18 @@ class AwsEksCluster(pulumi.ComponentResource):
 
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         self.cluster_name = cluster.name
+        self.arn = cluster.arn
         self.endpoint = cluster.endpoint
+        self.security_group_id = cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
         self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data or "")
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
-        self.node_role_arn = node_role.arn
+        self.node_role_arn = node_role.role.arn
+        self.node_role_ready = node_role.ready
+        identity = TokenIdentity(args.aws_profile, args.assume_role_arn)
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority, region).apply(
-                lambda values: kubeconfig(*values)
+                lambda v: kubeconfig(v[0], v[1], v[2], v[3], identity=identity)
             )
         )
         self.register_outputs(
@@ -147,8 +174,49 @@ class AwsEksCluster(pulumi.ComponentResource):
         )
 
 
-def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
-    """A kubeconfig that gets short-lived tokens from `aws eks get-token` (no static credentials)."""
+@dataclass(frozen=True)
+class TokenIdentity:
+    """Who `aws eks get-token` signs as: a named profile, a role to assume, both, or (neither) the ambient
+    credentials, exactly as the site's AWS provider is configured."""
+
+    profile: str | None = None
+    role_arn: str | None = None
+
+    def args(self) -> list[str]:
+        # `--role-arn`: "Assume this role for credentials when signing the token" (AWS CLI eks get-token).
+        return ["--role-arn", self.role_arn] if self.role_arn else []
+
+    def env(self) -> list[dict[str, str]]:
+        return [{"name": "AWS_PROFILE", "value": self.profile}] if self.profile else []
+
+
+def kubeconfig(
+    cluster_name: str,
+    endpoint: str,
+    certificate_authority: str,
+    region: str,
+    identity: TokenIdentity = TokenIdentity(),
+) -> str:
+    """A kubeconfig that gets short-lived tokens from `aws eks get-token` (no static credentials), signed
+    by ``identity``."""
+    exec_config: dict[str, object] = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "aws",
+        "args": [
+            "eks",
+            "get-token",
+            "--cluster-name",
+            cluster_name,
+            "--region",
+            region,
+            *identity.args(),
+            "--output",
+            "json",
+        ],
+        "interactiveMode": "Never",
+    }
+    if identity.env():
+        exec_config["env"] = identity.env()
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -164,23 +232,7 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
             "users": [
                 {
                     "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
+                    "user": {"exec": exec_config},
                 }
             ],
         }

@@ -16,13 +16,28 @@ CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
 
+@dataclass(frozen=True)
+class ServiceRole:
+    """A service role and its policy attachments: whatever uses the role waits for ``ready``, or it may
+    start before its permissions exist, and a destroy detaches them while it still needs them (EKS then
+    cannot delete the security groups and network interfaces it made; pulumi-aws ``eks.Cluster`` docs)."""
+
+    role: aws.iam.Role
+    attachments: tuple[aws.iam.RolePolicyAttachment, ...]
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """The role with every policy attached: what a resource using the role depends on."""
+        return [self.role, *self.attachments]
+
+
 def service_role(
     name: str,
     service: str,
     managed_policies: Sequence[str],
     tags: Mapping[str, str],
     parent: pulumi.Resource,
-) -> aws.iam.Role:
+) -> ServiceRole:
     """A role that only ``service`` (e.g. ``eks.amazonaws.com``) can assume, with AWS-managed policies."""
     partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
     role = aws.iam.Role(
@@ -37,7 +52,7 @@ def service_role(
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    for policy in managed_policies:
+    attachments = tuple(
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy}",
             aws.iam.RolePolicyAttachmentArgs(
@@ -46,7 +61,9 @@ def service_role(
             ),
             opts=pulumi.ResourceOptions(parent=parent),
         )
-    return role
+        for policy in managed_policies
+    )
+    return ServiceRole(role, attachments)
 
 
 @dataclass(frozen=True)

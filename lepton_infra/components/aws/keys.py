@@ -5,7 +5,7 @@ The AwsKmsKey component.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -13,7 +13,8 @@ import pulumi_aws as aws
 
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
 
-_KEY_USE = [
+# What a service needs to encrypt and decrypt with the key (and describe it); grants come separately.
+KEY_USE = [
     "kms:Encrypt",
     "kms:Decrypt",
     "kms:ReEncryptFrom",
@@ -30,9 +31,13 @@ class AwsKmsKeyArgs:
     alias: str
     # Let CloudWatch Logs in this region encrypt log groups with the key (EKS control-plane logs).
     allow_cloudwatch_logs: bool = True
-    # Let EC2 Auto Scaling launch nodes whose EBS volumes use the key (managed node groups need this).
+    # Let EC2 Auto Scaling launch nodes whose EBS volumes use the key (managed node groups need this). The
+    # policy then names the account's AutoScaling service-linked role, which must exist when the key is
+    # created (KMS refuses a policy with an unknown principal): see ``service_linked_roles.py``.
     allow_autoscaling: bool = True
     protect: bool = True
+    # What must exist before the key: the service-linked role its policy names, where this stack makes it.
+    depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -74,7 +79,7 @@ class AwsKmsKey(pulumi.ComponentResource):
             statements += [
                 Statement(
                     sid="AutoScalingUsesKeyForNodeVolumes",
-                    actions=_KEY_USE,
+                    actions=KEY_USE,
                     resources=["*"],
                     principals={"AWS": autoscaling_role},
                 ),
@@ -127,7 +132,7 @@ class AwsKmsKey(pulumi.ComponentResource):
                 policy=policy_document(*statements),
                 tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=list(args.depends_on)),
         )
         alias = aws.kms.Alias(
             f"{name}-alias",

@@ -181,7 +181,7 @@ def _flow_logs(name: str, vpc_id: pulumi.Input[str], args: AwsNetworkArgs, paren
         ),
         opts=child,
     )
-    role = service_role(f"{name}-flow-logs", "vpc-flow-logs.amazonaws.com", (), args.tags, parent)
+    role = service_role(f"{name}-flow-logs", "vpc-flow-logs.amazonaws.com", (), args.tags, parent).role
     aws.iam.RolePolicy(
         f"{name}-flow-logs",
         aws.iam.RolePolicyArgs(

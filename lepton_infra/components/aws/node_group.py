@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from lepton_infra.validation import check_node_range
+from lepton_infra.components.aws.efa import NetworkInterface
+from lepton_infra.validation import check_node_range, refuse
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"  # EKS-optimized AL2023 with the NVIDIA driver and container toolkit
 STANDARD_AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -36,16 +37,30 @@ class AwsManagedNodeGroupArgs:
     disk_gib: int = 100
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[NodeTaint] = ()
+    # Each node's interfaces (an EFA layout, ``efa.efa_layout``); empty: EKS's single default interface.
+    network_interfaces: Sequence[NetworkInterface] = ()
+    # Security groups on every interface, required with ``network_interfaces``: a launch template that
+    # names interfaces must name their groups, and EKS then adds no cluster security group itself, so
+    # the cluster's group belongs here (EKS user guide, launch-templates.adoc).
+    security_group_ids: Sequence[pulumi.Input[str]] = ()
+    # A cluster placement group the nodes launch into.
+    placement_group_name: pulumi.Input[str] | None = None
+    # What must exist before the group: its role's policies, the add-ons nodes need to become Ready.
+    depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_node_range(self.min_nodes, self.max_nodes)
+        if self.network_interfaces and not self.security_group_ids:
+            refuse(["security_group_ids: nodes with their own network interfaces need their groups named"])
 
 
 class AwsManagedNodeGroup(pulumi.ComponentResource):
     """Nodes in private subnets only, with IMDSv2 required at hop limit 1 (pods cannot borrow the node's
-    role; they use IRSA), an encrypted gp3 root volume with the site key, no SSH key, and the scaling
-    range the cluster autoscaler works within (it owns the desired size)."""
+    role; they use IRSA), an encrypted gp3 root volume with the site key, no SSH key, and
+    ``min_nodes`` nodes (nothing autoscales a managed node group here: Karpenter grows the GPU pools).
+    Optionally EFA interfaces on every network card and a cluster placement group. The group waits for
+    what ``depends_on`` names (its role's policies, vpc-cni and kube-proxy)."""
 
     node_group_name: pulumi.Output[str]
 
@@ -76,6 +91,23 @@ class AwsManagedNodeGroup(pulumi.ComponentResource):
                         ),
                     )
                 ],
+                network_interfaces=[
+                    aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                        network_card_index=nic.network_card,
+                        device_index=nic.device,
+                        interface_type=nic.kind,
+                        security_groups=list(args.security_group_ids),
+                        delete_on_termination="true",
+                        associate_public_ip_address="false",
+                    )
+                    for nic in args.network_interfaces
+                ]
+                or None,
+                placement=(
+                    aws.ec2.LaunchTemplatePlacementArgs(group_name=args.placement_group_name)
+                    if args.placement_group_name is not None
+                    else None
+                ),
                 tag_specifications=[
                     aws.ec2.LaunchTemplateTagSpecificationArgs(
                         resource_type=kind, tags={**args.tags, "Name": name}
@@ -110,8 +142,10 @@ class AwsManagedNodeGroup(pulumi.ComponentResource):
                 ],
                 tags=dict(args.tags),
             ),
-            # The cluster autoscaler moves the desired size; a later `pulumi up` must not reset it.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+            # Desired size follows min_nodes: nothing else moves it, and ignoring it would make a later
+            # rise of min_nodes above the old desired size fail ("Minimum capacity can't be greater
+            # than desired size").
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.node_group_name = group.node_group_name
         self.register_outputs({"node_group_name": self.node_group_name})

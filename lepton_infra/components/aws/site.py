@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
-from lepton_infra.catalog import Cloud
+from lepton_infra.components.aws.budget import AwsSiteBudget, AwsSiteBudgetArgs
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
+from lepton_infra.components.aws.compute import AwsClusterCompute, AwsClusterComputeArgs
+from lepton_infra.components.aws.gpu_operator import AL2023_NVIDIA_OPERATOR_VALUES
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs
 from lepton_infra.components.aws.keys import AwsKmsKey, AwsKmsKeyArgs
 from lepton_infra.components.aws.network import AwsNetwork, AwsNetworkArgs
-from lepton_infra.components.aws.node_group import (
-    GPU_AMI_TYPE,
-    AwsManagedNodeGroup,
-    AwsManagedNodeGroupArgs,
-    NodeTaint,
-)
 from lepton_infra.components.aws.provider import aws_provider
 from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrRepositoryArgs
+from lepton_infra.components.aws.service_linked_roles import AUTOSCALING, SPOT, service_linked_roles
 from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
-from lepton_infra.components.gpu_nodes import GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, SYSTEM_POOL_NAME
-from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
-from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
+from lepton_infra.components.gpu_nodes import SYSTEM_POOL_NAME
+from lepton_infra.components.handle import ClusterAddons, ClusterHandle, GpuStack, ServiceAccountBinding
+from lepton_infra.components.site_kit import kubernetes_provider, managed_site_builder
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 class AwsSite(pulumi.ComponentResource):
-    """One EKS site: network, key, registry, artifact bucket, cluster, node pools, and a Kubernetes
-    provider for it, all through one explicit AWS provider for the site's region."""
+    """One EKS site: network, key, registry, artifact bucket, cluster with its managed add-ons, the system
+    pool, GPU pools that Karpenter grows from zero (with EFA where asked), and a Kubernetes provider for
+    it, all through one explicit AWS provider for the site's region and identity.
+
+    Order, for a first `pulumi up` that works and a destroy that does: the key after the service-linked
+    role its policy names (where the site makes it); the cluster and node groups after their roles'
+    policies; vpc-cni and kube-proxy before any node; CoreDNS and metrics-server once the system pool runs;
+    the Kubernetes layer once the system pool and CoreDNS are there.
+    """
 
     handle: ClusterHandle
 
@@ -41,16 +44,31 @@ class AwsSite(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:aws:Site", name, None, opts)
         tags = platform.site_tags(site.name)
-        provider = aws_provider(f"{name}-aws", site.region, tags, self)
+        provider = aws_provider(
+            f"{name}-aws",
+            site.region,
+            tags,
+            self,
+            profile=site.aws_profile,
+            assume_role_arn=site.assume_role_arn,
+        )
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         cluster_name = name
 
+        linked_roles = (
+            service_linked_roles(
+                name, [AUTOSCALING, *([SPOT] if any(p.spot for p in site.gpu_pools) else [])], child
+            )
+            if site.create_service_linked_roles
+            else []
+        )
         key = AwsKmsKey(
             f"{name}-kms",
             AwsKmsKeyArgs(
                 description=f"lepton {name}: EKS secrets, node volumes, images, artifacts, logs",
                 alias=name,
                 protect=site.protect_stateful,
+                depends_on=linked_roles,
                 tags=tags,
             ),
             opts=child,
@@ -95,49 +113,32 @@ class AwsSite(pulumi.ComponentResource):
                 api_allowlist=[str(c) for c in site.network.api_allowlist],
                 admin_role_arns=list(site.admin_role_arns),
                 deletion_protection=site.protect_stateful,
+                aws_profile=site.aws_profile,
+                assume_role_arn=site.assume_role_arn,
                 tags=tags,
             ),
             opts=child,
         )
 
-        def node_group(pool_name: str, **pool: Any) -> AwsManagedNodeGroup:
-            return AwsManagedNodeGroup(
-                f"{name}-{pool_name}",
-                AwsManagedNodeGroupArgs(
-                    cluster_name=cluster.cluster_name,
-                    kubernetes_version=site.kubernetes_version,
-                    node_role_arn=cluster.node_role_arn,
-                    subnet_ids=network.private_subnet_ids,
-                    kms_key_arn=key.arn,
-                    tags=tags,
-                    **pool,
-                ),
-                opts=child,
-            )
-
-        node_group(
-            SYSTEM_POOL_NAME,
-            instance_type=site.system_pool.instance_type,
-            min_nodes=site.system_pool.min_nodes,
-            max_nodes=site.system_pool.max_nodes,
-            disk_gib=site.system_pool.disk_gib,
-            labels={POOL_LABEL: SYSTEM_POOL_NAME},
+        compute = AwsClusterCompute(
+            f"{name}-compute",
+            AwsClusterComputeArgs(
+                site=site,
+                cluster=cluster,
+                cluster_name=cluster_name,
+                vpc_id=network.vpc_id,
+                private_subnet_ids=network.private_subnet_ids,
+                kms_key_arn=key.arn,
+                tags=tags,
+                system_pool_formerly=f"{name}-{SYSTEM_POOL_NAME}",
+            ),
+            opts=child,
         )
-        gpu_pools = gpu_pool_plans(Cloud.AWS, site)
-        for plan in gpu_pools:
-            node_group(
-                plan.pool.name,
-                instance_type=plan.offering.instance_type,
-                ami_type=GPU_AMI_TYPE,
-                min_nodes=plan.pool.min_nodes,
-                max_nodes=plan.pool.max_nodes,
-                spot=plan.pool.spot,
-                disk_gib=plan.pool.disk_gib,
-                labels=plan.labels,
-                taints=[NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE)],
-            )
+        budget = platform.budget_for(site.name)
+        if budget is not None:
+            AwsSiteBudget(f"{name}-cost", AwsSiteBudgetArgs(site.name, budget, tags), opts=child)
 
-        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
+        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self, depends_on=compute.ready)
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
@@ -171,8 +172,13 @@ class AwsSite(pulumi.ComponentResource):
             registry=registry,
             artifact_bucket_uri=bucket.uri,
             bind_service_account=bind_service_account,
-            gpu_pools=tuple(plan.placement() for plan in gpu_pools),
+            gpu_pools=compute.placements,
             parent=self,
+            addons=ClusterAddons(
+                gpu_stack=GpuStack.OPERATOR,
+                gpu_operator_values=AL2023_NVIDIA_OPERATOR_VALUES,
+                services=compute.services,
+            ),
         )
         self.register_outputs(
             {"kubeconfig": cluster.kubeconfig, "registry": registry, "artifact_bucket": bucket.uri}

@@ -12,6 +12,7 @@ from pulumi_azure_native import authorization
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.site_azure import AzureSiteSpec
 from lepton_infra.catalog import Cloud, partition_of
+from lepton_infra.components.azure.budget import AzureSiteBudget, AzureSiteBudgetArgs
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
 from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
@@ -100,6 +101,13 @@ class AzureSite(pulumi.ComponentResource):
         )
         location = site.region
 
+        budget = platform.budget_for(site.name)
+        if budget is not None:
+            AzureSiteBudget(
+                f"{name}-cost",
+                AzureSiteBudgetArgs(site.name, budget, subscription_id=client.subscription_id),
+                opts=child,
+            )
         network = AzureNetwork(
             f"{name}-network",
             AzureNetworkArgs(cidr=str(site.network.cidr), location=location, zones=site.zones, tags=tags),

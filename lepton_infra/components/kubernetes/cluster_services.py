@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.components.kubernetes.labels import namespace_labels
 from lepton_infra.components.kubernetes.tenancy import pod_security_labels
-from lepton_infra.components.services import ClusterService
+from lepton_infra.components.services import ClusterService, CustomObject
 
 
 class ClusterServices(pulumi.ComponentResource):
@@ -90,6 +91,7 @@ def _install(
                     repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
                     namespace=service.namespace,
                     values=dict(chart.values),
+                    skip_crds=chart.skip_crds or None,
                     atomic=True,
                     timeout=chart.timeout_seconds,
                 ),
@@ -98,16 +100,47 @@ def _install(
         )
     for obj in service.objects:
         created.append(
-            k8s.apiextensions.CustomResource(
+            custom_object(
                 f"{name}-{obj.kind.lower()}-{obj.name}",
-                api_version=obj.api_version,
-                kind=obj.kind,
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=obj.name, namespace=obj.namespace, labels=dict(obj.labels) or None
-                ),
-                spec=dict(obj.spec),
+                obj,
                 # The objects' kinds come with the chart: they can only be created once it is installed.
-                opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=list(created))),
+                pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=list(created))),
             )
         )
     return created
+
+
+class _FieldsResource(pulumi.CustomResource):
+    """A custom resource with top-level fields besides `spec`, which pulumi-kubernetes' Python
+    ``CustomResource`` cannot carry (its TypeScript twin takes them as "other fields")."""
+
+    def __init__(self, resource_name: str, obj: CustomObject, opts: pulumi.ResourceOptions) -> None:
+        body: dict[str, Any] = {
+            "apiVersion": obj.api_version,
+            "kind": obj.kind,
+            "metadata": _metadata(obj),
+            **dict(obj.fields),
+        }
+        if obj.spec is not None:
+            body["spec"] = dict(obj.spec)
+        super().__init__(f"kubernetes:{obj.api_version}:{obj.kind}", resource_name, body, opts)
+
+
+def custom_object(
+    resource_name: str, obj: CustomObject, opts: pulumi.ResourceOptions
+) -> pulumi.CustomResource:
+    """``obj`` as a Pulumi resource of its kind."""
+    if obj.fields:
+        return _FieldsResource(resource_name, obj, opts)
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=obj.api_version,
+        kind=obj.kind,
+        metadata=_metadata(obj),
+        spec=dict(obj.spec) if obj.spec is not None else None,
+        opts=opts,
+    )
+
+
+def _metadata(obj: CustomObject) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=obj.name, namespace=obj.namespace, labels=dict(obj.labels) or None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.demand import ROLLOUT_SURGE_REPLICAS
 from lepton_infra.blueprint.workloads import CpuAutoscalingSpec, InferenceWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import serving_rules
@@ -23,8 +25,8 @@ from lepton_infra.contract import CHECKPOINT_DIR_ENV, HEALTH_PATH, READY_PATH
 
 COMPONENT = "server"
 SERVICE_PORT = 80
-# Extra replicas a rollout may add; the namespace quota leaves room for them.
-MAX_SURGE = 1
+# Extra replicas a rollout may add; the namespace and team quotas leave room for them.
+MAX_SURGE = ROLLOUT_SURGE_REPLICAS
 PROBE_PERIOD_SECONDS = 10
 # Long enough for endpoint removal to reach every proxy before the server stops accepting connections.
 PRE_STOP_SLEEP_SECONDS = 5
@@ -41,6 +43,8 @@ HOST_LABEL = "kubernetes.io/hostname"
 class InferenceServiceArgs:
     handle: ClusterHandle
     workload: InferenceWorkloadSpec
+    # Kueue's queue-name and priority-class labels: Kueue admits each replica under the team's quota.
+    queue_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
@@ -166,7 +170,8 @@ class InferenceService(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deploy",
-            metadata=pods.metadata(annotations=SKIP_AWAIT),
+            # Kueue's webhook copies the queue labels into the pod template and gates each new pod on them.
+            metadata=pods.metadata(annotations=SKIP_AWAIT, extra_labels=args.queue_labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=workload.min_replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),

@@ -42,13 +42,17 @@ class PodBuilder:
     opts: pulumi.ResourceOptions
 
     def metadata(
-        self, name: str | None = None, annotations: Mapping[str, str] | None = None
+        self,
+        name: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        *,
+        extra_labels: Mapping[str, str] | None = None,
     ) -> k8s.meta.v1.ObjectMetaArgs:
         """Metadata of one of the workload's objects, named after the workload unless told otherwise."""
         return k8s.meta.v1.ObjectMetaArgs(
             name=name or self.workload.name,
             namespace=self.workload.namespace,
-            labels=self.labels,
+            labels={**self.labels, **(extra_labels or {})},
             annotations=dict(annotations) if annotations else None,
         )
 

@@ -7,15 +7,15 @@ from functools import reduce
 
 import pulumi
 
+from lepton_infra.blueprint.demand import peak_pods
+from lepton_infra.blueprint.queueing import SiteQueues
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec, WorkloadSpec
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.cluster_services import ClusterServices
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
-from lepton_infra.components.kubernetes.inference_service import (
-    MAX_SURGE,
-    InferenceService,
-    InferenceServiceArgs,
-)
+from lepton_infra.components.kubernetes.inference_service import InferenceService, InferenceServiceArgs
+from lepton_infra.components.kubernetes.kueue import KUEUE_SERVICE, kueue_service, queue_labels
+from lepton_infra.components.kubernetes.queues import create_local_queues, local_queue_objects, site_objects
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
 
@@ -23,10 +23,7 @@ from lepton_infra.components.kubernetes.training_job import TrainingJob, Trainin
 def peak_quota(workload: WorkloadSpec, handle: ClusterHandle) -> NamespaceQuota:
     """What ``workload`` holds at its largest on ``handle``'s site: every node of a job, or max replicas
     plus a rollout's surge, each pod sized as it is on this site's pool."""
-    if isinstance(workload, TrainingWorkloadSpec):
-        pods, gpus = workload.nodes, workload.gpus_per_node
-    else:
-        pods, gpus = workload.max_replicas + MAX_SURGE, workload.gpus_per_replica
+    pods, gpus = peak_pods(workload), workload.gpus_needed_per_node
     placement = handle.placement(workload.accelerator.value, gpus)
     resources = workload.pod_resources(placement.room, placement.gpus_per_node)
     return NamespaceQuota(
@@ -39,7 +36,14 @@ def peak_quota(workload: WorkloadSpec, handle: ClusterHandle) -> NamespaceQuota:
 class SiteWorkloads(pulumi.ComponentResource):
     """The GPU runtime and cluster services of one site, a TenantNamespace per namespace its workloads use
     (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
-    ClusterHandle."""
+    ClusterHandle. With teams (``queues``), Kueue comes first (its chart, a flavor per GPU pool, a queue and
+    priorities per team, a LocalQueue in each team namespace) and every workload is queued under its team.
+    ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's)."""
+
+    namespaces: dict[str, TenantNamespace]
+    # The Kueue release and LocalQueues, where the site queues (MultiKueue's objects wait for them too).
+    kueue: pulumi.Resource | None
+    local_queues: dict[str, pulumi.CustomResource]
 
     def __init__(
         self,
@@ -47,32 +51,66 @@ class SiteWorkloads(pulumi.ComponentResource):
         handle: ClusterHandle,
         workloads: Sequence[WorkloadSpec],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        queues: SiteQueues | None = None,
+        extra_namespaces: Sequence[str] = (),
     ) -> None:
         super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
-        if handle.addons.services:
-            ClusterServices(f"{name}-services", handle.addons.services, handle.provider, child)
-        namespaces: dict[str, TenantNamespace] = {}
-        for namespace in sorted({w.namespace for w in workloads}):
+        services = handle.addons.services
+        if queues is not None:
+            services = (*services, kueue_service(queues, site_objects(queues, handle.gpu_pools)))
+        installed = (
+            ClusterServices(f"{name}-services", services, handle.provider, child) if services else None
+        )
+        self.kueue = installed.releases.get(KUEUE_SERVICE) if installed and queues else None
+        self.namespaces = {}
+        for namespace in sorted({w.namespace for w in workloads} | set(extra_namespaces)):
             members = [w for w in workloads if w.namespace == namespace]
-            quota = reduce(NamespaceQuota.__add__, (peak_quota(w, handle) for w in members))
-            namespaces[namespace] = TenantNamespace(
+            quota = reduce(
+                NamespaceQuota.__add__, (peak_quota(w, handle) for w in members), NamespaceQuota(0, 0, 0)
+            )
+            self.namespaces[namespace] = TenantNamespace(
                 f"{name}-{namespace}", TenantNamespaceArgs(handle, namespace, quota), child
             )
+        # Workloads are created once Kueue's webhook can suspend them and their LocalQueue exists.
+        self.local_queues = {}
+        if queues is not None and self.kueue is not None:
+            after_kueue = pulumi.ResourceOptions(
+                parent=self, provider=handle.provider, depends_on=[self.kueue]
+            )
+            objects = local_queue_objects(queues, self.namespaces)
+            self.local_queues = create_local_queues(name, objects, after_kueue, self.namespaces)
+        queued = [r for r in (self.kueue, *self.local_queues.values()) if r is not None]
         for workload in workloads:
-            in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespaces[workload.namespace]])
+            in_namespace = pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespaces[workload.namespace], *queued]
+            )
+            labels = queue_labels(workload) if queues is not None else {}
             if isinstance(workload, TrainingWorkloadSpec):
-                TrainingJob(f"{name}-{workload.name}", TrainingJobArgs(handle, workload), in_namespace)
+                args = TrainingJobArgs(
+                    handle, workload, queue_labels=labels, create_job=workload.placement == "each"
+                )
+                TrainingJob(f"{name}-{workload.name}", args, in_namespace)
             else:
                 InferenceService(
-                    f"{name}-{workload.name}", InferenceServiceArgs(handle, workload), in_namespace
+                    f"{name}-{workload.name}",
+                    InferenceServiceArgs(handle, workload, queue_labels=labels),
+                    in_namespace,
                 )
-        self.register_outputs({"namespaces": sorted(namespaces)})
+        self.register_outputs({"namespaces": sorted(self.namespaces)})
 
 
 def deploy_workloads(
-    handle: ClusterHandle, workloads: Sequence[WorkloadSpec], opts: pulumi.ResourceOptions | None = None
+    handle: ClusterHandle,
+    workloads: Sequence[WorkloadSpec],
+    opts: pulumi.ResourceOptions | None = None,
+    *,
+    queues: SiteQueues | None = None,
+    extra_namespaces: Sequence[str] = (),
 ) -> SiteWorkloads:
     """The Kubernetes layer of ``handle``'s site, named after the site."""
-    return SiteWorkloads(handle.site, handle, workloads, opts)
+    return SiteWorkloads(
+        handle.site, handle, workloads, opts, queues=queues, extra_namespaces=extra_namespaces
+    )

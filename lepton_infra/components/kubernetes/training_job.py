@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -50,12 +50,21 @@ TORCHRUN_MAX_RESTARTS = 3
 AWAIT_STARTED = {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
 # Time beyond the pods' grace period for the old Job's deletion to be observed during a replacement.
 DELETE_MARGIN_SECONDS = 300
+# Queued, the Job's start is Kueue's decision (hours away, perhaps): `pulumi up` waits only for the API server
+# to hold it (its uid is set on creation), which keeps `waitFor`'s wait on delete for a replacement (above).
+AWAIT_CREATED = {"pulumi.com/waitFor": "jsonpath={.metadata.uid}"}
 
 
 @dataclass
 class TrainingJobArgs:
     handle: ClusterHandle
     workload: TrainingWorkloadSpec
+    # Kueue's queue-name and priority-class labels (``kueue.queue_labels``); empty: the job is not queued.
+    queue_labels: Mapping[str, str] = field(default_factory=dict)
+    # A MultiKueue manager's copy: its own Job controller leaves it to this controller (spec.managedBy).
+    managed_by: str | None = None
+    # False on a MultiKueue worker: the Job arrives from the manager; only what it needs here is made.
+    create_job: bool = True
 
 
 def rendezvous_conf(workload: TrainingWorkloadSpec) -> str:
@@ -169,9 +178,13 @@ class TrainingJob(pulumi.ComponentResource):
       Job controller deletes it after that long; a later ``pulumi refresh`` drops it from the state and
       the next ``pulumi up`` creates it again, which resumes from the last checkpoint, finds ``max_steps``
       reached and exits, after scaling up its nodes. Remove a finished workload from the stack instead.
+    - Queued (under a team), it carries its queue and priority labels; Kueue's webhook creates it suspended
+      and Kueue starts it when its team's quota admits it: `pulumi up` then waits only for the Job to
+      exist (``.metadata.uid``), and never resets its ``spec.suspend``.
     """
 
-    job: k8s.batch.v1.Job
+    # None on a MultiKueue worker, where the Job arrives from the manager.
+    job: k8s.batch.v1.Job | None
     service: k8s.core.v1.Service
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -244,10 +257,19 @@ class TrainingJob(pulumi.ComponentResource):
                 k8s.core.v1.ContainerPortArgs(name="metrics", container_port=TRAIN_METRICS_PORT),
             ],
         )
+        if not args.create_job:
+            self.job = None
+            pods.monitor(name, port_name="metrics", rules=training_rules(workload))
+            self.register_outputs({"service": self.service.metadata.name})
+            return
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=pods.metadata(annotations=AWAIT_STARTED),
+            metadata=pods.metadata(
+                annotations=AWAIT_CREATED if args.queue_labels else AWAIT_STARTED,
+                extra_labels=args.queue_labels,
+            ),
             spec=k8s.batch.v1.JobSpecArgs(
+                managed_by=args.managed_by,
                 completion_mode="Indexed",
                 completions=workload.nodes,
                 parallelism=workload.nodes,
@@ -269,15 +291,28 @@ class TrainingJob(pulumi.ComponentResource):
             # A Job's pod template is immutable and its name fixed: a change replaces it, old one first, and
             # the deletion may take the pods' whole grace period (a final checkpoint) before it is observed.
             opts=pulumi.ResourceOptions.merge(
-                pods.opts,
-                pulumi.ResourceOptions(
-                    delete_before_replace=True,
-                    depends_on=[claim] if claim else [],
-                    custom_timeouts=pulumi.CustomTimeouts(
-                        delete=f"{workload.termination_grace_period_seconds + DELETE_MARGIN_SECONDS}s"
+                pulumi.ResourceOptions.merge(
+                    pods.opts,
+                    pulumi.ResourceOptions(
+                        delete_before_replace=True,
+                        depends_on=[claim] if claim else [],
+                        custom_timeouts=pulumi.CustomTimeouts(
+                            delete=f"{workload.termination_grace_period_seconds + DELETE_MARGIN_SECONDS}s"
+                        ),
                     ),
                 ),
+                _queued_options(args),
             ),
         )
         pods.monitor(name, port_name="metrics", rules=training_rules(workload))
         self.register_outputs({"job": self.job.metadata.name, "service": self.service.metadata.name})
+
+
+def _queued_options(args: TrainingJobArgs) -> pulumi.ResourceOptions:
+    """Pulumi must not fight Kueue: Kueue's webhook suspends a queued Job and Kueue resumes it on admission,
+    so `spec.suspend` is never ours to reset (pulumi-kubernetes then leaves a field another manager owns out
+    of its apply: pulumi/pulumi-kubernetes#2566). spec.managedBy is immutable: a change replaces the Job."""
+    return pulumi.ResourceOptions(
+        ignore_changes=["spec.suspend"] if args.queue_labels else None,
+        replace_on_changes=["spec.managedBy"] if args.managed_by is not None else None,
+    )

@@ -66,6 +66,40 @@ def _ec2(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     return identifier, outputs
 
 
+@resource("aws:ec2/placementGroup:PlacementGroup")
+def _placement_group(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    group_id = f"pg-{ctx.hex()}"
+    return name, {
+        "name": name,
+        "placementGroupId": group_id,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ACCOUNT_ID}:placement-group/{name}",
+    }
+
+
+@resource("aws:sqs/queue:Queue")
+def _sqs_queue(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    url = f"https://sqs.{ctx.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+    return url, {"name": name, "url": url, "arn": f"arn:aws:sqs:{ctx.region}:{ACCOUNT_ID}:{name}"}
+
+
+@resource("aws:cloudwatch/eventRule:EventRule")
+def _event_rule(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
+    name = str(ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(7)}")
+    return name, {"name": name, "arn": f"arn:aws:events:{ctx.region}:{ACCOUNT_ID}:rule/{name}"}
+
+
+@resource("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+def _service_linked_role(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
+    service = str(ctx.inputs.get("awsServiceName", "example.amazonaws.com"))
+    # AWS's names: AWSServiceRoleForAutoScaling, AWSServiceRoleForEC2Spot ...
+    known = {"autoscaling.amazonaws.com": "AutoScaling", "spot.amazonaws.com": "EC2Spot"}
+    name = f"AWSServiceRoleFor{known.get(service, service.split('.', maxsplit=1)[0].title())}"
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{name}"
+    return arn, {"arn": arn, "name": name, "path": f"/aws-service-role/{service}/"}
+
+
 @resource("aws:ec2/launchTemplate:LaunchTemplate")
 def _launch_template(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
     identifier = f"lt-{ctx.hex()}"
@@ -160,6 +194,13 @@ def _eks_node_group(ctx: FakeContext) -> tuple[str, dict[str, Any]]:
         "status": "ACTIVE",
         "arn": f"arn:aws:eks:{ctx.region}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}",
     }
+
+
+@invoke("aws:eks/getAddonVersion:getAddonVersion")
+def _addon_version(args: dict[str, Any], region: str) -> dict[str, Any]:
+    # Offline there is no EKS to ask: a version that says so, rather than a plausible invented one.
+    version = f"offline-default-for-{args.get('kubernetesVersion', 'unknown')}"
+    return {"addonName": args.get("addonName"), "version": version, "id": str(args.get("addonName"))}
 
 
 @invoke("aws:index/getCallerIdentity:getCallerIdentity")
