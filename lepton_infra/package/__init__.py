@@ -22,6 +22,7 @@ DISTRIBUTION = "lepton-infra"
 # Modules that define the package's components, in the order the schema lists them.
 COMPONENT_MODULES = (
     "lepton_infra.package.aws",
+    "lepton_infra.package.aws_nodes",
     "lepton_infra.package.azure",
     "lepton_infra.package.azure_cluster",
     "lepton_infra.package.alicloud",

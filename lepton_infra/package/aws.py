@@ -1,17 +1,22 @@
-"""The AWS components of the package: network, KMS key, ECR, artifact bucket, EKS, node groups, IRSA roles.
+"""The AWS components of the package: network, KMS key, ECR, artifact bucket, EKS cluster, IRSA roles.
 
-Each builds the component of the same name in ``lepton_infra.components.aws``. Resources go through the AWS
+What gives the cluster nodes (node groups, add-ons, Karpenter, EFA) is in ``aws_nodes``. Each builds the
+component of the same name in ``lepton_infra.components.aws``. Resources go through the AWS
 provider the program passes in the component's ``providers`` option (region, default tags): pass one. Read by
 Pulumi's analyzer: no ``from __future__ import annotations`` here.
 """
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, get_args
 
 import pulumi
 
-from lepton_infra.components.aws import cluster, identity, keys, network, node_group, registry, storage
+from lepton_infra.blueprint.site_aws import RoleArn
+from lepton_infra.components.aws import cluster, identity, keys, network, registry, storage
 from lepton_infra.package.base import PackageComponent
-from lepton_infra.package.inputs import require_cidrs, require_node_range
+from lepton_infra.package.inputs import require_cidrs, require_pattern
+
+# What an IAM role ARN looks like, as the platform spec's ``assume_role_arn`` holds it.
+ROLE_ARN_PATTERN: str = get_args(RoleArn)[1].pattern
 
 
 class AwsNetworkArgs(TypedDict):
@@ -76,7 +81,12 @@ class AwsKmsKeyArgs(TypedDict):
 class AwsKmsKey(PackageComponent):
     """A symmetric KMS key with yearly rotation, a 30-day deletion window and an alias. Its key policy names
     only this account's root (IAM policies decide access) and the AWS services that must use it; never a ``*``
-    principal."""
+    principal.
+
+    With ``allowAutoscaling`` the policy names the account's AutoScaling service-linked role, which KMS
+    refuses while the role does not exist: in an account that never had it, create it
+    (``aws.iam.ServiceLinkedRole``, service autoscaling.amazonaws.com) and give it in this component's
+    ``dependsOn`` option."""
 
     arn: pulumi.Output[str]
     """ARN of the key: what EKS, ECR, S3, EBS and CloudWatch Logs are given."""
@@ -86,6 +96,10 @@ class AwsKmsKey(PackageComponent):
     """The alias, ``alias/<alias>``."""
 
     _args = keys.AwsKmsKeyArgs
+    # `depends_on` (resources of any type the key waits for) has no schema type. A program orders the key
+    # with the component's own `dependsOn` option instead: the engine constructs the component only once
+    # those resources exist, and its children after it.
+    _left_out = frozenset({"depends_on"})
 
     def __init__(self, name: str, args: AwsKmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         built = self.prepare(args)
@@ -174,6 +188,17 @@ class AwsEksClusterArgs(TypedDict):
     """Days control-plane logs are kept. Default: 90."""
     deletion_protection: NotRequired[bool]
     """EKS refuses to delete the cluster while this is on. Default: true."""
+    bootstrap_self_managed_addons: NotRequired[bool]
+    """Let EKS install its unmanaged aws-node (VPC CNI), kube-proxy and CoreDNS. Off, nodes have no network
+    until the managed add-ons are installed (AwsEksAddons), which is what lets the VPC CNI enforce
+    NetworkPolicy. Only a new cluster can change it: a change replaces the cluster. Default: false."""
+    aws_profile: NotRequired[str]
+    """Named AWS CLI profile the kubeconfig's ``aws eks get-token`` signs with: the AWS provider's, so the
+    Kubernetes components act as the principal that created the cluster (its first admin). The ambient
+    credentials if omitted."""
+    assume_role_arn: NotRequired[str]
+    """Role the kubeconfig's ``aws eks get-token --role-arn`` assumes: the one the AWS provider assumes, for
+    the same reason as awsProfile."""
     tags: NotRequired[dict[str, str]]
     """Tags on every resource."""
 
@@ -182,14 +207,23 @@ class AwsEksCluster(PackageComponent):
     """An EKS control plane at a pinned version: secrets encrypted with a customer key, every control-plane
     log type kept in an encrypted log group, access entries for admins, an OIDC provider for IRSA, and a
     private API endpoint unless ``apiAllowlist`` names who may reach it. Also creates the node role node
-    groups use."""
+    groups use.
+
+    EKS installs no add-ons of its own unless ``bootstrapSelfManagedAddons``: give the cluster AwsEksAddons,
+    ``beforeNodes`` (vpc-cni with NetworkPolicy enforcement, kube-proxy) ahead of its first node group and
+    ``afterSystemPool`` (CoreDNS, metrics-server) once that group exists."""
 
     cluster_name: pulumi.Output[str]
     """Name of the cluster."""
+    arn: pulumi.Output[str]
+    """ARN of the cluster (what AwsKarpenter takes)."""
     endpoint: pulumi.Output[str]
     """URL of the Kubernetes API server."""
     certificate_authority: pulumi.Output[str]
     """The cluster's CA certificate, base64-encoded."""
+    security_group_id: pulumi.Output[str]
+    """The security group EKS puts on the control plane and on managed nodes: name it among a node group's
+    securityGroupIds when the group names its own network interfaces."""
     oidc_provider_arn: pulumi.Output[str]
     """ARN of the IAM OIDC provider: what AwsWorkloadRole trusts."""
     oidc_issuer: pulumi.Output[str]
@@ -207,69 +241,9 @@ class AwsEksCluster(PackageComponent):
         built = self.prepare(args)
         self.publish(cluster.AwsEksCluster(name, built, self.start(name, opts)))
 
-
-class AwsNodeTaint(TypedDict):
-    """A taint on every node of a group, as the EKS API spells it."""
-
-    key: str
-    """Taint key, e.g. nvidia.com/gpu."""
-    value: str
-    """Taint value, e.g. present."""
-    effect: NotRequired[str]
-    """NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE. Default: "NO_SCHEDULE"."""
-
-
-class AwsManagedNodeGroupArgs(TypedDict):
-    cluster_name: pulumi.Input[str]
-    """Name of the EKS cluster (an AwsEksCluster's clusterName)."""
-    kubernetes_version: str
-    """Kubernetes minor version of the nodes; the cluster's."""
-    node_role_arn: pulumi.Input[str]
-    """IAM role of the nodes (an AwsEksCluster's nodeRoleArn)."""
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
-    """Private subnets the nodes go in."""
-    instance_type: str
-    """EC2 instance type, e.g. p5.48xlarge."""
-    min_nodes: int
-    """Fewest nodes; 0 lets a GPU group scale to nothing."""
-    max_nodes: int
-    """Most nodes the autoscaler may run."""
-    kms_key_arn: pulumi.Input[str]
-    """KMS key that encrypts the nodes' root volumes."""
-    ami_type: NotRequired[str]
-    """EKS AMI type; AL2023_x86_64_NVIDIA for GPU nodes. Default: "AL2023_x86_64_STANDARD"."""
-    spot: NotRequired[bool]
-    """Run spot capacity. Default: false."""
-    disk_gib: NotRequired[int]
-    """Size of each node's root volume in GiB. Default: 100."""
-    labels: NotRequired[dict[str, str]]
-    """Kubernetes labels on every node (a TrainingJob's cluster target selects GPU pools by them)."""
-    taints: NotRequired[list[AwsNodeTaint]]
-    """Taints on every node."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on the node group, its launch template, instances and volumes."""
-
-
-class AwsManagedNodeGroup(PackageComponent):
-    """An EKS managed node group behind a hardened launch template: private subnets only, IMDSv2 required at
-    hop limit 1 (pods cannot borrow the node's role), an encrypted gp3 root volume, no SSH key, node
-    auto-repair, and the scaling range the cluster autoscaler works within (it owns the desired size)."""
-
-    node_group_name: pulumi.Output[str]
-    """Name of the node group."""
-
-    _args = node_group.AwsManagedNodeGroupArgs
-
-    def __init__(
-        self, name: str, args: AwsManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        built = self.prepare(args)
-        self.publish(node_group.AwsManagedNodeGroup(name, built, self.start(name, opts)))
-
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        require_node_range(values)
-        values["taints"] = tuple(node_group.NodeTaint(**t) for t in values.get("taints", ()))
+        require_pattern(values, "assume_role_arn", ROLE_ARN_PATTERN, "an IAM role ARN")
         return super().build(values)
 
 
@@ -318,6 +292,5 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     AwsEcrRepository,
     AwsArtifactBucket,
     AwsEksCluster,
-    AwsManagedNodeGroup,
     AwsWorkloadRole,
 ]

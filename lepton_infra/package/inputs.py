@@ -109,6 +109,14 @@ def require_choice(values: Mapping[str, Any], field: str, allowed: Iterable[str]
         refuse([FieldProblem(_join(path, field), f"{values[field]!r} is not one of {', '.join(choices)}")])
 
 
+def require_pattern(
+    values: Mapping[str, Any], field: str, pattern: str, what: str, *, path: str = ""
+) -> None:
+    """Refuse (``InvalidInput``) ``field`` when given and not matching ``pattern``: ``what`` it must be."""
+    if field in values and not re.fullmatch(pattern, values[field]):
+        refuse([FieldProblem(_join(path, field), f"{values[field]!r} is not {what}")])
+
+
 def require_dns_labels(values: Mapping[str, Any], *fields: str, path: str = "") -> None:
     """Refuse (``InvalidInput``) each of ``fields`` given but not a DNS label (Kubernetes and cloud names)."""
     refuse(FieldProblem(_join(path, f), m) for f in fields if f in values for m in dns_label(values[f], 63))

@@ -188,8 +188,11 @@ class FakeEngine:
         *,
         providers: dict[str, str] | None = None,
         dependencies: dict[str, list[str]] | None = None,
+        depends_on: list[str] | None = None,
     ) -> Constructed:
-        """Construct a component as a program in another language asks for it; what it registered."""
+        """Construct a component as a program in another language asks for it; what it registered.
+
+        ``dependencies``: each input's resources; ``depends_on``: the component's ``dependsOn`` option."""
         struct = struct_pb2.Struct()
         struct.update(inputs)
         first = len(self.monitor.recorder.recorded)
@@ -206,6 +209,7 @@ class FakeEngine:
                     for key, urns in (dependencies or {}).items()
                 },
                 providers=providers or {},
+                dependencies=depends_on or [],
                 monitorEndpoint=self.address,
                 dryRun=True,
             )
