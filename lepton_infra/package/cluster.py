@@ -85,6 +85,19 @@ class GpuPool(TypedDict):
     """The nodes' instance or VM type, e.g. p5.48xlarge, with the cluster's ``cloud``: lepton-infra's catalog
     then knows what a node has for pods, sizes a workload that states no resources by its share of a node, and
     refuses one that would not fit. Without it, workloads must state their resources."""
+    max_nodes: NotRequired[int]
+    """Most nodes the pool has or scales to: a training job spanning more nodes is refused, as its pods could
+    never all run. Unbounded if omitted."""
+
+
+class MultiKueueRole(StrEnum):
+    """A cluster's part in MultiKueue, as the Platform that set up its Kueue made it
+    (``queueing.multikueue``)."""
+
+    MANAGER = "manager"
+    """Holds each job placed any and dispatches it to the first worker that admits it."""
+    WORKER = "worker"
+    """Runs the jobs a manager dispatches to it."""
 
 
 class ClusterTarget(TypedDict):
@@ -117,6 +130,9 @@ class ClusterTarget(TypedDict):
     """The Prometheus Operator's CRDs are installed: emit ServiceMonitors and alert rules. Default: false."""
     monitoring_namespace: NotRequired[str]
     """Namespace of the Prometheus that scrapes workload metrics. Default: "monitoring"."""
+    multikueue: NotRequired[MultiKueueRole]
+    """The cluster's part in MultiKueue, manager or worker: what a training job placed any creates here.
+    Only such a job reads it."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,9 @@ class ClusterFacts:
     addons: ClusterAddons
     # Each pool's node as the spec's placement rules see it (its catalog type, where the target names one).
     nodes: Mapping[str, PoolNode]
+    # Each pool's most nodes, where the target states them.
+    max_nodes: Mapping[str, int]
+    multikueue: MultiKueueRole | None
 
 
 def cluster_facts(
@@ -162,6 +181,8 @@ def cluster_facts(
             monitoring_namespace=target.get("monitoring_namespace", defaults.monitoring_namespace),
         ),
         nodes={node.pool: node for _, node in nodes},
+        max_nodes={spec.name: spec.max_nodes for spec, _ in nodes if spec.max_nodes is not None},
+        multikueue=target.get("multikueue"),
     )
 
 

@@ -13,12 +13,19 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from lepton_infra.blueprint.platform import _pod_fits_node as pod_fits_node
-from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+from lepton_infra.blueprint.workloads import BucketCheckpointSpec, InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.catalog import Resources
 from lepton_infra.components import handle
 from lepton_infra.components.kubernetes import gpu_runtime, inference_service, tenancy, training_job
+from lepton_infra.components.kubernetes.kueue import MULTIKUEUE_MANAGED_BY, queue_labels
 from lepton_infra.package.base import PackageComponent
-from lepton_infra.package.cluster import ClusterFacts, ClusterTarget, cluster_facts, cluster_handle
+from lepton_infra.package.cluster import (
+    ClusterFacts,
+    ClusterTarget,
+    MultiKueueRole,
+    cluster_facts,
+    cluster_handle,
+)
 from lepton_infra.package.inputs import require_dns_labels
 from lepton_infra.package.workloads import InferenceWorkload, TrainingWorkload, inference_spec, training_spec
 from lepton_infra.validation import Problem, refuse
@@ -140,7 +147,36 @@ def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | Inferenc
         refuse([Problem("workload.accelerator", message)])
         return
     node = facts.nodes[pool.pool]
-    refuse(Problem(path, message) for path, message in pod_fits_node("workload", workload, facts.site, node))
+    problems = [Problem(p, m) for p, m in pod_fits_node("workload", workload, facts.site, node)]
+    most = facts.max_nodes.get(pool.pool)
+    if isinstance(workload, TrainingWorkloadSpec) and most is not None and workload.nodes > most:
+        # One pod per node, all of them at once: the pods beyond the pool's size would stay Pending and the
+        # others wait at torchrun's rendezvous until it times out.
+        spans = f"the job spans {workload.nodes} nodes, but pool {pool.pool!r} has at most {most}"
+        problems.append(Problem("workload.nodes", spans))
+    refuse(problems)
+
+
+def _dispatch(facts: ClusterFacts, workload: TrainingWorkloadSpec) -> dict[str, Any]:
+    """What a job's placement makes on this cluster (``TrainingJobArgs``' Kueue fields), or a refusal of a job
+    placed any that could not be dispatched: MultiKueue admits it only through its team's queue, copies it
+    unchanged to a worker (a claim would stay behind), and needs to know which cluster keeps the Job."""
+    labels = queue_labels(workload)
+    if workload.placement != "any":
+        return {"queue_labels": labels}
+    problems = []
+    if workload.team is None:
+        problems.append(Problem("workload.team", "a job placed any is dispatched through its team's queue"))
+    if not isinstance(workload.checkpoint, BucketCheckpointSpec):
+        problems.append(
+            Problem("workload.checkpoint", "a job placed any resumes on any worker: checkpoint to the bucket")
+        )
+    if facts.multikueue is None:
+        problems.append(Problem("cluster.multikueue", "a job placed any needs to know: manager or worker"))
+    refuse(problems)
+    if facts.multikueue is MultiKueueRole.MANAGER:
+        return {"queue_labels": labels, "managed_by": MULTIKUEUE_MANAGED_BY}
+    return {"queue_labels": labels, "create_job": False}
 
 
 def _binding(values: dict[str, Any]) -> handle.ServiceAccountBinding:
@@ -152,26 +188,28 @@ class TrainingJob(PackageComponent):
     at index 0), with its service account, a network policy, a checkpoint claim when asked, and a
     ServiceMonitor and no-progress alert with the Prometheus Operator. Defaults protect the user: a deadline,
     a TTL, a grace period for a final checkpoint, GPU requests equal to limits, and a failure policy that does
-    not burn retries on preemption."""
+    not burn retries on preemption. Under a team, the Job waits in the team's Kueue queue until its quota
+    admits it."""
 
     job_name: pulumi.Output[str]
-    """Name of the Job."""
+    """Name of the Job; empty on a MultiKueue worker, where the Job arrives from the manager."""
     service_name: pulumi.Output[str]
     """Name of the headless Service (the pods' DNS subdomain)."""
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        facts, workload, binding = self.prepare(args)
+        facts, workload, binding, placed = self.prepare(args)
         child = self.start(name, opts)
         handle = cluster_handle(name, facts, self, binding)
-        job = training_job.TrainingJob(name, training_job.TrainingJobArgs(handle, workload), child)
-        self.publish(SimpleNamespace(job_name=job.job.metadata.name, service_name=job.service.metadata.name))
+        job = training_job.TrainingJob(name, training_job.TrainingJobArgs(handle, workload, **placed), child)
+        job_name = job.job.metadata.name if job.job is not None else pulumi.Output.from_input("")
+        self.publish(SimpleNamespace(job_name=job_name, service_name=job.service.metadata.name))
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
         facts = cluster_facts(values["cluster"], values["kubeconfig"])
         workload = training_spec(values["workload"], facts.site)
         _require_pool(facts, workload)
-        return facts, workload, _binding(values)
+        return facts, workload, _binding(values), _dispatch(facts, workload)
 
 
 class InferenceServiceArgs(TypedDict):
@@ -188,7 +226,8 @@ class InferenceServiceArgs(TypedDict):
 class InferenceService(PackageComponent):
     """A Deployment of hardened GPU replicas behind a ClusterIP Service, with an HPA, a PodDisruptionBudget, a
     network policy and, if asked, a TLS Ingress. Rollouts never drop below the current replica count, replicas
-    spread across zones, probes hold traffic until the model is loaded, SIGTERM gets a drain window."""
+    spread across zones, probes hold traffic until the model is loaded, SIGTERM gets a drain window. Under a
+    team, Kueue admits each replica under the team's quota."""
 
     deployment_name: pulumi.Output[str]
     """Name of the Deployment."""
@@ -204,7 +243,7 @@ class InferenceService(PackageComponent):
         child = self.start(name, opts)
         handle = cluster_handle(name, facts, self, binding)
         server = inference_service.InferenceService(
-            name, inference_service.InferenceServiceArgs(handle, workload), child
+            name, inference_service.InferenceServiceArgs(handle, workload, queue_labels(workload)), child
         )
         service = server.service.metadata.name
         self.publish(

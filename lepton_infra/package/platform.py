@@ -20,18 +20,20 @@ from lepton_infra.validation import Problem, refuse
 
 class PlatformArgs(TypedDict):
     platform: dict[str, Any]
-    """The platform spec: sites (clouds, regions, networks, GPU pools) and workloads, exactly as the value of
-    ``lepton-infra:platform`` in a stack file, with its snake_case keys. ``lepton-infra schema`` prints its
-    JSON Schema; every problem is reported with its path when the component is constructed."""
+    """The platform spec: sites (clouds, regions, networks, GPU pools, budgets), teams with their GPU quotas,
+    queueing (over-commit, MultiKueue) and workloads, exactly as the value of ``lepton-infra:platform`` in a
+    stack file, with its snake_case keys. ``lepton-infra schema`` prints its JSON Schema; every problem is
+    reported with its path when the component is constructed."""
     secrets: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
     """Secret values the spec names by key, e.g. an existing cluster's kubeconfig
     (``kubeconfig.secret_config_key``); each stays a secret."""
 
 
 class Platform(PackageComponent):
-    """Every site of the spec (network, keys, registry, storage, cluster and node pools, each through its own
-    explicit cloud provider for its region) and the Kubernetes layer on each: the GPU runtime and cluster
-    services, a namespace per team with its quota, and every training job and model server placed there."""
+    """Every site of the spec (network, keys, registry, storage, cluster and node pools, its cost budget, each
+    through its own explicit cloud provider for its region) and the Kubernetes layer on each: the GPU runtime
+    and cluster services, Kueue with each team's queues and quotas, a namespace per team with its quota, and
+    every training job and model server placed there; MultiKueue between sites where the spec asks for it."""
 
     kubeconfigs: pulumi.Output[dict[str, str]]
     """Each site's kubeconfig by site name (secret)."""

@@ -61,6 +61,15 @@ class WorkloadCheckpoint(TypedDict):
     """volume: storage class of a created claim; it must offer ReadWriteMany."""
 
 
+class WorkloadPlacement(StrEnum):
+    """Where a training job runs."""
+
+    EACH = "each"
+    """On the cluster it is given."""
+    ANY = "any"
+    """One job, dispatched by MultiKueue to whichever worker admits it first."""
+
+
 class TrainingWorkload(TypedDict):
     """A distributed torchrun training job: one pod per node, each running one torchrun agent."""
 
@@ -107,6 +116,17 @@ class TrainingWorkload(TypedDict):
     scale up from zero and pull a large image. Default: 1800."""
     no_progress_alert_minutes: NotRequired[int]
     """Alert when no training step has finished for this long. Default: 30."""
+    team: NotRequired[str]
+    """Team whose Kueue queue the job waits in: the Job carries the team's LocalQueue and training priority,
+    and Kueue starts it once the team's GPU quota admits all its pods (`pulumi up` then waits only for the Job
+    to exist). The cluster must run Kueue with the team's queues, as a Platform with ``teams`` installs them;
+    there, Kueue holds a job of a team namespace without one. Not queued if omitted."""
+    placement: NotRequired[WorkloadPlacement]
+    """each, or any: one job that MultiKueue dispatches to the first worker that admits it. A job placed any
+    is constructed on the manager (which keeps the Job and dispatches it) and on every worker (its Service,
+    service account and policies, which the dispatched copy needs), each cluster saying which it is in
+    cluster.multikueue and stating the workers' shared registry, bucket and GPU pools; it needs a team and
+    checkpoints in the bucket, and the manager Kubernetes 1.32 or later (spec.managedBy). Default: "each"."""
 
 
 class AutoscalingKind(StrEnum):
@@ -189,6 +209,11 @@ class InferenceWorkload(TypedDict):
     """Time a replica may take to load its model before it is restarted. Default: 600."""
     termination_grace_period_seconds: NotRequired[int]
     """Time to drain in-flight requests after SIGTERM. Default: 60."""
+    team: NotRequired[str]
+    """Team whose Kueue queue the replicas wait in: each carries the team's LocalQueue and inference priority
+    (above all training), and Kueue admits each one under the team's GPU quota. The cluster must run Kueue
+    with the team's queues, as a Platform with ``teams`` installs them; there, Kueue holds a pod of a team
+    namespace without one. Not queued if omitted."""
 
 
 def training_spec(workload: dict[str, Any], cluster_name: str) -> TrainingWorkloadSpec:

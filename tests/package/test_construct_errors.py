@@ -4,7 +4,6 @@ builds anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -35,13 +34,6 @@ NODE_GROUP = {
     "maxNodes": 2.0,
     "kmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k",
 }
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[FakeEngine]:
-    fake = FakeEngine()
-    yield fake
-    fake.close()
 
 
 def refused(engine: FakeEngine, type_: str, inputs: dict[str, Any]) -> dict[str, str]:
@@ -222,3 +214,69 @@ def test_the_platform_spec_is_validated_with_its_own_paths(engine: FakeEngine) -
     errors = refused(engine, "Platform", {"platform": platform})
     assert errors and all(path.startswith("platform.sites[0]") for path in errors)
     assert "platform.sites[0].network" in errors
+
+
+EFA = [
+    {"networkCard": 0.0, "device": 0.0, "kind": "interface"},
+    {"networkCard": 0.0, "device": 1.0, "kind": "efa-only"},
+]
+
+
+@pytest.mark.parametrize(
+    ("interfaces", "blamed"),
+    [
+        # "You can't use an EFA-only network interface as the primary network interface" (EC2 User Guide,
+        # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html).
+        ([{**EFA[0], "kind": "efa-only"}, EFA[1]], {"networkInterfaces[0].kind"}),
+        ([EFA[0], {**EFA[0]}], {"networkInterfaces[0]", "networkInterfaces[1]"}),
+        ([EFA[0], {**EFA[1], "kind": "srd"}], {"networkInterfaces[1].kind"}),
+    ],
+)
+def test_node_interfaces_ec2_would_refuse_are_refused_against_the_interface(
+    engine: FakeEngine, interfaces: list[dict[str, Any]], blamed: set[str]
+) -> None:
+    inputs = {**NODE_GROUP, "networkInterfaces": interfaces, "securityGroupIds": ["sg-cluster"]}
+    assert set(refused(engine, "AwsManagedNodeGroup", inputs)) == blamed
+
+
+def test_nodes_with_their_own_interfaces_must_name_their_security_groups(engine: FakeEngine) -> None:
+    """A launch template that names interfaces gets no cluster security group from EKS (EKS user guide,
+    launch-templates): nodes without one could not reach the control plane."""
+    errors = refused(engine, "AwsManagedNodeGroup", {**NODE_GROUP, "networkInterfaces": EFA})
+    assert list(errors) == ["securityGroupIds"]
+
+
+def test_the_role_the_kubeconfig_assumes_must_be_a_role_arn(engine: FakeEngine) -> None:
+    cluster = {
+        "clusterName": "gpu-eks",
+        "kubernetesVersion": "1.33",
+        "subnetIds": ["subnet-a"],
+        "kmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k",
+        "assumeRoleArn": "arn:aws:iam::123456789012:user/deployer",
+    }
+    assert list(refused(engine, "AwsEksCluster", cluster)) == ["assumeRoleArn"]
+
+
+def test_a_job_spanning_more_nodes_than_its_pool_has_is_refused(engine: FakeEngine) -> None:
+    """Its pods beyond the pool's size would stay Pending, the others wait at the rendezvous until it times
+    out."""
+    pools = [{**H100_POOL, "maxNodes": 2.0}]
+    cluster = {**CLUSTER, "cloud": "aws", "gpuPools": pools}
+    workload = {**WORKLOAD, "nodes": 3.0}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": cluster, "workload": workload}
+    )
+    assert list(errors) == ["workload.nodes"]
+    assert "at most 2" in errors["workload.nodes"]
+
+
+def test_a_job_placed_any_names_its_team_the_bucket_and_which_cluster_this_is(engine: FakeEngine) -> None:
+    """MultiKueue admits a job through its team's queue and copies it unchanged to a worker: a claim would
+    stay behind (Kueue docs, concepts/multikueue)."""
+    cluster = {**CLUSTER, "cloud": "aws", "gpuPools": [H100_POOL]}
+    checkpoint = {"kind": "volume", "claimName": "ckpt"}
+    workload = {**WORKLOAD, "placement": "any", "checkpoint": checkpoint}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": cluster, "workload": workload}
+    )
+    assert set(errors) == {"workload.team", "workload.checkpoint", "cluster.multikueue"}

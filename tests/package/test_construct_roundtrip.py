@@ -9,30 +9,20 @@ the component registers under ``lepton-infra plan``'s mocks: same types, names, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pytest
-from parity import children, python_children
+from parity import aws_h100_handle, children, python_children
 from plan_helpers import stack_config
 from provider_harness import STACK_URN, FakeEngine, output, resource_reference, secret
 from pulumi.provider.experimental.util import camel_case
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
-from lepton_infra.catalog import Cloud, find_offering, node_room
-from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
+from lepton_infra.components.handle import ServiceAccountBinding
 from lepton_infra.plan.recorder import SECRET_MASK
 
 DIGEST = "sha256:" + "ab" * 32
 ECR_URN = "urn:pulumi:dev::consumer::lepton-infra:index:AwsEcrRepository::train"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[FakeEngine]:
-    fake = FakeEngine()
-    yield fake
-    fake.close()
 
 
 def test_aws_network_over_grpc_builds_what_python_builds_through_the_programs_provider(
@@ -237,22 +227,14 @@ def test_training_job_over_grpc_builds_what_python_builds_from_cluster_facts(eng
         },
     )
 
-    p5 = find_offering(Cloud.AWS, "p5.48xlarge")
-    assert p5 is not None
-
     def python_program() -> None:
-        handle = ClusterHandle(
-            site="aws-usw2",
-            provider=k8s.Provider(
-                "pretrain-k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n")
-            ),
-            kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"),
-            registry=pulumi.Output.from_input("123456789012.dkr.ecr.us-west-2.amazonaws.com"),
-            artifact_bucket_uri=pulumi.Output.from_input("s3://lepton-artifacts"),
-            bind_service_account=lambda ns, sa: ServiceAccountBinding(
-                annotations={"eks.amazonaws.com/role-arn": role_arn}
-            ),
-            gpu_pools=(NodePlacement.for_gpu_pool("h100", "H100", 8, room=node_room(Cloud.AWS, p5)),),
+        handle = aws_h100_handle(
+            "pretrain",
+            "aws-usw2",
+            kubeconfig="apiVersion: v1\nkind: Config\n",
+            registry="123456789012.dkr.ecr.us-west-2.amazonaws.com",
+            bucket="s3://lepton-artifacts",
+            binding=ServiceAccountBinding(annotations={"eks.amazonaws.com/role-arn": role_arn}),
         )
         workload = TrainingWorkloadSpec.model_validate(
             {
@@ -316,6 +298,9 @@ def test_the_platform_over_grpc_builds_what_python_builds_from_the_same_spec(eng
     )
     assert children(built.resources, "lepton:index:Platform") == expected
     assert any(c[0].endswith("kubernetes:batch/v1:Job") for c in expected)
+    # The spec's teams reach the package's platform too: Kueue queues per team, the jobs labelled for them.
+    assert platform["teams"]
+    assert any(c[0].endswith("kueue.x-k8s.io/v1beta2:ClusterQueue") for c in expected)
     assert built.state["kubeconfigs"] == SECRET_MASK
     assert built.state["registries"] == {"onprem": platform["sites"][0]["registry"]}
 

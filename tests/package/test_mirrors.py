@@ -34,13 +34,13 @@ from lepton_infra.blueprint.workloads import (
 )
 from lepton_infra.catalog import Resources
 from lepton_infra.components.alicloud import node_pool as alicloud_node_pool
-from lepton_infra.components.aws import node_group
+from lepton_infra.components.aws import efa, node_group
 from lepton_infra.components.azure import identity, node_pool
 from lepton_infra.components.handle import ClusterAddons, ServiceAccountBinding
 from lepton_infra.package import (
     PACKAGE_NAME,
     alicloud,
-    aws,
+    aws_nodes,
     azure,
     azure_cluster,
     cluster,
@@ -68,7 +68,8 @@ class Mirror:
 
 
 NESTED = [
-    Mirror(aws.AwsNodeTaint, (node_group.NodeTaint,)),
+    Mirror(aws_nodes.AwsNodeTaint, (node_group.NodeTaint,)),
+    Mirror(aws_nodes.AwsNetworkInterface, (efa.NetworkInterface,)),
     Mirror(azure.AzureRoleGrant, (identity.RoleGrant,)),
     Mirror(azure_cluster.AzureTaint, (node_pool.Taint,)),
     Mirror(azure_cluster.AzureNodePool, (node_pool.AzureNodePoolArgs,)),
@@ -84,7 +85,13 @@ NESTED = [
     Mirror(kubernetes.NamespaceQuota, (Resources,)),
     Mirror(kubernetes.ServiceAccountBinding, (ServiceAccountBinding,)),
     Mirror(workloads.TrainingWorkload, (TrainingWorkloadSpec,), left_out=frozenset({"kind", "sites"})),
-    Mirror(workloads.InferenceWorkload, (InferenceWorkloadSpec,), left_out=frozenset({"kind", "sites"})),
+    # MultiKueue dispatches batch Jobs only: a server runs on the cluster it is given (the spec refuses
+    # `placement: any` for inference).
+    Mirror(
+        workloads.InferenceWorkload,
+        (InferenceWorkloadSpec,),
+        left_out=frozenset({"kind", "sites", "placement"}),
+    ),
     Mirror(workloads.WorkloadImage, (ImageSpec,)),
     Mirror(workloads.WorkloadResources, (ResourcesSpec,)),
     Mirror(workloads.WorkloadCheckpoint, (BucketCheckpointSpec, VolumeCheckpointSpec)),
