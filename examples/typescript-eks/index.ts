@@ -37,6 +37,14 @@ const cluster = new lepton.AwsEksCluster("site", {
     adminRoleArns: config.requireObject<string[]>("adminRoleArns"),
 }, opts);
 
+// EKS installs no add-ons of its own (bootstrapSelfManagedAddons is off): a node needs vpc-cni (which then enforces
+// NetworkPolicy) and kube-proxy before it is Ready; CoreDNS and metrics-server need a node to run on.
+const beforeNodes = new lepton.AwsEksAddons("site-before-nodes", {
+    clusterName: cluster.clusterName,
+    kubernetesVersion: "1.33",
+    stage: lepton.AwsAddonStage.BEFORE_NODES,
+}, opts);
+
 const system = new lepton.AwsManagedNodeGroup("system", {
     clusterName: cluster.clusterName,
     kubernetesVersion: "1.33",
@@ -47,9 +55,17 @@ const system = new lepton.AwsManagedNodeGroup("system", {
     maxNodes: 4,
     kmsKeyArn: key.arn,
     labels: { "lepton.ai/pool": "system" },
-}, opts);
+}, { ...opts, dependsOn: [cluster, beforeNodes] });
+
+const afterSystemPool = new lepton.AwsEksAddons("site-after-system-pool", {
+    clusterName: cluster.clusterName,
+    kubernetesVersion: "1.33",
+    stage: lepton.AwsAddonStage.AFTER_SYSTEM_POOL,
+}, { ...opts, dependsOn: [system] });
 
 // GPU nodes carry lepton-infra's standard pool labels and taint, so the cluster target's defaults find them.
+// Nothing autoscales a managed node group: it runs minNodes nodes, here the two the job spans. To grow GPU pools
+// from zero, give the cluster an AwsKarpenter and install Karpenter's charts and NodePools (see its docs).
 const h100 = new lepton.AwsManagedNodeGroup("h100", {
     clusterName: cluster.clusterName,
     kubernetesVersion: "1.33",
@@ -57,12 +73,12 @@ const h100 = new lepton.AwsManagedNodeGroup("h100", {
     subnetIds: network.privateSubnetIds,
     instanceType: "p5.48xlarge",
     amiType: "AL2023_x86_64_NVIDIA",
-    minNodes: 0,
+    minNodes: 2,
     maxNodes: 2,
     kmsKeyArn: key.arn,
     labels: { "lepton.ai/pool": "h100", "lepton.ai/accelerator": "H100" },
     taints: [{ key: "nvidia.com/gpu", value: "present" }],
-}, opts);
+}, { ...opts, dependsOn: [cluster, beforeNodes] });
 
 // The training job's own IAM role (IRSA): the artifact bucket, the image repository and the key, nothing else.
 const trainer = new lepton.AwsWorkloadRole("pretrain", {
@@ -82,14 +98,16 @@ const target = {
     artifactBucketUri: artifacts.uri,
     cloud: "aws",
     // With the pool's instance type, the catalog sizes each pod by its share of a node.
-    gpuPools: [{ name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8, instanceType: "p5.48xlarge" }],
+    gpuPools: [{
+        name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8, instanceType: "p5.48xlarge", maxNodes: 2,
+    }],
     gpuStack: "operator",
 };
 
 const gpuRuntime = new lepton.GpuRuntime("aws-usw2", {
     kubeconfig: cluster.kubeconfig,
     cluster: target,
-}, { dependsOn: [system, h100] });
+}, { dependsOn: [afterSystemPool, h100] });
 
 const ml = new lepton.TenantNamespace("ml", {
     kubeconfig: cluster.kubeconfig,
@@ -97,7 +115,7 @@ const ml = new lepton.TenantNamespace("ml", {
     namespace: "ml",
     // Two whole H100 nodes: each pod takes its node's share (191 cores, 1892 GiB on a p5.48xlarge).
     quota: { gpus: 16, cpuMillicores: 384000, memoryMib: 3875840 },
-}, { dependsOn: [system] });
+}, { dependsOn: [afterSystemPool] });
 
 const pretrain = new lepton.TrainingJob("pretrain", {
     kubeconfig: cluster.kubeconfig,

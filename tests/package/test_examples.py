@@ -127,3 +127,17 @@ def test_the_typescript_example_says_it_is_unverified_and_how_its_sdk_is_made() 
     assert "pulumi package add" in readme
     package = (TYPESCRIPT_EKS / "package.json").read_text()
     assert f'"@pulumi/{PACKAGE_NAME}"' in package
+
+
+def test_the_typescript_example_names_enum_members_as_the_generated_sdk_spells_them(
+    schema: dict[str, Any],
+) -> None:
+    """The TypeScript generator keeps an enum member's schema name with its first letter upper-cased
+    (pulumi/pulumi pkg/codegen/nodejs, makeSafeEnumName): ``GpuModel.H100``,
+    ``AwsAddonStage.BEFORE_NODES``."""
+    source = (TYPESCRIPT_EKS / "index.ts").read_text()
+    used = re.findall(r"lepton\.(\w+)\.(\w+)", source)
+    assert used
+    for enum, member in used:
+        members = schema["types"][f"{PACKAGE_NAME}:index:{enum}"]["enum"]
+        assert member in {m["name"][0].upper() + m["name"][1:] for m in members}, (enum, member)
