@@ -124,6 +124,20 @@ PREEMPTED_EXIT_CODE = int(TrainExit.PREEMPTED)
 # Environment the platform sets on workload containers.
 CHECKPOINT_DIR_ENV = "CHECKPOINT_DIR"  # a folder or bucket URI: the trainer writes there, the server reads
 PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"  # the trainer's status after a preemption stop
+NNODES_ENV = "NNODES"  # the job's node count, which torchrun's --nnodes reads
+# torchrun's own: how long its agent lets workers finish after SIGTERM before it kills them (30 s by default,
+# torch 2.13 torch/distributed/run.py --shutdown-timeout); the platform sets it to the pod's grace period.
+TORCHRUN_SHUTDOWN_TIMEOUT_ENV = "TORCH_ELASTIC_SHUTDOWN_TIMEOUT"
+
+# Variables a workload's own `env` may not set: the platform sets them (and MODEL_DIR_ENV, defined below).
+PLATFORM_ENV = (
+    CHECKPOINT_DIR_ENV,
+    PREEMPTED_EXIT_CODE_ENV,
+    NNODES_ENV,
+    TORCHRUN_SHUTDOWN_TIMEOUT_ENV,
+    "HOME",  # /tmp: the root filesystem is read-only
+    "PYTHONUNBUFFERED",
+)
 
 # Ports.
 TRAIN_METRICS_PORT = 9102  # rank 0's Prometheus endpoint
@@ -145,3 +159,38 @@ SERVE_ENDPOINT_LABEL = "endpoint"  # of SERVE_REQUESTS_METRIC: the path, for kno
 SERVE_STATUS_LABEL = "status"  # of SERVE_REQUESTS_METRIC: the HTTP status code
 SERVE_LATENCY_METRIC = "lepton_serve_request_duration_seconds"  # a histogram of completion requests
 SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"  # a gauge, per replica
+
+# The model handoff: a weights-only export the trainer writes beside its checkpoints, in a Hugging Face
+# layout, so that any server loads it (ours, vLLM, a custom one) without our training state or code.
+#
+#   <CHECKPOINT_DIR>/export/step-00000042/config.json            GPT-2-style model configuration
+#   <CHECKPOINT_DIR>/export/step-00000042/model.safetensors      the weights, nothing else
+#   <CHECKPOINT_DIR>/export/step-00000042/tokenizer.json         the tokenizer of the 256-byte vocabulary
+#   <CHECKPOINT_DIR>/export/step-00000042/tokenizer_config.json
+#   <CHECKPOINT_DIR>/export/latest                               text: the name of the newest complete export
+#
+# The writer finishes every file of ``step-N/`` first, then replaces ``latest`` (one small object: a single
+# PUT in a bucket, a rename on a disk), so a reader that follows ``latest`` never sees a partial export. A
+# reader never lists ``export/`` to guess: an export ``latest`` does not name may still be being written.
+# Writers may delete exports older than the one ``latest`` names and any the checkpoints no longer keep.
+EXPORT_DIR = "export"
+EXPORT_LATEST_MARKER = "latest"
+EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+# Where a server that reads local files finds the export the platform staged for it (vLLM, a custom server).
+MODEL_DIR_ENV = "LEPTON_MODEL_DIR"
+RESERVED_ENV = (*PLATFORM_ENV, MODEL_DIR_ENV)
+
+
+def export_name(step: int) -> str:
+    """The directory name of the export of training step ``step`` under ``EXPORT_DIR``: ``step-00000042``."""
+    return f"step-{step:08d}"
+
+
+def export_path(checkpoint_dir: str, step: int) -> str:
+    """``<checkpoint_dir>/export/step-N``, in the form of ``checkpoint_dir`` (a path or a bucket URI)."""
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{export_name(step)}"
+
+
+def export_latest_marker(checkpoint_dir: str) -> str:
+    """``<checkpoint_dir>/export/latest``: read it, then read the export it names."""
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{EXPORT_LATEST_MARKER}"

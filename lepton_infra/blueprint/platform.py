@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
+from lepton_infra.blueprint.deployment import DeploymentSpec, deployment_issues
 from lepton_infra.blueprint.placement_rules import placement_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
@@ -60,6 +61,10 @@ class PlatformSpec(SpecModel):
     budgets: tuple[SiteBudgetSpec, ...] = Field(
         default=(), description="Monthly cost budgets per site, as the cloud's own budget resource."
     )
+    deployment: DeploymentSpec = Field(
+        default_factory=DeploymentSpec,
+        description="Which layer of the platform this stack deploys (default: all of it, in one stack).",
+    )
 
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
@@ -84,6 +89,7 @@ class PlatformSpec(SpecModel):
             *team_rules(self),
             *placement_rules(self),
             *budget_rules(self),
+            *deployment_issues(self),
             *shared_default_keys(self.sites),
         ]
         if issues:

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from lepton_infra import validation
 from lepton_infra.blueprint.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, KubernetesVersion, SpecModel
+from lepton_infra.blueprint.deployment import KubernetesRunnerSpec
 from lepton_infra.catalog import Accelerator
 
 # Where the node-range check lived before lepton_infra.validation owned it; kept for old imports.
@@ -91,6 +92,13 @@ class ManagedSiteSpec(SpecModel):
         description=f"Pinned Kubernetes minor version; one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}."
     )
     network: NetworkSpec = Field(description="Virtual network and API endpoint exposure.")
+    kubernetes_runner: KubernetesRunnerSpec | None = Field(
+        default=None,
+        description=(
+            "Where the `pulumi up` that deploys the site's Kubernetes layer runs: needed when the API "
+            "endpoint is private (empty network.api_allowlist) and the stack deploys that layer."
+        ),
+    )
     system_pool: SystemPoolSpec = Field(description="CPU node pool for cluster add-ons and controllers.")
     gpu_pools: tuple[GpuPoolSpec, ...] = Field(
         default=(), description="GPU node pools, one per accelerator need."

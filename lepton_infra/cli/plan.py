@@ -29,8 +29,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
+    from pulumi import RunError
+
     from lepton_infra.plan.engine import run_plan
     from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.mocks import UnknownStackReference
     from lepton_infra.plan.packs import evaluate_packs, rules_by_name, selected
     from lepton_infra.plan.pulumi_sdk import UnsupportedPulumiSdk
     from lepton_infra.plan.reporters import render_packs, render_text
@@ -39,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         plan = run_plan(args.project, args.stack)
-    except UnsupportedPulumiSdk as error:
+    except (UnsupportedPulumiSdk, UnknownStackReference, RunError) as error:
+        # RunError: what the program refuses as `pulumi up` would (e.g. a Kubernetes layer whose cloud
+        # layer lacks a site or a workload identity), printed as the CLI prints it, without a traceback.
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
     config = read_stack_config(find_project(args.project), args.stack)
