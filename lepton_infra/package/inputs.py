@@ -38,9 +38,17 @@ Problem = tuple[Sequence[PathPart], str]
 PLAIN_ONLY = "must be known when the program runs: a literal or config value, not another resource's output"
 
 
+class MapKey(str):
+    """A key of a map input, as the program wrote it (an environment variable, a label): a part of a path the
+    schema does not respell, unlike a property's name."""
+
+
 def schema_path(parts: Sequence[PathPart]) -> str:
-    """A path of Python names as the schema spells it: ``gpu_pools[0].x_y`` -> ``gpuPools[0].xY``."""
-    return format_path([camel_case(p) if isinstance(p, str) else p for p in parts])
+    """A path of Python names as the schema spells it: ``gpu_pools[0].x_y`` -> ``gpuPools[0].xY``; a
+    ``MapKey`` stays as written (``env.CHECKPOINT_DIR``)."""
+    return format_path(
+        [camel_case(p) if isinstance(p, str) and not isinstance(p, MapKey) else p for p in parts]
+    )
 
 
 def invalid(problems: Sequence[Problem], *, schema_names: bool = True) -> pulumi.InputPropertiesError:
@@ -84,8 +92,72 @@ def validated(
         return model.model_validate(dict(data))
     except ValidationError as error:
         found = issues_from_validation(error, model, data, "")
-        problems = [([*prefix, *parts[1:]], message) for parts, message in found]
-        raise invalid(problems, schema_names=schema_names) from None
+        if not schema_names:
+            problems = [([*prefix, *parts[1:]], message) for parts, message in found]
+            raise invalid(problems, schema_names=False) from None
+        spelled = [([*prefix, *_spec_path(model, parts[1:])], _schema_message(m)) for parts, m in found]
+        raise invalid(spelled) from None
+
+
+def _spec_path(model: type[BaseModel], parts: Sequence[PathPart]) -> list[PathPart]:
+    """``parts`` of a path into ``model``'s data, each key of a map marked a ``MapKey``: the fields of a
+    model (of any member of a union) are the schema's properties, anything else is a key the program wrote."""
+    current: Any = model
+    marked: list[PathPart] = []
+    for part in parts:
+        fields = _model_fields(current)
+        if isinstance(part, str) and part in fields:
+            marked.append(part)
+            current = fields[part]
+        else:
+            marked.append(MapKey(part) if isinstance(part, str) else part)
+            current = _item_type(current)
+    return marked
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation admits, Annotated and Optional unwrapped."""
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [m for arg in get_args(annotation) for m in _members(arg) if m is not type(None)]
+    return [annotation]
+
+
+def _model_fields(annotation: Any) -> dict[str, Any]:
+    return {
+        name: field.annotation
+        for member in _members(annotation)
+        if isinstance(member, type) and issubclass(member, BaseModel)
+        for name, field in member.model_fields.items()
+    }
+
+
+def _item_type(annotation: Any) -> Any:
+    """What a map's values or a sequence's items are, or None."""
+    for member in _members(annotation):
+        origin, args = get_origin(member), get_args(member)
+        if origin in (dict, collections.abc.Mapping) and len(args) == 2:
+            return args[1]
+        if origin in (tuple, list, collections.abc.Sequence) and args:
+            return args[0]
+    return None
+
+
+# The spec names the keys an object allows as its models spell them (snake_case); the schema's are camelCase.
+_UNKNOWN_KEY = re.compile(
+    r"unknown key(?: \(did you mean '(?P<close>\w+)'\?\))?; allowed: (?P<allowed>[\w, ]+)"
+)
+
+
+def _schema_message(message: str) -> str:
+    """A message of the spec as the schema spells the properties it names."""
+    found = _UNKNOWN_KEY.fullmatch(message)
+    if found is None:
+        return message
+    hint = f" (did you mean {camel_case(found['close'])!r}?)" if found["close"] else ""
+    allowed = ", ".join(camel_case(name) for name in found["allowed"].split(", "))
+    return f"unknown key{hint}; allowed: {allowed}"
 
 
 def require_cidrs(values: Mapping[str, Any], *fields: str, path: str = "") -> None:
@@ -135,6 +207,15 @@ def as_data(value: Any) -> Any:
         return {k: as_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [as_data(v) for v in value]
+    return value
+
+
+def ordered(value: Any) -> Any:
+    """Free-form data from the wire with every map's keys in sorted order (lists keep theirs)."""
+    if isinstance(value, Mapping):
+        return {k: ordered(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [ordered(v) for v in value]
     return value
 
 
@@ -233,7 +314,7 @@ def _value(
         _, item = get_args(declared)
         # A map from the wire has no order of its own; sorted, the same program builds the same inputs each
         # run (our components turn some maps into lists, e.g. an ACK node pool's labels).
-        return {k: _value(value[k], item, [*path, k], problems, spell) for k in sorted(value)}
+        return {k: _value(value[k], item, [*path, MapKey(k)], problems, spell) for k in sorted(value)}
     if typing.is_typeddict(declared):
         return _typed_dict(value, declared, path, problems, spell)
     if isinstance(declared, type) and issubclass(declared, Enum):
