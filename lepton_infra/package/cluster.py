@@ -4,9 +4,10 @@ A ClusterHandle holds callables (how to bind a service account to a cloud identi
 no schema can express. A program in another language states the facts instead: the kubeconfig (a secret, an
 input of each component), the registry host, the artifact bucket, the GPU pools' labels and taints, what the
 cluster already runs; and, per workload, the annotations and pod labels that bind its service account to an
-identity it created (each cloud's workload-identity component outputs exactly those). :func:`cluster_handle`
-builds the handle our Kubernetes components take from them. Read by Pulumi's analyzer: no ``from __future__
-import annotations``.
+identity it created (each cloud's workload-identity component outputs exactly those). :func:`target_facts`
+checks them into the platform's own ``ClusterFacts`` (what a cloud layer exports for its Kubernetes layer),
+and :func:`cluster_handle` builds the handle our Kubernetes components take from those, as the Platform's
+Kubernetes layer does. Read by Pulumi's analyzer: no ``from __future__ import annotations``.
 """
 
 from collections.abc import Mapping
@@ -18,19 +19,27 @@ import pulumi
 
 from lepton_infra.blueprint import ExistingGpuPoolSpec
 from lepton_infra.blueprint.platform import PoolNode
+from lepton_infra.blueprint.site_existing import PROMETHEUS_URL_PATTERN
 from lepton_infra.catalog import Accelerator, Cloud, find_offering
 from lepton_infra.components.existing.site import _placement as existing_pool_placement
 from lepton_infra.components.gpu_nodes import gpu_node_labels
 from lepton_infra.components.handle import (
     ClusterAddons,
+    ClusterFacts,
     ClusterHandle,
     GpuStack,
-    NodePlacement,
     ServiceAccountBinding,
+    service_account_key,
 )
-from lepton_infra.components.site_kit import kubernetes_provider
 from lepton_infra.errors import parse_path
-from lepton_infra.package.inputs import as_data, require_choice, require_dns_labels, validated
+from lepton_infra.package.inputs import (
+    as_data,
+    require_choice,
+    require_dns_labels,
+    require_pattern,
+    validated,
+)
+from lepton_infra.sites import handle_from_facts
 from lepton_infra.validation import InvalidInput, Problem
 
 
@@ -130,23 +139,26 @@ class ClusterTarget(TypedDict):
     """The Prometheus Operator's CRDs are installed: emit ServiceMonitors and alert rules. Default: false."""
     monitoring_namespace: NotRequired[str]
     """Namespace of the Prometheus that scrapes workload metrics. Default: "monitoring"."""
+    prometheus_url: NotRequired[str]
+    """URL of the cluster's Prometheus, e.g. http://prometheus.monitoring.svc:9090, which a MetricsAdapter
+    reads. Default: the Prometheus Operator's prometheus-operated Service in monitoringNamespace where
+    prometheusOperator is set, else a Prometheus the MetricsAdapter installs for itself."""
     multikueue: NotRequired[MultiKueueRole]
     """The cluster's part in MultiKueue, manager or worker: what a training job placed any creates here.
     Only such a job reads it."""
 
 
 @dataclass(frozen=True)
-class ClusterFacts:
-    """A checked ClusterTarget: everything a ClusterHandle needs except the provider, which is a resource."""
+class TargetFacts:
+    """A checked ClusterTarget: the shared ``ClusterFacts`` a ClusterHandle is built from (as a Kubernetes
+    layer builds one from a cloud layer's outputs), and what a package component must know besides, which
+    the Platform's Kubernetes layer reads from its spec instead: each pool's node as the placement rules see
+    it, each pool's most nodes, and the cluster's part in MultiKueue.
 
-    site: str
-    kubeconfig: pulumi.Input[str]
-    kubeconfig_context: str | None
-    registry: pulumi.Input[str]
-    artifact_bucket_uri: pulumi.Input[str]
-    artifact_env: Mapping[str, pulumi.Input[str]]
-    gpu_pools: tuple[NodePlacement, ...]
-    addons: ClusterAddons
+    Composed rather than a subclass of ``ClusterFacts``: those are the two layers' serialized contract
+    (``components/facts.py`` writes every field of what it is given), and none of these belongs in it."""
+
+    cluster: ClusterFacts
     # Each pool's node as the spec's placement rules see it (its catalog type, where the target names one).
     nodes: Mapping[str, PoolNode]
     # Each pool's most nodes, where the target states them.
@@ -154,32 +166,37 @@ class ClusterFacts:
     multikueue: MultiKueueRole | None
 
 
-def cluster_facts(
+def target_facts(
     target: Mapping[str, Any], kubeconfig: pulumi.Input[str], path: str = "cluster"
-) -> ClusterFacts:
+) -> TargetFacts:
     """The facts of a checked ClusterTarget and the cluster's kubeconfig, or ``InputPropertiesError`` naming
     what is wrong under ``path``."""
     require_dns_labels(target, "name", "monitoring_namespace", path=path)
     require_choice(target, "gpu_stack", {s.value for s in GpuStack}, path=path)
     require_choice(target, "cloud", {c.value for c in Cloud}, path=path)
+    require_pattern(target, "prometheus_url", PROMETHEUS_URL_PATTERN, "an http(s) URL", path=path)
     defaults = ClusterAddons()
     nodes = [
         _pool_node(pool, target.get("cloud"), f"{path}.gpu_pools[{i}]")
         for i, pool in enumerate(target.get("gpu_pools", ()))
     ]
-    return ClusterFacts(
+    cluster = ClusterFacts(
         site=target["name"],
         kubeconfig=pulumi.Output.secret(kubeconfig),
         kubeconfig_context=target.get("context"),
-        registry=target["registry"],
-        artifact_bucket_uri=target.get("artifact_bucket_uri", ""),
+        registry=pulumi.Output.from_input(target["registry"]),
+        artifact_bucket_uri=pulumi.Output.from_input(target.get("artifact_bucket_uri", "")),
         artifact_env=target.get("artifact_env", {}),
         gpu_pools=tuple(replace(existing_pool_placement(spec), room=node.room) for spec, node in nodes),
         addons=ClusterAddons(
             gpu_stack=GpuStack(target.get("gpu_stack", defaults.gpu_stack)),
             prometheus_operator=target.get("prometheus_operator", defaults.prometheus_operator),
             monitoring_namespace=target.get("monitoring_namespace", defaults.monitoring_namespace),
+            prometheus_url=target.get("prometheus_url", defaults.prometheus_url),
         ),
+    )
+    return TargetFacts(
+        cluster=cluster,
         nodes={node.pool: node for _, node in nodes},
         max_nodes={spec.name: spec.max_nodes for spec, _ in nodes if spec.max_nodes is not None},
         multikueue=target.get("multikueue"),
@@ -213,25 +230,14 @@ def _pool_node(pool: Mapping[str, Any], cloud: str | None, path: str) -> tuple[E
 
 def cluster_handle(
     name: str,
-    facts: ClusterFacts,
+    target: TargetFacts,
     parent: pulumi.Resource,
-    binding: ServiceAccountBinding | None = None,
+    accounts: Mapping[tuple[str, str], ServiceAccountBinding] | None = None,
 ) -> ClusterHandle:
-    """The handle our Kubernetes components take, with a Kubernetes provider (``<name>-k8s``) under
-    ``parent``.
+    """The handle our Kubernetes components take, built as the Platform's Kubernetes layer builds one from
+    facts (``sites.handle_from_facts``): a Kubernetes provider ``<name>-k8s`` under ``parent``, and a binder
+    that knows the service accounts of ``accounts`` (``(namespace, name)`` → binding) and no other.
 
-    ``binding`` binds every service account the components create: a package component deploys one workload,
-    whose identity the program created and named."""
-    bound = binding or ServiceAccountBinding()
-    return ClusterHandle(
-        site=facts.site,
-        provider=kubernetes_provider(name, facts.kubeconfig, parent, context=facts.kubeconfig_context),
-        kubeconfig=pulumi.Output.from_input(facts.kubeconfig),
-        registry=pulumi.Output.from_input(facts.registry),
-        artifact_bucket_uri=pulumi.Output.from_input(facts.artifact_bucket_uri),
-        artifact_env=dict(facts.artifact_env),
-        bind_service_account=lambda namespace, service_account: bound,
-        gpu_pools=facts.gpu_pools,
-        parent=parent,
-        addons=facts.addons,
-    )
+    A package component deploys one workload at most, whose identity the program created and named."""
+    bound = {service_account_key(ns, sa): binding for (ns, sa), binding in (accounts or {}).items()}
+    return handle_from_facts(replace(target.cluster, service_accounts=bound), name, parent)

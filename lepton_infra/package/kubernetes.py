@@ -18,13 +18,14 @@ from lepton_infra.catalog import Resources
 from lepton_infra.components import handle
 from lepton_infra.components.kubernetes import gpu_runtime, inference_service, tenancy, training_job
 from lepton_infra.components.kubernetes.kueue import MULTIKUEUE_MANAGED_BY, queue_labels
+from lepton_infra.components.kubernetes.tenancy import workload_account
 from lepton_infra.package.base import PackageComponent
 from lepton_infra.package.cluster import (
-    ClusterFacts,
     ClusterTarget,
     MultiKueueRole,
-    cluster_facts,
+    TargetFacts,
     cluster_handle,
+    target_facts,
 )
 from lepton_infra.package.inputs import require_dns_labels
 from lepton_infra.package.workloads import InferenceWorkload, TrainingWorkload, inference_spec, training_spec
@@ -56,7 +57,7 @@ class GpuRuntime(PackageComponent):
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        return cluster_facts(values["cluster"], values["kubeconfig"])
+        return target_facts(values["cluster"], values["kubeconfig"])
 
 
 class NamespaceQuota(TypedDict):
@@ -102,7 +103,7 @@ class TenantNamespace(PackageComponent):
     def build(cls, values: dict[str, Any]) -> Any:
         require_dns_labels(values, "namespace")
         return (
-            cluster_facts(values["cluster"], values["kubeconfig"]),
+            target_facts(values["cluster"], values["kubeconfig"]),
             values["namespace"],
             Resources(**values["quota"]),
         )
@@ -133,21 +134,21 @@ class TrainingJobArgs(TypedDict):
     """How the workload's service account (named after the workload) is bound to the identity made for it."""
 
 
-def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | InferenceWorkloadSpec) -> None:
+def _require_pool(facts: TargetFacts, workload: TrainingWorkloadSpec | InferenceWorkloadSpec) -> None:
     """Refuse a workload no pool of the cluster can hold, or whose pods would not fit its pool's nodes, here,
     where the engine can name the input: the spec's own placement rules, on the pool its pods will get."""
     accelerator, gpus = workload.accelerator.value, workload.gpus_needed_per_node
+    site = facts.cluster.site
     pool = next(
-        (p for p in facts.gpu_pools if p.accelerator == accelerator and p.gpus_per_node >= gpus), None
+        (p for p in facts.cluster.gpu_pools if p.accelerator == accelerator and p.gpus_per_node >= gpus),
+        None,
     )
     if pool is None:
-        message = (
-            f"cluster {facts.site!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
-        )
+        message = f"cluster {site!r} has no {accelerator} pool with {gpus} GPUs per node in its gpuPools"
         refuse([Problem("workload.accelerator", message)])
         return
     node = facts.nodes[pool.pool]
-    problems = [Problem(p, m) for p, m in pod_fits_node("workload", workload, facts.site, node)]
+    problems = [Problem(p, m) for p, m in pod_fits_node("workload", workload, site, node)]
     most = facts.max_nodes.get(pool.pool)
     if isinstance(workload, TrainingWorkloadSpec) and most is not None and workload.nodes > most:
         # One pod per node, all of them at once: the pods beyond the pool's size would stay Pending and the
@@ -157,7 +158,7 @@ def _require_pool(facts: ClusterFacts, workload: TrainingWorkloadSpec | Inferenc
     refuse(problems)
 
 
-def _dispatch(facts: ClusterFacts, workload: TrainingWorkloadSpec) -> dict[str, Any]:
+def _dispatch(facts: TargetFacts, workload: TrainingWorkloadSpec) -> dict[str, Any]:
     """What a job's placement makes on this cluster (``TrainingJobArgs``' Kueue fields), or a refusal of a job
     placed any that could not be dispatched: MultiKueue admits it only through its team's queue, copies it
     unchanged to a worker (a claim would stay behind), and needs to know which cluster keeps the Job."""
@@ -179,8 +180,11 @@ def _dispatch(facts: ClusterFacts, workload: TrainingWorkloadSpec) -> dict[str, 
     return {"queue_labels": labels, "create_job": False}
 
 
-def _binding(values: dict[str, Any]) -> handle.ServiceAccountBinding:
-    return handle.ServiceAccountBinding(**values.get("identity", {}))
+def _identity(
+    values: dict[str, Any], workload: TrainingWorkloadSpec | InferenceWorkloadSpec
+) -> dict[tuple[str, str], handle.ServiceAccountBinding]:
+    """The workload's service account and how ``identity`` binds it (no annotation where none is given)."""
+    return {workload_account(workload): handle.ServiceAccountBinding(**values.get("identity", {}))}
 
 
 class TrainingJob(PackageComponent):
@@ -197,19 +201,19 @@ class TrainingJob(PackageComponent):
     """Name of the headless Service (the pods' DNS subdomain)."""
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        facts, workload, binding, placed = self.prepare(args)
+        facts, workload, identity, placed = self.prepare(args)
         child = self.start(name, opts)
-        handle = cluster_handle(name, facts, self, binding)
+        handle = cluster_handle(name, facts, self, identity)
         job = training_job.TrainingJob(name, training_job.TrainingJobArgs(handle, workload, **placed), child)
         job_name = job.job.metadata.name if job.job is not None else pulumi.Output.from_input("")
         self.publish(SimpleNamespace(job_name=job_name, service_name=job.service.metadata.name))
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        facts = cluster_facts(values["cluster"], values["kubeconfig"])
-        workload = training_spec(values["workload"], facts.site)
+        facts = target_facts(values["cluster"], values["kubeconfig"])
+        workload = training_spec(values["workload"], facts.cluster.site)
         _require_pool(facts, workload)
-        return facts, workload, _binding(values), _dispatch(facts, workload)
+        return facts, workload, _identity(values, workload), _dispatch(facts, workload)
 
 
 class InferenceServiceArgs(TypedDict):
@@ -239,9 +243,9 @@ class InferenceService(PackageComponent):
     def __init__(
         self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        facts, workload, binding = self.prepare(args)
+        facts, workload, identity = self.prepare(args)
         child = self.start(name, opts)
-        handle = cluster_handle(name, facts, self, binding)
+        handle = cluster_handle(name, facts, self, identity)
         server = inference_service.InferenceService(
             name, inference_service.InferenceServiceArgs(handle, workload, queue_labels(workload)), child
         )
@@ -256,10 +260,10 @@ class InferenceService(PackageComponent):
 
     @classmethod
     def build(cls, values: dict[str, Any]) -> Any:
-        facts = cluster_facts(values["cluster"], values["kubeconfig"])
-        workload = inference_spec(values["workload"], facts.site)
+        facts = target_facts(values["cluster"], values["kubeconfig"])
+        workload = inference_spec(values["workload"], facts.cluster.site)
         _require_pool(facts, workload)
-        return facts, workload, _binding(values)
+        return facts, workload, _identity(values, workload)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

@@ -10,7 +10,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.catalog import Cloud, find_offering, node_room
-from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
+from lepton_infra.components.handle import (
+    ClusterAddons,
+    ClusterHandle,
+    NodePlacement,
+    ServiceAccountBinding,
+)
 from lepton_infra.plan.engine import record
 from lepton_infra.plan.model import PlanResource
 
@@ -31,7 +36,11 @@ def children(resources: Sequence[PlanResource], component_type: str) -> list[Chi
             _chain(r).removeprefix(prefix),
             r.name,
             r.protect,
-            json.dumps({**r.inputs, **r.options}, sort_keys=True, default=str),
+            # URNs in options (an alias's parent) hold the chain above the component too: the package's own
+            # component over gRPC, nothing in a Python program.
+            json.dumps({**r.inputs, **r.options}, sort_keys=True, default=str).replace(
+                f"::{prefix}", "::<component>$"
+            ),
         )
         for r in resources
         if _chain(r).startswith(prefix)
@@ -51,6 +60,7 @@ def aws_h100_handle(
     registry: str,
     bucket: str,
     binding: ServiceAccountBinding | None = None,
+    addons: ClusterAddons | None = None,
 ) -> ClusterHandle:
     """The handle a Python program gives our Kubernetes components for an EKS cluster with one p5.48xlarge
     pool: what a package component builds from its kubeconfig and cluster facts (``<name>-k8s`` provider)."""
@@ -64,4 +74,5 @@ def aws_h100_handle(
         artifact_bucket_uri=pulumi.Output.from_input(bucket),
         bind_service_account=lambda ns, sa: binding or ServiceAccountBinding(),
         gpu_pools=(NodePlacement.for_gpu_pool("h100", "H100", 8, room=node_room(Cloud.AWS, p5)),),
+        addons=addons or ClusterAddons(),
     )
