@@ -2,15 +2,16 @@
 
 Field names are the spec's (``TrainingWorkloadSpec``, ``InferenceWorkloadSpec``): Construct hands them over in
 snake_case, so the checked inputs validate against the spec itself at construct time, with all its rules. The
-spec's tagged unions (checkpoint, autoscaling) become one object type each with a ``kind`` and the fields of
-every variant: the spec refuses the fields of the variant not chosen. Read by Pulumi's analyzer: no ``from
-__future__ import annotations`` here.
+spec's tagged unions (checkpoint, autoscaling, server) become one object type each with a ``kind`` and the
+fields of every variant: the spec refuses the fields of the variant not chosen. Read by Pulumi's analyzer: no
+``from __future__ import annotations`` here.
 """
 
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
+from lepton_infra.engines import VLLM_VERSION
 from lepton_infra.package.cluster import GpuModel
 from lepton_infra.package.inputs import as_data, validated
 
@@ -93,12 +94,26 @@ class TrainingWorkload(TypedDict):
     shared_memory_mib: NotRequired[int]
     """Size of /dev/shm (data loader workers, NCCL); it counts against the pod's memory. A quarter of that
     memory, in whole GiB, if omitted."""
-    max_steps: int
-    """Training steps; the trainer's --max-steps."""
+    command: NotRequired[list[str]]
+    """The image's torchrun-compatible launcher, e.g. ["torchrun"] or ["python", "-m",
+    "torch.distributed.run"]: the platform puts torchrun's flags (nodes, processes per node, rendezvous,
+    restarts) after it, then args. ["torchrun"] (in our image, workloads.train.launch) if omitted."""
+    args: NotRequired[list[str]]
+    """What torchrun runs, and its arguments: a script (["train.py", "--lr", "3e-4"]) or a module (["-m",
+    "mypkg.train"]); $(VAR) expands from the environment, e.g. $(CHECKPOINT_DIR). The platform still provides
+    the rendezvous, CHECKPOINT_DIR, the bucket's credentials through the workload's identity and the
+    preemption contract (after SIGTERM, checkpoint and exit with $(LEPTON_PREEMPTED_EXIT_CODE)). Our trainer
+    (-m workloads.train with maxSteps, the checkpoint directory and checkpointEverySteps) if omitted."""
+    env: NotRequired[dict[str, str]]
+    """More environment variables for the trainer; those the platform sets (lepton_infra/contract.py:
+    CHECKPOINT_DIR, NNODES, HOME ...) are refused."""
+    max_steps: NotRequired[int]
+    """Training steps; our trainer's --max-steps: required with our trainer, refused with your own args."""
     checkpoint_every_steps: NotRequired[int]
-    """Steps between checkpoints. Default: 500."""
+    """Steps between checkpoints (our trainer's --checkpoint-every; refused with your own args). Default:
+    500."""
     trainer_args: NotRequired[list[str]]
-    """More arguments for workloads.train, e.g. ["--n-layer", "12"]."""
+    """More arguments for our trainer, e.g. ["--n-layer", "12"]; refused with your own args."""
     max_runtime_seconds: NotRequired[int]
     """Wall-clock limit of the job (activeDeadlineSeconds). Default: 259200."""
     backoff_limit: NotRequired[int]
@@ -135,7 +150,8 @@ class AutoscalingKind(StrEnum):
     CPU = "cpu"
     """Average CPU utilization of the replicas."""
     PODS_METRIC = "pods-metric"
-    """A per-pod custom metric served by a metrics adapter (e.g. prometheus-adapter)."""
+    """A per-pod gauge the server exports, served to the HPA by prometheus-adapter (a MetricsAdapter with a
+    rule for it)."""
 
 
 class InferenceAutoscaling(TypedDict):
@@ -146,7 +162,8 @@ class InferenceAutoscaling(TypedDict):
     target_utilization_percent: NotRequired[int]
     """cpu: target average CPU utilization. Default: 70."""
     metric_name: NotRequired[str]
-    """pods-metric: metric name as the adapter serves it, e.g. lepton_serve_queue_depth."""
+    """pods-metric: the Prometheus series the server's pods export, e.g. lepton_serve_queue_depth or
+    vllm:num_requests_waiting; the adapter serves it to the HPA with colons turned to underscores."""
     target_average_value: NotRequired[float]
     """pods-metric: target average value of the metric per replica."""
 
@@ -175,6 +192,87 @@ class ServingAlerts(TypedDict):
     """How long a breach lasts before it alerts. Default: 10."""
 
 
+class ServerKind(StrEnum):
+    """Which model server a replica runs."""
+
+    LEPTON = "lepton"
+    """Our server (python -m workloads.serve): reads the checkpoint location itself."""
+    VLLM = "vllm"
+    """vLLM's OpenAI-compatible server (vllm serve), on the newest export of the checkpoint, staged to local
+    disk."""
+    CUSTOM = "custom"
+    """Your own server in the workload's image (SGLang, Triton, your code ...): your command and paths."""
+
+
+class VllmVersion(StrEnum):
+    """vLLM versions whose flags, probes, metrics and alerts the platform knows."""
+
+    V0_32_0 = VLLM_VERSION
+    """vLLM 0.32.0: mirror vllm/vllm-openai:v0.32.0 into the cluster's registry and pin its digest."""
+
+
+class StagedModel(TypedDict):
+    """What a server that reads the model from local disk needs: the stager, and room for the weights."""
+
+    stager_image: WorkloadImage
+    """Image of the model stager (stager/Dockerfile: python -m stager), the init container that copies the
+    newest export (<checkpoint>/export/latest) to the pod's local disk under the workload's identity."""
+    model_disk_gib: NotRequired[int]
+    """Local disk (an emptyDir on the node) for the staged weights; more evicts the pod. Default: 50."""
+    shared_memory_mib: NotRequired[int]
+    """Size of /dev/shm (NCCL between the GPUs of a replica); memory-backed, so it counts against the pod's
+    memory. A quarter of the pod's memory, in whole GiB, if omitted."""
+
+
+class InferenceServer(TypedDict):
+    """The model server a replica runs: ours, vLLM, or your own. Whatever the server, the pod stays hardened
+    and restricted, the image pinned and the identity the workload's own; what an engine needs that the
+    restricted profile forbids (a writable cache, shared memory, the model on local disk) comes as an
+    emptyDir, never as privilege."""
+
+    kind: ServerKind
+    """lepton, vllm or custom; the other fields belong to one or two of them."""
+    version: NotRequired[VllmVersion]
+    """vllm: vLLM version of the workload's image; the platform's flags, probes, metrics and alerts are those
+    of this version. Default: "0.32.0"."""
+    served_model_name: NotRequired[str]
+    """vllm: the model clients ask for (--served-model-name). The workload's name if omitted."""
+    extra_args: NotRequired[list[str]]
+    """vllm: more vllm serve flags, e.g. ["--max-model-len", "4096"]; those the platform sets (--model,
+    --served-model-name, --port, --host, --tensor-parallel-size, --shutdown-timeout, --download-dir) are
+    refused."""
+    cache_disk_gib: NotRequired[int]
+    """vllm: writable cache (torch.compile, Triton; an emptyDir), as the root filesystem is read-only.
+    Default: 20."""
+    stager_image: NotRequired[WorkloadImage]
+    """vllm (required): image of the model stager (stager/Dockerfile: python -m stager), the init container
+    that copies the newest export (<checkpoint>/export/latest) to the pod's local disk under the workload's
+    identity."""
+    model_disk_gib: NotRequired[int]
+    """vllm: local disk (an emptyDir on the node) for the staged weights; more evicts the pod. Default: 50."""
+    shared_memory_mib: NotRequired[int]
+    """vllm: size of /dev/shm (NCCL between the GPUs of a replica); it counts against the pod's memory. A
+    quarter of the pod's memory, in whole GiB, if omitted."""
+    env: NotRequired[dict[str, str]]
+    """vllm or custom: more environment variables for the server's container; those the platform sets are
+    refused."""
+    command: NotRequired[list[str]]
+    """custom (required): the container's command."""
+    args: NotRequired[list[str]]
+    """custom: its arguments; $(VAR) expands from the container's environment, e.g. $(CHECKPOINT_DIR) or
+    $(LEPTON_MODEL_DIR)."""
+    health_path: NotRequired[str]
+    """custom (required): liveness and startup probe path; answers 200 unless restarting the process is the
+    fix."""
+    readiness_path: NotRequired[str]
+    """custom: readiness probe path, 200 while the server should get traffic. healthPath if omitted."""
+    metrics_path: NotRequired[str]
+    """custom: path of its Prometheus metrics on the workload's port. Default: "/metrics"."""
+    staged_model: NotRequired[StagedModel]
+    """custom: stage the newest export to local disk before the server starts, at $(LEPTON_MODEL_DIR); omit
+    when the server reads $(CHECKPOINT_DIR) itself."""
+
+
 class InferenceWorkload(TypedDict):
     """An autoscaled model server behind a ClusterIP Service."""
 
@@ -185,7 +283,10 @@ class InferenceWorkload(TypedDict):
     namespace: NotRequired[str]
     """Kubernetes namespace (one per team). Default: "ml"."""
     image: WorkloadImage
-    """Container image of the server."""
+    """Container image of the server (ours, vLLM's or your own, as server says)."""
+    server: NotRequired[InferenceServer]
+    """Which server runs: lepton (ours), vllm, or custom (your command and paths). Our lepton server if
+    omitted."""
     checkpoint: NotRequired[WorkloadCheckpoint]
     """Where the model's checkpoints are read from. Default: the artifact bucket, under checkpoints/<name>."""
     gpus_per_replica: NotRequired[int]
@@ -200,13 +301,16 @@ class InferenceWorkload(TypedDict):
     port: NotRequired[int]
     """Port the server listens on (non-root: 1024 or above). Default: 8080."""
     autoscaling: NotRequired[InferenceAutoscaling]
-    """What the autoscaler follows. Default: CPU utilization."""
+    """What the autoscaler follows. If omitted: CPU utilization for the lepton and custom servers; for vllm,
+    its queue of waiting requests (pods-metric vllm:num_requests_waiting, 4 per replica), which needs a
+    MetricsAdapter on the cluster."""
     ingress: NotRequired[InferenceIngress]
     """Expose outside the cluster; ClusterIP only if omitted."""
     alerts: NotRequired[ServingAlerts]
     """Latency and error-rate alerts."""
     startup_timeout_seconds: NotRequired[int]
-    """Time a replica may take to load its model before it is restarted. Default: 600."""
+    """Time a replica may take to load its model (after the model is staged) before it is restarted. Default:
+    600. For vllm, 1200 if omitted: it compiles and captures CUDA graphs before it listens."""
     termination_grace_period_seconds: NotRequired[int]
     """Time to drain in-flight requests after SIGTERM. Default: 60."""
     team: NotRequired[str]

@@ -19,6 +19,12 @@ from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from lepton_infra.blueprint.servers import (
+    CustomServerSpec,
+    LeptonServerSpec,
+    StagedModelSpec,
+    VllmServerSpec,
+)
 from lepton_infra.blueprint.site_existing import ExistingGpuPoolSpec, TaintSpec
 from lepton_infra.blueprint.workloads import (
     BucketCheckpointSpec,
@@ -98,6 +104,8 @@ NESTED = [
     Mirror(workloads.InferenceAutoscaling, (CpuAutoscalingSpec, PodsMetricAutoscalingSpec)),
     Mirror(workloads.InferenceIngress, (IngressSpec,)),
     Mirror(workloads.ServingAlerts, (ServingAlertsSpec,)),
+    Mirror(workloads.InferenceServer, (LeptonServerSpec, VllmServerSpec, CustomServerSpec)),
+    Mirror(workloads.StagedModel, (StagedModelSpec,)),
 ]
 
 
