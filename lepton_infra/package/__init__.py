@@ -27,6 +27,7 @@ COMPONENT_MODULES = (
     "lepton_infra.package.azure_cluster",
     "lepton_infra.package.alicloud",
     "lepton_infra.package.kubernetes",
+    "lepton_infra.package.autoscaling",
     "lepton_infra.package.platform",
 )
 

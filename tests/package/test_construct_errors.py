@@ -280,3 +280,91 @@ def test_a_job_placed_any_names_its_team_the_bucket_and_which_cluster_this_is(en
         engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": cluster, "workload": workload}
     )
     assert set(errors) == {"workload.team", "workload.checkpoint", "cluster.multikueue"}
+
+
+def test_a_variable_the_platform_sets_is_refused_at_its_own_name(engine: FakeEngine) -> None:
+    """A map's keys are the program's own (an environment variable keeps its underscores): the path names the
+    variable as written, not as a property would be spelled."""
+    workload = {**WORKLOAD, "args": ["train.py"], "env": {"CHECKPOINT_DIR": "/tmp", "NCCL_DEBUG": "WARN"}}
+    workload.pop("maxSteps")
+    cluster = {**CLUSTER, "artifactEnv": {"OSS_ENDPOINT": 7.0}}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": cluster, "workload": workload}
+    )
+    assert errors == {"cluster.artifactEnv.OSS_ENDPOINT": "must be a string, not a number"}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": workload}
+    )
+    assert list(errors) == ["workload.env.CHECKPOINT_DIR"]
+
+
+def test_our_trainer_needs_its_steps_and_your_own_script_refuses_them(engine: FakeEngine) -> None:
+    ours = {k: v for k, v in WORKLOAD.items() if k != "maxSteps"}
+    errors = refused(engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": ours})
+    assert list(errors) == ["workload.maxSteps"]
+    yours = {**WORKLOAD, "args": ["train.py"], "trainerArgs": ["--n-layer", "12"]}
+    errors = refused(
+        engine, "TrainingJob", {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": yours}
+    )
+    assert set(errors) == {"workload.maxSteps", "workload.trainerArgs"}
+
+
+SERVER = {
+    "name": "chat",
+    "accelerator": "H100",
+    "image": {"repository": "vllm/vllm-openai", "digest": DIGEST},
+    "resources": {"cpuMillicores": 8000.0, "memoryMib": 65536.0},
+}
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        ({"kind": "vllm"}, {"workload.server.stagerImage": "required field is missing"}),
+        (
+            {"kind": "custom", "command": ["sglang"], "healthPath": "/health", "cacheDiskGib": 10.0},
+            {
+                "workload.server.cacheDiskGib": "unknown key; allowed: args, command, env, healthPath, kind, "
+                "metricsPath, readinessPath, stagedModel"
+            },
+        ),
+        (
+            {"kind": "custom", "healthPath": "/health"},
+            {"workload.server.command": "required field is missing"},
+        ),
+    ],
+)
+def test_a_servers_fields_are_held_to_its_kind_and_named_as_the_schema_spells_them(
+    engine: FakeEngine, server: dict[str, Any], expected: dict[str, str]
+) -> None:
+    workload = {**SERVER, "server": server}
+    inputs = {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": workload}
+    assert refused(engine, "InferenceService", inputs) == expected
+
+
+def test_vllm_flags_the_platform_sets_are_refused_at_their_index(engine: FakeEngine) -> None:
+    stager = {"repository": "lepton/stage", "digest": DIGEST}
+    server = {"kind": "vllm", "stagerImage": stager, "extraArgs": ["--max-model-len", "4096", "--port=9000"]}
+    inputs = {"kubeconfig": secret("k"), "cluster": CLUSTER, "workload": {**SERVER, "server": server}}
+    assert list(refused(engine, "InferenceService", inputs)) == ["workload.server.extraArgs[2]"]
+
+
+def test_the_metrics_adapter_refuses_what_is_no_metric_name_and_a_bad_prometheus_url(
+    engine: FakeEngine,
+) -> None:
+    errors = refused(
+        engine,
+        "MetricsAdapter",
+        {
+            "kubeconfig": secret("k"),
+            "cluster": CLUSTER,
+            "metrics": ["vllm:num_requests_waiting", "queue depth"],
+        },
+    )
+    assert errors == {"metrics[1]": "'queue depth' is not a Prometheus metric name"}
+    assert list(
+        refused(engine, "MetricsAdapter", {"kubeconfig": "k", "cluster": CLUSTER, "metrics": []})
+    ) == ["metrics"]
+    cluster = {**CLUSTER, "prometheusUrl": "prometheus:9090"}
+    inputs = {"kubeconfig": secret("k"), "cluster": cluster, "metrics": ["lepton_serve_queue_depth"]}
+    assert list(refused(engine, "MetricsAdapter", inputs)) == ["cluster.prometheusUrl"]

@@ -85,7 +85,14 @@ def test_the_schema_covers_every_public_component_of_every_cloud_and_the_kuberne
         }
         assert public, cloud
         assert {t for t in public if f"{PACKAGE_NAME}:index:{t}" not in tokens} == set(), cloud
-    kubernetes = {"GpuRuntime", "TenantNamespace", "TrainingJob", "InferenceService", "Platform"}
+    kubernetes = {
+        "GpuRuntime",
+        "TenantNamespace",
+        "TrainingJob",
+        "InferenceService",
+        "MetricsAdapter",
+        "Platform",
+    }
     assert {f"{PACKAGE_NAME}:index:{name}" for name in kubernetes} <= tokens
 
 
