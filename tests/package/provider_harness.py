@@ -33,7 +33,7 @@ from pulumi.runtime.proto import (
 )
 
 from lepton_infra.plan.mocks import PlanMocks
-from lepton_infra.plan.model import PlanResource
+from lepton_infra.plan.model import PlanResource, StackOutputs
 from lepton_infra.plan.recorder import RecordingMonitor, plain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,10 @@ class _Monitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def RegisterResourceOutputs(self, request: Any, context: Any) -> Any:
         return empty_pb2.Empty()
+
+    def ReadResource(self, request: Any, context: Any) -> Any:
+        # A stack reference: answered with the outputs `serve_stack` gave, as the offline plan answers it.
+        return self.recorder.ReadResource(request)
 
     def Invoke(self, request: Any, context: Any) -> Any:
         return self.recorder.Invoke(request)
@@ -216,6 +220,11 @@ class FakeEngine:
         )
         state = plain(rpc.deserialize_properties(response.state))
         return Constructed(response.urn, state, self.monitor.recorder.recorded[first:])
+
+    def serve_stack(self, stack: str, outputs: StackOutputs) -> None:
+        """Answer a stack reference to ``stack`` (a fully qualified name) with ``outputs``, as the engine
+        answers it from that stack's state."""
+        self.monitor.recorder.plan_mocks.stack_outputs[stack] = outputs
 
     def schema(self) -> str:
         response = self.provider.GetSchema(provider_pb2.GetSchemaRequest(version=0))
