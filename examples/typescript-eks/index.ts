@@ -101,6 +101,8 @@ const target = {
     gpuPools: [{
         name: "h100", accelerator: lepton.GpuModel.H100, gpusPerNode: 8, instanceType: "p5.48xlarge", maxNodes: 2,
     }],
+    // AL2023 NVIDIA AMIs bring the driver and toolkit: the GPU Operator runs beside them, CDI off, as
+    // lepton-infra's own EKS site runs it (the default for cloud aws; gpuOperatorValues overrides).
     gpuStack: "operator",
 };
 

@@ -21,6 +21,8 @@ from lepton_infra.blueprint import ExistingGpuPoolSpec
 from lepton_infra.blueprint.platform import PoolNode
 from lepton_infra.blueprint.site_existing import PROMETHEUS_URL_PATTERN
 from lepton_infra.catalog import Accelerator, Cloud, find_offering
+from lepton_infra.components.aws.gpu_operator import AL2023_NVIDIA_OPERATOR_VALUES
+from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
 from lepton_infra.components.existing.site import _placement as existing_pool_placement
 from lepton_infra.components.gpu_nodes import gpu_node_labels
 from lepton_infra.components.handle import (
@@ -143,6 +145,13 @@ class ClusterTarget(TypedDict):
     """URL of the cluster's Prometheus, e.g. http://prometheus.monitoring.svc:9090, which a MetricsAdapter
     reads. Default: the Prometheus Operator's prometheus-operated Service in monitoringNamespace where
     prometheusOperator is set, else a Prometheus the MetricsAdapter installs for itself."""
+    gpu_operator_values: NotRequired[dict[str, Any]]
+    """GPU Operator chart values for the cluster's node images, merged over those the GpuRuntime sets (who
+    installs driver and toolkit, the GPU pools' tolerations, DCGM metrics), e.g. {"operator": {"runtimeClass":
+    "nvidia-container-runtime"}}. If omitted with gpuStack operator, those lepton-infra's own site of the
+    cluster's cloud uses: on aws (EKS AL2023 NVIDIA AMIs) CDI off; on azure (AKS GPU images with their driver
+    and toolkit) CDI off and operator.runtimeClass nvidia-container-runtime, without which the operator's pods
+    never start; none otherwise."""
     multikueue: NotRequired[MultiKueueRole]
     """The cluster's part in MultiKueue, manager or worker: what a training job placed any creates here.
     Only such a job reads it."""
@@ -193,6 +202,7 @@ def target_facts(
             prometheus_operator=target.get("prometheus_operator", defaults.prometheus_operator),
             monitoring_namespace=target.get("monitoring_namespace", defaults.monitoring_namespace),
             prometheus_url=target.get("prometheus_url", defaults.prometheus_url),
+            gpu_operator_values=target.get("gpu_operator_values", _site_operator_values(target)),
         ),
     )
     return TargetFacts(
@@ -226,6 +236,22 @@ def _pool_node(pool: Mapping[str, Any], cloud: str | None, path: str) -> tuple[E
         wrong = f"a {instance_type} node has {offering.gpus} GPUs, not {spec.gpus_per_node}"
         raise InvalidInput([Problem(f"{path}.gpus_per_node", wrong)])
     return spec, PoolNode(spec.name, spec.gpus_per_node, offering, Cloud(cloud))
+
+
+# The GPU Operator values of each cloud's site, for the node images its GPU pools run (driver and toolkit
+# preinstalled: gpu stack ``operator``).
+_SITE_OPERATOR_VALUES: Mapping[str, Mapping[str, Any]] = {
+    Cloud.AWS.value: AL2023_NVIDIA_OPERATOR_VALUES,
+    Cloud.AZURE.value: AKS_GPU_OPERATOR_VALUES,
+}
+
+
+def _site_operator_values(target: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What lepton-infra's site of the target's cloud gives the GPU Operator, where the target runs the stack
+    that site runs; nothing for another stack or an unnamed cloud."""
+    if GpuStack(target.get("gpu_stack", ClusterAddons().gpu_stack)) is not GpuStack.OPERATOR:
+        return {}
+    return _SITE_OPERATOR_VALUES.get(target.get("cloud", ""), {})
 
 
 def cluster_handle(

@@ -36,7 +36,8 @@ class GpuRuntimeArgs(TypedDict):
     kubeconfig: pulumi.Input[str]
     """Kubeconfig of the cluster (e.g. a cluster component's kubeconfig output); kept a secret."""
     cluster: ClusterTarget
-    """The cluster, its GPU pools and what it already runs (gpuStack)."""
+    """The cluster, its GPU pools, what it already runs (gpuStack) and what the operator needs on its node
+    images (gpuOperatorValues, or its cloud's)."""
 
 
 class GpuRuntime(PackageComponent):

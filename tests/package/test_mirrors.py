@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 import json
 import re
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -42,7 +43,7 @@ from lepton_infra.catalog import Resources
 from lepton_infra.components.alicloud import node_pool as alicloud_node_pool
 from lepton_infra.components.aws import efa, node_group
 from lepton_infra.components.azure import identity, node_pool
-from lepton_infra.components.handle import ClusterAddons, ServiceAccountBinding
+from lepton_infra.components.handle import ClusterAddons, ClusterFacts, ServiceAccountBinding
 from lepton_infra.package import (
     PACKAGE_NAME,
     alicloud,
@@ -71,6 +72,8 @@ class Mirror:
     defaulted_here: frozenset[str] = frozenset()
     # The package's own fields, which no source has.
     added_here: frozenset[str] = frozenset()
+    # A source's field the package offers under another name: source name -> package name.
+    renamed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 NESTED = [
@@ -87,7 +90,28 @@ NESTED = [
         added_here=frozenset({"instance_type"}),
     ),
     Mirror(cluster.GpuPoolTaint, (TaintSpec,)),
-    Mirror(cluster.ClusterTarget, (ClusterAddons,), complete=False),
+    # The facts a cloud layer hands its Kubernetes layer, as a package component takes them.
+    Mirror(
+        cluster.ClusterTarget,
+        (ClusterFacts, ClusterAddons),
+        left_out=frozenset(
+            {
+                # Inputs of their own: a secret inside an object makes the whole object one secret, and a
+                # workload's identity is the workload component's.
+                "kubeconfig",
+                "service_accounts",
+                # Flattened: its fields are the target's.
+                "addons",
+                # A site's own engines (Karpenter, the EFA device plugin, InfiniBand): the package's cloud
+                # components make what they need from the cloud; their charts are the program's.
+                "services",
+                # How the cloud layer exposed the API server: no Kubernetes component reads it.
+                "api_endpoint",
+            }
+        ),
+        renamed={"site": "name", "kubeconfig_context": "context"},
+        added_here=frozenset({"cloud", "multikueue"}),
+    ),
     Mirror(kubernetes.NamespaceQuota, (Resources,)),
     Mirror(kubernetes.ServiceAccountBinding, (ServiceAccountBinding,)),
     Mirror(workloads.TrainingWorkload, (TrainingWorkloadSpec,), left_out=frozenset({"kind", "sites"})),
@@ -140,6 +164,14 @@ def _source_fields(source: type) -> dict[str, tuple[bool, Any]]:
     return {name: (has, _scalar(value)) for name, (has, value) in found.items()}
 
 
+def _mirrored_fields(mirror: Mirror) -> dict[str, tuple[bool, Any]]:
+    """Each field of the mirror's sources under the package's name for it: (has a default, the default)."""
+    found: dict[str, tuple[bool, Any]] = {}
+    for source in mirror.sources:
+        found.update(_source_fields(source))
+    return {mirror.renamed.get(name, name): value for name, value in found.items()}
+
+
 def _scalar(value: Any) -> Any:
     value = value.value if isinstance(value, Enum) else value
     return value if isinstance(value, str | int | float | bool) else None
@@ -158,9 +190,7 @@ def _descriptions(schema: dict[str, Any], package: type) -> dict[str, str]:
 
 @pytest.mark.parametrize("mirror", MIRRORS, ids=lambda m: m.package.__name__)
 def test_a_package_type_takes_every_field_of_what_it_builds(mirror: Mirror) -> None:
-    sources: dict[str, tuple[bool, Any]] = {}
-    for source in mirror.sources:
-        sources.update(_source_fields(source))
+    sources = _mirrored_fields(mirror)
     mine = set(fields_of(mirror.package))
     if mirror.complete:
         assert mine - mirror.added_here - set(sources) == set(), "fields the sources do not have"
@@ -171,9 +201,7 @@ def test_a_package_type_takes_every_field_of_what_it_builds(mirror: Mirror) -> N
 def test_what_has_a_default_is_optional_and_the_schema_states_the_default_that_applies(
     mirror: Mirror, schema: dict[str, Any]
 ) -> None:
-    sources: dict[str, tuple[bool, Any]] = {}
-    for source in mirror.sources:
-        sources.update(_source_fields(source))
+    sources = _mirrored_fields(mirror)
     optional: frozenset[str] = mirror.package.__optional_keys__  # type: ignore[attr-defined]
     descriptions = _descriptions(schema, mirror.package)
     for name, description in descriptions.items():
