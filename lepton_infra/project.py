@@ -18,7 +18,6 @@ from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path,
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
-DEFAULT_STACK = "aws-dev"
 # What the Pulumi CLI hands a program for a `secure:` value it cannot decrypt offline.
 SECRET_PLACEHOLDER = "[secret]"
 

@@ -1,6 +1,7 @@
-"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, or ``pulumi stack export``.
+"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, ``pulumi stack export``,
+or Kubernetes manifests (a YAML or JSON file, or a folder of them).
 
-All three carry resource inputs under the engine's camelCase names, so policies see one shape.
+All of them carry resource inputs under the engine's camelCase names, so policies see one shape.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ def plan_from_json(data: Any) -> Plan:
 
 
 def load_plan(path: Path) -> Plan:
+    from lepton_infra.plan.kubernetes_files import ManifestError, is_manifest_json, load_manifests
+
+    if path.is_dir() or path.suffix in (".yaml", ".yml"):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -79,6 +87,11 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(text)
     except ValueError as e:
         raise PlanLoadError(f"{path} is not JSON: {e}") from e
+    if is_manifest_json(data):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
     try:
         return plan_from_json(data)
     except (KeyError, TypeError, AttributeError) as e:

@@ -23,6 +23,7 @@ EXAMPLES: dict[str, tuple[Any, Any]] = {
     "max_gpus_per_node": (4, 4),
     "max_gpus_per_stack": (16, 16),
     "external_budgets": (["ali-hz"], ("ali-hz",)),
+    "min_kubernetes_version": ("1.32", "1.32"),
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get
 
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
@@ -21,7 +22,7 @@ KEY = "azure-native:keyvault:Key"
         "{timeAfterCreate: P90D}}]`."
     ),
 )
-def key_rotation(r: Subject) -> Iterator[str]:
+def key_rotation(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     actions = as_list(get(r.props, "properties", "rotationPolicy", "lifetimeActions"))
     if not any(str(get(a, "action", "type", default="")).lower() == "rotate" for a in actions):
         yield "the key has no automatic rotation (rotationPolicy lifetime action `rotate`)"
@@ -36,9 +37,9 @@ def key_rotation(r: Subject) -> Iterator[str]:
         "Set `properties.enablePurgeProtection: true` (soft delete stays on) and create with "
         "`ResourceOptions(protect=True)`."
     ),
-    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110"),
+    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110", "CKV_AZURE_111"),
 )
-def deletion_protected(r: Subject) -> Iterator[str]:
+def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not r.protect:
         yield "the resource is not protected (`protect=True`) against deletion"
     if r.type == VAULT:
@@ -48,4 +49,24 @@ def deletion_protected(r: Subject) -> Iterator[str]:
             yield "soft delete is off"
 
 
-POLICIES = (key_rotation, deletion_protected)
+@resource_policy(
+    name="azure-keyvault-disallow-public-network",
+    types=(VAULT,),
+    severity="high",
+    description=(
+        "Key Vaults must not accept traffic from the internet: a private endpoint or a deny-by-default "
+        "firewall."
+    ),
+    remediation=(
+        "Set `properties.publicNetworkAccess: Disabled` (reach it through a private endpoint) or "
+        "`properties.networkAcls.defaultAction: Deny` with the allowed networks."
+    ),
+    controls=checkov("CKV_AZURE_109", "CKV_AZURE_189"),
+)
+def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    public = str(get(r.props, "properties", "publicNetworkAccess", default="Enabled")).lower() != "disabled"
+    if public and get(r.props, "properties", "networkAcls", "defaultAction") != "Deny":
+        yield "the vault accepts traffic from any network"
+
+
+POLICIES = (key_rotation, deletion_protected, disallow_public_network)
