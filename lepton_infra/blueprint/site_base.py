@@ -8,7 +8,13 @@ from typing import ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from lepton_infra import validation
-from lepton_infra.blueprint.base import SUPPORTED_KUBERNETES_VERSIONS, DnsLabel, KubernetesVersion, SpecModel
+from lepton_infra.blueprint.base import (
+    SUPPORTED_KUBERNETES_VERSIONS,
+    DnsLabel,
+    KubernetesVersion,
+    SpecModel,
+    rule_error,
+)
 from lepton_infra.catalog import Accelerator
 
 # Where the node-range check lived before lepton_infra.validation owned it; kept for old imports.
@@ -23,7 +29,10 @@ class NetworkSpec(SpecModel):
         default=(),
         description=(
             "CIDRs allowed to reach the Kubernetes API endpoint from the internet. "
-            "Empty (the default) keeps the endpoint private to the network."
+            "Empty (the default) keeps the endpoint private to the network. Judged together, by address "
+            "arithmetic: ranges that add up to every address (0.0.0.0/1 with 128.0.0.0/1 is 0.0.0.0/0) "
+            f"or to more than {validation.DEFAULT_MAX_PUBLIC_IPV4:,} public addresses (a /8) are refused, "
+            "and so are malformed ones (host bits set, a prefix with leading zeros, IPv4-mapped IPv6)."
         ),
     )
 
@@ -32,6 +41,20 @@ class NetworkSpec(SpecModel):
     def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
         validation.refuse(validation.network_cidr(cidr))
         return cidr
+
+    @field_validator("api_allowlist", mode="before")
+    @classmethod
+    def _well_formed(cls, cidrs: object) -> object:
+        # Explicit sentences for the forms ipaddress reads differently than a person would.
+        if isinstance(cidrs, list | tuple):
+            issues = [
+                (f"[{i}]", found.problem)
+                for i, cidr in enumerate(cidrs)
+                if isinstance(cidr, str) and (found := validation.parse_range(cidr)).problem
+            ]
+            if issues:
+                raise rule_error(issues)
+        return cidrs
 
     @field_validator("api_allowlist")
     @classmethod
