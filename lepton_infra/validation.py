@@ -277,7 +277,11 @@ def _listed(texts: Sequence[str], most: int = 6) -> str:
 
 
 def too_wide(
-    cidrs: Iterable[str | IPNetwork], max_public_ipv4: int | None = None, max_public_ipv6: int | None = None
+    cidrs: Iterable[str | IPNetwork],
+    max_public_ipv4: int | None = None,
+    max_public_ipv6: int | None = None,
+    *,
+    malformed: bool = True,
 ) -> list[str]:
     """Why a set of ranges that should name particular networks admits too much (empty: it does not).
 
@@ -286,12 +290,15 @@ def too_wide(
     however it is written (`0.0.0.0/0`, `0.0.0.0/00`, `0.0.0.0/1` with `128.0.0.0/1`, `::ffff:0:0/96`);
     one covering more than ``max_public_ipv4`` public IPv4 addresses (default 2^24, a /8) or
     ``max_public_ipv6`` public IPv6 addresses (default 2^96, a /32) is too wide. Malformed ranges are named,
-    and judged by the widest network they can mean.
+    and judged by the widest network they can mean; with ``malformed`` False only the ones that mean no
+    network at all are (a policy judging what an API will accept reports exposure, not spelling).
     """
     max_v4 = DEFAULT_MAX_PUBLIC_IPV4 if max_public_ipv4 is None else max_public_ipv4
     max_v6 = DEFAULT_MAX_PUBLIC_IPV6 if max_public_ipv6 is None else max_public_ipv6
     union = coverage(cidrs)
-    problems = [r.problem for r in union.malformed if r.problem is not None]
+    problems = [
+        r.problem for r in union.malformed if r.problem is not None and (malformed or r.network is None)
+    ]
     written = _listed([r.text for r in union.ranges])
     if union.every_ipv4 or union.every_ipv6:
         family = "IPv4" if union.every_ipv4 else "IPv6"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import is_world
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.props import as_list, get, is_set, is_true
 from lepton_infra.policies.rule import Subject, cis_ack, resource_policy
 
@@ -113,6 +113,7 @@ def _covers_ssh(port_range: str) -> bool:
     severity="high",
     description="No security group rule may admit SSH (port 22) from the internet.",
     remediation="Remove the 0.0.0.0/0 ingress on port 22; use Cloud Assistant or a bastion host.",
+    config=CIDR_SETTINGS,
 )
 def disallow_open_ssh(r: Subject) -> Iterator[str]:
     cidrs = [str(c) for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
@@ -121,10 +122,11 @@ def disallow_open_ssh(r: Subject) -> Iterator[str]:
         get(r.props, "type") == "ingress"
         and get(r.props, "policy", default="accept") == "accept"
         and protocol in ("tcp", "all")
-        and any(is_world(c) for c in cidrs)
+        and cidrs
         and _covers_ssh(str(get(r.props, "portRange", default="-1/-1")))
+        and (wide := open_ranges(cidrs, r.settings))
     ):
-        yield "ingress admits SSH (port 22) from the internet"
+        yield f"ingress admits SSH (port 22) from the internet: {'; '.join(wide)}"
 
 
 POLICIES = (

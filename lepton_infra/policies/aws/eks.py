@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pulumi_policy import PolicyResource
 
 from lepton_infra.policies.joins import referenced
-from lepton_infra.policies.networks import api_allowlist_problems
+from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems
 from lepton_infra.policies.props import UnknownValueError, as_list, get, is_set, is_true
 from lepton_infra.policies.rule import Subject, checkov, cis_eks, resource_policy, stack_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -26,7 +26,7 @@ KMS_KEY = "aws:kms/key:Key"
         "admin networks in `vpcConfig.publicAccessCidrs`."
     ),
     controls=(cis_eks("5.4.1"), cis_eks("5.4.2"), *checkov("CKV_AWS_39", "CKV_AWS_38")),
-    config=("allowedApiCidrs",),
+    config=("allowedApiCidrs", *CIDR_SETTINGS),
 )
 def disallow_public_endpoint(r: Subject) -> Iterator[str]:
     vpc = get(r.props, "vpcConfig", default={})
@@ -35,7 +35,7 @@ def disallow_public_endpoint(r: Subject) -> Iterator[str]:
     # EKS turns the public endpoint on when the input is absent.
     if get(vpc, "endpointPublicAccess", default=True) is not False:
         yield from api_allowlist_problems(
-            as_list(get(vpc, "publicAccessCidrs")), r.settings.allowed_api_cidrs
+            as_list(get(vpc, "publicAccessCidrs")), r.settings.allowed_api_cidrs, r.settings
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from lepton_infra.policies.networks import is_world
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.props import as_list, get, is_true
 from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
@@ -132,14 +132,20 @@ def _ssh_rules(r: Subject) -> Iterator[tuple[Any, list[str]]]:
     description="No security group may admit SSH (port 22) from the internet.",
     remediation="Remove the 0.0.0.0/0 (or ::/0) ingress on port 22; reach nodes through SSM Session Manager.",
     controls=checkov("CKV_AWS_24"),
+    config=CIDR_SETTINGS,
 )
 def disallow_open_ssh(r: Subject) -> Iterator[str]:
-    for rule, cidrs in _ssh_rules(r):
-        protocol = get(rule, "protocol", default=get(rule, "ipProtocol"))
-        if any(is_world(str(c)) for c in cidrs) and _opens_ssh(
-            protocol, get(rule, "fromPort"), get(rule, "toPort")
-        ):
-            yield "ingress admits SSH (port 22) from the internet"
+    # The union of every range that reaches port 22: two rules of /1 each open it as one /0 would.
+    ssh_sources = [
+        cidr
+        for rule, cidrs in _ssh_rules(r)
+        if _opens_ssh(
+            get(rule, "protocol", default=get(rule, "ipProtocol")), get(rule, "fromPort"), get(rule, "toPort")
+        )
+        for cidr in cidrs
+    ]
+    if ssh_sources and (wide := open_ranges(ssh_sources, r.settings)):
+        yield f"ingress admits SSH (port 22) from the internet: {'; '.join(wide)}"
 
 
 POLICIES = (require_imdsv2, disallow_public_ip, encrypted_disks, nodegroup_hardened, disallow_open_ssh)

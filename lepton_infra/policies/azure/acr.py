@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import get, is_set, is_true
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
+from lepton_infra.policies.props import as_list, get, is_set, is_true
 from lepton_infra.policies.rule import Subject, checkov, cis_aks, resource_policy
 
 REGISTRY = "azure-native:containerregistry:Registry"
@@ -40,13 +41,18 @@ def disallow_admin_and_anonymous(r: Subject) -> Iterator[str]:
         "Deny` with IP rules."
     ),
     controls=checkov("CKV_AZURE_139"),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_network(r: Subject) -> Iterator[str]:
-    if (
-        get(r.props, "publicNetworkAccess") != "Disabled"
-        and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
-    ):
+    if get(r.props, "publicNetworkAccess") == "Disabled":
+        return
+    if get(r.props, "networkRuleSet", "defaultAction") != "Deny":
         yield "the registry is reachable from any network"
+        return
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    ranges = [get(rule, "iPAddressOrRange") for rule in as_list(get(r.props, "networkRuleSet", "ipRules"))]
+    if wide := open_ranges([c for c in ranges if c is not None], r.settings):
+        yield f"the registry's IP rules admit the internet: {'; '.join(wide)}"
 
 
 @resource_policy(

@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import api_allowlist_problems
+from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems
 from lepton_infra.policies.props import as_list, get, is_set, is_true
 from lepton_infra.policies.rule import Subject, checkov, cis_aks, resource_policy, stack_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -30,14 +30,14 @@ _AUDIT_GROUPS = frozenset({"audit", "alllogs"})
         "`apiServerAccessProfile.authorizedIPRanges`."
     ),
     controls=(cis_aks("5.4.1"), cis_aks("5.4.2"), *checkov("CKV_AZURE_6", "CKV_AZURE_115")),
-    config=("allowedApiCidrs",),
+    config=("allowedApiCidrs", *CIDR_SETTINGS),
 )
 def disallow_public_endpoint(r: Subject) -> Iterator[str]:
     access = get(r.props, "apiServerAccessProfile", default={})
     if is_true(get(access, "enablePrivateCluster")) or get(r.props, "publicNetworkAccess") == "Disabled":
         return
     yield from api_allowlist_problems(
-        as_list(get(access, "authorizedIPRanges")), r.settings.allowed_api_cidrs
+        as_list(get(access, "authorizedIPRanges")), r.settings.allowed_api_cidrs, r.settings
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.props import as_list, get
 from lepton_infra.policies.rule import Subject, checkov, resource_policy
 
@@ -48,4 +49,31 @@ def deletion_protected(r: Subject) -> Iterator[str]:
             yield "soft delete is off"
 
 
-POLICIES = (key_rotation, deletion_protected)
+@resource_policy(
+    name="azure-keyvault-disallow-public-network",
+    types=(VAULT,),
+    severity="high",
+    description="Key Vaults must not accept traffic from the internet: no public access, or deny by default "
+    "with IP rules that name networks.",
+    remediation=(
+        "Set `properties.publicNetworkAccess: Disabled` (trusted services still reach the key through "
+        "`networkAcls.bypass: AzureServices`), or `networkAcls.defaultAction: Deny` with narrow `ipRules`."
+    ),
+    config=CIDR_SETTINGS,
+)
+# Azure Policy built-in "Configure key vaults to enable firewall" (ac673a9a-f77d-4846-b2d8-a57f8e1c01dc)
+# requires networkAcls.defaultAction Deny; IP rules that add up to the internet undo it.
+def disallow_public_network(r: Subject) -> Iterator[str]:
+    properties = get(r.props, "properties", default={})
+    if str(get(properties, "publicNetworkAccess", default="")).lower() == "disabled":
+        return
+    acls = get(properties, "networkAcls", default={})
+    if str(get(acls, "defaultAction", default="Allow")).lower() != "deny":
+        yield "the vault accepts traffic from any network (publicNetworkAccess enabled, defaultAction Allow)"
+        return
+    ranges = [get(rule, "value") for rule in as_list(get(acls, "ipRules"))]
+    if wide := open_ranges([c for c in ranges if c is not None], r.settings):
+        yield f"the vault's IP rules admit the internet: {'; '.join(wide)}"
+
+
+POLICIES = (key_rotation, deletion_protected, disallow_public_network)

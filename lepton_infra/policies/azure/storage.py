@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 from pulumi_policy import PolicyResource
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.props import get, is_set, is_true
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
+from lepton_infra.policies.props import as_list, get, is_set, is_true
 from lepton_infra.policies.rule import Subject, checkov, resource_policy, stack_policy
 from lepton_infra.policies.settings import PolicySettings
 
@@ -25,15 +26,21 @@ BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
         "`publicNetworkAccess: Disabled`)."
     ),
     controls=checkov("CKV_AZURE_190", "CKV_AZURE_59", "CKV_AZURE_35"),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_access(r: Subject) -> Iterator[str]:
     if get(r.props, "allowBlobPublicAccess") is not False:
         yield "anonymous blob access is not explicitly disabled (allowBlobPublicAccess)"
-    if (
-        get(r.props, "publicNetworkAccess") != "Disabled"
-        and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
-    ):
+    if get(r.props, "publicNetworkAccess") == "Disabled":
+        return
+    if get(r.props, "networkRuleSet", "defaultAction") != "Deny":
         yield "the account accepts traffic from any network"
+        return
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    rules = as_list(get(r.props, "networkRuleSet", "ipRules"))
+    ranges = [get(rule, "iPAddressOrRange") for rule in rules]
+    if wide := open_ranges([c for c in ranges if c is not None], r.settings):
+        yield f"the account's IP rules admit the internet: {'; '.join(wide)}"
 
 
 @resource_policy(

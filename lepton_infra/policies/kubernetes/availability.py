@@ -16,7 +16,7 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_spec,
     pod_template,
 )
-from lepton_infra.policies.networks import is_world
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.props import as_list, get
 from lepton_infra.policies.rule import Subject, resource_policy, stack_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -109,6 +109,7 @@ def inference_availability(
         "`service.beta.kubernetes.io/aws-load-balancer-scheme: internal`) or set "
         "`loadBalancerSourceRanges` to the allowed CIDRs."
     ),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_load_balancer(r: Subject) -> Iterator[str]:
     if get(r.props, "spec", "type") != "LoadBalancer":
@@ -117,8 +118,10 @@ def disallow_public_load_balancer(r: Subject) -> Iterator[str]:
     if any(str(annotations.get(k, "")).lower() in v for k, v in _INTERNAL_ANNOTATIONS.items()):
         return
     ranges = [str(c) for c in as_list(get(r.props, "spec", "loadBalancerSourceRanges"))]
-    if not ranges or any(is_world(c) for c in ranges):
+    if not ranges:
         yield "Service of type LoadBalancer is reachable from the internet"
+    elif wide := open_ranges(ranges, r.settings):
+        yield f"Service of type LoadBalancer is reachable from the internet: {'; '.join(wide)}"
 
 
 POLICIES = (inference_availability, disallow_public_load_balancer)
