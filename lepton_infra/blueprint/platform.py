@@ -35,6 +35,7 @@ from lepton_infra.catalog import (
     offerings,
     pool_offering,
 )
+from lepton_infra.catalog.tags import tag_problems
 
 __all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "PoolNode", "gpus_per_node", "placement_pool"]
 
@@ -44,7 +45,14 @@ class PlatformSpec(SpecModel):
 
     name: DnsLabel = Field(description="Platform name; prefixes every cloud resource name.")
     tags: dict[str, str] = Field(
-        default_factory=dict, description="Tags / labels put on every cloud resource (cost center, team ...)."
+        default_factory=dict,
+        description=(
+            "Tags / labels put on every cloud resource (cost center, team ...). Checked against each cloud "
+            "the sites use: AWS and Azure take 50 per resource, Alibaba Cloud 20, less the 4 the platform "
+            "adds; keys up to 128 characters; values up to 256 (AWS, Azure) or 128 (Alibaba Cloud); no "
+            "reserved prefixes (aws:, microsoft/azure/windows, aliyun/acs:). Tags are plain text in every "
+            "console and bill: never a secret."
+        ),
     )
     sites: tuple[SiteSpec, ...] = Field(min_length=1, description="Clusters to build, one per cloud region.")
     workloads: tuple[WorkloadSpec, ...] = Field(
@@ -85,6 +93,7 @@ class PlatformSpec(SpecModel):
             *placement_rules(self),
             *budget_rules(self),
             *shared_default_keys(self.sites),
+            *_tags_each_cloud_accepts(self),
         ]
         if issues:
             raise rule_error(issues)
@@ -107,6 +116,16 @@ def _unique_names(spec: PlatformSpec) -> list[Issue]:
     for i, site in enumerate(spec.sites):
         for dup in _duplicates([p.name for p in site.gpu_pools]):
             issues.append((f"sites[{i}].gpu_pools", f"pool name {dup!r} is used more than once"))
+    return issues
+
+
+def _tags_each_cloud_accepts(spec: PlatformSpec) -> list[Issue]:
+    """The platform's tags go on every resource of every site: each cloud in use must accept them."""
+    clouds = sorted({Cloud(s.cloud) for s in spec.sites if isinstance(s, ManagedSiteSpec)})
+    issues: list[Issue] = []
+    for cloud in clouds:
+        for key, problem in tag_problems(cloud, spec.tags):
+            issues.append(("tags", f"{key!r}: {problem}" if key else problem))
     return issues
 
 
