@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.advice import advice
 from lepton_infra.blueprint.errors import issues_from_validation
+from lepton_infra.blueprint.secret_scan import redact
 from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path, parse_path, render_warnings
 from lepton_infra.yaml_input import YamlDocument, YamlInputError, read_yaml
 
@@ -163,7 +164,78 @@ def platform_spec(config: StackConfig) -> PlatformSpec:
     raw = config.values.get(PLATFORM_KEY)
     if raw is None:
         raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])
-    return validate_platform(raw, source, config.line_of)
+    spec = validate_platform(raw, source, config.line_of)
+    found = secret_key_issues(spec, config.secret_keys, set(config.values))
+    found += files_outside(spec, config.project_root)
+    if found:
+        raise ConfigError(
+            source,
+            [
+                ConfigIssue(
+                    format_path([PLATFORM_KEY, *parse_path(p)]),
+                    m,
+                    config.line_of([PLATFORM_KEY, *parse_path(p)]),
+                )
+                for p, m in found
+            ],
+        )
+    return spec
+
+
+def secret_config_keys(spec: PlatformSpec) -> list[str]:
+    """The config keys (without namespace) the spec says hold a kubeconfig."""
+    keys = (getattr(getattr(site, "kubeconfig", None), "secret_config_key", None) for site in spec.sites)
+    return [key for key in keys if key is not None]
+
+
+def secret_key_issues(
+    spec: PlatformSpec, secret_keys: Collection[str], keys: Collection[str]
+) -> list[tuple[str, str]]:
+    """A kubeconfig's ``secret_config_key`` must name a `secure:` value of the stack's config."""
+    found = []
+    for i, site in enumerate(spec.sites):
+        key = getattr(getattr(site, "kubeconfig", None), "secret_config_key", None)
+        if key is None:
+            continue
+        full = f"{CONFIG_NAMESPACE}:{key}"
+        path = f"sites[{i}].kubeconfig.secret_config_key"
+        if full not in keys:
+            found.append(
+                (
+                    path,
+                    f"the stack has no config key {full!r}; set it with "
+                    f"`pulumi config set --secret {key} < kubeconfig`",
+                )
+            )
+        elif full not in secret_keys:
+            found.append(
+                (
+                    path,
+                    f"{full!r} is plain config, written in clear to the stack file and the state; set it "
+                    f"again with `pulumi config set --secret {key} < kubeconfig`",
+                )
+            )
+    return found
+
+
+def files_outside(spec: PlatformSpec, root: Path | None) -> list[tuple[str, str]]:
+    """Kubeconfig files that resolve (links followed) outside the project, unless the site allows it."""
+    if root is None:
+        return []
+    found = []
+    for i, site in enumerate(spec.sites):
+        source = getattr(site, "kubeconfig", None)
+        if source is None or source.path is None or source.allow_outside_project:
+            continue
+        if not is_inside(root / source.path, root):
+            found.append(
+                (
+                    f"sites[{i}].kubeconfig.path",
+                    f"{source.path} resolves to {(root / source.path).resolve()}, outside the project; "
+                    "keep the file in the project, or set allow_outside_project",
+                )
+            )
+    return found
 
 
 def platform_warnings(config: StackConfig, spec: PlatformSpec) -> str:
@@ -187,8 +259,9 @@ def validate_platform(
     try:
         return PlatformSpec.model_validate(raw)
     except ValidationError as error:
+        # A secret the user pasted somewhere may come back inside a message: redact what the scan finds.
         issues = [
-            ConfigIssue(format_path(parts), message, line_of(parts) if line_of else None)
+            ConfigIssue(format_path(parts), redact(message), line_of(parts) if line_of else None)
             for parts, message in issues_from_validation(error, PlatformSpec, raw, PLATFORM_KEY)
         ]
         raise ConfigError(source, issues) from None

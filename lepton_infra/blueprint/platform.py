@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
 from lepton_infra.blueprint.placement_rules import placement_rules
+from lepton_infra.blueprint.secret_rules import secret_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
@@ -68,6 +69,18 @@ class PlatformSpec(SpecModel):
     budgets: tuple[SiteBudgetSpec, ...] = Field(
         default=(), description="Monthly cost budgets per site, as the cloud's own budget resource."
     )
+    not_secrets: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Field paths the secret scan flagged that hold no secret (a false positive), e.g. "
+            "`tags.token-budget`, `sites[1].artifact_env.AWS_ACCESS_KEY_ID_FILE` or "
+            "`workloads[0].trainer_args[3]`. The scan reads tags, an existing site's artifact_env, "
+            "service_account_annotations and kubeconfig.path, and trainer_args, for secret-sounding names "
+            "and known credential formats (detect-secrets' plugins); a flagged value is refused, because "
+            "plain config is written in clear to the plan JSON, the manifests and the state. Each entry "
+            "must name a scanned value."
+        ),
+    )
 
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
@@ -94,6 +107,7 @@ class PlatformSpec(SpecModel):
             *budget_rules(self),
             *shared_default_keys(self.sites),
             *_tags_each_cloud_accepts(self),
+            *secret_rules(self),
         ]
         if issues:
             raise rule_error(issues)
