@@ -37,9 +37,15 @@ reaches the Job (torchrun restarts the group up to ``--max_restarts`` times, the
 torchrun exits 1 just the same when its rendezvous times out or loses its store
 (``RendezvousTimeoutError``, ``RendezvousConnectionError``): a peer pod that started more than the spec's
 ``rendezvous_timeout_seconds`` late, after a scale-up from zero and a multi-GB image pull. A bug fails again
-on each retry, until ``backoff_limit``; a late peer heals on the first. The launcher exits 2 only for its
-own usage errors (torchrun's argument parser). Were the launcher to give a rendezvous failure a status of
-its own, 1 could go back to the fail-fast default.
+on each retry, until ``backoff_limit``; a late peer heals on the first. The launcher exits 2 for its own
+usage errors (torchrun's argument parser), and when its workers hand over ``BAD_INPUT`` because the
+checkpoint store refused the pod (below); neither heals on a retry. Were the launcher to give a rendezvous
+failure a status of its own, 1 could go back to the fail-fast default.
+
+When the checkpoint store fails, every rank stops with the same status too (rank 0 tells the others in
+the step's collectives) and, under the launcher, hands it over the way a preempted worker does (step 4):
+``TrainExit.NO_SPACE`` or ``TrainExit.STORAGE_UNAVAILABLE``, which the Job retries (they count against
+``backoff_limit``), or ``TrainExit.BAD_INPUT`` where retrying cannot help (the store refuses the pod).
 """
 
 from enum import IntEnum
@@ -48,6 +54,7 @@ from enum import IntEnum
 class CliExit(IntEnum):
     """Exit statuses of ``lepton-infra``."""
 
+    # Done: the command did what it was asked, and no mandatory policy is violated.
     OK = 0
     # A mandatory policy is violated (exempted findings never count).
     VIOLATION = 1
@@ -67,30 +74,48 @@ class TrainExit(IntEnum):
     OK = 0
     # The loss diverged, or a bug (Python's status for an uncaught error, with its traceback); from the
     # launcher, also any worker's failure once torchrun's restarts are spent, and a rendezvous that timed
-    # out (a late peer), which a retry heals: so not fail-fast by default (see above).
+    # out (a late peer), which a retry heals: so not fail-fast by default (the module docstring says why).
     FAILED = 1
-    # Bad flags, configuration file, data or checkpoint location: one line on stderr says which.
+    # Bad flags, configuration file, data or checkpoint location (one the pod may not read or write, or a
+    # checkpoint of another model shape): one line on stderr says which.
     BAD_INPUT = 2
+    # The checkpoint store did not answer (network, throttling, server errors) through a minute of retries
+    # with backoff: at start, or when a checkpoint was due (EX_UNAVAILABLE in sysexits.h). Nothing was
+    # resumed from an older checkpoint instead. Retried by the Job (it counts against backoff_limit).
+    STORAGE_UNAVAILABLE = 69
+    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads
+    # (EX_IOERR in sysexits.h); nothing partial is left. Retried by the Job (it counts against
+    # backoff_limit): the retried trainer removes the same and checks the free space before its first step,
+    # so while the disk stays full it fails again within seconds, and once room is made it resumes.
+    NO_SPACE = 74
     # Stopped by SIGTERM with a checkpoint written: retry me (EX_TEMPFAIL in sysexits.h). Only where the
-    # platform asks for it through PREEMPTED_EXIT_CODE_ENV; see the preemption flow above.
+    # platform asks for it through PREEMPTED_EXIT_CODE_ENV (the preemption flow: this module's docstring).
     PREEMPTED = 75
     # A second Ctrl-C: the person chose not to wait for the checkpoint (128 + SIGINT).
     INTERRUPTED = 130
 
 
 class ServeExit(IntEnum):
-    """Exit statuses of ``workloads.serve``."""
+    """Exit statuses of ``workloads.serve``.
 
-    # Drained after SIGTERM (a second SIGTERM stops at once, still 0).
+    Without a checkpoint yet the server does not exit: it waits, not ready, and loads the first one that
+    appears.
+    """
+
+    # Drained after SIGTERM or SIGINT, also when it came before a model was loaded; a second signal stops
+    # at once, still 0.
     OK = 0
     # A bug: Python's status for an uncaught error, with its traceback.
     FAILED = 1
-    # Bad flags, no loadable checkpoint, one that does not fit the model, or an unusable checkpoint location:
-    # one line on stderr says which.
+    # Bad flags, a local checkpoint folder that does not exist, a checkpoint location the pod may not read,
+    # or a first checkpoint that does not fit the model: one line on stderr says which.
     BAD_INPUT = 2
     # The port cannot be listened on (taken, or the address is not this machine's): uvicorn's own status
-    # (``uvicorn.config.STARTUP_FAILURE``).
+    # (``uvicorn.config.STARTUP_FAILURE``). Nothing else was started.
     CANNOT_LISTEN = 3
+    # The checkpoint store did not answer through a minute of retries before a first model was loaded
+    # (EX_UNAVAILABLE in sysexits.h); once serving, the server keeps its model and only warns.
+    STORAGE_UNAVAILABLE = 69
 
 
 # The status the TrainingJob asks a preempted trainer for, and retries without counting a failure.
@@ -99,6 +124,20 @@ PREEMPTED_EXIT_CODE = int(TrainExit.PREEMPTED)
 # Environment the platform sets on workload containers.
 CHECKPOINT_DIR_ENV = "CHECKPOINT_DIR"  # a folder or bucket URI: the trainer writes there, the server reads
 PREEMPTED_EXIT_CODE_ENV = "LEPTON_PREEMPTED_EXIT_CODE"  # the trainer's status after a preemption stop
+NNODES_ENV = "NNODES"  # the job's node count, which torchrun's --nnodes reads
+# torchrun's own: how long its agent lets workers finish after SIGTERM before it kills them (30 s by default,
+# torch 2.13 torch/distributed/run.py --shutdown-timeout); the platform sets it to the pod's grace period.
+TORCHRUN_SHUTDOWN_TIMEOUT_ENV = "TORCH_ELASTIC_SHUTDOWN_TIMEOUT"
+
+# Variables a workload's own `env` may not set: the platform sets them (and MODEL_DIR_ENV, defined below).
+PLATFORM_ENV = (
+    CHECKPOINT_DIR_ENV,
+    PREEMPTED_EXIT_CODE_ENV,
+    NNODES_ENV,
+    TORCHRUN_SHUTDOWN_TIMEOUT_ENV,
+    "HOME",  # /tmp: the root filesystem is read-only
+    "PYTHONUNBUFFERED",
+)
 
 # Ports.
 TRAIN_METRICS_PORT = 9102  # rank 0's Prometheus endpoint
@@ -120,3 +159,38 @@ SERVE_ENDPOINT_LABEL = "endpoint"  # of SERVE_REQUESTS_METRIC: the path, for kno
 SERVE_STATUS_LABEL = "status"  # of SERVE_REQUESTS_METRIC: the HTTP status code
 SERVE_LATENCY_METRIC = "lepton_serve_request_duration_seconds"  # a histogram of completion requests
 SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"  # a gauge, per replica
+
+# The model handoff: a weights-only export the trainer writes beside its checkpoints, in a Hugging Face
+# layout, so that any server loads it (ours, vLLM, a custom one) without our training state or code.
+#
+#   <CHECKPOINT_DIR>/export/step-00000042/config.json            GPT-2-style model configuration
+#   <CHECKPOINT_DIR>/export/step-00000042/model.safetensors      the weights, nothing else
+#   <CHECKPOINT_DIR>/export/step-00000042/tokenizer.json         the tokenizer of the 256-byte vocabulary
+#   <CHECKPOINT_DIR>/export/step-00000042/tokenizer_config.json
+#   <CHECKPOINT_DIR>/export/latest                               text: the name of the newest complete export
+#
+# The writer finishes every file of ``step-N/`` first, then replaces ``latest`` (one small object: a single
+# PUT in a bucket, a rename on a disk), so a reader that follows ``latest`` never sees a partial export. A
+# reader never lists ``export/`` to guess: an export ``latest`` does not name may still be being written.
+# Writers may delete exports older than the one ``latest`` names and any the checkpoints no longer keep.
+EXPORT_DIR = "export"
+EXPORT_LATEST_MARKER = "latest"
+EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+# Where a server that reads local files finds the export the platform staged for it (vLLM, a custom server).
+MODEL_DIR_ENV = "LEPTON_MODEL_DIR"
+RESERVED_ENV = (*PLATFORM_ENV, MODEL_DIR_ENV)
+
+
+def export_name(step: int) -> str:
+    """The directory name of the export of training step ``step`` under ``EXPORT_DIR``: ``step-00000042``."""
+    return f"step-{step:08d}"
+
+
+def export_path(checkpoint_dir: str, step: int) -> str:
+    """``<checkpoint_dir>/export/step-N``, in the form of ``checkpoint_dir`` (a path or a bucket URI)."""
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{export_name(step)}"
+
+
+def export_latest_marker(checkpoint_dir: str) -> str:
+    """``<checkpoint_dir>/export/latest``: read it, then read the export it names."""
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{EXPORT_LATEST_MARKER}"

@@ -9,6 +9,7 @@ import pulumi
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.advice import advice
 from lepton_infra.errors import ConfigError, ConfigIssue
+from lepton_infra.layers import FACTS_OUTPUT, KUBECONFIGS_OUTPUT
 from lepton_infra.platform import Platform
 from lepton_infra.project import (
     CONFIG_NAMESPACE,
@@ -46,9 +47,10 @@ def main() -> Platform:
     for path, message in advice(spec):
         pulumi.log.warn(f"{path}: {message}")
     platform = Platform(spec.name, spec, secrets=pulumi.Config(CONFIG_NAMESPACE).require_secret)
-    pulumi.export("kubeconfigs", platform.kubeconfigs)
-    pulumi.export("registries", {name: handle.registry for name, handle in platform.handles.items()})
-    pulumi.export(
-        "artifact_buckets", {name: handle.artifact_bucket_uri for name, handle in platform.handles.items()}
-    )
+    pulumi.export(KUBECONFIGS_OUTPUT, platform.kubeconfigs)
+    pulumi.export("registries", platform.registries)
+    pulumi.export("artifact_buckets", platform.artifact_buckets)
+    if platform.cloud_facts:
+        # What the Kubernetes layer reads through its stack reference (lepton_infra/layers.py).
+        pulumi.export(FACTS_OUTPUT, platform.cloud_facts)
     return platform

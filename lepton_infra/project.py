@@ -61,6 +61,11 @@ class StackConfig:
         """The map the CLI gives a program: structured values as JSON strings (as in PULUMI_CONFIG)."""
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.values.items()}
 
+    @property
+    def source(self) -> str:
+        """The stack file as errors name it (relative to the working directory where it can be)."""
+        return _display(self.path)
+
     def line_of(self, parts: list[PathPart]) -> int | None:
         """1-based line of a config path like ``["lepton-infra:platform", "sites", 0]`` in the file."""
         node = _child(self.document, "config") if self.document is not None else None
@@ -160,7 +165,7 @@ def is_inside(path: Path, root: Path) -> bool:
 
 def platform_spec(config: StackConfig) -> PlatformSpec:
     """Validate the stack's platform key, reporting every problem with its line in the stack file."""
-    source = _display(config.path)
+    source = config.source
     raw = config.values.get(PLATFORM_KEY)
     if raw is None:
         raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])

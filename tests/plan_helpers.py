@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -11,14 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lepton_infra.plan.engine import run_plan
-from lepton_infra.plan.model import Plan, PlanResource
+from lepton_infra.plan.model import Plan, PlanResource, StackOutputs
 
 if TYPE_CHECKING:
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 
+STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
 _plans: dict[str, Plan] = {}
+_whole: dict[str, Plan] = {}
 
 
 def stack_plan(stack: str) -> Plan:
@@ -26,6 +30,22 @@ def stack_plan(stack: str) -> Plan:
     if stack not in _plans:
         _plans[stack] = run_plan(ROOT, stack)
     return _plans[stack]
+
+
+def whole_plan(stack: str) -> Plan:
+    """The plan of an example stack's platform deployed as one stack (its ``deployment`` dropped: layer
+    all), cloud resources and Kubernetes objects together. tests/core/test_deployment_layers.py shows that
+    a cloud layer and its Kubernetes layer deploy exactly what this plan holds."""
+    if stack not in _whole:
+        _whole[stack] = config_plan(whole_config(stack), stack=stack)
+    return _whole[stack]
+
+
+def whole_config(stack: str) -> dict[str, Any]:
+    """The platform config of an example stack as one stack deploys it (``deployment`` dropped)."""
+    platform = copy.deepcopy(stack_config(stack))
+    platform.pop("deployment", None)
+    return platform
 
 
 def only(plan: Plan, type_token: str, name_contains: str = "") -> PlanResource:
@@ -43,14 +63,17 @@ def policy_json(document: Any) -> dict[str, Any]:
     return parsed
 
 
-def config_plan(platform: dict[str, Any], stack: str = "test") -> Plan:
-    """Plan a platform config given as data, through the same config channel `pulumi up` uses."""
+def config_plan(
+    platform: dict[str, Any], stack: str = "test", stack_outputs: dict[str, StackOutputs] | None = None
+) -> Plan:
+    """Plan a platform config given as data, through the same config channel `pulumi up` uses;
+    ``stack_outputs`` answer its stack references (by fully qualified stack name)."""
     from lepton_infra.plan.engine import record
     from lepton_infra.program import main
     from lepton_infra.project import PLATFORM_KEY, StackConfig
 
     config = StackConfig(stack=stack, path=Path(f"Pulumi.{stack}.yaml"), values={PLATFORM_KEY: platform})
-    return record(main, project="lepton-infra", stack=stack, config=config)
+    return record(main, project="lepton-infra", stack=stack, config=config, stack_outputs=stack_outputs)
 
 
 def spec_issues(platform: dict[str, Any]) -> list[tuple[str, str]]:
@@ -104,6 +127,16 @@ def stack_config(stack: str) -> dict[str, Any]:
     return platform
 
 
+def stack_layer(stack: str) -> str:
+    """The layer an example stack deploys: all, cloud or kubernetes."""
+    return str(stack_config(stack).get("deployment", {}).get("layer", "all"))
+
+
+# Stacks with Kubernetes objects (a layer: all or a Kubernetes layer), and stacks that build clusters.
+KUBERNETES_STACKS = [s for s in STACKS if stack_layer(s) != "cloud"]
+CLOUD_STACKS = [s for s in STACKS if stack_layer(s) != "kubernetes"]
+
+
 @contextmanager
 def running_pack(module: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """A policy pack started as the Pulumi CLI starts it (its own process, the analyzer port on its first
@@ -142,3 +175,14 @@ def attached_policies(plan: Plan, role_fragment: str) -> set[str]:
         for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if role_fragment in a.name
     }
+
+
+def layers_of(stack: str) -> list[str]:
+    """A platform's stacks: ``stack`` (layer all or cloud) and every Kubernetes layer that reads it."""
+    readers = [
+        s
+        for s in STACKS
+        if stack_layer(s) == "kubernetes"
+        and str(stack_config(s)["deployment"]["cloud_stack"]).rsplit("/", 1)[-1] == stack
+    ]
+    return [stack, *readers]

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, rule_error
 from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
+from lepton_infra.blueprint.deployment import DeploymentSpec, deployment_issues
 from lepton_infra.blueprint.placement_rules import placement_rules
 from lepton_infra.blueprint.secret_rules import secret_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
@@ -75,11 +76,16 @@ class PlatformSpec(SpecModel):
             "Field paths the secret scan flagged that hold no secret (a false positive), e.g. "
             "`tags.token-budget`, `sites[1].artifact_env.AWS_ACCESS_KEY_ID_FILE` or "
             "`workloads[0].trainer_args[3]`. The scan reads tags, an existing site's artifact_env, "
-            "service_account_annotations and kubeconfig.path, and trainer_args, for secret-sounding names "
-            "and known credential formats (detect-secrets' plugins); a flagged value is refused, because "
+            "service_account_annotations and kubeconfig.path, and workloads' args and env, for "
+            "secret-sounding names and known credential formats (detect-secrets' plugins); a flagged value "
+            "is refused, because "
             "plain config is written in clear to the plan JSON, the manifests and the state. Each entry "
             "must name a scanned value."
         ),
+    )
+    deployment: DeploymentSpec = Field(
+        default_factory=DeploymentSpec,
+        description="Which layer of the platform this stack deploys (default: all of it, in one stack).",
     )
 
     def site(self, name: str) -> SiteSpec:
@@ -105,6 +111,7 @@ class PlatformSpec(SpecModel):
             *team_rules(self),
             *placement_rules(self),
             *budget_rules(self),
+            *deployment_issues(self),
             *shared_default_keys(self.sites),
             *_tags_each_cloud_accepts(self),
             *secret_rules(self),

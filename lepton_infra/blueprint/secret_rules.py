@@ -1,7 +1,8 @@
 """Which fields of the platform config are scanned for secrets, and the sentence a user gets.
 
 The fields that take free text a person might paste a credential into: the platform's tags, an existing
-cluster's artifact_env, service_account_annotations and kubeconfig path, a training job's trainer_args.
+cluster's artifact_env, service_account_annotations and kubeconfig path, a workload's arguments
+(trainer_args, a training container's args, a server's args and extra_args) and environment (env).
 Each finding names the field (never the value) and the fix. ``not_secrets`` lists the field paths the
 user vouches for; an entry that names no scanned value is refused too, so the list cannot go stale.
 """
@@ -42,8 +43,16 @@ def scanned_values(spec: PlatformSpec) -> Iterator[tuple[str, str, str | None, s
                 path = f"sites[{i}].kubeconfig.path"
                 yield path, path, None, site.kubeconfig.path
     for i, workload in enumerate(spec.workloads):
-        if isinstance(workload, TrainingWorkloadSpec):
-            yield from _arguments(f"workloads[{i}].trainer_args", workload.trainer_args)
+        # A training job's own container, or a server's (vLLM, custom): their arguments and environment.
+        holders = [(f"workloads[{i}]", workload)]
+        if not isinstance(workload, TrainingWorkloadSpec):
+            holders.append((f"workloads[{i}].server", getattr(workload, "server", None)))
+        for prefix, holder in holders:
+            for field in ("trainer_args", "args", "extra_args"):
+                if arguments := getattr(holder, field, None):
+                    yield from _arguments(f"{prefix}.{field}", arguments)
+            if env := getattr(holder, "env", None):
+                yield from _mapping(f"{prefix}.env", env)
 
 
 def _mapping(path: str, values: Mapping[str, str]) -> Iterator[tuple[str, str, str | None, str]]:

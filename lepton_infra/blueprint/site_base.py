@@ -15,6 +15,7 @@ from lepton_infra.blueprint.base import (
     SpecModel,
     rule_error,
 )
+from lepton_infra.blueprint.deployment import KubernetesRunnerSpec
 from lepton_infra.catalog import Accelerator, Cloud
 from lepton_infra.catalog.regions import region_problem
 from lepton_infra.catalog.system_types import SYSTEM_TYPES
@@ -125,6 +126,13 @@ class ManagedSiteSpec(SpecModel):
         description=f"Pinned Kubernetes minor version; one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}."
     )
     network: NetworkSpec = Field(description="Virtual network and API endpoint exposure.")
+    kubernetes_runner: KubernetesRunnerSpec | None = Field(
+        default=None,
+        description=(
+            "Where the `pulumi up` that deploys the site's Kubernetes layer runs: needed when the API "
+            "endpoint is private (empty network.api_allowlist) and the stack deploys that layer."
+        ),
+    )
     system_pool: SystemPoolSpec = Field(description="CPU node pool for cluster add-ons and controllers.")
     gpu_pools: tuple[GpuPoolSpec, ...] = Field(
         default=(), description="GPU node pools, one per accelerator need."

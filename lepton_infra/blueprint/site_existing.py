@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, KubernetesVersion, SpecModel, rule_error
+from lepton_infra.blueprint.names import EnvName
 from lepton_infra.catalog import Accelerator
 
 # A label or taint key: an optional DNS-subdomain prefix and a name (Kubernetes "qualified name").
@@ -23,8 +24,6 @@ QualifiedName = Annotated[
     ),
 ]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
-# A container environment variable name, as Kubernetes accepts it.
-EnvName = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$", max_length=253)]
 # A Pulumi config key of this project, without the `lepton-infra:` namespace.
 ConfigKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 
@@ -165,6 +164,16 @@ class ExistingSiteSpec(SpecModel):
     )
     monitoring_namespace: DnsLabel = Field(
         default="monitoring", description="Namespace of the Prometheus that scrapes workload metrics."
+    )
+    prometheus_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(/[-A-Za-z0-9._~/]*)?$",
+        max_length=300,
+        description=(
+            "URL of the cluster's Prometheus, which the metrics adapter reads for pods-metric autoscaling. "
+            "Default: the Prometheus Operator's prometheus-operated Service in monitoring_namespace where "
+            "prometheus_operator is set, else a Prometheus the platform installs."
+        ),
     )
     service_account_annotations: dict[QualifiedName, str] = Field(
         default_factory=dict,

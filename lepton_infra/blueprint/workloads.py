@@ -4,62 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, SpecModel, rule_error
+from lepton_infra.blueprint.names import EnvName, Hostname, ImageSpec, MetricName, RepositoryPath
+from lepton_infra.blueprint.servers import (
+    CustomServerSpec,
+    LeptonServerSpec,
+    ServerSpec,
+    StagedModelSpec,
+    VllmServerSpec,
+    reserved_env_issues,
+)
 from lepton_infra.catalog import Accelerator, Resources, per_gpu_share
 from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
-
-Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
-RepositoryPath = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$", max_length=200),
-]
-ImageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
-Hostname = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=253
-    ),
-]
-# A Prometheus metric name, as the metrics adapter serves it to the HPA.
-MetricName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", max_length=200)]
-
-
-class ImageSpec(SpecModel):
-    """A container image in the site's registry, pinned by digest so what runs is what was tested."""
-
-    repository: RepositoryPath = Field(
-        description="Repository path in the site's registry (which gives the host), e.g. lepton/train."
-    )
-    digest: Digest | None = Field(
-        default=None, description="Image digest, sha256:<64 hex>. Required unless opted out."
-    )
-    tag: ImageTag | None = Field(
-        default=None, description="Tag; informative next to a digest, the reference without one."
-    )
-    allow_tag_only: bool = Field(
-        default=False,
-        description="Accept a tag without a digest (a tag can move under a running workload).",
-    )
-
-    @model_validator(mode="after")
-    def _pinned(self) -> ImageSpec:
-        if self.digest is None and not self.allow_tag_only:
-            message = (
-                "pin the image by `digest: sha256:...`; to run a moving tag knowingly, set `allow_tag_only`"
-            )
-            raise rule_error([("digest", message)])
-        if self.digest is None and self.tag is None:
-            raise rule_error([("tag", "give a `tag` (or better, a `digest`)")])
-        return self
-
-    def reference(self, registry: str) -> str:
-        """The full image reference under ``registry``; the digest wins over the tag when both are given."""
-        name = f"{registry}/{self.repository}"
-        if self.tag is not None:
-            name = f"{name}:{self.tag}"
-        return f"{name}@{self.digest}" if self.digest is not None else name
+from lepton_infra.engines import VLLM
 
 
 class ResourcesSpec(SpecModel):
@@ -194,11 +153,41 @@ class TrainingWorkloadSpec(WorkloadBase):
             "pod's memory and must be smaller. Default: a quarter of the pod's memory, in whole GiB."
         ),
     )
-    max_steps: int = Field(ge=1, description="Training steps; the trainer's --max-steps.")
-    checkpoint_every_steps: int = Field(default=500, ge=1, description="Steps between checkpoints.")
+    command: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The image's torchrun-compatible launcher, e.g. [torchrun] or [python, -m, "
+            "torch.distributed.run]: the platform puts torchrun's flags (nodes, processes per node, "
+            "rendezvous, restarts) after it, then `args`. Default: [torchrun] (in our image, "
+            "workloads.train.launch)."
+        ),
+    )
+    args: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "What torchrun runs, and its arguments: a script ([train.py, --lr, '3e-4']) or a module "
+            "([-m, mypkg.train]); `$(VAR)` expands from the environment, e.g. $(CHECKPOINT_DIR). The "
+            "platform still provides the rendezvous, CHECKPOINT_DIR, the bucket's credentials through the "
+            "workload identity and the preemption contract (README: 'Bring your own training code'). "
+            "Default: our trainer, -m workloads.train with max_steps, the checkpoint directory and "
+            "checkpoint_every_steps."
+        ),
+    )
+    env: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="More environment variables for the trainer; those the platform sets are refused.",
+    )
+    max_steps: int | None = Field(
+        default=None, ge=1, description="Training steps; our trainer's --max-steps (required with it)."
+    )
+    checkpoint_every_steps: int = Field(
+        default=500, ge=1, description="Steps between checkpoints (our trainer's --checkpoint-every)."
+    )
     trainer_args: tuple[str, ...] = Field(
         default=(),
-        description="More arguments for workloads.train, e.g. [--n-layer, '12', --batch-size, '32'].",
+        description="More arguments for our trainer, e.g. [--n-layer, '12', --batch-size, '32'].",
     )
     max_runtime_seconds: int = Field(
         default=3 * 86400,
@@ -277,6 +266,23 @@ class TrainingWorkloadSpec(WorkloadBase):
             raise rule_error([("shared_memory_mib", shared_memory_too_large(self, resources))])
         return self
 
+    @property
+    def runs_our_trainer(self) -> bool:
+        return self.args is None
+
+    @model_validator(mode="after")
+    def _trainer_arguments(self) -> TrainingWorkloadSpec:
+        issues = reserved_env_issues(self.env)
+        if self.runs_our_trainer and self.max_steps is None:
+            issues.append(("max_steps", "our trainer needs `max_steps` (or give your own `args`)"))
+        if not self.runs_our_trainer:
+            ours = ("max_steps", "checkpoint_every_steps", "trainer_args")
+            for name in sorted(self.model_fields_set & set(ours)):
+                issues.append((name, "is an argument of our trainer; with your own `args`, pass it there"))
+        if issues:
+            raise rule_error(issues)
+        return self
+
     @model_validator(mode="after")
     def _preemption_is_not_a_failure(self) -> TrainingWorkloadSpec:
         if PREEMPTED_EXIT_CODE in self.fail_fast_exit_codes:
@@ -297,10 +303,16 @@ class CpuAutoscalingSpec(SpecModel):
 
 class PodsMetricAutoscalingSpec(SpecModel):
     kind: Literal["pods-metric"] = Field(
-        description="Scale on a per-pod custom metric served by a metrics adapter (e.g. prometheus-adapter)."
+        description=(
+            "Scale on a per-pod gauge the server exports: the site gets prometheus-adapter, with a rule that "
+            "serves it to the HPA."
+        )
     )
     metric_name: MetricName = Field(
-        description="Metric name as the adapter serves it, e.g. lepton_serve_queue_depth."
+        description=(
+            "The Prometheus series the server's pods export, e.g. lepton_serve_queue_depth or "
+            "vllm:num_requests_waiting; the adapter serves it to the HPA with colons turned to underscores."
+        )
     )
     target_average_value: float = Field(
         gt=0, le=1e6, allow_inf_nan=False, description="Target average value of the metric per replica."
@@ -346,8 +358,23 @@ class ServingAlertsSpec(SpecModel):
     )
 
 
+# What a vLLM service scales on unless told otherwise: its queue of requests waiting for capacity, a few per
+# replica (with the batch full, more waiting means a new replica pays off; a judgement, not a vLLM figure).
+VLLM_QUEUE_TARGET_PER_REPLICA = 4.0
+# vLLM loads the weights from local disk, then compiles and captures CUDA graphs before it listens.
+VLLM_STARTUP_TIMEOUT_SECONDS = 1200
+SERVER_DEFAULTS = (
+    "Default: cpu for the lepton and custom servers; for vllm, pods-metric on vllm:num_requests_waiting, "
+    f"{VLLM_QUEUE_TARGET_PER_REPLICA:g} per replica."
+)
+
+
 class InferenceWorkloadSpec(WorkloadBase):
     kind: Literal["inference"] = Field(description="An autoscaled model server.")
+    server: ServerSpec = Field(
+        default_factory=lambda: LeptonServerSpec(kind="lepton"),
+        description="Which server runs: lepton (ours, the default), vllm, or custom (your command, paths).",
+    )
     gpus_per_replica: int = Field(default=1, ge=1, le=16, description="GPUs each serving replica requests.")
     min_replicas: int = Field(
         default=2, ge=1, le=1000, description="Fewest replicas; 2 or more keeps it available."
@@ -358,7 +385,7 @@ class InferenceWorkloadSpec(WorkloadBase):
     )
     autoscaling: AutoscalingSpec = Field(
         default_factory=lambda: CpuAutoscalingSpec(kind="cpu"),
-        description="What the HorizontalPodAutoscaler follows.",
+        description=f"What the HorizontalPodAutoscaler follows. {SERVER_DEFAULTS}",
     )
     ingress: IngressSpec | None = Field(
         default=None, description="Expose outside the cluster; ClusterIP only if omitted."
@@ -370,7 +397,10 @@ class InferenceWorkloadSpec(WorkloadBase):
         default=600,
         ge=30,
         le=3600,
-        description="Time a replica may take to load its model before it is restarted.",
+        description=(
+            "Time a replica may take to load its model before it is restarted (after the model is staged). "
+            f"Default: 600, {VLLM_STARTUP_TIMEOUT_SECONDS} for vllm."
+        ),
     )
     termination_grace_period_seconds: int = Field(
         default=60, ge=10, le=3600, description="Time to drain in-flight requests after SIGTERM."
@@ -379,6 +409,32 @@ class InferenceWorkloadSpec(WorkloadBase):
     @property
     def gpus_needed_per_node(self) -> int:
         return self.gpus_per_replica
+
+    @model_validator(mode="before")
+    @classmethod
+    def _server_defaults(cls, data: object) -> object:
+        """vLLM's own defaults for what the user left out: scale on its queue, time to compile at start."""
+        if not isinstance(data, dict):
+            return data
+        server = data.get("server")
+        kind = server.get("kind") if isinstance(server, dict) else getattr(server, "kind", None)
+        if kind != "vllm":
+            return data
+        queue = {
+            "kind": "pods-metric",
+            "metric_name": VLLM.metrics.queue_gauge,
+            "target_average_value": VLLM_QUEUE_TARGET_PER_REPLICA,
+        }
+        return {"autoscaling": queue, "startup_timeout_seconds": VLLM_STARTUP_TIMEOUT_SECONDS, **data}
+
+    @property
+    def staged_model(self) -> VllmServerSpec | StagedModelSpec | None:
+        """What the model stager needs, for a server that reads the model from local disk; else None."""
+        if isinstance(self.server, VllmServerSpec):
+            return self.server
+        if isinstance(self.server, CustomServerSpec):
+            return self.server.staged_model
+        return None
 
     @model_validator(mode="after")
     def _consistent(self) -> InferenceWorkloadSpec:

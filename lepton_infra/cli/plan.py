@@ -30,8 +30,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
-    from lepton_infra.plan.engine import run_program
+    from pulumi import RunError
+
+    from lepton_infra.plan.engine import referenced_outputs, run_program
     from lepton_infra.plan.manifests import write_manifests
+    from lepton_infra.plan.mocks import UnknownStackReference
     from lepton_infra.plan.packs import evaluate_packs, rules_by_name, selected
     from lepton_infra.plan.pulumi_sdk import UnsupportedPulumiSdk
     from lepton_infra.plan.reporters import render_packs, render_text
@@ -56,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
     spec = platform_spec(config)  # fails with file, field and line before the program runs
     checked = pack_config(args.policy_config)
     try:
-        plan = run_program(project, config)
-    except UnsupportedPulumiSdk as error:
+        plan = run_program(project, config, referenced_outputs(project, config, spec, run_program))
+    except (UnsupportedPulumiSdk, UnknownStackReference, RunError) as error:
+        # RunError: what the program refuses as `pulumi up` would (e.g. a Kubernetes layer whose cloud
+        # layer lacks a site or a workload identity), printed as the CLI prints it, without a traceback.
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
     if warnings := platform_warnings(config, spec):

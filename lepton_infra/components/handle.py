@@ -1,7 +1,8 @@
-"""ClusterHandle: everything the Kubernetes layer needs from a site, and nothing cloud-specific.
+"""ClusterFacts and ClusterHandle: everything the Kubernetes layer needs from a site, nothing cloud-specific.
 
-A cloud module builds its site and returns one of these; Kubernetes components take it and never
-ask which cloud is behind it.
+A cloud module builds its site and states its facts; the platform turns them into a handle (a Kubernetes
+provider and a service-account binder on top), in memory or from another stack's outputs. Kubernetes
+components take the handle and never ask which cloud is behind it.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class ClusterAddons:
     prometheus_operator: bool = False
     # Namespace Prometheus scrapes from: network policies let it reach the workloads' metrics ports.
     monitoring_namespace: str = "monitoring"
+    # The site's Prometheus, where it has one the platform did not install (the metrics adapter reads it).
+    prometheus_url: str | None = None
     # The site's own GPU Operator chart values (its node image's runtime class, CDI ...), merged over the
     # values every site gets; tolerations need none: the runtime tolerates every GPU pool's taints itself.
     gpu_operator_values: Mapping[str, Any] = field(default_factory=dict)
@@ -141,21 +144,40 @@ class ClusterAddons:
 
 
 @dataclass(frozen=True)
-class ClusterHandle:
+class ApiEndpoint:
+    """How a cluster's API endpoint is exposed: private to its network, or public to ``allowlist`` only."""
+
+    public: bool
+    allowlist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterFacts:
+    """What the Kubernetes layer needs to know of a site, as data: no live object, only values.
+
+    A site builder states them (with outputs of the resources it made); ``layer: all`` hands them on in
+    memory, a cloud layer exports them as stack outputs and a Kubernetes layer reads them back through a
+    stack reference (``components/facts.py``). Workload identities are cloud resources, made by the cloud
+    layer beforehand: ``service_accounts`` holds how each workload's ServiceAccount is bound to one.
+    """
+
     site: str
-    provider: k8s.Provider
+    # A secret: exported on its own, as one (the exec plugin it names fetches short-lived tokens).
     kubeconfig: pulumi.Output[str]
     registry: pulumi.Output[str]
     artifact_bucket_uri: pulumi.Output[str]
-    bind_service_account: ServiceAccountBinder
-    gpu_pools: tuple[NodePlacement, ...]
-    # Where cloud resources the handle creates later (workload identities) should hang in the tree.
-    parent: pulumi.Resource | None = None
+    gpu_pools: tuple[NodePlacement, ...] = ()
     addons: ClusterAddons = field(default_factory=ClusterAddons)
     # What a pod needs, besides its bound identity, to reach the artifact bucket through fsspec: the storage
     # account of an az:// URI, the endpoint of an S3-compatible store ... Set on every container given a
     # bucket location (see kubernetes/checkpoints.py).
     artifact_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The kubeconfig context to use (an existing cluster's file may hold several); None: its current one.
+    kubeconfig_context: str | None = None
+    # "<namespace>/<name>" of each workload ServiceAccount → how it is bound to its cloud identity.
+    service_accounts: Mapping[str, ServiceAccountBinding] = field(default_factory=dict)
+    # None where the platform did not build the cluster (an existing one).
+    api_endpoint: ApiEndpoint | None = None
 
     def placement(self, accelerator: str, gpus_per_pod: int = 1) -> NodePlacement:
         """The first pool of ``accelerator`` whose nodes hold ``gpus_per_pod`` GPUs."""
@@ -166,3 +188,19 @@ class ClusterHandle:
             f"site {self.site!r} has no {accelerator} pool with {gpus_per_pod} GPUs per node; "
             f"pools: {', '.join(f'{p.pool} ({p.accelerator} x{p.gpus_per_node})' for p in self.gpu_pools)}"
         )
+
+
+def service_account_key(namespace: str, service_account: str) -> str:
+    """The key of ``namespace/service_account`` in :attr:`ClusterFacts.service_accounts`."""
+    return f"{namespace}/{service_account}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterHandle(ClusterFacts):
+    """A site's facts and the live objects the Kubernetes layer deploys through: its Kubernetes provider,
+    and the binder that hands each workload ServiceAccount its cloud identity."""
+
+    provider: k8s.Provider
+    bind_service_account: ServiceAccountBinder
+    # The component the site's Kubernetes provider hangs under.
+    parent: pulumi.Resource | None = None

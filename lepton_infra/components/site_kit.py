@@ -3,13 +3,14 @@
 A site builder (``lepton_infra.sites``) gets its site's spec, the platform's spec and a way to read
 secret config: it reads no config itself. It names its component ``<platform>-<site>``, runs each GPU
 pool on the catalog's type, labelled and tainted the standard way (``gpu_nodes``), and reaches its
-cluster through a Kubernetes provider with server-side apply. Cloud-neutral: imports no cloud SDK.
+cluster through a Kubernetes provider with server-side apply (made by the platform from the site's facts,
+so a cloud layer has none). Cloud-neutral: imports no cloud SDK.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from typing import Protocol, TypeVar
 
 import pulumi
@@ -18,7 +19,13 @@ import pulumi_kubernetes as k8s
 from lepton_infra.blueprint import ExistingSiteSpec, GpuPoolSpec, ManagedSiteSpec, PlatformSpec
 from lepton_infra.catalog import Cloud, InstanceOffering, Resources, node_room, pool_offering
 from lepton_infra.components.gpu_nodes import gpu_node_labels
-from lepton_infra.components.handle import ClusterHandle, NodePlacement, Toleration
+from lepton_infra.components.handle import (
+    ClusterFacts,
+    NodePlacement,
+    ServiceAccountBinder,
+    Toleration,
+    service_account_key,
+)
 
 # Reads a secret config value by its key, e.g. ``pulumi.Config("lepton-infra").require_secret``: the
 # program resolves config, so a site never reads ``pulumi.Config`` and the secret stays one in the state.
@@ -33,21 +40,40 @@ def site_component_name(site: ManagedSiteSpec | ExistingSiteSpec, platform: Plat
 Managed = TypeVar("Managed", bound=ManagedSiteSpec)
 
 
+@dataclass(frozen=True, kw_only=True)
+class BuiltSite(ClusterFacts):
+    """What a site builder made: the cluster's facts, how its cloud gives a workload ServiceAccount an
+    identity of its own (a cloud resource: only the cloud layer calls it), and the site's component, under
+    which the platform puts the site's Kubernetes provider."""
+
+    bind_service_account: ServiceAccountBinder
+    parent: pulumi.Resource
+    # What the Kubernetes layer waits for in the cluster beyond its API server (nodes, DNS): in one stack
+    # its provider depends on them; a Kubernetes layer of its own runs once the cloud layer is done.
+    ready: Sequence[pulumi.Resource] = ()
+
+    def with_identities(self, accounts: Iterable[tuple[str, str]]) -> ClusterFacts:
+        """The facts, each ``(namespace, name)`` of ``accounts`` bound to its identity, made now."""
+        bound = {service_account_key(ns, name): self.bind_service_account(ns, name) for ns, name in accounts}
+        facts = {f.name: getattr(self, f.name) for f in fields(ClusterFacts)}
+        return ClusterFacts(**{**facts, "service_accounts": {**self.service_accounts, **bound}})
+
+
 class _Site(Protocol):
     @property
-    def handle(self) -> ClusterHandle: ...
+    def built(self) -> BuiltSite: ...
 
 
 def managed_site_builder(
     component: Callable[[str, Managed, PlatformSpec, pulumi.ResourceOptions], _Site],
-) -> Callable[[Managed, PlatformSpec, pulumi.ResourceOptions, SecretLookup | None], ClusterHandle]:
+) -> Callable[[Managed, PlatformSpec, pulumi.ResourceOptions, SecretLookup | None], BuiltSite]:
     """The ``build_site`` of a cloud that builds its own cluster: its site ``component``, named
     ``<platform>-<site>``. Such a site reads no secret config, so it takes the lookup and leaves it."""
 
     def build_site(
         site: Managed, platform: PlatformSpec, opts: pulumi.ResourceOptions, secrets: SecretLookup | None
-    ) -> ClusterHandle:
-        return component(site_component_name(site, platform), site, platform, opts).handle
+    ) -> BuiltSite:
+        return component(site_component_name(site, platform), site, platform, opts).built
 
     return build_site
 

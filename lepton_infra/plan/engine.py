@@ -13,36 +13,50 @@ import pulumi
 
 from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.mocks import PlanMocks
-from lepton_infra.plan.model import Plan
+from lepton_infra.plan.model import Plan, StackOutputs
 from lepton_infra.plan.pulumi_sdk import without_source_positions
 from lepton_infra.plan.recorder import RecordingMonitor
+from lepton_infra.plan.references import referenced_outputs
 from lepton_infra.project import PulumiProject, StackConfig, find_project, platform_spec, read_stack_config
 
 
 def run_plan(project_dir: Path, stack: str) -> Plan:
-    """Validate the stack's config (errors with file and line), then run the project's program offline."""
+    """Validate the stack's config (errors with file and line), then run the project's program offline.
+
+    A Kubernetes layer's cloud stack is planned first: its outputs answer the stack reference.
+    """
     project = find_project(project_dir)
     config = read_stack_config(project, stack)
-    platform_spec(config)  # fail early, with line numbers, before the program runs
-    return run_program(project, config)
+    spec = platform_spec(config)  # fail early, with line numbers, before the program runs
+    return run_program(project, config, referenced_outputs(project, config, spec, run_program))
 
 
-def run_program(project: PulumiProject, config: StackConfig) -> Plan:
-    """Run ``project.main`` under mocks exactly as `pulumi up` would, with the stack's config."""
+def run_program(
+    project: PulumiProject, config: StackConfig, stack_outputs: dict[str, StackOutputs] | None = None
+) -> Plan:
+    """Run ``project.main`` under mocks exactly as `pulumi up` would, with the stack's config;
+    ``stack_outputs`` answer the program's stack references (by fully qualified stack name)."""
 
     def program() -> None:
         with _importable(project.root):
             runpy.run_path(str(project.main), run_name="__main__")
 
-    return record(program, project=project.name, stack=config.stack, config=config)
+    return record(
+        program, project=project.name, stack=config.stack, config=config, stack_outputs=stack_outputs
+    )
 
 
 def record(
-    program: Callable[[], object], *, project: str, stack: str, config: StackConfig | None = None
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: StackConfig | None = None,
+    stack_outputs: dict[str, StackOutputs] | None = None,
 ) -> Plan:
     """Run any Pulumi program function under the recording monitor and return what it registered."""
     pulumi_sdk.require_supported()
-    monitor = RecordingMonitor(PlanMocks())
+    monitor = RecordingMonitor(PlanMocks(stack_outputs))
     # Config reaches the program through the runtime's config, as the CLI sets it from the stack file.
     pulumi.runtime.set_all_config(
         config.runtime_config() if config else {}, sorted(config.secret_keys) if config else []
@@ -50,7 +64,7 @@ def record(
     pulumi_sdk.start_mocked_run(monitor, monitor.plan_mocks, project, stack)
     with without_source_positions(), fewer_collections():
         pulumi_sdk.run_stack(program)
-    return Plan(stack=stack, resources=list(monitor.recorded))
+    return Plan(stack=stack, resources=list(monitor.recorded), outputs=monitor.outputs)
 
 
 @contextmanager

@@ -97,17 +97,36 @@ class Violation:
         return self.enforcement == "mandatory" and self.exemption is None
 
 
+@dataclass(frozen=True)
+class StackOutputs:
+    """What a stack exports (``pulumi.export``), as a stack reference reads it: the values, and the names
+    of those that hold a secret (the engine's ``secretOutputNames``)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    secret_names: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        """The outputs as `pulumi stack output --json` shows them: secrets masked."""
+        return {k: SECRET_MASK if k in self.secret_names else v for k, v in self.values.items()}
+
+
+# What a plan shows in place of a secret value.
+SECRET_MASK = "[secret]"
+
+
 @dataclass
 class Plan:
     stack: str
     resources: list[PlanResource]
     violations: list[Violation] = field(default_factory=list)
+    outputs: StackOutputs = field(default_factory=StackOutputs)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "resources": [r.to_json() for r in self.resources],
             "violations": [v.to_json() for v in self.violations],
+            "outputs": self.outputs.to_json(),
         }
 
     def custom_resources(self) -> list[PlanResource]:

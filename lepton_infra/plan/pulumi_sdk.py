@@ -63,8 +63,20 @@ def start_mocked_run(monitor: Any, mocks_: pulumi.runtime.Mocks, project: str, s
 
 
 def run_stack(program: Callable[[], object]) -> None:
-    """Run ``program`` as the stack's body and wait for every resource and output it started."""
-    await_result(stack.run_pulumi_func(lambda: (program(), None)[1]))
+    """Run ``program`` as the stack's body and wait for every resource and output it started.
+
+    Then the root stack registers its outputs (``pulumi.export``), as `pulumi up` has it do once the
+    program returns: ``set_mocks`` made the root stack and registered its (then empty) outputs already.
+    """
+
+    def body() -> None:
+        program()
+        root = settings.get_root_resource()
+        if isinstance(root, stack.Stack):
+            root._outputs_registered = False
+            root._finish()
+
+    await_result(stack.run_pulumi_func(body))
 
 
 def await_result(awaitable: Awaitable[T]) -> T:
@@ -100,8 +112,32 @@ def request_inputs(request: Any) -> dict[str, Any]:
     return inputs
 
 
+def properties(struct: Any) -> dict[str, Any]:
+    """Properties on the wire (a request's outputs, a read's state) as SDK values, secrets still marked."""
+    values: dict[str, Any] = rpc.deserialize_properties(struct)
+    return values
+
+
 def is_secret(value: Any) -> bool:
     return bool(rpc.is_rpc_secret(value))
+
+
+def secret(value: Any) -> Any:
+    """``value`` marked secret, as the wire carries a secret."""
+    return rpc.wrap_rpc_secret(value)
+
+
+def reveal_secrets(value: Any) -> tuple[Any, bool]:
+    """``value`` with every secret mark inside taken off, and whether there was one."""
+    if rpc.is_rpc_secret(value):
+        return reveal_secrets(rpc.unwrap_rpc_secret(value))[0], True
+    if isinstance(value, dict):
+        pairs = {k: reveal_secrets(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [reveal_secrets(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
 
 
 def remember(monitor: Any, urn: str, identifier: str, state: dict[str, Any]) -> None:

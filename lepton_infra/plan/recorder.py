@@ -8,10 +8,9 @@ import pulumi
 
 from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.fakes import REGION_INPUTS
-from lepton_infra.plan.mocks import PlanMocks
-from lepton_infra.plan.model import PlanResource
+from lepton_infra.plan.mocks import STACK_REFERENCE, PlanMocks
+from lepton_infra.plan.model import SECRET_MASK, PlanResource, StackOutputs
 
-SECRET_MASK = "[secret]"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -25,6 +24,9 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.recorded: list[PlanResource] = []
+        # What the program exports (`pulumi.export`): the root stack's registered outputs.
+        self.outputs = StackOutputs()
+        self._stack_urn: str | None = None
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent and f"::{_STACK_TYPE}::" not in parent:
@@ -34,6 +36,7 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == _STACK_TYPE:
+            self._stack_urn = urn
             self.recorded.append(
                 PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={})
             )
@@ -72,6 +75,52 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
             )
         )
         return pulumi_sdk.register_response(urn, identifier, state)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self._stack_urn:
+            self.outputs = stack_outputs(pulumi_sdk.properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        """A read (a stack reference) is a step of the plan too, as `pulumi preview` shows it."""
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        inputs = plain(pulumi_sdk.properties(request.properties))
+        state = pulumi_sdk.properties(response.properties)
+        if request.type == STACK_REFERENCE:
+            # The engine marks the whole `outputs` secret when one output is: show which one it is.
+            exported = stack_outputs(pulumi_sdk.reveal_secrets(state.get("outputs", {}))[0])
+            names = frozenset(state.get("secretOutputNames") or ())
+            state["outputs"] = StackOutputs(exported.values, names).to_json()
+        outputs = plain(state)
+        self.recorded.append(
+            PlanResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                inputs={"name": inputs.get("name", request.id)}
+                if request.type == STACK_REFERENCE
+                else inputs,
+                parent=request.parent or None,
+                provider=request.provider or None,
+                outputs={"id": request.id, **outputs},
+                options={"external": True},
+            )
+        )
+        return response
+
+
+def stack_outputs(wire: dict[str, Any]) -> StackOutputs:
+    """Exported values with their secrets revealed (whole numbers as ints, as they were written), and the
+    names of the outputs that held a secret."""
+    values: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for name, value in wire.items():
+        revealed, secret = pulumi_sdk.reveal_secrets(value)
+        values[name] = plain(revealed)
+        if secret:
+            secrets.add(name)
+    return StackOutputs(values, frozenset(secrets))
 
 
 def _options(request: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from plan_helpers import config_plan, only, spec_issues, stack_config, stack_plan
+from plan_helpers import config_plan, only, spec_issues, stack_config, whole_plan
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.components.alicloud.registry import AlicloudContainerRegistryArgs
@@ -17,7 +17,7 @@ from lepton_infra.plan.model import Plan
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return stack_plan("alicloud-prod")
+    return whole_plan("alicloud-prod")
 
 
 def kubeconfig(plan: Plan) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def test_the_kubeconfig_runs_ack_ram_tool_against_the_intranet_endpoint_and_hold
 def test_each_site_asks_its_own_region_for_credentials() -> None:
     """The multicloud stack's ACK site is in Singapore: a plugin left at its cn-hangzhou default would ask
     the wrong region's API for the cluster's credential."""
-    arguments = kubeconfig_of_site(stack_plan("multicloud"), "ali-sg")["users"][0]["user"]["exec"]["args"]
+    arguments = kubeconfig_of_site(whole_plan("multicloud"), "ali-sg")["users"][0]["user"]["exec"]["args"]
     assert arguments[arguments.index("--region-id") + 1] == "ap-southeast-1"
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 
 import pytest
-from plan_helpers import config_plan, only, policy_json, stack_config, stack_plan
+from plan_helpers import config_plan, only, policy_json, stack_config, whole_plan
 
 from lepton_infra.plan.model import Plan, PlanResource
 
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return stack_plan("alicloud-prod")
+    return whole_plan("alicloud-prod")
 
 
 def key_id(plan: Plan) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from plan_helpers import only, stack_plan
+from plan_helpers import only, whole_plan
 
 
 def test_each_cloud_plans_through_its_own_provider_and_serve_runs_on_all_three() -> None:
-    plan = stack_plan("multicloud")
+    plan = whole_plan("multicloud")
     regions = {
         "aws": only(plan, "pulumi:providers:aws").inputs["region"],
         "alicloud": only(plan, "pulumi:providers:alicloud").inputs["region"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from plan_helpers import stack_plan
+from plan_helpers import stack_plan, whole_plan
 
 from lepton_infra.plan.model import Plan
 
@@ -15,4 +15,6 @@ def dev() -> Plan:
 
 @pytest.fixture(scope="session")
 def prod() -> Plan:
-    return stack_plan("aws-prod")
+    """aws-prod's platform in one stack: its cloud layer and its Kubernetes layer (aws-prod-k8s) together
+    (tests/core/test_deployment_layers.py shows the two layers deploy exactly this)."""
+    return whole_plan("aws-prod")

@@ -33,8 +33,8 @@ def test_cluster_secrets_are_encrypted_with_the_sites_own_key(dev: Plan) -> None
     assert encryption["provider"]["keyArn"] == site_key_arn(dev)
 
 
-def test_cluster_is_pinned_private_logged_and_uses_access_entries(dev: Plan) -> None:
-    cluster = only(dev, "aws:eks/cluster:Cluster")
+def test_cluster_is_pinned_private_logged_and_uses_access_entries(prod: Plan) -> None:
+    cluster = only(prod, "aws:eks/cluster:Cluster")
     assert cluster.inputs["version"] == "1.33"
     assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
@@ -48,6 +48,15 @@ def test_cluster_is_pinned_private_logged_and_uses_access_entries(dev: Plan) -> 
     }
     assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
     assert cluster.inputs["deletionProtection"] is True
+
+
+def test_the_dev_cluster_answers_its_first_up_from_the_allowlist_only(dev: Plan) -> None:
+    """aws-dev deploys both layers from a laptop: its endpoint is public to the allowlist, nobody else
+    (EKS VpcConfigRequest: publicAccessCidrs defaults to 0.0.0.0/0 when the public endpoint is on)."""
+    vpc = only(dev, "aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["endpointPrivateAccess"] is True
+    assert vpc["publicAccessCidrs"] == stack_config("aws-dev")["sites"][0]["network"]["api_allowlist"]
 
 
 def test_cluster_nodes_run_only_in_private_subnets(dev: Plan) -> None:

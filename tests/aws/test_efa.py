@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from crd_schemas import unknown_values, validate_custom_object
-from plan_helpers import ROOT, config_plan, config_problems, only, stack_config, stack_plan
+from plan_helpers import ROOT, config_plan, config_problems, only, stack_config, stack_plan, whole_config
 
 from lepton_infra.cli import main as cli
 from lepton_infra.components.handle import NodePlacement
@@ -67,7 +67,9 @@ def test_efa_nodes_share_one_subnet_and_a_self_referencing_security_group(prod: 
     cluster_group = only(prod, "aws:eks/cluster:Cluster").outputs["vpcConfig"]["clusterSecurityGroupId"]
     assert spec["securityGroupSelectorTerms"] == [{"id": cluster_group}, {"id": group}]
     for kind in ("Ingress", "Egress"):
-        (rule,) = prod.of_type(f"aws:vpc/securityGroup{kind}Rule:SecurityGroup{kind}Rule")
+        rules = prod.of_type(f"aws:vpc/securityGroup{kind}Rule:SecurityGroup{kind}Rule")
+        # The EFA group's own rules (the cluster group also admits the Kubernetes layer's runner on 443).
+        (rule,) = [r for r in rules if r.inputs["securityGroupId"] == group]
         assert rule.inputs["securityGroupId"] == rule.inputs["referencedSecurityGroupId"] == group
         assert rule.inputs["ipProtocol"] == "-1"
     # A pool without EFA keeps every zone.
@@ -109,7 +111,7 @@ def placements(platform: dict[str, Any]) -> tuple[NodePlacement, ...]:
 
 
 def test_pods_on_the_efa_pool_are_told_to_ask_for_every_efa_device_and_use_it() -> None:
-    by_pool = {p.pool: p for p in placements(copy.deepcopy(stack_config("aws-prod")))}
+    by_pool = {p.pool: p for p in placements(whole_config("aws-prod"))}
     fabric = by_pool["h100"].fabric
     assert fabric is not None
     assert fabric.resources == {"vpc.amazonaws.com/efa": 32}

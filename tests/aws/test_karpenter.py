@@ -67,7 +67,7 @@ def with_pool(**changes: Any) -> dict[str, Any]:
     return platform
 
 
-@pytest.mark.parametrize("stack", ["aws-dev", "aws-prod"])
+@pytest.mark.parametrize("stack", ["aws-dev", "aws-prod-k8s"])
 def test_every_gpu_pool_has_a_node_pool_and_node_class_valid_for_karpenter_1_14(stack: str) -> None:
     plan = stack_plan(stack)
     pools = {p["name"] for p in stack_config(stack)["sites"][0]["gpu_pools"]}
@@ -166,7 +166,7 @@ def test_gpu_nodes_go_only_when_empty(dev: Plan) -> None:
     assert {"nodes": "0", "reasons": ["Drifted"]} in spec["disruption"]["budgets"]
 
 
-@pytest.mark.parametrize("stack", ["aws-dev", "aws-prod"])
+@pytest.mark.parametrize("stack", ["aws-dev", "aws-prod-k8s"])
 def test_the_cel_rules_of_the_crds_hold(stack: str) -> None:
     # CEL (x-kubernetes-validations) is not JSON Schema: the rules our objects could break, by hand.
     for obj in objects(stack_plan(stack), NODE_CLASS).values():

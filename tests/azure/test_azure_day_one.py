@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 import yaml
-from plan_helpers import ROOT, config_plan, only, stack_config, stack_plan
+from plan_helpers import ROOT, config_plan, only, stack_config, whole_plan
 
 from lepton_infra.plan.model import Plan, PlanResource
 
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return stack_plan("azure-prod")
+    return whole_plan("azure-prod")
 
 
 def test_spot_pools_send_no_upgrade_settings_because_aks_refuses_surge_there(prod: Plan) -> None:
@@ -287,7 +287,7 @@ def test_the_network_operator_chart_is_pinned_and_every_value_is_a_chart_key(pro
 
 
 def test_only_a_site_with_an_infiniband_pool_runs_the_network_operator() -> None:
-    plan = stack_plan("multicloud")
+    plan = whole_plan("multicloud")
     assert plan.of_type("kubernetes:mellanox.com/v1alpha1:NicClusterPolicy") == []
 
 

@@ -12,6 +12,7 @@ def test_a_stack_with_an_aws_and_an_azure_site_gives_each_its_own_provider() -> 
     platform = copy.deepcopy(stack_config("azure-prod"))
     platform["sites"].append(aws_site)
     platform["workloads"] = []
+    platform.pop("deployment")  # both layers in one stack: each site gets its Kubernetes provider too
     plan = config_plan(platform)
     for package in ("aws", "azure-native"):
         provider = next(r for r in plan.resources if r.type == f"pulumi:providers:{package}")

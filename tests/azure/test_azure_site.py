@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from plan_helpers import config_plan, only, stack_config, stack_plan
+from plan_helpers import config_plan, only, stack_config, whole_plan
 
 from lepton_infra.plan.model import Plan, PlanResource
 
@@ -25,7 +25,7 @@ DOCUMENTED_ROLES = {
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return stack_plan("azure-prod")
+    return whole_plan("azure-prod")
 
 
 def out(resource: PlanResource, key: str) -> str:

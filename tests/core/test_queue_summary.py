@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from plan_helpers import config_plan, stack_config, stack_plan, without_teams
+from plan_helpers import config_plan, stack_config, stack_plan, whole_plan, without_teams
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.queueing import pool_max_gpus
@@ -17,7 +17,7 @@ def _row(*cells: object) -> re.Pattern[str]:
 
 def test_the_summary_shows_each_pool_at_its_maximum_and_each_team_s_quota_per_accelerator_and_site() -> None:
     spec = PlatformSpec.model_validate(stack_config("aws-prod"))
-    summary = render_summary(stack_plan("aws-prod"))
+    summary = render_summary(whole_plan("aws-prod"))
     site = spec.sites[0]
     for pool in site.gpu_pools:
         assert _row(site.name, pool.name, pool.accelerator.value, f"{pool_max_gpus(site, pool)} GPUs").search(

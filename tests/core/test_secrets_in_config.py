@@ -285,3 +285,17 @@ def test_errors_never_repeat_a_credential_even_in_fields_the_scan_does_not_read(
     config = aws()
     config["sites"][0]["region"] = value
     assert value not in " ".join(issues(config).values())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("env", {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz"}),
+        ("env", {"DATA_URL": "https://u:hunter2hunter2@x.io/d"}),
+    ],
+)
+def test_a_secret_in_a_workloads_own_env_is_refused(field: str, value: dict[str, str]) -> None:
+    config = aws()
+    config["workloads"][0][field] = value
+    found = issues(config)
+    assert "looks like a secret" in found.get(f"workloads[0].{field}", ""), found

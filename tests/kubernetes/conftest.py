@@ -15,3 +15,9 @@ def onprem() -> Manifests:
 @pytest.fixture(scope="session")
 def aws_dev() -> Manifests:
     return Manifests(stack_plan("aws-dev"))
+
+
+@pytest.fixture(scope="session")
+def byo() -> Manifests:
+    """Our trainer, a user's training image and a vLLM service on one existing cluster."""
+    return Manifests(stack_plan("byo-containers"))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from plan_helpers import only, stack_plan
+from plan_helpers import only, whole_plan
 
 
 def trainer_env(stack: str) -> dict[str, str]:
-    job = only(stack_plan(stack), "kubernetes:batch/v1:Job", "pretrain")
+    job = only(whole_plan(stack), "kubernetes:batch/v1:Job", "pretrain")
     (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
     return {e["name"]: e.get("value", "") for e in container["env"]}
 
@@ -31,7 +31,7 @@ def test_training_checkpoints_go_to_the_sites_bucket(
 
 
 def test_azure_names_the_storage_account_of_its_artifact_container() -> None:
-    plan = stack_plan("azure-prod")
+    plan = whole_plan("azure-prod")
     account = only(plan, "azure-native:storage:StorageAccount")
     assert trainer_env("azure-prod")["AZURE_STORAGE_ACCOUNT_NAME"] == account.outputs["name"]
 
@@ -43,7 +43,7 @@ def test_alibaba_reaches_its_bucket_over_https_on_the_internal_endpoint() -> Non
 
 @pytest.mark.parametrize("stack", ["aws-dev", "azure-prod", "alicloud-prod"])
 def test_the_inference_service_reads_where_the_training_job_writes(stack: str) -> None:
-    deployment = only(stack_plan(stack), "kubernetes:apps/v1:Deployment", "serve")
+    deployment = only(whole_plan(stack), "kubernetes:apps/v1:Deployment", "serve")
     (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
     served = {e["name"]: e.get("value", "") for e in container["env"]}["CHECKPOINT_DIR"]
     assert served == trainer_env(stack)["CHECKPOINT_DIR"]

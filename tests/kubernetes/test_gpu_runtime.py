@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from manifest_helpers import Manifests
-from plan_helpers import config_plan, only, stack_config, stack_plan
+from plan_helpers import config_plan, only, stack_config, stack_plan, whole_plan
 
 from lepton_infra.components.handle import ClusterAddons, GpuStack, NodePlacement, Toleration
 from lepton_infra.components.kubernetes.gpu_runtime import GPU_OPERATOR_VERSION, operator_values
@@ -64,7 +64,7 @@ def test_a_site_s_own_operator_values_merge_over_the_common_ones() -> None:
 
 
 def test_aks_spot_pools_are_tolerated_by_the_gpu_runtime() -> None:
-    release = only(stack_plan("azure-prod"), RELEASE, "gpu-runtime")
+    release = only(whole_plan("azure-prod"), RELEASE, "gpu-runtime")
     keys = {t["key"] for t in release.inputs["values"]["daemonsets"]["tolerations"]}
     assert "kubernetes.azure.com/scalesetpriority" in keys
 

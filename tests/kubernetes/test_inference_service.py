@@ -18,7 +18,9 @@ def test_rollouts_never_drop_capacity_and_replicas_spread_over_zones(onprem: Man
     spread = pod_spec(deployment)["topologySpreadConstraints"]
     assert [c["topologyKey"] for c in spread] == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
     assert all(c["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"] for c in spread)
-    [resource] = onprem.plan.of_type("kubernetes:apps/v1:Deployment")
+    [resource] = [
+        d for d in onprem.plan.of_type("kubernetes:apps/v1:Deployment") if d.name.endswith("-serve-deploy")
+    ]
     assert resource.inputs["spec"]["selector"] == spec["selector"]
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from kueue_schema import SCHEMAS
 from manifest_helpers import Manifests, Obj, pod_spec
-from plan_helpers import config_plan, only, stack_config, stack_plan, without_teams
+from plan_helpers import config_plan, only, stack_config, whole_config, whole_plan, without_teams
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.queueing import site_queues
@@ -40,11 +40,11 @@ WAIT_FOR_PODS_READY_KEYS = {"timeout", "blockAdmission", "requeuingStrategy", "r
 
 @pytest.fixture(scope="module")
 def aws_prod() -> Manifests:
-    return Manifests(stack_plan("aws-prod"))
+    return Manifests(whole_plan("aws-prod"))
 
 
 def kueue_release(plan_name: str) -> Any:
-    return only(stack_plan(plan_name), RELEASE, "kueue")
+    return only(whole_plan(plan_name), RELEASE, "kueue")
 
 
 def manager_config(plan_name: str) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def flavor_for(manifests: Manifests, workload: Obj) -> Obj:
 
 @pytest.mark.parametrize("stack", ["aws-prod", "azure-prod", "alicloud-prod", "existing-cluster"])
 def test_each_workload_is_charged_to_its_pool_s_flavor_and_tolerates_its_taints(stack: str) -> None:
-    manifests = Manifests(stack_plan(stack))
+    manifests = Manifests(whole_plan(stack))
     for workload in (*manifests.all("Job"), *manifests.all("Deployment")):
         flavor = flavor_for(manifests, workload)
         tolerations = pod_spec(workload).get("tolerations", [])
@@ -161,7 +161,7 @@ def _tolerates(toleration: Obj, taint: Obj) -> bool:
 
 
 def test_flavors_carry_the_labels_and_taints_the_cloud_puts_on_the_pool_s_nodes() -> None:
-    plan = stack_plan("aws-prod")
+    plan = whole_plan("aws-prod")
     manifests = Manifests(plan)
     effects = {
         "NO_SCHEDULE": "NoSchedule",
@@ -180,7 +180,7 @@ def test_flavors_carry_the_labels_and_taints_the_cloud_puts_on_the_pool_s_nodes(
 
 def test_aks_spot_pools_flavor_carries_the_spot_taint_aks_adds() -> None:
     """AKS taints every spot node `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` (FIELD-NOTES)."""
-    flavor = Manifests(stack_plan("azure-prod")).one("ResourceFlavor", "t4")
+    flavor = Manifests(whole_plan("azure-prod")).one("ResourceFlavor", "t4")
     assert {
         "key": "kubernetes.azure.com/scalesetpriority",
         "value": "spot",
@@ -226,14 +226,14 @@ def test_pulumi_leaves_suspend_to_kueue_and_waits_only_for_a_queued_job_to_exist
     tasks/run/jobs: no need to create it suspended); a Pulumi update that set `spec.suspend` would stop a
     running job or start one Kueue holds. An unqueued Job is awaited until started (`.status.startTime`),
     which a queued one may not reach for hours: `pulumi up` waits only for it to exist."""
-    job = only(stack_plan("aws-prod"), "kubernetes:batch/v1:Job")
+    job = only(whole_plan("aws-prod"), "kubernetes:batch/v1:Job")
     assert "suspend" not in job.inputs["spec"]
     assert job.options["ignoreChanges"] == ["spec.suspend"]
     assert job.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "jsonpath={.metadata.uid}"}
 
 
 def test_an_unqueued_job_keeps_pulumi_s_default_behaviour() -> None:
-    plan = config_plan(without_teams(stack_config("aws-prod")))
+    plan = config_plan(without_teams(whole_config("aws-prod")))
     job = only(plan, "kubernetes:batch/v1:Job")
     assert "ignoreChanges" not in job.options and QUEUE_LABEL not in job.inputs["metadata"]["labels"]
     assert job.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
@@ -242,7 +242,7 @@ def test_an_unqueued_job_keeps_pulumi_s_default_behaviour() -> None:
 
 def test_workloads_wait_for_kueue_s_webhook_and_their_local_queue() -> None:
     """Created before Kueue's webhook runs, a Job would start unsuspended, outside its team's quota."""
-    plan = stack_plan("aws-prod")
+    plan = whole_plan("aws-prod")
     release = kueue_release("aws-prod")
     local_queue = only(plan, "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")
     for kind in ("lepton:kubernetes:TrainingJob", "lepton:kubernetes:InferenceService"):

@@ -18,32 +18,11 @@ import pytest
 import yaml
 from kueue_schema import kueue_errors
 from manifest_helpers import Manifests
+from multikueue_config import BUCKET, WORKER_URL, two_sites
 from plan_helpers import config_plan, problems, spec_issues, stack_config
 
 from lepton_infra.components.kubernetes.multikueue import MANAGER_RULES, worker_kubeconfig
 from lepton_infra.plan.model import Plan
-
-Config = dict[str, Any]
-WORKER_URL = "https://gpu-a.k8s.example.internal:6443"
-BUCKET = "s3://lepton-shared-artifacts"
-
-
-def two_sites() -> Config:
-    """The existing-cluster stack as a manager (`hub`, no GPUs) and a worker (`gpu-a`, its GPU pools)."""
-    config = copy.deepcopy(stack_config("existing-cluster"))
-    worker = config["sites"][0] | {"name": "gpu-a", "artifact_bucket_uri": BUCKET}
-    manager = worker | {"name": "hub", "gpu_pools": [], "kubeconfig": {"path": "kubeconfigs/hub.yaml"}}
-    config["sites"] = [manager, worker]
-    pretrain, serve = config["workloads"]
-    pretrain.update(sites=["gpu-a"], placement="any", checkpoint={"kind": "bucket"})
-    serve.update(sites=["gpu-a"], checkpoint={"kind": "bucket", "prefix": "checkpoints/pretrain"})
-    for team in config["teams"]:
-        for quota in team["quotas"]:
-            quota["site"] = "gpu-a"
-    config["queueing"] = {
-        "multikueue": {"manager": "hub", "workers": [{"site": "gpu-a", "api_server_url": WORKER_URL}]}
-    }
-    return config
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ node has for pods: the cloud's allocatable less the DaemonSets on a GPU node (``
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 from manifest_helpers import Manifests, main_container, pod_spec
-from plan_helpers import config_plan, stack_config, stack_plan
+from plan_helpers import config_plan, stack_config, stack_plan, whole_config, whole_plan
 
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.platform import placement_pool
@@ -41,7 +40,7 @@ def _pod(obj: dict[str, Any]) -> Resources:
 
 
 def test_an_eight_gpu_trainer_gets_most_of_its_p5_48xlarge() -> None:
-    job = Manifests(stack_plan("aws-prod")).one("Job", "pretrain")
+    job = Manifests(whole_plan("aws-prod")).one("Job", "pretrain")
     pod = _pod(job)
     p5 = find_offering(Cloud.AWS, "p5.48xlarge")
     assert p5 is not None
@@ -59,7 +58,7 @@ def test_an_eight_gpu_trainer_gets_most_of_its_p5_48xlarge() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_pod_of_every_stack_fits_the_node_its_pool_makes(stack: str) -> None:
     spec = PlatformSpec.model_validate(stack_config(stack))
-    manifests = Manifests(stack_plan(stack))
+    manifests = Manifests(whole_plan(stack))
     for workload in spec.workloads:
         kind = "Job" if workload.kind == "training" else "Deployment"
         pods = {_pod(o) for o in manifests.all(kind) if o["metadata"]["name"] == workload.name}
@@ -75,11 +74,11 @@ def test_every_pod_of_every_stack_fits_the_node_its_pool_makes(stack: str) -> No
 
 
 def test_one_workload_gets_each_sites_own_share_and_an_explicit_size_everywhere() -> None:
-    manifests = Manifests(stack_plan("multicloud"))
+    manifests = Manifests(whole_plan("multicloud"))
     sizes = {_pod(d) for d in manifests.all("Deployment") if d["metadata"]["name"] == "serve"}
     # g4dn.xlarge on AWS, NC16as_T4_v3 on Azure, gn6i-c4g1.xlarge on ACK: three T4 nodes, three sizes.
     assert len(sizes) == 3
-    platform = copy.deepcopy(stack_config("multicloud"))
+    platform = whole_config("multicloud")
     platform["workloads"][1]["resources"] = {"cpu_millicores": 2000, "memory_mib": 8192}
     fixed = Manifests(config_plan(platform))
     assert {_pod(d) for d in fixed.all("Deployment")} == {Resources(1, 2000, 8192)}
@@ -101,7 +100,7 @@ def test_the_catalog_counts_every_chart_a_site_runs_on_its_gpu_nodes(stack: str)
     # installs with pods on every node but missing there would make the fit check pass pods that stay Pending.
     spec = PlatformSpec.model_validate(stack_config(stack))
     clouds = {s.name: s.cloud for s in spec.sites}
-    for release in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release"):
+    for release in whole_plan(stack).of_type("kubernetes:helm.sh/v3:Release"):
         chart = chart_name(str(release.inputs.get("chart", "")))
         if chart not in CHART_DAEMONS:
             continue

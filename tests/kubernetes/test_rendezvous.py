@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 from manifest_helpers import Manifests, main_container
-from plan_helpers import stack_plan
+from plan_helpers import whole_plan
 
 torch_run = pytest.importorskip("torch.distributed.run")
 from torch.distributed import TCPStore  # noqa: E402
@@ -34,7 +34,7 @@ def _expanded(args: list[str]) -> list[str]:
 
 
 def test_torchrun_takes_every_flag_the_job_passes_and_reads_the_timeouts() -> None:
-    args = main_container(Manifests(stack_plan("aws-prod")).one("Job", "pretrain"))["args"]
+    args = main_container(Manifests(whole_plan("aws-prod")).one("Job", "pretrain"))["args"]
     parsed = torch_run.get_args_parser().parse_args(_expanded(args))
     config, _, trainer_args = torch_run.config_from_args(parsed)
     assert (config.min_nodes, config.max_nodes) == (2, 2)

@@ -18,6 +18,7 @@ from lepton_infra.components.kubernetes.training_job import TrainingJob, Trainin
 from lepton_infra.plan.engine import record
 from lepton_infra.program import main
 from lepton_infra.project import PLATFORM_KEY, StackConfig
+from lepton_infra.sites import handle_from_facts
 
 
 def test_existing_site_reaches_its_cluster_through_one_explicit_provider() -> None:
@@ -91,8 +92,10 @@ def test_a_binding_that_needs_pod_labels_gets_them_on_the_pod_template() -> None
     assert isinstance(site, ExistingSiteSpec) and isinstance(workload, TrainingWorkloadSpec)
 
     def program() -> None:
+        built = ExistingSite("onprem", site).built
         handle = dataclasses.replace(
-            ExistingSite("onprem", site).handle, bind_service_account=lambda namespace, account: azure_like
+            handle_from_facts(built, "onprem", built.parent),
+            bind_service_account=lambda namespace, account: azure_like,
         )
         TrainingJob("pretrain", TrainingJobArgs(handle, workload))
 

@@ -90,7 +90,9 @@ def test_shared_memory_and_checkpoints_are_mounted(onprem: Manifests) -> None:
     claim = onprem.one("PersistentVolumeClaim", "pretrain-checkpoints")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["spec"]["storageClassName"] == "cephfs"
-    [resource] = [r for r in onprem.plan.of_type("kubernetes:core/v1:PersistentVolumeClaim")]
+    [resource] = [
+        r for r in onprem.plan.of_type("kubernetes:core/v1:PersistentVolumeClaim") if "pretrain" in r.name
+    ]
     assert resource.protect
 
 
@@ -148,7 +150,7 @@ def test_pulumi_waits_for_the_job_to_start_never_for_it_to_finish() -> None:
     annotations = job["metadata"]["annotations"]
     assert annotations == {"pulumi.com/waitFor": "jsonpath={.status.startTime}"}
     assert "pulumi.com/skipAwait" not in annotations
-    [resource] = onprem.plan.of_type("kubernetes:batch/v1:Job")
+    [resource] = [r for r in onprem.plan.of_type("kubernetes:batch/v1:Job") if "pretrain" in r.name]
     # The old Job goes first (same name), and its deletion may take the pods' grace period to checkpoint.
     assert resource.options["deleteBeforeReplace"] is True
     grace = pod_spec(job)["terminationGracePeriodSeconds"]

@@ -25,8 +25,8 @@ from workloads.model import GPT, ModelConfig, encode
 from workloads.serve.app import create_app
 from workloads.serve.engine import Engine
 from workloads.serve.metrics import Metrics
-from workloads.serve.server import load_model
 from workloads.serve.settings import Settings
+from workloads.serve.watcher import load_model
 
 MODEL_NAME = "lepton-gpt"
 CONFIG = ModelConfig(n_layer=2, n_head=4, n_embd=64, seq_len=64)
@@ -177,8 +177,23 @@ def serve_command(checkpoint_dir: Path, port: int, *flags: str) -> list[str]:
 
 
 @contextmanager
-def running_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> Iterator[ServerProcess]:
-    """Start ``python -m workloads.serve`` on a free loopback port and wait until it is ready."""
+def running_server(
+    checkpoint_dir: Path, log_dir: Path, *flags: str, ready: bool = True
+) -> Iterator[ServerProcess]:
+    """Start ``python -m workloads.serve`` on a free loopback port and wait until it is ready (or, with
+    ``ready=False``, only alive: for a server that waits for its first checkpoint)."""
+    server = start_server(checkpoint_dir, log_dir, *flags)
+    try:
+        wait_ready(server, path="/readyz" if ready else "/healthz")
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+
+
+def start_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> ServerProcess:
+    """Start ``python -m workloads.serve`` on a free loopback port, without waiting for anything."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -189,23 +204,16 @@ def running_server(checkpoint_dir: Path, log_dir: Path, *flags: str) -> Iterator
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
-    try:
-        wait_ready(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    return ServerProcess(process, f"http://127.0.0.1:{port}", log)
 
 
-def wait_ready(server: ServerProcess, timeout_s: float = 60.0) -> None:
+def wait_ready(server: ServerProcess, timeout_s: float = 60.0, path: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"server exited with {server.process.returncode}:\n{server.logs()}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.url}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass

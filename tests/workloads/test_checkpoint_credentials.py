@@ -28,7 +28,7 @@ from workloads.checkpoint import (
     check_location,
     check_writable,
     credentials,
-    list_checkpoints,
+    list_steps,
     load_latest_checkpoint,
 )
 
@@ -210,7 +210,7 @@ def test_under_rrsa_a_failed_exchange_is_one_line_without_the_oidc_token(rrsa: S
         " with url: /?Action=AssumeRoleWithOIDC&OIDCToken=eyJhbGciOi.secret&RoleSessionName=s (Caused by ...)"
     )
 
-    for use in (list_checkpoints, check_writable):
+    for use in (list_steps, check_writable):
         with pytest.raises(CheckpointStorageError) as raised:
             use(LOCATION)
         message = str(raised.value)
@@ -244,7 +244,7 @@ def test_under_rrsa_a_missing_credentials_package_is_named_in_one_line(
     for module in CREDENTIALS_MODULES:
         monkeypatch.setitem(sys.modules, module, None)
 
-    for use in (check_location, list_checkpoints, load_latest_checkpoint, check_writable):
+    for use in (check_location, list_steps, load_latest_checkpoint, check_writable):
         with pytest.raises(CheckpointStorageError) as raised:
             use(LOCATION)
         message = str(raised.value)

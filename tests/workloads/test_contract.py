@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn.config
+from dockerfiles import copied_files, instructions
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -44,21 +45,11 @@ IMAGES = {
 
 
 def _instructions(image: str, keyword: str) -> list[str]:
-    """The arguments of each ``keyword`` instruction of the image's Dockerfile, continuation lines joined."""
-    text = (ROOT / "workloads" / image / "Dockerfile").read_text().replace("\\\n", " ")
-    return [line.split(None, 1)[1] for line in text.splitlines() if line.split(None, 1)[:1] == [keyword]]
+    return instructions(ROOT / "workloads" / image / "Dockerfile", keyword)
 
 
 def _copied_files(image: str) -> set[Path]:
-    """Files of the repository the image's COPY instructions take from the build context."""
-    copied: set[Path] = set()
-    for arguments in _instructions(image, "COPY"):
-        if arguments.startswith("--from="):
-            continue
-        for source in arguments.split()[:-1]:
-            path = ROOT / source
-            copied |= {p for p in path.rglob("*.py")} if path.is_dir() else {path}
-    return copied
+    return copied_files(ROOT / "workloads" / image / "Dockerfile")
 
 
 def _module_file(module: str) -> Path | None:

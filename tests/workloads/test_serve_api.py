@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -115,8 +116,37 @@ def test_generation_stops_with_length_when_the_context_is_full(client: AppClient
     body = client.post("/v1/completions", json=completion_body(prompt, max_tokens=50, temperature=0)).json()
     assert body["choices"][0]["finish_reason"] == "length"
     assert body["usage"]["completion_tokens"] == 3
-    full = client.post("/v1/completions", json=completion_body("x" * seq_len, max_tokens=5)).json()
-    assert full["choices"][0]["text"] == "" and full["usage"]["completion_tokens"] == 0
+    one = client.post("/v1/completions", json=completion_body("x" * (seq_len - 1), max_tokens=5)).json()
+    assert one["usage"]["completion_tokens"] == 1
+
+
+# Prompts that leave no room for a single token (the context is 64 bytes): each must be a 400, and the
+# server must log no ERROR (issue 15 item 9: a full-context prompt used to crash a decoding step, logged
+# with a traceback, though the client got a 200).
+FULL_CONTEXT = [
+    ("exactly the context", {"prompt": "x" * 64}),
+    ("the context, streamed", {"prompt": "x" * 64, "stream": True}),
+    ("the context, n=3", {"prompt": "x" * 64, "n": 3}),
+    ("the context, max_tokens 1", {"prompt": "x" * 64, "max_tokens": 1}),
+    ("the context, greedy", {"prompt": "x" * 64, "temperature": 0}),
+    ("two-byte characters filling it", {"prompt": "\u00e9" * 32}),
+    ("three-byte characters filling it", {"prompt": "x" + "\u20ac" * 21}),
+    ("one full prompt of a list", {"prompt": ["short", "y" * 64]}),
+    ("the last of a list", {"prompt": ["a", "b", "z" * 64], "n": 2}),
+    ("one byte over", {"prompt": "x" * 65}),
+]
+
+
+@pytest.mark.parametrize("fields", [c[1] for c in FULL_CONTEXT], ids=[c[0] for c in FULL_CONTEXT])
+def test_a_prompt_that_fills_the_context_is_a_400_and_logs_no_error(
+    client: AppClient, stack: Any, fields: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = client.post("/v1/completions", json={"model": MODEL_NAME, **fields})
+        wait_until(lambda: stack[1].idle)
+    assert assert_openai_error(response, 400, "prompt")["code"] == "context_length_exceeded"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert client.post("/v1/completions", json=completion_body(PROMPT, max_tokens=2)).status_code == 200
 
 
 def test_models_lists_the_served_model(client: AppClient) -> None:
@@ -326,8 +356,9 @@ def test_readiness_follows_warm_up_and_draining(checkpoint: Path) -> None:
         assert http.get("/healthz").status_code == 200
         engine.start()
         wait_until(lambda: http.get("/readyz").status_code == 200)
+        assert http.get("/readyz").json() == {"status": "ready", "step": 0}
         engine.start_draining()
-        assert http.get("/readyz").json() == {"status": "draining"}
+        assert http.get("/readyz").json() == {"status": "draining", "step": 0}
         assert http.get("/healthz").status_code == 200
         response = http.post("/v1/completions", json=completion_body(PROMPT))
         assert assert_openai_error(response, 503)["code"] == "shutting_down"
@@ -363,3 +394,21 @@ def test_an_omitted_max_tokens_defaults_to_16_or_the_cap_when_lower(checkpoint: 
     with in_process(checkpoint, max_tokens_cap=4) as (app, _, _), AppClient(app) as http:
         body = http.post("/v1/completions", json=completion_body(PROMPT)).json()
     assert body["usage"]["completion_tokens"] == 4
+
+
+@pytest.mark.parametrize("pause_s", [0.0, 0.5])
+def test_a_body_that_trickles_past_the_request_budget_gets_408_and_closes_the_connection(
+    checkpoint: Path, pause_s: float
+) -> None:
+    # Issue 15 item 8: the request's budget covers reading its body, which used to have no limit at all.
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"model": "lepton-gpt", "prompt": "'
+        for _ in range(20):
+            await asyncio.sleep(pause_s or 0.05)
+            yield b"a"
+        yield b'"}'
+
+    with in_process(checkpoint, request_timeout_s=0.3) as (app, _, _), AppClient(app) as http:
+        response = http.post("/v1/completions", content=trickle())
+    assert assert_openai_error(response, 408)["code"] == "timeout"
+    assert response.headers["connection"] == "close"

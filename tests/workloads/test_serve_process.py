@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,13 +27,16 @@ from serve_fixtures import (
     CORPUS,
     ServerProcess,
     completion_body,
+    free_port,
     running_server,
     train_checkpoint,
     untrained_checkpoint,
+    wait_ready,
 )
+from test_checkpoint_safety import _hostile_bytes, _payloads
 
 from lepton_infra.contract import ServeExit
-from workloads.checkpoint import load_latest_checkpoint, save_checkpoint
+from workloads.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
 from workloads.model import GPT, ModelConfig, decode, encode
 
 LONG_CONTEXT = 2048
@@ -72,7 +76,7 @@ def metric(exposition: str, sample: str) -> float:
 
 def greedy_reference(checkpoint: Path, prompt: str, tokens: int) -> str:
     """Greedy decoding with the model's own full-window forward, no server code involved."""
-    state = load_latest_checkpoint(checkpoint)
+    state = load_latest_checkpoint(checkpoint, "serving")
     assert state is not None
     model = GPT(ModelConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
@@ -179,7 +183,8 @@ def test_hostile_input_over_http_gets_4xx_and_the_server_keeps_serving(server: S
     )
     with server.client() as http:
         exposition = http.get("/metrics").text
-    assert 'status="5' not in exposition
+    # (/readyz answered 503 while the model warmed up, before the fixture saw it ready: that is its job.)
+    assert 'endpoint="/v1/completions",status="5' not in exposition
 
 
 def wait_idle(http: httpx.Client) -> str:
@@ -242,7 +247,7 @@ def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_0(
     with running_server(long_checkpoint, logs, *flags) as server:
         streams, (readyz, completion) = asyncio.run(sigterm_during_load(server, requests=6, max_tokens=600))
         assert server.process.wait(timeout=40) == 0, server.logs()
-    assert readyz.status_code == 503 and readyz.json() == {"status": "draining"}
+    assert readyz.status_code == 503 and readyz.json() == {"status": "draining", "step": 1}
     assert completion.status_code == 503 and completion.json()["error"]["code"] == "shutting_down"
     assert completion.headers["retry-after"]
     for events in streams:
@@ -267,8 +272,10 @@ def test_past_the_drain_timeout_requests_are_failed_and_the_process_still_exits_
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # On a free loopback port unless the case names one: a server that gets past its flags now listens.
+    where = [] if "--port" in args else ["--host", "127.0.0.1", "--port", str(free_port())]
     return subprocess.run(
-        [sys.executable, "-m", "workloads.serve", *args],
+        [sys.executable, "-m", "workloads.serve", *where, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -305,22 +312,61 @@ def test_a_bucket_whose_storage_package_is_missing_names_the_package_to_install(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_directory_without_a_checkpoint_exits_2_naming_it_via_the_environment(tmp_path: Path) -> None:
-    result = run_cli("--port", "1", env={"CHECKPOINT_DIR": str(tmp_path)})
-    assert result.returncode == 2
-    assert str(tmp_path) in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_a_checkpoint_that_does_not_fit_the_model_exits_2_with_one_line(tmp_path: Path) -> None:
+def test_a_checkpoint_that_does_not_fit_the_model_exits_2_with_one_error_line(tmp_path: Path) -> None:
     config = ModelConfig(n_layer=1, n_head=2, n_embd=32, seq_len=16)
     save_checkpoint(
         tmp_path, 3, {"model": {"unrelated.weight": torch.zeros(1)}, "model_config": config.to_dict()}
     )
     result = run_cli("--checkpoint-dir", str(tmp_path))
     assert result.returncode == 2
-    assert "does not fit the model" in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    # The log says what the server did up to then; the last line says why it stopped.
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert errors == [result.stderr.strip().splitlines()[-1]]
+    assert errors[0].startswith(f"python -m workloads.serve: error: {tmp_path}/step-00000003 does not fit")
+
+
+def test_a_server_started_before_any_checkpoint_waits_alive_then_serves_the_first_one(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # As on a fresh platform (issue 12 item 4): the Deployment starts before training wrote anything.
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    logs = tmp_path_factory.mktemp("logs")
+    with running_server(folder, logs, "--checkpoint-poll-s", "0.2", ready=False) as server:
+        with server.client() as http:
+            time.sleep(1.0)
+            assert server.process.poll() is None
+            assert http.get("/healthz").status_code == 200
+            waiting = http.get("/readyz")
+            assert waiting.status_code == 503 and waiting.json() == {"status": "waiting_for_checkpoint"}
+
+            train_checkpoint(folder)
+            wait_ready(server)
+
+            assert http.get("/readyz").json() == {"status": "ready", "step": 400}
+            text = complete(server, completion_body("The early bird", max_tokens=10, temperature=0))
+            assert text["choices"][0]["text"] == greedy_reference(folder, "The early bird", 10)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+    assert f"no checkpoint to serve in {folder} yet" in server.logs()
+    assert "Traceback" not in server.logs()
+
+
+def test_the_server_skips_a_planted_pickle_without_running_it(
+    checkpoint: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder, marker = tmp_path / "ckpt", tmp_path / "marker"
+    shutil.copytree(checkpoint, folder)
+    hostile = _hostile_bytes(_payloads(marker)["os.system"], "the whole object")
+    Path(checkpoint_path(folder, 999, "model")).write_bytes(hostile)
+    logs = tmp_path_factory.mktemp("logs")
+
+    with running_server(folder, logs) as server, server.client() as http:
+        assert http.get("/readyz").json() == {"status": "ready", "step": 400}
+
+    assert not list(tmp_path.glob("marker*")), "the pickle ran"
+    assert "refused to rebuild posix.system" in server.logs()
 
 
 def test_a_port_already_taken_exits_with_the_contracts_cannot_listen_status(long_checkpoint: Path) -> None:

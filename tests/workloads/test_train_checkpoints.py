@@ -2,13 +2,15 @@
 
 ``memory://`` is a real fsspec file system without rename, so it goes down the object-store path: each
 checkpoint uploaded whole to its final name. What is checked is what a preempted run relies on: a write
-that fails part-way never shows, the newest loadable checkpoint wins over a torn one, old ones are pruned.
+that fails part-way never shows, the newest loadable checkpoint wins over a torn one, old ones are pruned;
+and what a server relies on: the weights are a file of their own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import logging
 import sys
 import uuid
@@ -18,14 +20,15 @@ from pathlib import Path
 import fsspec
 import pytest
 import torch
+from checkpoint_fixtures import training_state
 
 from workloads.checkpoint import (
+    CheckpointFolder,
     CheckpointStorageError,
     check_location,
     check_writable,
     checkpoint_path,
-    list_checkpoints,
-    load_checkpoint,
+    list_steps,
     load_latest_checkpoint,
     save_checkpoint,
 )
@@ -42,12 +45,24 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         fsspec.filesystem("memory").rm(uri, recursive=True)
 
 
-def _state(value: float) -> dict[str, object]:
-    return {"model": {"weight": torch.full((4, 4), value)}, "model_config": {"n_layer": 1}}
+def _state(step: float) -> dict[str, object]:
+    return training_state(step, width=4)
 
 
 def _steps(location: str) -> list[int]:
-    return [int(path.rsplit("step-", 1)[1].removesuffix(".pt")) for path in list_checkpoints(location)]
+    return list_steps(location)
+
+
+def _files(location: str) -> list[str]:
+    fs, root = fsspec.core.url_to_fs(location)
+    try:
+        return sorted(p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False))
+    except FileNotFoundError:
+        return []
+
+
+def _read_path(path: str) -> io.BytesIO:
+    return io.BytesIO(_read_bytes(path))
 
 
 def _read_bytes(path: str) -> bytes:
@@ -69,27 +84,46 @@ class _FailsToPickle:
 
 
 def test_a_saved_checkpoint_is_listed_and_loads_back(location: str) -> None:
-    assert list_checkpoints(location) == []
+    assert list_steps(location) == []
     assert load_latest_checkpoint(location) is None
 
     written = save_checkpoint(location, 7, _state(7.0))
 
-    assert written == checkpoint_path(location, 7) == f"{location}/step-00000007.pt"
-    assert list_checkpoints(location) == [written]
+    assert written == f"{location}/step-00000007"
+    assert list_steps(location) == list_steps(location, "serving") == [7]
     state = load_latest_checkpoint(location)
     assert state is not None and state["step"] == 7
     assert torch.equal(state["model"]["weight"], torch.full((4, 4), 7.0))
+    assert state["scheduler"] == {"last_epoch": 7} and state["ranks"][0]["data"]["cursor"] == 7
 
 
-def test_a_write_that_fails_part_way_leaves_the_previous_set_untouched(location: str) -> None:
+def test_the_weights_are_a_file_of_their_own_and_a_server_loads_only_that(location: str) -> None:
+    save_checkpoint(location, 7, _state(7.0))
+
+    assert _files(location) == ["step-00000007.model.pt", "step-00000007.train.pt"]
+    weights = torch.load(_read_path(checkpoint_path(location, 7, "model")), weights_only=True)
+    assert set(weights) == {"step", "model_config", "model"}
+    training = torch.load(_read_path(checkpoint_path(location, 7, "train")), weights_only=True)
+    assert "model" not in training and {"optimizer", "scheduler", "ranks"} <= set(training)
+    served = load_latest_checkpoint(location, "serving")
+    assert served is not None and set(served) == {"step", "model_config", "model"}
+
+
+@pytest.mark.parametrize("part", ["model", "train"])
+def test_a_write_that_fails_part_way_leaves_the_previous_set_untouched(location: str, part: str) -> None:
     save_checkpoint(location, 1, _state(1.0))
-    before = _read_bytes(checkpoint_path(location, 1))
+    before = _files(location), _read_bytes(checkpoint_path(location, 1, "model"))
+    broken = _state(2.0)
+    if part == "model":
+        broken["model"] = {"weight": _FailsToPickle()}
+    else:
+        broken["extra"] = _FailsToPickle()
 
     with pytest.raises(RuntimeError, match="serialization interrupted"):
-        save_checkpoint(location, 2, {**_state(2.0), "extra": _FailsToPickle()})
+        save_checkpoint(location, 2, broken)
 
-    assert _steps(location) == [1]
-    assert _read_bytes(checkpoint_path(location, 1)) == before
+    # Nothing of step 2 shows, not even the weights written before the training state failed.
+    assert (_files(location), _read_bytes(checkpoint_path(location, 1, "model"))) == before
     state = load_latest_checkpoint(location)
     assert state is not None and state["step"] == 1
 
@@ -98,7 +132,7 @@ def test_a_partial_write_left_by_a_killed_writer_is_never_listed_and_is_cleaned_
     # Only a local folder has partial files: an object store never shows an unfinished upload.
     location = tmp_path / "ckpt"
     save_checkpoint(location, 1, _state(1.0))
-    leftover = location / "step-00000002.pt.partial"
+    leftover = location / "step-00000002.train.pt.partial"
     leftover.write_bytes(b"half a checkpoint")
 
     assert _steps(str(location)) == [1]
@@ -112,7 +146,7 @@ def test_a_truncated_newest_checkpoint_is_skipped_with_a_warning(
 ) -> None:
     save_checkpoint(location, 10, _state(10.0))
     save_checkpoint(location, 20, _state(20.0))
-    newest = checkpoint_path(location, 20)
+    newest = checkpoint_path(location, 20, "train")
     data = _read_bytes(newest)
     _write_bytes(newest, data[: len(data) // 2])
 
@@ -120,20 +154,23 @@ def test_a_truncated_newest_checkpoint_is_skipped_with_a_warning(
         state = load_latest_checkpoint(location)
 
     assert state is not None and state["step"] == 10
-    assert "skipping unreadable checkpoint" in caplog.text and "step-00000020.pt" in caplog.text
-    assert load_checkpoint(newest) is None
+    assert "skipping unreadable checkpoint" in caplog.text and "step-00000020.train.pt" in caplog.text
+    assert CheckpointFolder(location).load(20) is None
+    # A server needs only the weights, which are whole.
+    served = load_latest_checkpoint(location, "serving")
+    assert served is not None and served["step"] == 20
 
 
 def test_something_else_under_the_name_is_skipped(location: str, caplog: pytest.LogCaptureFixture) -> None:
     save_checkpoint(location, 1, _state(1.0))
-    with fsspec.open(checkpoint_path(location, 2), "wb") as handle:
+    with fsspec.open(checkpoint_path(location, 2, "legacy"), "wb") as handle:
         torch.save({"weights": "not ours"}, handle)
 
     with caplog.at_level(logging.WARNING, logger="workloads.checkpoint"):
         state = load_latest_checkpoint(location)
 
     assert state is not None and state["step"] == 1
-    assert "not a lepton-infra checkpoint" in caplog.text
+    assert "not a lepton-infra checkpoint (it has no 'model_config', 'model'" in caplog.text
 
 
 def test_saving_prunes_to_the_newest_keep_last(location: str) -> None:
@@ -141,11 +178,12 @@ def test_saving_prunes_to_the_newest_keep_last(location: str) -> None:
         save_checkpoint(location, step, _state(float(step)), keep_last=2)
 
     assert _steps(location) == [500, 400]
-    fs, root = fsspec.core.url_to_fs(location)
     # Nothing else stays behind: no probe, spool or partial file.
-    assert sorted(p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False)) == [
-        "step-00000400.pt",
-        "step-00000500.pt",
+    assert _files(location) == [
+        "step-00000400.model.pt",
+        "step-00000400.train.pt",
+        "step-00000500.model.pt",
+        "step-00000500.train.pt",
     ]
 
 
@@ -177,7 +215,7 @@ def test_a_file_uri_and_a_plain_path_are_the_same_folder(tmp_path: Path) -> None
     save_checkpoint(f"file://{tmp_path}/ckpt", 5, _state(5.0))
 
     assert _steps(str(tmp_path / "ckpt")) == [5]
-    assert (tmp_path / "ckpt" / "step-00000005.pt").is_file()
+    assert (tmp_path / "ckpt" / "step-00000005.model.pt").is_file()
 
 
 @pytest.mark.parametrize(
@@ -193,7 +231,7 @@ def test_a_uri_whose_storage_package_is_missing_names_it_in_one_line(
     loaded = importlib.import_module("fsspec.registry")._registry
     monkeypatch.delitem(loaded, uri.split("://", maxsplit=1)[0], raising=False)
 
-    for use in (check_location, list_checkpoints, load_latest_checkpoint, check_writable):
+    for use in (check_location, list_steps, load_latest_checkpoint, check_writable):
         with pytest.raises(CheckpointStorageError) as raised:
             use(uri)
         message = str(raised.value)

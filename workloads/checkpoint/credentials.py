@@ -29,7 +29,8 @@ import os
 import re
 from typing import Any
 
-from workloads.checkpoint.errors import CheckpointStorageError, missing_package, one_line
+from workloads.checkpoint.errors import CheckpointStorageError, StorageUnavailable, missing_package, one_line
+from workloads.checkpoint.faults import is_permanent
 
 # What ACK's ack-pod-identity-webhook injects into a pod whose service account has a RAM role (RRSA).
 _RRSA_VARIABLES = (
@@ -65,9 +66,9 @@ def _oss_rrsa_options(location: str, *, fetch: bool) -> dict[str, Any]:
         credential = client.get_credential()
     except Exception as error:  # the library raises its own types and those of its HTTP stack
         reason = _OIDC_TOKEN.sub(r"\1<redacted>", one_line(error))
-        raise CheckpointStorageError(
-            f"{location}: cannot get an STS credential through RRSA: {type(error).__name__}: {reason}"
-        ) from None
+        message = f"{location}: cannot get an STS credential through RRSA: {type(error).__name__}: {reason}"
+        # An unreachable STS may answer later; a refused role or token will not.
+        raise (CheckpointStorageError if is_permanent(error) else StorageUnavailable)(message) from None
     # The client hands out a cached STS credential and renews it 15 minutes before it expires; a new
     # file system per operation (no fsspec instance cache) makes each operation sign with the current one,
     # where the cache would keep one instance per credential for the whole run.

@@ -1,82 +1,80 @@
-"""The checkpoint layout shared by the trainer (writes) and the server (reads): names, contents, pruning.
+"""Names of the files of a checkpoint, and which of them make a checkpoint complete for whom.
 
-Layout: ``<location>/step-00000042.pt``, each a ``torch.save`` of a dict with at least ``"step"`` (int),
-``"model_config"`` (``ModelConfig.to_dict()``) and ``"model"`` (state dict); the trainer adds optimizer,
-scheduler, data position and RNG states. Where the files live and how a write stays atomic there:
-``workloads.checkpoint.storage``.
+A checkpoint of step 42 is two files, so that a server can load the weights without the training state:
+
+- ``step-00000042.model.pt``: ``{"step", "model_config", "model"}``, what the server loads;
+- ``step-00000042.train.pt``: ``{"step", "optimizer", "scheduler", "train_config", "ranks"}``, which the
+  trainer needs besides the weights to resume exactly (optimizer moments, data position, RNG states).
+
+The trainer writes the model file first and the training file last, so a training file present means the
+step is complete for the trainer; a model file present means it is complete for a server. Earlier versions
+wrote one file, ``step-00000042.pt``, holding both: the trainer still resumes from such a checkpoint (and
+writes the new layout from its next one on); the server does not read it, since it holds training state
+(``python -m workloads.checkpoint.split LOCATION`` writes the weights of each beside it).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import posixpath
 import re
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
-import torch
+from workloads.checkpoint.storage import Location
 
-from workloads.checkpoint.errors import CheckpointStorageError
-from workloads.checkpoint.storage import CheckpointStorage, Location, open_file_storage, open_storage
+# What a file of a checkpoint holds.
+Kind = Literal["model", "train", "legacy"]
+# Who wants to load a checkpoint: the server (weights only), or the trainer (weights and training state).
+Purpose = Literal["serving", "training"]
 
-log = logging.getLogger(__name__)
-
-_NAME = re.compile(r"^step-(\d{8,})\.pt$")
-_GLOB = "step-*.pt"
-
-
-def checkpoint_path(directory: Location, step: int) -> str:
-    """Where the checkpoint of ``step`` lives under ``directory``, in the same form (path or URI)."""
-    return posixpath.join(os.fspath(directory), _name(step))
-
-
-def list_checkpoints(directory: Location) -> list[str]:
-    """Complete checkpoints, newest step first (partial writes are never listed)."""
-    return [checkpoint_path(directory, step) for step in _steps(open_storage(directory))]
+_NAME = re.compile(r"^step-(\d{8,})(?:\.(model|train))?\.pt$")
+# Every file name the layout may write, for discarding what a killed write left (see storage).
+NAME_GLOB = "step-*.pt"
+# What each file must hold (besides "step", equal to its name's) to be taken for ours.
+MODEL_FIELDS: dict[str, type] = {"model_config": dict, "model": dict}
+TRAINING_FIELDS: dict[str, type] = {"optimizer": dict, "scheduler": dict, "ranks": list}
 
 
-def save_checkpoint(directory: Location, step: int, state: dict[str, Any], keep_last: int = 3) -> str:
-    """Atomically write ``state`` as the checkpoint of ``step`` and prune to the newest ``keep_last``."""
-    storage = open_storage(directory)
-    storage.write(_name(step), lambda handle: torch.save({**state, "step": step}, handle))
-    for stale in _steps(storage)[max(keep_last, 1) :]:
-        storage.remove(_name(stale))
-    storage.discard_partial_writes(_GLOB)
-    return checkpoint_path(directory, step)
+def file_name(step: int, kind: Kind) -> str:
+    suffix = "" if kind == "legacy" else f".{kind}"
+    return f"step-{step:08d}{suffix}.pt"
 
 
-def load_checkpoint(path: Location, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
-    """The checkpoint at ``path``, or None (with a warning) when it is missing, corrupt or not ours."""
-    storage, name = open_file_storage(path)
-    try:
-        with storage.open(name) as handle:
-            state: dict[str, Any] = torch.load(handle, map_location=map_location, weights_only=False)
-    except CheckpointStorageError:
-        raise  # the store failed (credentials, a missing package), not this file
-    except Exception as error:  # a truncated or garbled file raises many different errors
-        log.warning("skipping unreadable checkpoint %s: %s", os.fspath(path), error)
-        return None
-    if not isinstance(state, dict) or "model" not in state or "step" not in state:
-        log.warning("skipping checkpoint %s: not a lepton-infra checkpoint", os.fspath(path))
-        return None
-    return state
+def checkpoint_path(directory: Location, step: int, kind: Kind = "model") -> str:
+    """Where the ``kind`` file of ``step`` lives under ``directory``, in the same form (path or URI)."""
+    return posixpath.join(os.fspath(directory), file_name(step, kind))
 
 
-def load_latest_checkpoint(
-    directory: Location, map_location: str | torch.device = "cpu"
-) -> dict[str, Any] | None:
-    """The newest checkpoint that loads, skipping corrupt ones with a warning; None if there is none."""
-    for path in list_checkpoints(directory):
-        state = load_checkpoint(path, map_location)
-        if state is not None:
-            return state
-    return None
+def describe(directory: Location, step: int) -> str:
+    """How messages name a checkpoint: ``<directory>/step-00000042``."""
+    return posixpath.join(os.fspath(directory), f"step-{step:08d}")
 
 
-def _name(step: int) -> str:
-    return f"step-{step:08d}.pt"
+def catalog(names: Iterable[str]) -> dict[int, frozenset[Kind]]:
+    """The files present for each step, from a folder's file names (other names are ignored)."""
+    found: dict[int, set[Kind]] = {}
+    for name in names:
+        if match := _NAME.match(name):
+            kind: Kind = "legacy" if match.group(2) is None else match.group(2)  # type: ignore[assignment]
+            found.setdefault(int(match.group(1)), set()).add(kind)
+    return {step: frozenset(kinds) for step, kinds in found.items()}
 
 
-def _steps(storage: CheckpointStorage) -> list[int]:
-    """Steps of the complete checkpoints in ``storage``, newest first."""
-    return sorted((int(m.group(1)) for name in storage.names() if (m := _NAME.match(name))), reverse=True)
+def complete(kinds: frozenset[Kind], purpose: Purpose) -> bool:
+    if purpose == "serving":
+        return "model" in kinds
+    return {"model", "train"} <= kinds or "legacy" in kinds
+
+
+def steps(entries: Mapping[int, frozenset[Kind]], purpose: Purpose) -> list[int]:
+    """Steps complete for ``purpose``, newest first."""
+    return sorted((step for step, kinds in entries.items() if complete(kinds, purpose)), reverse=True)
+
+
+def files(step: int, kinds: Iterable[Kind]) -> list[str]:
+    """The file names of ``step``: the training state first, so that a removal interrupted half-way never
+    leaves a training file without its weights."""
+    order: tuple[Kind, ...] = ("train", "legacy", "model")
+    present = set(kinds)
+    return [file_name(step, kind) for kind in order if kind in present]

@@ -5,15 +5,18 @@ A location is a local path (or ``file://`` URI) or an object-store URI: ``s3://b
 code lists, reads and removes everywhere; only the write differs, because only a file system can rename:
 
 - local: the write goes to ``<name>.partial`` (torch refuses names starting with a dot), is fsynced, then
-  renamed into place, so a kill at any instant leaves either the old set or the new file.
+  renamed into place, so a kill at any instant leaves either the old set or the new file; a write that
+  fails (a full disk included, at the write, the fsync or the rename) removes what it wrote.
 - object store: one PUT (or a multipart upload, which is completed only at its end) makes an object appear
   whole or not at all, so the file is uploaded straight to its final name, from a local temporary file (in
   ``$TMPDIR``, which must hold one checkpoint). Never through a streaming fsspec file: those commit whatever
   they hold when closed, even when closed by an exception, which would publish a torn file.
 
-The object-store packages are optional (the images install them). Without one, every function here raises
-``CheckpointStorageError`` with one line naming the package to install. How requests are signed:
-``workloads.checkpoint.credentials``.
+Every failure of the store leaves here as one of the errors of ``workloads.checkpoint.errors``, sorted by
+``faults`` (may pass, will not pass, no space); a file that is gone raises ``FileNotFoundError``. Nothing
+here retries: the layout does. The object-store packages are optional (the images install them); without
+one, every function here raises ``CheckpointStorageError`` with one line naming the package to install.
+How requests are signed: ``workloads.checkpoint.credentials``.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from dataclasses import dataclass
+from typing import IO, Any, NoReturn, Protocol, cast
 
 from fsspec import AbstractFileSystem  # type: ignore[import-untyped]
 from fsspec.core import url_to_fs  # type: ignore[import-untyped]
@@ -33,10 +38,20 @@ from fsspec.registry import known_implementations  # type: ignore[import-untyped
 
 from workloads.checkpoint.credentials import signing_options
 from workloads.checkpoint.errors import CheckpointStorageError, missing_package, one_line
+from workloads.checkpoint.faults import Watched, translate
 
 Location = str | os.PathLike[str]
 
 _PARTIAL = ".partial"
+
+
+@dataclass(frozen=True)
+class FreeSpace:
+    """Room for the next checkpoint on ``where``, which holds the checkpoints or only stages them."""
+
+    where: str
+    free_bytes: int
+    holds_checkpoints: bool
 
 
 class CheckpointStorage(Protocol):
@@ -51,11 +66,23 @@ class CheckpointStorage(Protocol):
         ...
 
     def open(self, name: str) -> IO[bytes]:
-        """``name``, open for reading."""
+        """``name``, open for reading; ``FileNotFoundError`` if it is gone."""
+        ...
+
+    def read_failed(self, name: str, error: BaseException) -> NoReturn:
+        """Raise the one-line error for ``error``, which reading ``name`` raised part-way."""
         ...
 
     def remove(self, name: str) -> None:
         """Remove ``name``; one already gone is no error."""
+        ...
+
+    def size(self, name: str) -> int:
+        """Bytes of ``name``."""
+        ...
+
+    def free_space(self) -> FreeSpace:
+        """Where the next write needs room, and how much it has."""
         ...
 
     def discard_partial_writes(self, pattern: str) -> None:
@@ -115,32 +142,69 @@ class LocalStorage:
         return _names(self.fs, self.root, self.location)
 
     def write(self, name: str, save: Callable[[IO[bytes]], None]) -> None:
-        os.makedirs(self.root, exist_ok=True)
         final = posixpath.join(self.root, name)
         partial = final + _PARTIAL
-        with open(partial, "wb") as handle:
-            save(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, final)
-        # The rename is durable only once the directory entry itself is on disk.
-        fd = os.open(self.root, os.O_RDONLY)
+        handle: Watched | None = None
+        placed = False
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            os.makedirs(self.root, exist_ok=True)
+            with open(partial, "wb") as raw:
+                handle = Watched(raw)
+                save(cast(IO[bytes], handle))
+                handle.flush()
+                os.fsync(raw.fileno())
+            os.replace(partial, final)
+            placed = True
+            # The rename is durable only once the directory entry itself is on disk.
+            _fsync_directory(self.root)
+        except BaseException as error:
+            # Whole or nothing: neither the partial file nor a renamed one whose entry may not be durable.
+            for leftover in (partial, final) if placed else (partial,):
+                with contextlib.suppress(OSError):
+                    os.remove(leftover)
+            cause = handle.failure if handle is not None and handle.failure is not None else error
+            if isinstance(cause, OSError):
+                raise translate(self.location, f"write {name}", cause) from None
+            raise  # not the disk's doing: a state torch cannot save, or an interrupt
 
     def open(self, name: str) -> IO[bytes]:
-        return open(posixpath.join(self.root, name), "rb")
+        try:
+            return open(posixpath.join(self.root, name), "rb")
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise translate(self.location, f"read {name}", error) from None
+
+    def read_failed(self, name: str, error: BaseException) -> NoReturn:
+        raise translate(self.location, f"read {name}", error) from None
 
     def remove(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):  # removed by another process in the meantime
-            self.fs.rm_file(posixpath.join(self.root, name))
+        try:
+            os.remove(posixpath.join(self.root, name))
+        except FileNotFoundError:  # removed by another process in the meantime
+            pass
+        except OSError as error:
+            raise translate(self.location, f"remove {name}", error) from None
+
+    def size(self, name: str) -> int:
+        try:
+            return os.stat(posixpath.join(self.root, name)).st_size
+        except OSError as error:
+            raise translate(self.location, f"read the size of {name}", error) from None
+
+    def free_space(self) -> FreeSpace:
+        # The folder may not exist yet: its file system is that of its nearest existing parent.
+        existing = self.root
+        while not os.path.exists(existing) and posixpath.dirname(existing) != existing:
+            existing = posixpath.dirname(existing)
+        free = shutil.disk_usage(existing).free
+        return FreeSpace(where=self.location, free_bytes=free, holds_checkpoints=True)
 
     def discard_partial_writes(self, pattern: str) -> None:
         # With one writer at a time, any partial file is one a killed writer left behind.
         for leftover in self.fs.glob(posixpath.join(self.root, pattern + _PARTIAL)):
-            self.fs.rm_file(leftover)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(leftover)
 
     def check_writable(self) -> None:
         def probe() -> None:
@@ -167,20 +231,58 @@ class ObjectStorage:
 
     def write(self, name: str, save: Callable[[IO[bytes]], None]) -> None:
         fs, root = _file_system(self.location)
-        with tempfile.NamedTemporaryFile(prefix="checkpoint-", suffix=posixpath.splitext(name)[1]) as spool:
-            save(spool)
-            spool.flush()
-            fs.put_file(spool.name, posixpath.join(root, name))
+        staging = tempfile.gettempdir()
+        try:
+            suffix = posixpath.splitext(name)[1]
+            with tempfile.NamedTemporaryFile(prefix="checkpoint-", suffix=suffix) as spool:
+                handle = Watched(cast(IO[bytes], spool))
+                try:
+                    save(cast(IO[bytes], handle))
+                    handle.flush()
+                except BaseException as error:
+                    cause = handle.failure if handle.failure is not None else error
+                    if isinstance(cause, OSError):
+                        raise translate(self.location, f"stage {name}", cause, staging=staging) from None
+                    raise
+                try:
+                    fs.put_file(spool.name, posixpath.join(root, name))
+                except Exception as error:  # SDKs raise their own types (credentials, endpoints, throttling)
+                    raise translate(self.location, f"upload {name}", error) from None
+        except OSError as error:  # the spool itself could not be made (no space, no inode)
+            raise translate(self.location, f"stage {name}", error, staging=staging) from None
 
     def open(self, name: str) -> IO[bytes]:
         fs, path = _file_system(posixpath.join(self.location, name))
-        handle: IO[bytes] = fs.open(path, "rb")
+        try:
+            handle: IO[bytes] = fs.open(path, "rb")
+        except FileNotFoundError:
+            raise
+        except Exception as error:
+            raise translate(self.location, f"read {name}", error) from None
         return handle
+
+    def read_failed(self, name: str, error: BaseException) -> NoReturn:
+        raise translate(self.location, f"read {name}", error) from None
 
     def remove(self, name: str) -> None:
         fs, path = _file_system(posixpath.join(self.location, name))
-        with contextlib.suppress(FileNotFoundError):  # removed by another process in the meantime
+        try:
             fs.rm_file(path)
+        except FileNotFoundError:  # removed by another process in the meantime
+            pass
+        except Exception as error:
+            raise translate(self.location, f"remove {name}", error) from None
+
+    def size(self, name: str) -> int:
+        fs, path = _file_system(posixpath.join(self.location, name))
+        try:
+            return int(fs.size(path))
+        except Exception as error:
+            raise translate(self.location, f"read the size of {name}", error) from None
+
+    def free_space(self) -> FreeSpace:
+        staging = tempfile.gettempdir()
+        return FreeSpace(where=staging, free_bytes=shutil.disk_usage(staging).free, holds_checkpoints=False)
 
     def discard_partial_writes(self, pattern: str) -> None:
         pass  # an upload is whole or nothing: none is ever left half-done under its name
@@ -204,23 +306,23 @@ def _names(fs: AbstractFileSystem, root: str, location: str) -> list[str]:
     except (FileNotFoundError, NotADirectoryError):  # nothing written yet
         return []
     except Exception as error:  # SDKs raise their own types for credentials, endpoints, permissions
-        raise CheckpointStorageError(
-            f"{location}: cannot list checkpoints: {type(error).__name__}: {one_line(error)}"
-        ) from None
+        raise translate(location, "list checkpoints", error) from None
     return [posixpath.basename(entry.rstrip("/")) for entry in entries]
 
 
 def _probe(location: str, probe: Callable[[], None]) -> None:
     try:
         probe()
-    except OSError as error:
-        raise CheckpointStorageError(
-            f"{location}: cannot write there: {error.strerror or one_line(error)}"
-        ) from None
     except Exception as error:  # SDKs raise their own types for credentials, endpoints, permissions
-        raise CheckpointStorageError(
-            f"{location}: cannot write there: {type(error).__name__}: {one_line(error)}"
-        ) from None
+        raise translate(location, "write there", error) from None
+
+
+def _fsync_directory(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _file_system(location: str, *, credentials: bool = True) -> tuple[AbstractFileSystem, str]:

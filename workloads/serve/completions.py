@@ -1,7 +1,8 @@
 """``POST /v1/completions``: from raw bytes to a JSON response or a server-sent event stream.
 
 The body is read and parsed here rather than by FastAPI, so that its size is bounded while it
-streams in and every way it can be wrong maps to one OpenAI-shaped 4xx.
+streams in, the time it may take counts against the request's budget (a body that trickles in gets 408
+and its connection closed), and every way it can be wrong maps to one OpenAI-shaped 4xx.
 
 Choices are numbered as OpenAI does: prompt ``p``, sample ``j`` of ``n`` is choice ``p * n + j``,
 sampled with seed ``seed + j``; so each prompt of a list gets what it would get alone.
@@ -38,6 +39,8 @@ from workloads.serve.settings import Settings
 
 # Seconds a client should wait before retrying a full queue: about one short generation.
 RETRY_AFTER_S = "1"
+# For answers given before the body was read whole: the connection cannot carry another request.
+_CLOSE = {"Connection": "close"}
 
 
 class _Response:
@@ -55,8 +58,18 @@ class _Response:
 async def create_completion(request: Request, engine: Engine, settings: Settings) -> Response:
     deadline = asyncio.get_running_loop().time() + settings.request_timeout_s
     if not engine.ready:
-        raise _unavailable(engine)
-    body = _parse(await _read_body(request, settings.max_body_bytes))
+        raise unavailable(engine)
+    try:
+        async with asyncio.timeout_at(deadline):
+            raw = await _read_body(request, settings.max_body_bytes)
+    except TimeoutError:
+        raise APIError(
+            408,
+            "The request body did not arrive within the server's time limit.",
+            code="timeout",
+            headers=_CLOSE,
+        ) from None
+    body = _parse(raw)
     prompts, max_tokens = _within_limits(body, engine, settings)
     seed = secrets.randbits(62) if body.seed is None else body.seed
     params = [
@@ -94,8 +107,12 @@ def _within_limits(
         raise APIError(400, message, param="max_tokens", code="invalid_value")
     prompts = [encode(prompt) for prompt in body.prompts]
     longest = max(len(prompt) for prompt in prompts)
-    if longest > engine.seq_len:
-        message = f"This model's maximum context length is {engine.seq_len} tokens; the prompt has {longest}."
+    if longest >= engine.seq_len:
+        # A prompt that fills the context leaves no room for a single token: nothing to complete.
+        message = (
+            f"This model's maximum context length is {engine.seq_len} tokens; the prompt has {longest}, "
+            "which leaves no room for a completion."
+        )
         raise APIError(400, message, param="prompt", code="context_length_exceeded")
     if len(prompts) * body.n > engine.max_queue:
         message = (
@@ -117,14 +134,14 @@ def _submit(engine: Engine, prompts: list[list[int]], params: list[SamplingParam
             headers={"Retry-After": RETRY_AFTER_S},
         ) from None
     except NotAccepting:
-        raise _unavailable(engine) from None
+        raise unavailable(engine) from None
 
 
-def _unavailable(engine: Engine) -> APIError:
+def unavailable(engine: Engine) -> APIError:
     draining = engine.draining
     return APIError(
         503,
-        "The server is shutting down." if draining else "The model is still loading.",
+        "The server is shutting down." if draining else "The model is not loaded yet.",
         error_type="server_error",
         code="shutting_down" if draining else "model_not_ready",
         headers={"Retry-After": RETRY_AFTER_S},
@@ -148,7 +165,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> APIError:
-    return APIError(413, f"The request body exceeds {limit} bytes.", code="request_too_large")
+    # The rest of the body stays unread: the connection cannot carry another request.
+    return APIError(413, f"The request body exceeds {limit} bytes.", code="request_too_large", headers=_CLOSE)
 
 
 def _parse(body: bytes) -> CompletionRequest:

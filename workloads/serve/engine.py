@@ -7,6 +7,11 @@ at the next step and frees its row the step it ends, instead of waiting for a wh
 
 The HTTP side never touches torch: it submits prompts, and receives ``Chunk`` events on an
 asyncio queue of its own loop, posted once per step with ``call_soon_threadsafe``.
+
+The engine may start without a model (``install`` hands it one later: the server waits for the first
+checkpoint) and may be handed a newer one of the same shape while it serves. It switches between steps
+of the batch once the running sequences have finished, admitting none meanwhile, so that no sequence is
+ever decoded by two models; requests that arrive meanwhile wait in the queue.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Literal
 
 import torch
 
-from workloads.model import GPT
+from workloads.model import GPT, ModelConfig
 from workloads.serve.decoder import CachedDecoder
 from workloads.serve.metrics import Metrics
 from workloads.serve.sampling import sample
@@ -32,6 +37,9 @@ log = logging.getLogger(__name__)
 
 FinishReason = Literal["stop", "length"]
 FailureReason = Literal["shutdown", "internal"]
+# What /readyz reports: no model yet and none being read, one being read or warmed up, ready, draining,
+# or the engine thread died (then /healthz fails too).
+EngineState = Literal["waiting_for_checkpoint", "loading", "ready", "draining", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +161,27 @@ class Submission:
 class Engine:
     """Owns the model on a background thread and batches all sequences through it."""
 
-    def __init__(self, model: GPT, *, max_batch_size: int, max_queue: int, metrics: Metrics) -> None:
-        self.seq_len = model.config.seq_len
+    def __init__(
+        self,
+        model: GPT | None,
+        *,
+        max_batch_size: int,
+        max_queue: int,
+        metrics: Metrics,
+        device: torch.device | None = None,
+        step: int = 0,
+    ) -> None:
         self.max_batch_size = max_batch_size
         self.max_queue = max_queue
         self._metrics = metrics
-        self._decoder = CachedDecoder(model, max_batch_size)
+        if device is None:
+            device = next(model.parameters()).device if model is not None else torch.device("cpu")
+        self._device = device
+        self._decoder: CachedDecoder | None = None
+        self._config: ModelConfig | None = None if model is None else model.config
+        self._pending: tuple[GPT, int] | None = None if model is None else (model, step)
+        self._loading: int | None = None  # the step being read, before it is installed
+        self.served_step: int | None = None
         self._lock = threading.Condition()
         self._waiting: deque[_Sequence] = deque()
         self._running: list[_Sequence] = []  # _running[i] lives in cache row i
@@ -180,6 +203,44 @@ class Engine:
             self._lock.notify()
         if self._thread.is_alive():
             self._thread.join()
+
+    def loading(self, step: int | None) -> None:
+        """A checkpoint of ``step`` is being read (None: no longer); /readyz then says "loading"."""
+        self._loading = step
+
+    def install(self, model: GPT, step: int) -> None:
+        """Serve ``model`` (on the CPU; the engine moves it to its device), the checkpoint of ``step``: at
+        once if none is served yet, else as soon as the running sequences have finished. A newer model must
+        have the shape of the first: requests were checked against its context."""
+        with self._lock:
+            if self._config is not None and model.config != self._config:
+                raise ValueError(f"a model of shape {model.config}, not {self._config}")
+            self._config = model.config
+            self._pending = (model, step)
+            self._loading = None
+            self._lock.notify()
+
+    @property
+    def model_config(self) -> ModelConfig | None:
+        """The shape of the model served (None before one is installed)."""
+        return self._config
+
+    @property
+    def seq_len(self) -> int:
+        """The context of the model served (0 before one is installed)."""
+        return 0 if self._config is None else self._config.seq_len
+
+    @property
+    def state(self) -> EngineState:
+        if self._dead:
+            return "failed"
+        if self._draining:
+            return "draining"
+        if self._ready.is_set():
+            return "ready"
+        return (
+            "loading" if self._config is not None or self._loading is not None else "waiting_for_checkpoint"
+        )
 
     @property
     def ready(self) -> bool:
@@ -230,7 +291,7 @@ class Engine:
             if self._draining or self._stopping:
                 raise NotAccepting("the server is shutting down")
             if not self._ready.is_set():
-                raise NotAccepting("the model is still loading")
+                raise NotAccepting("no model is loaded yet")
             if len(self._waiting) + len(submission.sequences) > self.max_queue:
                 raise QueueFull
             self._waiting.extend(submission.sequences)
@@ -254,7 +315,14 @@ class Engine:
 
     def _run(self) -> None:
         try:
-            self._warm_up()
+            with self._lock:
+                while self._pending is None and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                model, step = self._pending  # type: ignore[misc]
+                self._pending = None
+            self._switch_to(model, step)
             self._ready.set()
             log.info("engine ready: max batch %d, context %d tokens", self.max_batch_size, self.seq_len)
             self._serve_forever()
@@ -262,16 +330,37 @@ class Engine:
             self._dead = True
             log.exception("the engine thread died; /healthz now fails so that the pod is restarted")
 
+    def _switch_to(self, model: GPT, step: int) -> None:
+        """Decode with ``model`` from now on; only with no sequence running."""
+        # The old cache and weights go first, so that device memory never holds two of each.
+        self._decoder = None
+        if self._device.type == "cuda":
+            torch.cuda.empty_cache()
+        self._decoder = CachedDecoder(model.to(self._device).eval(), self.max_batch_size)
+        self._warm_up()
+        self.served_step = step
+        self._metrics.checkpoint_step.set(step)
+
     def _serve_forever(self) -> None:
         while True:
             with self._lock:
                 self._release_cancelled()
-                while not self._stopping and not self._waiting and not self._running:
+                while not (self._stopping or self._waiting or self._running or self._pending):
                     self._lock.wait()
                 if self._stopping:
                     return
-                joining = self._admit()
+                switch = None
+                if self._pending is not None and not self._running:
+                    switch, self._pending = self._pending, None
+                # While a newer model waits, the running sequences finish on the old one; none joins.
+                joining = self._admit() if self._pending is None and switch is None else []
                 self._flush()
+            if switch is not None:
+                log.info("serving step %d from now on, instead of step %s", switch[1], self.served_step)
+                self._switch_to(*switch)
+                continue
+            if not self._running:
+                continue  # every admitted sequence finished on admission (nothing left to generate)
             try:
                 self._step(joining)
             except Exception:
@@ -288,10 +377,14 @@ class Engine:
 
     def _warm_up(self) -> None:
         # First calls allocate buffers and pick kernels; pay for that before reporting ready.
-        rows = self.max_batch_size
-        self._decoder.forward(0, [0] * rows, [[0] * min(8, self.seq_len)] * rows)
+        decoder, rows = self._live_decoder(), self.max_batch_size
+        decoder.forward(0, [0] * rows, [[0] * min(8, self.seq_len)] * rows)
         if self.seq_len > 8:
-            self._decoder.forward(0, [8] * rows, [[0]] * rows)
+            decoder.forward(0, [8] * rows, [[0]] * rows)
+
+    def _live_decoder(self) -> CachedDecoder:
+        assert self._decoder is not None, "no model installed"
+        return self._decoder
 
     def _release_cancelled(self) -> None:
         for sequence in [s for s in self._running if s.cancelled]:
@@ -317,7 +410,7 @@ class Engine:
         """Take a sequence out of the batch, moving the last row into its place."""
         last = self._running.pop()
         if last is not sequence:
-            self._decoder.move_row(last.row, sequence.row)
+            self._live_decoder().move_row(last.row, sequence.row)
             last.row = sequence.row
             self._running[sequence.row] = last
         sequence.state = "done"
@@ -329,10 +422,10 @@ class Engine:
         logits: list[torch.Tensor] = []
         if decoding:
             cached = [s.cached for s in decoding]
-            logits.append(self._decoder.forward(0, cached, [[s.tokens[-1]] for s in decoding]))
+            logits.append(self._live_decoder().forward(0, cached, [[s.tokens[-1]] for s in decoding]))
         if joining:
             prompts = [s.tokens for s in joining]
-            logits.append(self._decoder.forward(len(decoding), [0] * len(joining), prompts))
+            logits.append(self._live_decoder().forward(len(decoding), [0] * len(joining), prompts))
             self._metrics.prompt_tokens.inc(sum(len(p) for p in prompts))
         tokens = sample(
             torch.cat(logits),

@@ -68,6 +68,11 @@ class Metrics:
         self.running = Gauge(
             "lepton_serve_running_sequences", "Sequences in the running batch.", registry=self.registry
         )
+        self.checkpoint_step = Gauge(
+            "lepton_serve_checkpoint_step",
+            "Training step of the checkpoint being served (0 before one is loaded).",
+            registry=self.registry,
+        )
 
     def record_request(self, path: str, status: int, seconds: float) -> None:
         endpoint = path if path in ENDPOINTS else "other"

@@ -1,4 +1,8 @@
-"""Command-line flags of ``python -m workloads.serve``, validated before anything heavy loads."""
+"""Command-line flags of ``python -m workloads.serve``, validated before anything heavy loads.
+
+A bad flag, or a local checkpoint folder that does not exist, exits ``ServeExit.BAD_INPUT`` at once with
+one line. An existing folder (or a bucket prefix) without a checkpoint yet is fine: the server waits.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,10 @@ class Settings:
     max_body_bytes: int
     drain_timeout_s: float
     model_name: str
+    checkpoint_poll_s: float = 10.0
+    follow_checkpoints: bool = False
+    header_timeout_s: float = 10.0
+    max_connections: int = 512
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,8 +73,21 @@ def _parser() -> _Parser:
     parser.add_argument(
         "--checkpoint-dir",
         default=os.environ.get(CHECKPOINT_DIR_ENV) or None,
-        help="folder or bucket URI (s3://, az://, oss://) of step-*.pt checkpoints; the newest one is served "
-        f"(default: ${CHECKPOINT_DIR_ENV})",
+        help="folder or bucket URI (s3://, az://, oss://) of checkpoints; the newest whose weights "
+        f"(step-*.model.pt) load is served, once one exists (default: ${CHECKPOINT_DIR_ENV})",
+    )
+    parser.add_argument(
+        "--checkpoint-poll-s",
+        type=_positive_seconds,
+        default=10.0,
+        help="how often to look for a first checkpoint (and, with --follow-checkpoints, for newer ones)",
+    )
+    parser.add_argument(
+        "--follow-checkpoints",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="serve each newer checkpoint (of the same shape) training writes, once the running "
+        "sequences have finished",
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all interfaces)")
     parser.add_argument("--port", type=_bounded_int(1, 65535), default=SERVE_PORT)
@@ -86,7 +107,19 @@ def _parser() -> _Parser:
         "--request-timeout-s",
         type=_positive_seconds,
         default=60.0,
-        help="budget of one request, queueing included; past it the request gets 408",
+        help="budget of one request, reading its body and queueing included; past it the request gets 408",
+    )
+    parser.add_argument(
+        "--header-timeout-s",
+        type=_positive_seconds,
+        default=10.0,
+        help="time a client has to send a request's headers; past it the connection is closed",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_bounded_int(1, 1_000_000),
+        default=512,
+        help="connections open at once; beyond it new ones get 503 and are closed",
     )
     parser.add_argument(
         "--max-body-bytes", type=_bounded_int(1, 1 << 30), default=1 << 20, help="larger bodies get 413"
@@ -103,7 +136,10 @@ def _parser() -> _Parser:
 
 def _check_checkpoint_location(parser: _Parser, location: str) -> None:
     if "://" not in location and not Path(location).is_dir():
-        parser.error(f"checkpoint directory {location!r} does not exist")
+        parser.error(
+            f"checkpoint directory {location!r} does not exist (an empty one is fine: the server waits "
+            "for a first checkpoint there)"
+        )
     # Imported only now: flag errors above should not wait for torch to load.
     from workloads.checkpoint import CheckpointStorageError, check_location
 
@@ -133,4 +169,8 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
         max_body_bytes=args.max_body_bytes,
         drain_timeout_s=args.drain_timeout_s,
         model_name=args.model_name,
+        checkpoint_poll_s=args.checkpoint_poll_s,
+        follow_checkpoints=args.follow_checkpoints,
+        header_timeout_s=args.header_timeout_s,
+        max_connections=args.max_connections,
     )

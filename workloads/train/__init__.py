@@ -2,6 +2,7 @@
 
 Modules, one job each: ``config`` (flags and files), ``corpus`` and ``data`` (what is read, in which
 order), ``distributed`` (process group), ``optim`` (AdamW and schedule), ``state`` (checkpoint contents),
-``signals`` (SIGTERM), ``progress`` and ``throughput`` (logs, metrics, MFU), ``loop`` (the run),
+``signals`` (SIGTERM), ``progress`` and ``throughput`` (logs, metrics, MFU), ``checkpointing`` (resume,
+save, and what all ranks do when the checkpoint store fails), ``loop`` (the run),
 ``cli`` (exit codes) and ``launch`` (torchrun with SIGTERM as a clean stop).
 """

@@ -3,8 +3,9 @@
 Done, or stopped by SIGTERM after a checkpoint: 0, or for the latter ``--preempted-exit-code`` where set,
 on every rank (the preemption flow in ``lepton_infra.contract`` says why and how the launcher carries it).
 ``BAD_INPUT`` with one line on stderr for anything the user can fix (flags, data, checkpoint folder);
-``FAILED`` for a diverged loss; ``INTERRUPTED`` for a second Ctrl-C; anything else is a bug and keeps its
-traceback.
+``NO_SPACE`` and ``STORAGE_UNAVAILABLE`` with one line when the checkpoint store fails, on every rank
+(handed to the launcher the same way); ``FAILED`` for a diverged loss; ``INTERRUPTED`` for a second
+Ctrl-C; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import sys
 from collections.abc import Sequence
 
 from lepton_infra.contract import TrainExit
+from workloads.train.checkpointing import SetupError, StorageFailure
 from workloads.train.config import PROG, parse_config
 from workloads.train.data import DataError
 from workloads.train.distributed import init_runtime, shutdown
-from workloads.train.loop import SetupError, TrainingDiverged, run
+from workloads.train.loop import TrainingDiverged, run
 from workloads.train.signals import StopRequest
-from workloads.train.stop_report import exit_status_after_stop
+from workloads.train.stop_report import hand_over
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataError, SetupError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return TrainExit.BAD_INPUT
+    except StorageFailure as error:
+        if error.message:
+            print(f"{PROG}: error: {error.message}", file=sys.stderr)
+        return hand_over(error.status, runtime.rank)
     except TrainingDiverged as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return TrainExit.FAILED
@@ -45,4 +51,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return TrainExit.INTERRUPTED
     finally:
         shutdown()
-    return exit_status_after_stop(config.preempted_exit_code, runtime.rank) if stopped else TrainExit.OK
+    return hand_over(config.preempted_exit_code, runtime.rank) if stopped else TrainExit.OK

@@ -222,9 +222,13 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
 
 def _preempted_exit_code(text: str) -> int:
     value = int(_number(int, text))
-    # 1 and 2 are the trainer's own failures (TrainExit); 126 and up, the shell's and deaths by signal.
-    if value != 0 and not 3 <= value <= 125:
-        raise argparse.ArgumentTypeError(f"must be 0 or 3-125 (1, 2 and 126+ mean failures), got {text!r}")
+    # The trainer's own statuses mean other things (TrainExit); 126 and up, the shell's and deaths by signal.
+    own = sorted(int(status) for status in TrainExit if status not in (TrainExit.OK, TrainExit.PREEMPTED))
+    if value != 0 and (not 3 <= value <= 125 or value in own):
+        taken = ", ".join(str(status) for status in own if status <= 125)
+        raise argparse.ArgumentTypeError(
+            f"must be 0 or 3-125 except the trainer's own statuses ({taken}), got {text!r}"
+        )
     return value
 
 

@@ -69,12 +69,25 @@ def agree(runtime: Runtime, loss: torch.Tensor, stop: bool) -> tuple[float, bool
     return total_loss / runtime.world_size, stops > 0
 
 
-def broadcast_int(runtime: Runtime, value: int) -> int:
-    """Rank 0's ``value`` on every rank."""
+def broadcast_ints(runtime: Runtime, values: list[int]) -> list[int]:
+    """Rank 0's ``values`` on every rank."""
     if not runtime.distributed:
-        return value
-    tensor = torch.tensor([value], dtype=torch.int64, device=runtime.device)
+        return values
+    tensor = torch.tensor(values, dtype=torch.int64, device=runtime.device)
     dist.broadcast(tensor, src=0)
+    return [int(value) for value in tensor.tolist()]
+
+
+def agree_status(runtime: Runtime, status: int) -> int:
+    """The largest of every rank's ``status`` on every rank: 0 only where all are 0.
+
+    How one rank's failure becomes every rank's, so that they all stop at the same point instead of some
+    waiting forever in the next collective for one that has left.
+    """
+    if not runtime.distributed:
+        return status
+    tensor = torch.tensor([status], dtype=torch.int64, device=runtime.device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return int(tensor.item())
 
 

@@ -11,30 +11,19 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LRScheduler
 
-from workloads.checkpoint import (
-    CheckpointStorageError,
-    check_writable,
-    checkpoint_path,
-    load_checkpoint,
-    load_latest_checkpoint,
-    save_checkpoint,
-)
 from workloads.model import GPT
+from workloads.train.checkpointing import Checkpointer
 from workloads.train.config import TrainConfig
 from workloads.train.corpus import open_corpus
 from workloads.train.data import ShardSampler
-from workloads.train.distributed import Runtime, agree, broadcast_int, gather_to_main
+from workloads.train.distributed import Runtime, agree, gather_to_main
 from workloads.train.optim import build_optimizer, build_scheduler
 from workloads.train.progress import Progress
 from workloads.train.signals import StopRequest
-from workloads.train.state import checkpoint_state, load_training_state, rank_state, restore_rng
+from workloads.train.state import checkpoint_state, rank_state
 from workloads.train.throughput import peak_bf16_flops
 
 log = logging.getLogger(__name__)
-
-
-class SetupError(Exception):
-    """The run cannot start as configured (checkpoint folder, resume state); the message says why."""
 
 
 class TrainingDiverged(Exception):
@@ -101,17 +90,12 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> bool:
     """Train until ``config.max_steps`` or a stop request, checkpointing on rank 0 along the way.
 
     Returns True when a stop request (on this rank or another) ended the run early, after its checkpoint:
-    the work is unfinished and a restart will resume it.
+    the work is unfinished and a restart will resume it. Raises ``checkpointing.StorageFailure`` on every
+    rank when the checkpoint store fails.
     """
     if runtime.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    if runtime.is_main:
-        # Found out now, not when the first checkpoint is due an hour into the run.
-        try:
-            check_writable(config.checkpoint_dir)
-        except CheckpointStorageError as error:
-            raise SetupError(f"--checkpoint-dir {error}") from None
     torch.manual_seed(config.seed)
     model = GPT(config.model_config()).to(runtime.device)
     optimizer = build_optimizer(model, config.lr, config.weight_decay, runtime.device)
@@ -127,7 +111,8 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> bool:
     )
     # Same seed above, so every rank starts from the same weights; from here on (dropout) ranks differ.
     torch.manual_seed(config.seed + runtime.rank)
-    start = _resume(config, runtime, model=model, optimizer=optimizer, scheduler=scheduler, sampler=sampler)
+    checkpoints = Checkpointer(config, runtime)
+    start = checkpoints.resume(model, optimizer, scheduler, sampler)
     if start >= config.max_steps:
         log.info("checkpoint is at step %d, --max-steps is %d: nothing to do", start, config.max_steps)
         return False
@@ -166,11 +151,13 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> bool:
 
     def checkpoint(step: int) -> None:
         ranks = gather_to_main(runtime, rank_state(sampler.state_dict()))
+        state = None
         if ranks is not None:
             state = checkpoint_state(model, optimizer, scheduler, config.to_dict(), ranks)
-            path = save_checkpoint(config.checkpoint_dir, step, state, keep_last=config.keep_last)
+        written = checkpoints.save(step, state)
+        if written is not None:
             progress.on_checkpoint(step)
-            log.info("wrote checkpoint %s", path)
+            log.info("wrote checkpoint %s", written)
 
     progress.start_interval()
     for step in range(start + 1, config.max_steps + 1):
@@ -187,47 +174,3 @@ def run(config: TrainConfig, runtime: Runtime, stop: StopRequest) -> bool:
             return True
     log.info("finished at step %d", config.max_steps)
     return False
-
-
-def _resume(
-    config: TrainConfig,
-    runtime: Runtime,
-    *,
-    model: GPT,
-    optimizer: torch.optim.Optimizer,
-    scheduler: LRScheduler,
-    sampler: ShardSampler,
-) -> int:
-    """Restore the newest loadable checkpoint; returns its step, or 0 for a fresh start.
-
-    Rank 0 chooses and the others load that same file: ranks that each picked "their" newest could
-    disagree (a file still arriving on a network mount) and then train different models.
-    """
-    state = load_latest_checkpoint(config.checkpoint_dir) if runtime.is_main else None
-    step = broadcast_int(runtime, state["step"] if state is not None else 0)
-    if step == 0:
-        return 0
-    path = checkpoint_path(config.checkpoint_dir, step)
-    if state is None:
-        state = load_checkpoint(path)
-        if state is None:
-            raise SetupError(
-                f"rank {runtime.rank} cannot read {path}, which rank 0 resumes from: "
-                "every node must mount the same checkpoint folder"
-            )
-    if state["model_config"] != model.config.to_dict():
-        raise SetupError(
-            f"{path} holds a model of shape {state['model_config']}, not {model.config.to_dict()}: "
-            "use the same model flags, or another --checkpoint-dir"
-        )
-    load_training_state(state, model, optimizer, scheduler)
-    ranks = state["ranks"]
-    if len(ranks) == runtime.world_size:
-        sampler.load_state_dict(ranks[runtime.rank]["data"])
-        restore_rng(ranks[runtime.rank]["rng"])
-    else:
-        # Shards are cut by world size, so saved positions cannot carry over; the sampler starts a new pass.
-        sampler.load_state_dict(ranks[0]["data"])
-    if runtime.is_main:
-        log.info("resumed from %s", path)
-    return step

@@ -1,6 +1,8 @@
-"""How a worker stopped by SIGTERM hands its "preempted" exit status to the launcher instead of exiting.
+"""How a worker hands its exit status to the launcher instead of exiting with it.
 
-Step 4 of the preemption flow in ``lepton_infra.contract``. Why not just exit with it: torchrun's elastic
+Step 4 of the preemption flow in ``lepton_infra.contract``, for a worker stopped by SIGTERM; the same for a
+status every rank agreed on after the checkpoint store failed (no space, store unavailable), so that the
+Job sees that status rather than torchrun's 1. Why not just exit with it: torchrun's elastic
 agent takes any nonzero exit of a worker for a failure. It restarts the whole worker group (up to
 ``--max_restarts`` times: the restarted workers resume from the checkpoint and train on while the pod is
 being drained, until the kubelet kills them), and once restarts are spent it exits 1 itself, which a
@@ -20,8 +22,9 @@ from pathlib import Path
 REPORT_DIR_ENV = "LEPTON_LAUNCHER_REPORT_DIR"
 
 
-def exit_status_after_stop(status: int, rank: int) -> int:
-    """The status a worker stopped on request exits with: ``status``, or 0 plus a report to the launcher."""
+def hand_over(status: int, rank: int) -> int:
+    """The status a worker that must end with ``status`` exits with: ``status`` itself, or under the
+    launcher 0 plus a report. Every rank must hand over the same status (all stop on it together)."""
     folder = os.environ.get(REPORT_DIR_ENV)
     if not status or not folder:
         return status
@@ -30,7 +33,7 @@ def exit_status_after_stop(status: int, rank: int) -> int:
 
 
 def reported_status(folder: Path) -> int | None:
-    """The status the workers reported, or None if none stopped on request."""
+    """The status the workers reported, or None if none did."""
     # Every rank runs the same command line, so all reports carry the same status.
     reports = sorted(folder.glob("rank-*"))
     return int(reports[0].read_text()) if reports else None

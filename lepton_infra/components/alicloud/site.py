@@ -1,4 +1,4 @@
-"""The Alibaba Cloud site: every component of one ACK site composed, and the ClusterHandle it hands upward."""
+"""The Alibaba Cloud site: every component of one ACK site composed, and the facts it hands upward."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ from lepton_infra.components.gpu_nodes import (
     POOL_LABEL,
     SYSTEM_POOL_NAME,
 )
-from lepton_infra.components.handle import ClusterAddons, ClusterHandle, GpuStack, ServiceAccountBinding
-from lepton_infra.components.site_kit import gpu_pool_plans, kubernetes_provider, managed_site_builder
+from lepton_infra.components.handle import ClusterAddons, GpuStack, ServiceAccountBinding
+from lepton_infra.components.site_kit import BuiltSite, gpu_pool_plans, managed_site_builder
 
 # ack-pod-identity-webhook mounts the RRSA token into pods whose service account names a role here...
 RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
@@ -40,10 +40,10 @@ RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 
 
 class AlicloudSite(pulumi.ComponentResource):
-    """One ACK site: network, key, registry, artifact bucket, cluster, node pools, and a Kubernetes
-    provider for it, all through one explicit Alibaba Cloud provider for the site's region."""
+    """One ACK site: network, key, registry, artifact bucket, cluster, node pools, and its Kubernetes
+    layer's facts, all through one explicit Alibaba Cloud provider for the site's region."""
 
-    handle: ClusterHandle
+    built: BuiltSite
 
     def __init__(
         self,
@@ -177,8 +177,6 @@ class AlicloudSite(pulumi.ComponentResource):
                 spot=plan.pool.spot,
             )
 
-        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
-
         @functools.cache  # one role per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
             role = AlicloudWorkloadRole(
@@ -203,9 +201,8 @@ class AlicloudSite(pulumi.ComponentResource):
                 annotations={RRSA_ROLE_ANNOTATION: role.role_name}, pod_labels={RRSA_INJECTION_LABEL: "on"}
             )
 
-        self.handle = ClusterHandle(
+        self.built = BuiltSite(
             site=site.name,
-            provider=kubernetes,
             kubeconfig=cluster.kubeconfig,
             registry=registry.host,
             artifact_bucket_uri=bucket.uri,

@@ -1,4 +1,4 @@
-"""The AWS site: every component of one EKS site composed, and the ClusterHandle it hands upward."""
+"""The AWS site: every component of one EKS site composed, and the facts it hands upward."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.blueprint import AwsSiteSpec, PlatformSpec
+from lepton_infra.blueprint.deployment import private_api_sources
+from lepton_infra.components.aws.api_access import private_api_access
 from lepton_infra.components.aws.budget import AwsSiteBudget, AwsSiteBudgetArgs
 from lepton_infra.components.aws.cluster import AwsEksCluster, AwsEksClusterArgs
 from lepton_infra.components.aws.compute import AwsClusterCompute, AwsClusterComputeArgs
@@ -20,16 +22,16 @@ from lepton_infra.components.aws.registry import AwsEcrRepository, AwsEcrReposit
 from lepton_infra.components.aws.service_linked_roles import AUTOSCALING, SPOT, service_linked_roles
 from lepton_infra.components.aws.storage import AwsArtifactBucket, AwsArtifactBucketArgs
 from lepton_infra.components.gpu_nodes import SYSTEM_POOL_NAME
-from lepton_infra.components.handle import ClusterAddons, ClusterHandle, GpuStack, ServiceAccountBinding
-from lepton_infra.components.site_kit import kubernetes_provider, managed_site_builder
+from lepton_infra.components.handle import ClusterAddons, GpuStack, ServiceAccountBinding
+from lepton_infra.components.site_kit import BuiltSite, managed_site_builder
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 class AwsSite(pulumi.ComponentResource):
     """One EKS site: network, key, registry, artifact bucket, cluster with its managed add-ons, the system
-    pool, GPU pools that Karpenter grows from zero (with EFA where asked), and a Kubernetes provider for
-    it, all through one explicit AWS provider for the site's region and identity.
+    pool, GPU pools that Karpenter grows from zero (with EFA where asked), and its Kubernetes layer's facts,
+    all through one explicit AWS provider for the site's region and identity.
 
     Order, for a first `pulumi up` that works and a destroy that does: the key after the service-linked
     role its policy names (where the site makes it); the cluster and node groups after their roles'
@@ -37,7 +39,7 @@ class AwsSite(pulumi.ComponentResource):
     the Kubernetes layer once the system pool and CoreDNS are there.
     """
 
-    handle: ClusterHandle
+    built: BuiltSite
 
     def __init__(
         self, name: str, site: AwsSiteSpec, platform: PlatformSpec, opts: pulumi.ResourceOptions | None = None
@@ -119,6 +121,14 @@ class AwsSite(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # The runner of the Kubernetes layer reaches the private endpoint through the cluster security group.
+        private_api_access(
+            f"{name}-cluster",
+            security_group_id=cluster.security_group_id,
+            cidrs=[str(c) for c in private_api_sources(site.kubernetes_runner, site.network.cidr)],
+            tags=tags,
+            opts=child,
+        )
 
         compute = AwsClusterCompute(
             f"{name}-compute",
@@ -138,7 +148,6 @@ class AwsSite(pulumi.ComponentResource):
         if budget is not None:
             AwsSiteBudget(f"{name}-cost", AwsSiteBudgetArgs(site.name, budget, tags), opts=child)
 
-        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self, depends_on=compute.ready)
         identity = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
@@ -165,10 +174,11 @@ class AwsSite(pulumi.ComponentResource):
             )
             return ServiceAccountBinding(annotations={IRSA_ANNOTATION: role.arn})
 
-        self.handle = ClusterHandle(
+        self.built = BuiltSite(
             site=site.name,
-            provider=kubernetes,
             kubeconfig=cluster.kubeconfig,
+            # The Kubernetes layer waits for the system pool and CoreDNS, not only the API server.
+            ready=compute.ready,
             registry=registry,
             artifact_bucket_uri=bucket.uri,
             bind_service_account=bind_service_account,

@@ -1,4 +1,4 @@
-"""The Azure site: every component of one AKS site composed, and the ClusterHandle it hands upward."""
+"""The Azure site: every component of one AKS site composed, and the facts it hands upward."""
 
 from __future__ import annotations
 
@@ -45,16 +45,15 @@ from lepton_infra.components.gpu_nodes import (
 )
 from lepton_infra.components.handle import (
     ClusterAddons,
-    ClusterHandle,
     GpuStack,
     NodePlacement,
     ServiceAccountBinding,
     Toleration,
 )
 from lepton_infra.components.site_kit import (
+    BuiltSite,
     GpuPoolPlan,
     gpu_pool_plans,
-    kubernetes_provider,
     managed_site_builder,
 )
 
@@ -80,10 +79,10 @@ def gpu_placements(plans: Sequence[GpuPoolPlan]) -> tuple[NodePlacement, ...]:
 
 class AzureSite(pulumi.ComponentResource):
     """One AKS site: network, vault and key, disk encryption set, registry, artifact storage (each private
-    behind an endpoint in the VNet), cluster, GPU pools, and a Kubernetes provider for it, all through
+    behind an endpoint in the VNet), cluster, GPU pools, and its Kubernetes layer's facts, all through
     one explicit azure-native provider for the site's region."""
 
-    handle: ClusterHandle
+    built: BuiltSite
 
     def __init__(
         self,
@@ -286,7 +285,6 @@ class AzureSite(pulumi.ComponentResource):
             )
 
         placements = gpu_placements(gpu_pools)
-        kubernetes = kubernetes_provider(name, cluster.kubeconfig, self)
 
         @functools.cache  # one identity per service account, however often the Kubernetes layer asks
         def bind_service_account(namespace: str, service_account: str) -> ServiceAccountBinding:
@@ -311,9 +309,8 @@ class AzureSite(pulumi.ComponentResource):
                 pod_labels={USE_WORKLOAD_IDENTITY_LABEL: "true"},
             )
 
-        self.handle = ClusterHandle(
+        self.built = BuiltSite(
             site=site.name,
-            provider=kubernetes,
             kubeconfig=cluster.kubeconfig,
             registry=registry.login_server,
             artifact_bucket_uri=pulumi.Output.from_input(artifacts.fsspec_uri),

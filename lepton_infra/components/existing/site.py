@@ -1,8 +1,10 @@
 """The site of ``cloud: existing``: a cluster built elsewhere, reached through a kubeconfig.
 
-Creates no cluster and no cloud identity; it hands the Kubernetes layer a provider for the cluster and the
-facts the spec states about it (registry, bucket, GPU pools with their labels and taints, add-ons). It reads
-no config: a kubeconfig kept in secret config comes through the ``secrets`` lookup the program passes.
+Creates no cluster and no cloud identity; it hands the Kubernetes layer the facts the spec states about the
+cluster (kubeconfig, registry, bucket, GPU pools with their labels and taints, add-ons), and the platform
+puts the cluster's Kubernetes provider under it. It has no cloud layer: the stack that deploys its Kubernetes
+layer builds it. It reads no config: a kubeconfig kept in secret config comes through the ``secrets`` lookup
+the program passes.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import pulumi
 from lepton_infra.blueprint import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
 from lepton_infra.components.handle import (
     ClusterAddons,
-    ClusterHandle,
     GpuStack,
     NodePlacement,
     ServiceAccountBinding,
     Toleration,
 )
-from lepton_infra.components.site_kit import SecretLookup, kubernetes_provider, site_component_name
+from lepton_infra.components.site_kit import BuiltSite, SecretLookup, site_component_name
 
 
 def _placement(pool: ExistingGpuPoolSpec) -> NodePlacement:
@@ -40,9 +41,9 @@ def _placement(pool: ExistingGpuPoolSpec) -> NodePlacement:
 
 
 class ExistingSite(pulumi.ComponentResource):
-    """A Kubernetes provider for an existing cluster, with server-side apply, and its ClusterHandle."""
+    """An existing cluster's facts, as its spec states them; its Kubernetes provider hangs under it."""
 
-    handle: ClusterHandle
+    built: BuiltSite
 
     def __init__(
         self,
@@ -58,12 +59,11 @@ class ExistingSite(pulumi.ComponentResource):
         renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="lepton:kubernetes:ExistingSite")])
         kubeconfig = _kubeconfig(site, secrets)
         super().__init__("lepton:existing:Site", name, None, pulumi.ResourceOptions.merge(opts, renamed))
-        provider = kubernetes_provider(name, kubeconfig, self, context=site.kubeconfig.context)
         binding = ServiceAccountBinding(annotations=dict(site.service_account_annotations))
-        self.handle = ClusterHandle(
+        self.built = BuiltSite(
             site=site.name,
-            provider=provider,
             kubeconfig=kubeconfig,
+            kubeconfig_context=site.kubeconfig.context,
             registry=pulumi.Output.from_input(site.registry),
             artifact_bucket_uri=pulumi.Output.from_input(site.artifact_bucket_uri or ""),
             artifact_env=dict(site.artifact_env),
@@ -74,6 +74,7 @@ class ExistingSite(pulumi.ComponentResource):
                 gpu_stack=GpuStack(site.gpu_stack),
                 prometheus_operator=site.prometheus_operator,
                 monitoring_namespace=site.monitoring_namespace,
+                prometheus_url=site.prometheus_url,
             ),
         )
         self.register_outputs({"registry": site.registry})
@@ -97,5 +98,5 @@ def build_site(
     platform: PlatformSpec,
     opts: pulumi.ResourceOptions,
     secrets: SecretLookup | None = None,
-) -> ClusterHandle:
-    return ExistingSite(site_component_name(site, platform), site, opts, secrets=secrets).handle
+) -> BuiltSite:
+    return ExistingSite(site_component_name(site, platform), site, opts, secrets=secrets).built

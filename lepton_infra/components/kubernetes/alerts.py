@@ -1,7 +1,8 @@
 """Alerts as code: the PromQL behind each alert the platform ships, built from the spec's thresholds.
 
 GPU health reads the DCGM exporter's series; training progress and serving read the metrics the workloads
-export, named by ``lepton_infra.contract``. ServiceMonitor targets carry ``namespace`` and ``service``
+export, named by ``lepton_infra.contract`` for ours and by ``lepton_infra.engines`` for each engine's pinned
+version. ServiceMonitor targets carry ``namespace`` and ``service``
 labels, which the expressions select on.
 """
 
@@ -9,12 +10,8 @@ from __future__ import annotations
 
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, TrainingWorkloadSpec
 from lepton_infra.components.kubernetes.monitoring import AlertRule
-from lepton_infra.contract import (
-    SERVE_LATENCY_METRIC,
-    SERVE_REQUESTS_METRIC,
-    SERVE_STATUS_LABEL,
-    TRAIN_LAST_STEP_METRIC,
-)
+from lepton_infra.contract import TRAIN_LAST_STEP_METRIC
+from lepton_infra.engines import LEPTON, ServingMetrics
 
 
 def gpu_health_rules() -> list[AlertRule]:
@@ -51,17 +48,20 @@ def training_rules(workload: TrainingWorkloadSpec) -> list[AlertRule]:
     ]
 
 
-def serving_rules(workload: InferenceWorkloadSpec) -> list[AlertRule]:
+def serving_rules(
+    workload: InferenceWorkloadSpec, metrics: ServingMetrics = LEPTON.metrics
+) -> list[AlertRule]:
+    """p99 latency and error-rate alerts on the server's own series (``metrics``)."""
     thresholds = workload.alerts
     selector = f'namespace="{workload.namespace}", service="{workload.name}"'
-    # Prometheus exposes a counter with the suffix _total, a histogram's buckets with _bucket.
-    requests = f"{SERVE_REQUESTS_METRIC}_total"
+    requests = metrics.requests_total
     return [
         AlertRule(
             alert="InferenceLatencyHigh",
             expr=(
                 "histogram_quantile(0.99, sum by (le) "
-                f"(rate({SERVE_LATENCY_METRIC}_bucket{{{selector}}}[5m]))) "
+                # A histogram's buckets are exposed with the suffix _bucket.
+                f"(rate({metrics.latency_histogram}_bucket{{{selector}}}[5m]))) "
                 f"> {thresholds.p99_latency_seconds:g}"
             ),
             for_minutes=thresholds.for_minutes,
@@ -71,7 +71,7 @@ def serving_rules(workload: InferenceWorkloadSpec) -> list[AlertRule]:
         AlertRule(
             alert="InferenceErrorRateHigh",
             expr=(
-                f'sum(rate({requests}{{{selector}, {SERVE_STATUS_LABEL}=~"5.."}}[5m])) / '
+                f"sum(rate({requests}{{{selector}, {metrics.failed_matcher}}}[5m])) / "
                 f"sum(rate({requests}{{{selector}}}[5m])) > {thresholds.error_rate_ratio:g}"
             ),
             for_minutes=thresholds.for_minutes,

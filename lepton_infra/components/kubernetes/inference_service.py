@@ -14,6 +14,7 @@ from lepton_infra.blueprint.workloads import CpuAutoscalingSpec, InferenceWorklo
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import serving_rules
 from lepton_infra.components.kubernetes.pod_builder import pod_builder
+from lepton_infra.components.kubernetes.servers import EXIT_MARGIN_SECONDS, server_plan
 from lepton_infra.components.kubernetes.tenancy import (
     from_namespace,
     from_pods,
@@ -21,7 +22,8 @@ from lepton_infra.components.kubernetes.tenancy import (
     network_policy,
     tcp,
 )
-from lepton_infra.contract import CHECKPOINT_DIR_ENV, HEALTH_PATH, READY_PATH
+from lepton_infra.contract import HEALTH_PATH, READY_PATH
+from lepton_infra.engines import adapter_metric_name
 
 COMPONENT = "server"
 SERVICE_PORT = 80
@@ -47,7 +49,9 @@ class InferenceServiceArgs:
     queue_labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
+def probes(
+    workload: InferenceWorkloadSpec, health_path: str = HEALTH_PATH, ready_path: str = READY_PATH
+) -> dict[str, k8s.core.v1.ProbeArgs]:
     """Startup gives the model time to load; after that, readiness gates traffic and liveness restarts."""
 
     def http(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
@@ -60,13 +64,19 @@ def probes(workload: InferenceWorkloadSpec) -> dict[str, k8s.core.v1.ProbeArgs]:
 
     return {
         "startup": http(
-            HEALTH_PATH,
+            health_path,
             PROBE_PERIOD_SECONDS,
             math.ceil(workload.startup_timeout_seconds / PROBE_PERIOD_SECONDS),
         ),
-        "readiness": http(READY_PATH, 5, 2),
-        "liveness": http(HEALTH_PATH, PROBE_PERIOD_SECONDS, 3),
+        "readiness": http(ready_path, 5, 2),
+        "liveness": http(health_path, PROBE_PERIOD_SECONDS, 3),
     }
+
+
+def drain_seconds(workload: InferenceWorkloadSpec) -> int:
+    """How long in-flight requests may run on after SIGTERM: the grace period, less the preStop sleep that
+    comes first and a margin for the process to exit."""
+    return max(workload.termination_grace_period_seconds - PRE_STOP_SLEEP_SECONDS - EXIT_MARGIN_SECONDS, 1)
 
 
 def spread(selector: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
@@ -99,7 +109,8 @@ def hpa_metric(workload: InferenceWorkloadSpec) -> k8s.autoscaling.v2.MetricSpec
     return k8s.autoscaling.v2.MetricSpecArgs(
         type="Pods",
         pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
-            metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=scaling.metric_name),
+            # The name prometheus-adapter serves the series under (metrics_adapter.py's rule).
+            metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=adapter_metric_name(scaling.metric_name)),
             target=k8s.autoscaling.v2.MetricTargetArgs(
                 type="AverageValue", average_value=f"{scaling.target_average_value:g}"
             ),
@@ -117,6 +128,11 @@ class InferenceService(pulumi.ComponentResource):
     clients of the namespace, the ingress controller and Prometheus. With the Prometheus Operator it adds a
     ServiceMonitor and latency / error-rate alerts; otherwise pods carry scrape annotations. Replicas the spec
     does not size get their per-GPU share of the pool's node.
+
+    The server is ours, vLLM or the user's own (``servers.py``); each gets its own command, probe paths,
+    metrics and alerts, and the same pod: a server that reads the model from local disk gets it staged by
+    an init container under the workload's identity into an emptyDir, and whatever an engine must write (a
+    compile cache, shared memory) is an emptyDir too, never a privilege.
 
     `pulumi up` does not wait for the replicas (``pulumi.com/skipAwait``): they report not-ready until a first
     checkpoint exists, which on a new platform is long after the update. So a successful update says the
@@ -154,14 +170,16 @@ class InferenceService(pulumi.ComponentResource):
             egress=[https_egress()],  # the model's checkpoint in the bucket
             opts=child,
         )
-        volumes = pods.volumes()
+        plan = server_plan(workload, pods, drain_seconds(workload))
+        volumes = pods.volumes(*plan.volumes)
         container = pods.container(
             volumes=volumes,
-            command=["python", "-m", "workloads.serve"],
-            args=["--checkpoint-dir", f"$({CHECKPOINT_DIR_ENV})", "--port", str(workload.port)],
-            env=[],
+            command=plan.command,
+            args=plan.args,
+            env=plan.env,
+            user_env=plan.user_env,
             ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=workload.port)],
-            probes=probes(workload),
+            probes=probes(workload, plan.health_path, plan.ready_path),
             lifecycle=k8s.core.v1.LifecycleArgs(
                 pre_stop=k8s.core.v1.LifecycleHandlerArgs(
                     sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SLEEP_SECONDS)
@@ -186,8 +204,10 @@ class InferenceService(pulumi.ComponentResource):
                     container=container,
                     volumes=volumes,
                     metrics_port=workload.port,
+                    metrics_path=plan.metrics_path,
                     restart_policy="Always",
                     topology_spread_constraints=spread(selector),
+                    init_containers=plan.init_containers,
                 ),
             ),
             # The HPA owns the replica count after creation; a later `pulumi up` must not reset it.
@@ -272,7 +292,8 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        pods.monitor(name, port_name="http", rules=serving_rules(workload))
+        rules = serving_rules(workload, plan.metrics) if plan.metrics is not None else []
+        pods.monitor(name, port_name="http", rules=rules, path=plan.metrics_path)
         self.register_outputs(
             {"deployment": self.deployment.metadata.name, "service": self.service.metadata.name}
         )

@@ -18,12 +18,12 @@ from lepton_infra.contract import METRICS_PATH
 MONITORING_API = "monitoring.coreos.com/v1"
 
 
-def scrape_annotations(port: int) -> dict[str, str]:
+def scrape_annotations(port: int, path: str = METRICS_PATH) -> dict[str, str]:
     """The de-facto annotations a plain Prometheus (no operator) discovers pods by."""
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": str(port),
-        "prometheus.io/path": METRICS_PATH,
+        "prometheus.io/path": path,
     }
 
 
@@ -37,8 +37,10 @@ def monitor_workload(
     labels: Mapping[str, str],
     rules: Sequence[AlertRule],
     opts: pulumi.ResourceOptions,
+    path: str = METRICS_PATH,
 ) -> None:
-    """A ServiceMonitor of the workload's Service (port ``port_name``) and a PrometheusRule of ``rules``."""
+    """A ServiceMonitor of the workload's Service (port ``port_name``, ``path``) and a PrometheusRule of
+    ``rules`` (none where there are none)."""
     k8s.apiextensions.CustomResource(
         f"{resource_name}-monitor",
         api_version=MONITORING_API,
@@ -46,10 +48,12 @@ def monitor_workload(
         metadata=k8s.meta.v1.ObjectMetaArgs(name=workload, namespace=namespace, labels=dict(labels)),
         spec={
             "selector": {"matchLabels": dict(selector)},
-            "endpoints": [{"port": port_name, "path": METRICS_PATH, "interval": "30s"}],
+            "endpoints": [{"port": port_name, "path": path, "interval": "30s"}],
         },
         opts=opts,
     )
+    if not rules:
+        return
     prometheus_rule(
         f"{resource_name}-alerts",
         namespace=namespace,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.names import ImageSpec
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
@@ -21,7 +22,8 @@ from lepton_infra.components.kubernetes.pod_security import (
     hardened_container,
     hardened_pod_spec,
 )
-from lepton_infra.components.kubernetes.tenancy import workload_service_account
+from lepton_infra.components.kubernetes.tenancy import workload_account, workload_service_account
+from lepton_infra.contract import METRICS_PATH
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,10 @@ class PodBuilder:
         probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
         lifecycle: k8s.core.v1.LifecycleArgs | None = None,
         extended_resources: Mapping[str, int] | None = None,
+        user_env: Mapping[str, str] | None = None,
     ) -> k8s.core.v1.ContainerArgs:
-        """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs."""
+        """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs;
+        ``user_env`` (the spec's own variables) last, refused where it would replace one of the platform's."""
         return hardened_container(
             name=self.component,
             image=self.handle.registry.apply(self.workload.image.reference),
@@ -82,11 +86,51 @@ class PodBuilder:
             volumes=volumes,
             command=command,
             args=args,
-            env=[*env, *self.checkpoint.env(), k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1")],
+            env=self._with_user_env(self.platform_env(env), user_env or {}),
             ports=ports,
             probes=probes,
             lifecycle=lifecycle,
         )
+
+    def platform_env(self, env: Sequence[k8s.core.v1.EnvVarArgs] = ()) -> list[k8s.core.v1.EnvVarArgs]:
+        """``env``, the checkpoint location and what reaching it needs, and unbuffered Python logs."""
+        return [*env, *self.checkpoint.env(), k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1")]
+
+    def init_container(
+        self,
+        *,
+        name: str,
+        image: ImageSpec,
+        volumes: Sequence[Volume],
+        command: Sequence[str],
+        args: Sequence[str],
+        env: Sequence[k8s.core.v1.EnvVarArgs],
+    ) -> k8s.core.v1.ContainerArgs:
+        """A container that runs to completion before the main one, hardened alike, with the main
+        container's CPU and memory (a pod's request is the larger of its init and main containers', so
+        this costs nothing) and no GPU; it runs under the pod's ServiceAccount, so the workload identity."""
+        return hardened_container(
+            name=name,
+            image=self.handle.registry.apply(image.reference),
+            resources=self.resources,
+            gpus=0,
+            volumes=volumes,
+            command=command,
+            args=args,
+            env=env,
+        )
+
+    def _with_user_env(
+        self, platform: list[k8s.core.v1.EnvVarArgs], user_env: Mapping[str, str]
+    ) -> list[k8s.core.v1.EnvVarArgs]:
+        taken = {"HOME", *(str(e.name) for e in platform)}
+        clash = sorted(taken & set(user_env))
+        if clash:
+            raise ValueError(
+                f"workload {self.workload.name!r}: `env` sets {', '.join(clash)}, which the platform sets on "
+                "this site (the checkpoint location and what reaching it needs); remove it"
+            )
+        return [*platform, *(k8s.core.v1.EnvVarArgs(name=n, value=v) for n, v in sorted(user_env.items()))]
 
     def pod_template(
         self,
@@ -97,12 +141,14 @@ class PodBuilder:
         restart_policy: str,
         subdomain: pulumi.Input[str] | None = None,
         topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] = (),
+        init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
+        metrics_path: str = METRICS_PATH,
     ) -> k8s.core.v1.PodTemplateSpecArgs:
         monitored_by_operator = self.handle.addons.prometheus_operator
         return k8s.core.v1.PodTemplateSpecArgs(
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 labels={**self.labels, **self.binding.pod_labels},
-                annotations=None if monitored_by_operator else scrape_annotations(metrics_port),
+                annotations=None if monitored_by_operator else scrape_annotations(metrics_port, metrics_path),
             ),
             spec=hardened_pod_spec(
                 container=container,
@@ -113,10 +159,13 @@ class PodBuilder:
                 restart_policy=restart_policy,
                 subdomain=subdomain,
                 topology_spread_constraints=topology_spread_constraints,
+                init_containers=init_containers,
             ),
         )
 
-    def monitor(self, resource_name: str, *, port_name: str, rules: Sequence[AlertRule]) -> None:
+    def monitor(
+        self, resource_name: str, *, port_name: str, rules: Sequence[AlertRule], path: str = METRICS_PATH
+    ) -> None:
         """A ServiceMonitor and the workload's alerts, where the Prometheus Operator runs."""
         if self.handle.addons.prometheus_operator:
             monitor_workload(
@@ -128,6 +177,7 @@ class PodBuilder:
                 labels=self.labels,
                 rules=rules,
                 opts=self.opts,
+                path=path,
             )
 
 
@@ -147,11 +197,12 @@ def pod_builder(
     labels = workload_labels(workload.name, component)
     gpus = workload.gpus_needed_per_node
     placement = handle.placement(workload.accelerator.value, gpus)
+    namespace, account_name = workload_account(workload)
     account, binding = workload_service_account(
         f"{name}-sa",
         handle=handle,
-        namespace=workload.namespace,
-        name=workload.name,
+        namespace=namespace,
+        name=account_name,
         labels=labels,
         opts=opts,
     )

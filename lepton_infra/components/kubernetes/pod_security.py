@@ -87,7 +87,7 @@ def guaranteed_resources(
     amounts = {
         "cpu": f"{resources.cpu_millicores}m",
         "memory": f"{resources.memory_mib}Mi",
-        GPU_RESOURCE: str(gpus),
+        **({GPU_RESOURCE: str(gpus)} if gpus else {}),
         **{name: str(count) for name, count in (extended or {}).items()},
     }
     return k8s.core.v1.ResourceRequirementsArgs(requests=amounts, limits=dict(amounts))
@@ -104,12 +104,13 @@ def hardened_container(
     command: Sequence[str],
     args: Sequence[str],
     env: Sequence[k8s.core.v1.EnvVarArgs],
-    ports: Sequence[k8s.core.v1.ContainerPortArgs],
+    ports: Sequence[k8s.core.v1.ContainerPortArgs] = (),
     probes: Mapping[str, k8s.core.v1.ProbeArgs] | None = None,
     lifecycle: k8s.core.v1.LifecycleArgs | None = None,
 ) -> k8s.core.v1.ContainerArgs:
-    """The workload's main container; ``probes`` maps startup / readiness / liveness to their probe, and
-    ``extended_resources`` are device-plugin resources besides GPUs (a fabric's interfaces)."""
+    """A workload container, main or init, hardened alike; ``probes`` maps startup / readiness / liveness to
+    their probe, and ``extended_resources`` are device-plugin resources besides GPUs (a fabric's
+    interfaces)."""
     probes = probes or {}
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -141,9 +142,11 @@ def hardened_pod_spec(
     restart_policy: str,
     subdomain: pulumi.Input[str] | None = None,
     topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] = (),
+    init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
 ) -> k8s.core.v1.PodSpecArgs:
     """A pod on ``placement``'s pool: its labels selected, its taints tolerated, nothing else."""
     return k8s.core.v1.PodSpecArgs(
+        init_containers=list(init_containers) or None,
         containers=[container],
         volumes=[v.volume for v in volumes],
         service_account_name=service_account,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import reduce
+from typing import Any
 
 import pulumi
 
@@ -15,6 +16,7 @@ from lepton_infra.components.kubernetes.cluster_services import ClusterServices
 from lepton_infra.components.kubernetes.gpu_runtime import GpuRuntime, GpuRuntimeArgs
 from lepton_infra.components.kubernetes.inference_service import InferenceService, InferenceServiceArgs
 from lepton_infra.components.kubernetes.kueue import KUEUE_SERVICE, kueue_service, queue_labels
+from lepton_infra.components.kubernetes.metrics_adapter import metrics_adapter_services
 from lepton_infra.components.kubernetes.queues import create_local_queues, local_queue_objects, site_objects
 from lepton_infra.components.kubernetes.tenancy import NamespaceQuota, TenantNamespace, TenantNamespaceArgs
 from lepton_infra.components.kubernetes.training_job import TrainingJob, TrainingJobArgs
@@ -38,7 +40,14 @@ class SiteWorkloads(pulumi.ComponentResource):
     (quota = their peak needs), and a TrainingJob or InferenceService per workload, all through the site's
     ClusterHandle. With teams (``queues``), Kueue comes first (its chart, a flavor per GPU pool, a queue and
     priorities per team, a LocalQueue in each team namespace) and every workload is queued under its team.
-    ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's)."""
+    ``extra_namespaces``: namespaces the site needs beyond its workloads' (a MultiKueue manager's). Where a
+    workload autoscales on a pods metric, the services include prometheus-adapter with a rule for it (and a
+    Prometheus where the site has none).
+
+    ``access`` says how this `pulumi up` reaches the cluster's API (the platform's record of the stack's
+    layer, the endpoint's exposure and where the runner is): recorded as the component's inputs, where a
+    policy sees it beside the Kubernetes provider every child uses.
+    """
 
     namespaces: dict[str, TenantNamespace]
     # The Kueue release and LocalQueues, where the site queues (MultiKueue's objects wait for them too).
@@ -54,11 +63,13 @@ class SiteWorkloads(pulumi.ComponentResource):
         *,
         queues: SiteQueues | None = None,
         extra_namespaces: Sequence[str] = (),
+        access: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__("lepton:kubernetes:SiteWorkloads", name, None, opts)
+        props = {"site": handle.site, "access": dict(access)} if access is not None else None
+        super().__init__("lepton:kubernetes:SiteWorkloads", name, props, opts)
         child = pulumi.ResourceOptions(parent=self)
         GpuRuntime(f"{name}-gpu-runtime", GpuRuntimeArgs(handle), child)
-        services = handle.addons.services
+        services = (*handle.addons.services, *metrics_adapter_services(workloads, handle.addons))
         if queues is not None:
             services = (*services, kueue_service(queues, site_objects(queues, handle.gpu_pools)))
         installed = (
@@ -109,8 +120,15 @@ def deploy_workloads(
     *,
     queues: SiteQueues | None = None,
     extra_namespaces: Sequence[str] = (),
+    access: Mapping[str, Any] | None = None,
 ) -> SiteWorkloads:
     """The Kubernetes layer of ``handle``'s site, named after the site."""
     return SiteWorkloads(
-        handle.site, handle, workloads, opts, queues=queues, extra_namespaces=extra_namespaces
+        handle.site,
+        handle,
+        workloads,
+        opts,
+        queues=queues,
+        extra_namespaces=extra_namespaces,
+        access=access,
     )

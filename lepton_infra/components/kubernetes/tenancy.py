@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.blueprint.workloads import WorkloadSpec
 from lepton_infra.catalog import Resources
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
@@ -172,6 +173,13 @@ def network_policy(
         ),
         opts=opts,
     )
+
+
+def workload_account(workload: WorkloadSpec) -> tuple[str, str]:
+    """``(namespace, name)`` of the ServiceAccount a workload's pods run as: its own, named after it.
+
+    The cloud layer makes each one's identity ahead of the Kubernetes layer, by this same name."""
+    return workload.namespace, workload.name
 
 
 def workload_service_account(

@@ -30,9 +30,11 @@ from lepton_infra.components.kubernetes.tenancy import (
 )
 from lepton_infra.contract import (
     CHECKPOINT_DIR_ENV,
+    NNODES_ENV,
     PREEMPTED_EXIT_CODE,
     PREEMPTED_EXIT_CODE_ENV,
     RENDEZVOUS_PORT,
+    TORCHRUN_SHUTDOWN_TIMEOUT_ENV,
     TRAIN_METRICS_PORT,
 )
 
@@ -53,6 +55,8 @@ DELETE_MARGIN_SECONDS = 300
 # Queued, the Job's start is Kueue's decision (hours away, perhaps): `pulumi up` waits only for the API server
 # to hold it (its uid is set on creation), which keeps `waitFor`'s wait on delete for a replacement (above).
 AWAIT_CREATED = {"pulumi.com/waitFor": "jsonpath={.metadata.uid}"}
+# Of the pod's grace period, what torchrun keeps for itself after its workers are done.
+SHUTDOWN_MARGIN_SECONDS = 15
 
 
 @dataclass
@@ -80,15 +84,25 @@ def rendezvous_conf(workload: TrainingWorkloadSpec) -> str:
 
 
 def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
-    """torchrun's flags, then the trainer's; the kubelet expands ``$(VAR)`` from the container's env."""
+    """torchrun's flags, then what it runs (our trainer, or the spec's ``args``); the kubelet expands
+    ``$(VAR)`` from the container's env."""
     return [
-        "--nnodes=$(NNODES)",
+        f"--nnodes=$({NNODES_ENV})",
         f"--nproc_per_node={workload.gpus_per_node}",
         "--rdzv_backend=c10d",
         f"--rdzv_endpoint={workload.name}-0.{service}:{RENDEZVOUS_PORT}",
         f"--rdzv_id={workload.name}",
         f"--rdzv_conf={rendezvous_conf(workload)}",
         f"--max_restarts={TORCHRUN_MAX_RESTARTS}",
+        *training_program(workload),
+    ]
+
+
+def training_program(workload: TrainingWorkloadSpec) -> list[str]:
+    """What torchrun starts on each GPU: the spec's own ``args``, or our trainer with its flags."""
+    if workload.args is not None:
+        return list(workload.args)
+    return [
         "-m",
         "workloads.train",
         "--max-steps",
@@ -99,6 +113,17 @@ def torchrun_args(workload: TrainingWorkloadSpec, service: str) -> list[str]:
         str(workload.checkpoint_every_steps),
         *workload.trainer_args,
     ]
+
+
+def shutdown_timeout_seconds(workload: TrainingWorkloadSpec) -> int:
+    """How long torchrun's agent lets its workers checkpoint after SIGTERM before it kills them.
+
+    Stock torchrun gives them 30 s (torch 2.13, torch/distributed/run.py --shutdown-timeout, read from
+    TORCH_ELASTIC_SHUTDOWN_TIMEOUT), far less than the pod's grace period for a final checkpoint; this
+    gives them the grace period less a margin for torchrun's own exit. Our launcher does not let the agent
+    handle SIGTERM at all; a user's image runs stock torchrun.
+    """
+    return max(workload.termination_grace_period_seconds - SHUTDOWN_MARGIN_SECONDS, 1)
 
 
 def failure_policy(workload: TrainingWorkloadSpec) -> k8s.batch.v1.PodFailurePolicyArgs:
@@ -166,6 +191,11 @@ class TrainingJob(pulumi.ComponentResource):
     timeouts that outlast a scale-up and an image pull, and a failure policy that does not burn retries on
     preemption. On a pool with a fabric (EFA, InfiniBand) the pods of a multi-node job request its devices
     and get the environment NCCL needs there.
+
+    The container runs our trainer unless the spec gives its own ``command`` (a torchrun launcher in the
+    user's image) and ``args`` (the script and its arguments): the platform's part stays the same either way
+    (torchrun's rendezvous flags, CHECKPOINT_DIR and the bucket's credentials through the workload identity,
+    the preemption exit code and failure policy, torchrun's shutdown timeout sized to the grace period).
 
     How `pulumi up` treats it:
 
@@ -241,14 +271,20 @@ class TrainingJob(pulumi.ComponentResource):
         volumes = pods.volumes(empty_dir("dshm", "/dev/shm", f"{shared_memory}Mi", medium="Memory"))
         container = pods.container(
             volumes=volumes,
-            command=["torchrun"],
+            command=list(workload.command or ("torchrun",)),
             args=torchrun_args(workload, workload.name),
+            user_env=workload.env,
             env=[
-                k8s.core.v1.EnvVarArgs(name="NNODES", value=str(workload.nodes)),
+                k8s.core.v1.EnvVarArgs(name=NNODES_ENV, value=str(workload.nodes)),
                 k8s.core.v1.EnvVarArgs(name=PREEMPTED_EXIT_CODE_ENV, value=str(PREEMPTED_EXIT_CODE)),
+                k8s.core.v1.EnvVarArgs(
+                    name=TORCHRUN_SHUTDOWN_TIMEOUT_ENV, value=str(shutdown_timeout_seconds(workload))
+                ),
+                # In name order: facts read back through a stack reference do not keep a map's order, and
+                # a Job's pod template cannot change without replacing the Job.
                 *(
                     k8s.core.v1.EnvVarArgs(name=name, value=value)
-                    for name, value in fabric_env(workload, pods.placement).items()
+                    for name, value in sorted(fabric_env(workload, pods.placement).items())
                 ),
             ],
             extended_resources=fabric_resources(workload, pods.placement),

@@ -89,7 +89,9 @@ def _scale_up_problem(stack: Stack, cluster: Cluster, pool: Pool, users: list[Wo
             return None
         return "it is a Karpenter NodePool, but no Karpenter release runs in the cluster to act on it"
     if pool.cloud is Cloud.AWS:
-        return _eks_scale_up_problem(stack, cluster, pool, users)
+        # An EKS pool grows through Karpenter or Cluster Autoscaler in the cluster: a cloud layer's
+        # Kubernetes layer, another stack, installs them.
+        return _eks_scale_up_problem(stack, cluster, pool, users) if cluster.deployed_here else None
     if not pool.cloud_autoscaled:
         if pool.cloud is Cloud.AZURE:
             return "the pool has no enableAutoScaling, so AKS's cluster autoscaler never grows it"

@@ -161,7 +161,7 @@ def gpu_pool_taints_tolerated(stack: Stack, _settings: PolicySettings) -> Iterat
     for cluster in topology(stack).clusters:
         yield from _workload_taint_findings(cluster)
         gpu_pools = [p for p in cluster.pools if p.gpu and p.kind == "node-group"]
-        if gpu_pools and cluster.managed and cluster.cloud is not Cloud.ALICLOUD:
+        if gpu_pools and cluster.managed and cluster.deployed_here and cluster.cloud is not Cloud.ALICLOUD:
             yield from _runtime_taint_findings(cluster, gpu_pools)
 
 

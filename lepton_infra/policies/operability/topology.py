@@ -26,6 +26,7 @@ from lepton_infra.policies.view import Resource, Stack
 
 T = TypeVar("T")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+PLATFORM = "lepton:index:Platform"
 # Labels every node of a pool carries without the plan declaring them: the value where the plan knows
 # it, None where only the cloud will (matches any value a selector asks).
 _ZONE, _HOSTNAME = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
@@ -87,6 +88,9 @@ class Cluster:
     pools: list[Pool] = field(default_factory=list)
     objects: list[Resource] = field(default_factory=list)
     addons: list[Resource] = field(default_factory=list)
+    # False where the stack builds the cluster and another stack deploys into it (a cloud layer: its
+    # Platform component records `layer: cloud`): what must run in the cluster is that stack's to show.
+    deployed_here: bool = True
     # Facts the rules derive per pool or workload (a node's free room, say), computed once: see memo.
     _memo: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
@@ -390,11 +394,20 @@ def _addons(stack: Stack, clusters: Mapping[str, Resource]) -> Iterator[tuple[Re
             yield cluster, addon
 
 
+def _cloud_layer(stack: Stack) -> bool:
+    """Whether the stack is a platform's cloud layer, its Kubernetes layer deployed by another stack."""
+    return any(get(p.props, "layer") == "cloud" for p in stack.of_type(PLATFORM))
+
+
 def _build(stack: Stack) -> Topology:
     cloud_clusters = {r.urn: r for r in stack.of_type(*svc.CLUSTER_TYPES)}
+    deployed_here = not _cloud_layer(stack)
     clusters: dict[str, Cluster] = {
         urn: Cluster(
-            r, svc.CLUSTER_TYPES[r.type], _str(r.get("name")) or _str(r.get("resourceName")) or r.name
+            r,
+            svc.CLUSTER_TYPES[r.type],
+            _str(r.get("name")) or _str(r.get("resourceName")) or r.name,
+            deployed_here=deployed_here,
         )
         for urn, r in cloud_clusters.items()
     }
