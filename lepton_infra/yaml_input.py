@@ -115,7 +115,7 @@ class _Open:
         self.keys: dict[Any, int] | None = {} if isinstance(node, yaml.MappingNode) else None
 
 
-def _compose(loader: yaml.SafeLoader) -> yaml.Node | None:
+def _compose(loader: Any) -> yaml.Node | None:  # PyYAML's loaders are untyped
     """The document's node tree from the parser's events, without recursion (libyaml's composer
     recurses), checking depth, aliases and duplicate keys as the events arrive."""
     loader.get_event()  # StreamStart
@@ -195,7 +195,7 @@ def _compose(loader: yaml.SafeLoader) -> yaml.Node | None:
 
 
 def _alias(
-    event: yaml.AliasEvent, anchors: dict[str, tuple[yaml.Node, int]], open_: list[_Open]
+    event: Any, anchors: dict[str, tuple[yaml.Node, int]], open_: list[_Open]
 ) -> tuple[yaml.Node, int]:
     if event.anchor in anchors:
         return anchors[event.anchor]
@@ -205,7 +205,7 @@ def _alias(
     raise YamlInputError(f"alias *{event.anchor} names no anchor written before it", line)
 
 
-def _first_time(loader: yaml.SafeLoader, keys: dict[Any, int], key: yaml.ScalarNode) -> None:
+def _first_time(loader: Any, keys: dict[Any, int], key: yaml.ScalarNode) -> None:
     """Record a mapping's key, refusing one it already has (as the constructor would read them: `1` and
     `01` are one integer key, `yes` and `true` one boolean)."""
     if key.tag == _STR:

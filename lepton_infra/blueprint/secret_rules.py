@@ -44,7 +44,7 @@ def scanned_values(spec: PlatformSpec) -> Iterator[tuple[str, str, str | None, s
                 yield path, path, None, site.kubeconfig.path
     for i, workload in enumerate(spec.workloads):
         # A training job's own container, or a server's (vLLM, custom): their arguments and environment.
-        holders = [(f"workloads[{i}]", workload)]
+        holders: list[tuple[str, object]] = [(f"workloads[{i}]", workload)]
         if not isinstance(workload, TrainingWorkloadSpec):
             holders.append((f"workloads[{i}].server", getattr(workload, "server", None)))
         for prefix, holder in holders:

@@ -32,11 +32,12 @@ def run(args: argparse.Namespace) -> int:
     # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
     from pulumi import RunError
 
-    from lepton_infra.plan.engine import referenced_outputs, run_program
+    from lepton_infra.plan.engine import run_program
     from lepton_infra.plan.manifests import write_manifests
     from lepton_infra.plan.mocks import UnknownStackReference
     from lepton_infra.plan.packs import evaluate_packs, rules_by_name, selected
     from lepton_infra.plan.pulumi_sdk import UnsupportedPulumiSdk
+    from lepton_infra.plan.references import referenced_outputs
     from lepton_infra.plan.reporters import render_packs, render_text
     from lepton_infra.plan.sources import locate
     from lepton_infra.plan.tree import render_summary, render_tree
