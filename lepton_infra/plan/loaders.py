@@ -1,6 +1,7 @@
-"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, or ``pulumi stack export``.
+"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, ``pulumi stack export``,
+or Kubernetes manifests (a YAML or JSON file, or a folder of them).
 
-All three carry resource inputs under the engine's camelCase names, so policies see one shape.
+All of them carry resource inputs under the engine's camelCase names, so policies see one shape.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ def plan_from_json(data: Any) -> Plan:
 
 
 def load_plan(path: Path) -> Plan:
+    from lepton_infra.plan.kubernetes_files import ManifestError, is_manifest_json, load_manifests
+
+    if path.is_dir() or path.suffix in (".yaml", ".yml"):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -103,6 +111,14 @@ def load_plan(path: Path) -> Plan:
         raise PlanLoadError(f"{path} is not JSON: {e}") from e
     try:
         check_depth(data)
+    except PlanShapeError as e:
+        raise PlanLoadError(f"{path}: {e}") from None
+    if is_manifest_json(data):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
+    try:
         return plan_from_json(data)
     except (PlanShapeError, PlanLoadError) as e:
         raise PlanLoadError(f"{path}: {e}") from None
