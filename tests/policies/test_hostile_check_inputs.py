@@ -9,11 +9,15 @@ one line naming the file and the field is the contract (ARCHITECTURE.md, CLI `ch
 
 from __future__ import annotations
 
+import copy
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lepton_infra.cli.check import check_command
 from lepton_infra.plan.loaders import load_plan
@@ -213,3 +217,73 @@ def test_an_empty_stack_export_is_an_empty_plan(tmp_path: Path, capsys: pytest.C
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"version": 3, "deployment": {"manifest": {}, "resources": None}}))
     assert check_command(path, "text", None) == 0
+
+
+# --- mutations of a real plan: no crash in any policy ---------------------------------------------------
+
+
+def _reviewed() -> dict[str, Any]:
+    with gzip.open(REVIEWED, "rt", encoding="utf-8") as f:
+        data: dict[str, Any] = json.load(f)
+    return data
+
+
+PLAN = _reviewed()
+# The resources whose inputs the rules read most: one of each type keeps an example fast.
+SAMPLES = list({r["type"]: i for i, r in enumerate(PLAN["resources"]) if r.get("custom", True)}.values())
+
+# Values a hostile or broken file puts where a rule expects another shape.
+hostile_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["", "*", "0.0.0.0/0", "::/0", "[secret]", "04da6b54-80e4-46f7-96ec-b56ff0331ba9"])
+    | st.text(max_size=8)
+    | st.just({"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "AAA"})
+    | st.just({"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "path": 5}),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sample=st.sampled_from(SAMPLES), pick=st.integers(min_value=0), value=hostile_values, data=st.data())
+def test_no_mutation_of_a_real_plan_crashes_a_policy(  # noqa: PLR0917 (hypothesis passes them by name)
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sample: int,
+    pick: int,
+    value: Any,
+    data: st.DataObject,
+) -> None:
+    document = copy.deepcopy(PLAN)
+    resource = document["resources"][sample]
+    paths = _paths(resource.setdefault("inputs", {}))
+    path = paths[pick % len(paths)]
+    if path:
+        parent = resource["inputs"]
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = value
+    else:
+        resource["inputs"] = value if data.draw(st.booleans()) else {"x": value}
+    file = tmp_path / "mutated.json"
+    file.write_text(json.dumps(document))
+    fmt = data.draw(st.sampled_from(["text", "json", "sarif", "junit"]))
+    code = check_command(file, fmt, None)  # any exception fails the test
+    out = capsys.readouterr().out
+    assert code in (0, 1, 2)
+    if code == 2:
+        assert out.startswith("error:") and out.count("\n") == 1, out
