@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -14,12 +15,17 @@ from pydantic import ValidationError
 from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.blueprint.advice import advice
 from lepton_infra.blueprint.errors import issues_from_validation
+from lepton_infra.blueprint.secret_scan import redact
 from lepton_infra.errors import ConfigError, ConfigIssue, PathPart, format_path, parse_path, render_warnings
+from lepton_infra.yaml_input import YamlDocument, YamlInputError, read_yaml
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
 # What the Pulumi CLI hands a program for a `secure:` value it cannot decrypt offline.
 SECRET_PLACEHOLDER = "[secret]"
+# A stack's name as Pulumi allows it ("alphanumeric characters, hyphens, underscores, or periods"); never a
+# path, so `--stack ../../x` cannot name a file outside the stack directory.
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class StackConfig:
     values: dict[str, Any]
     secret_keys: frozenset[str] = frozenset()
     document: yaml.Node | None = field(default=None, repr=False, compare=False)
+    # The project's directory: relative paths in the config (a kubeconfig file) are read from there.
+    project_root: Path | None = None
 
     def runtime_config(self) -> dict[str, str]:
         """The map the CLI gives a program: structured values as JSON strings (as in PULUMI_CONFIG)."""
@@ -81,7 +89,7 @@ def find_project(start: Path | None = None) -> PulumiProject:
 
 
 def _read_project(project_file: Path) -> PulumiProject:
-    data = _load_yaml(project_file)
+    data = _load_yaml(project_file).value
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise ConfigError(str(project_file), [ConfigIssue("name", "a Pulumi.yaml needs a `name:`")])
     root = project_file.parent
@@ -97,16 +105,18 @@ def _read_project(project_file: Path) -> PulumiProject:
     )
 
 
-def read_stack_config(project: PulumiProject, stack: str) -> StackConfig:
-    path = project.stack_file(stack)
+def read_stack_config(project: PulumiProject, stack: str, *, outside_project: bool = False) -> StackConfig:
+    """The stack's config, read once (``yaml_input``: UTF-8, bounded, every key once).
+
+    The stack file must lie inside the project (after links are followed) unless ``outside_project``
+    says otherwise: `lepton-infra plan` runs the project's program with this config.
+    """
+    path = stack_file_inside(project, stack, outside_project=outside_project)
     if not path.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise ConfigError(str(path), [ConfigIssue("stack", f"no stack file for {stack!r}; stacks: {known}")])
-    text = path.read_text(encoding="utf-8")
-    data = _load_yaml(path, text)
-    document = yaml.compose(text, Loader=yaml.SafeLoader)
-    if data is None:
-        data = {}
+    loaded = _load_yaml(path)
+    data = {} if loaded.value is None else loaded.value
     if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
         raise ConfigError(
             str(path), [ConfigIssue("config", "a stack file is a mapping with a `config:` mapping")]
@@ -118,7 +128,38 @@ def read_stack_config(project: PulumiProject, stack: str) -> StackConfig:
         if isinstance(value, dict) and set(value) == {"secure"}:
             secrets.add(full_key)
         values[full_key] = SECRET_PLACEHOLDER if full_key in secrets else value
-    return StackConfig(stack, path, values, frozenset(secrets), document)
+    return StackConfig(stack, path, values, frozenset(secrets), loaded.root, project.root)
+
+
+def stack_file_inside(project: PulumiProject, stack: str, *, outside_project: bool = False) -> Path:
+    """The stack's file, refused when the name is not a stack name or the file lies outside the project."""
+    if not STACK_NAME.match(stack):
+        raise ConfigError(
+            "--stack",
+            [
+                ConfigIssue(
+                    "stack", f"{stack!r} is not a stack name (letters, digits, `-`, `_`, `.`; no paths)"
+                )
+            ],
+        )
+    path = project.stack_file(stack)
+    if not outside_project and not is_inside(path, project.root):
+        raise ConfigError(
+            str(path),
+            [
+                ConfigIssue(
+                    "stack",
+                    f"the stack file resolves to {path.resolve()}, outside the project "
+                    f"{project.root.resolve()}; pass --allow-outside-project to read it anyway",
+                )
+            ],
+        )
+    return path
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every link followed, lies under ``root``."""
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def platform_spec(config: StackConfig) -> PlatformSpec:
@@ -127,7 +168,78 @@ def platform_spec(config: StackConfig) -> PlatformSpec:
     raw = config.values.get(PLATFORM_KEY)
     if raw is None:
         raise ConfigError(source, [ConfigIssue(PLATFORM_KEY, "required key is missing from `config:`")])
-    return validate_platform(raw, source, config.line_of)
+    spec = validate_platform(raw, source, config.line_of)
+    found = secret_key_issues(spec, config.secret_keys, set(config.values))
+    found += files_outside(spec, config.project_root)
+    if found:
+        raise ConfigError(
+            source,
+            [
+                ConfigIssue(
+                    format_path([PLATFORM_KEY, *parse_path(p)]),
+                    m,
+                    config.line_of([PLATFORM_KEY, *parse_path(p)]),
+                )
+                for p, m in found
+            ],
+        )
+    return spec
+
+
+def secret_config_keys(spec: PlatformSpec) -> list[str]:
+    """The config keys (without namespace) the spec says hold a kubeconfig."""
+    keys = (getattr(getattr(site, "kubeconfig", None), "secret_config_key", None) for site in spec.sites)
+    return [key for key in keys if key is not None]
+
+
+def secret_key_issues(
+    spec: PlatformSpec, secret_keys: Collection[str], keys: Collection[str]
+) -> list[tuple[str, str]]:
+    """A kubeconfig's ``secret_config_key`` must name a `secure:` value of the stack's config."""
+    found = []
+    for i, site in enumerate(spec.sites):
+        key = getattr(getattr(site, "kubeconfig", None), "secret_config_key", None)
+        if key is None:
+            continue
+        full = f"{CONFIG_NAMESPACE}:{key}"
+        path = f"sites[{i}].kubeconfig.secret_config_key"
+        if full not in keys:
+            found.append(
+                (
+                    path,
+                    f"the stack has no config key {full!r}; set it with "
+                    f"`pulumi config set --secret {key} < kubeconfig`",
+                )
+            )
+        elif full not in secret_keys:
+            found.append(
+                (
+                    path,
+                    f"{full!r} is plain config, written in clear to the stack file and the state; set it "
+                    f"again with `pulumi config set --secret {key} < kubeconfig`",
+                )
+            )
+    return found
+
+
+def files_outside(spec: PlatformSpec, root: Path | None) -> list[tuple[str, str]]:
+    """Kubeconfig files that resolve (links followed) outside the project, unless the site allows it."""
+    if root is None:
+        return []
+    found = []
+    for i, site in enumerate(spec.sites):
+        source = getattr(site, "kubeconfig", None)
+        if source is None or source.path is None or source.allow_outside_project:
+            continue
+        if not is_inside(root / source.path, root):
+            found.append(
+                (
+                    f"sites[{i}].kubeconfig.path",
+                    f"{source.path} resolves to {(root / source.path).resolve()}, outside the project; "
+                    "keep the file in the project, or set allow_outside_project",
+                )
+            )
+    return found
 
 
 def platform_warnings(config: StackConfig, spec: PlatformSpec) -> str:
@@ -151,8 +263,9 @@ def validate_platform(
     try:
         return PlatformSpec.model_validate(raw)
     except ValidationError as error:
+        # A secret the user pasted somewhere may come back inside a message: redact what the scan finds.
         issues = [
-            ConfigIssue(format_path(parts), message, line_of(parts) if line_of else None)
+            ConfigIssue(format_path(parts), redact(message), line_of(parts) if line_of else None)
             for parts, message in issues_from_validation(error, PlatformSpec, raw, PLATFORM_KEY)
         ]
         raise ConfigError(source, issues) from None
@@ -165,18 +278,11 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _load_yaml(path: Path, text: str | None = None) -> Any:
+def _load_yaml(path: Path) -> YamlDocument:
     try:
-        return yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(
-            _display(path), [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]
-        ) from None
-    except OSError as error:
-        raise ConfigError(str(path), [ConfigIssue("(file)", f"cannot read: {error.strerror}")]) from None
+        return read_yaml(path)
+    except YamlInputError as error:
+        raise ConfigError(_display(path), [ConfigIssue("(yaml)", str(error), error.line)]) from None
 
 
 def _child(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
@@ -230,17 +231,215 @@ def network_cidr(cidr: str | IPNetwork) -> list[str]:
     return problems
 
 
-def api_allowlist(cidrs: Iterable[str | IPNetwork]) -> list[str]:
-    """Who may reach a cluster's public API endpoint: named networks, never everyone."""
+def api_allowlist(
+    cidrs: Iterable[str | IPNetwork],
+    max_public_ipv4: int | None = None,
+    max_public_ipv6: int | None = None,
+) -> list[str]:
+    """Who may reach a cluster's public API endpoint: named networks, never everyone.
+
+    Judged by :func:`too_wide` over the union of the ranges, so `0.0.0.0/1` with `128.0.0.0/1` is refused
+    as `0.0.0.0/0` is.
+    """
+    return too_wide(cidrs, max_public_ipv4, max_public_ipv6)
+
+
+# --- how many addresses a set of ranges admits --------------------------------------------------------------
+
+# Ranges no host on the internet holds: the IANA special-purpose registries (RFC 6890 and its updates) less
+# the few entries marked globally reachable. Addresses in these do not count as public.
+NON_PUBLIC_IPV4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",  # "this network" (RFC 791)
+        "10.0.0.0/8",  # private (RFC 1918)
+        "100.64.0.0/10",  # shared address space (RFC 6598)
+        "127.0.0.0/8",  # loopback (RFC 1122)
+        "169.254.0.0/16",  # link local (RFC 3927)
+        "172.16.0.0/12",  # private (RFC 1918)
+        "192.0.0.0/24",  # IETF protocol assignments (RFC 6890)
+        "192.0.2.0/24",  # documentation TEST-NET-1 (RFC 5737)
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast (RFC 7526)
+        "192.168.0.0/16",  # private (RFC 1918)
+        "198.18.0.0/15",  # benchmarking (RFC 2544)
+        "198.51.100.0/24",  # documentation TEST-NET-2 (RFC 5737)
+        "203.0.113.0/24",  # documentation TEST-NET-3 (RFC 5737)
+        "224.0.0.0/4",  # multicast (RFC 5771)
+        "240.0.0.0/4",  # reserved, and the limited broadcast address (RFC 1112, RFC 919)
+    )
+)
+# IPv6 hosts on the internet hold global unicast addresses (2000::/3, RFC 4291), less documentation space.
+IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+NON_PUBLIC_IPV6_IN_GLOBAL = (ipaddress.IPv6Network("2001:db8::/32"),)  # documentation (RFC 3849)
+# IPv4-mapped IPv6 addresses (RFC 4291 2.5.5.2) are IPv4 addresses: ::ffff:0:0/96 is all of IPv4.
+IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+# "Too many public addresses" unless a caller says otherwise: a /8 of IPv4 and a /32 of IPv6 (what one
+# regional internet registry hands a large network). More than that is not an allowlist of named networks.
+DEFAULT_MAX_PUBLIC_IPV4 = 2**24
+DEFAULT_MAX_PUBLIC_IPV6 = 2**96
+# Words some APIs take for every address (Azure's `*`, `Internet` and `Any` service tags).
+EVERY_ADDRESS_WORDS = frozenset({"*", "any", "internet", "all"})
+
+
+class AddressRange(NamedTuple):
+    """A range as written and what it means: ``network`` None when it is not a range at all."""
+
+    text: str
+    network: IPNetwork | None
+    problem: str | None = None  # why it is malformed (the network may still be known: host bits set)
+
+
+def parse_range(cidr: str | IPNetwork) -> AddressRange:
+    """One written range, read the way an API would read it, and what is malformed about it.
+
+    Malformed forms are named explicitly: a prefix length with leading zeros (`0.0.0.0/00` is `/0`), host
+    bits set (`10.0.0.1/8` covers `10.0.0.0/8`), an IPv4-mapped IPv6 range (`::ffff:0.0.0.0/96` is all of
+    IPv4), surrounding whitespace, and text that is no range. Each still yields the widest network it can
+    mean, so a caller judging exposure judges the worst reading.
+    """
+    if isinstance(cidr, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return AddressRange(str(cidr), _unmapped(cidr))
+    text = str(cidr)
+    stripped = text.strip()
+    if stripped.lower() in EVERY_ADDRESS_WORDS:
+        return AddressRange(text, ipaddress.IPv4Network("0.0.0.0/0"), f"{text!r} means every address")
     problems = []
-    for cidr in cidrs:
-        network = _parse(cidr)
-        if network is None:
-            problems.append(not_a_cidr(cidr))
-        elif network.prefixlen == 0:
-            problems.append(
-                f"{network} would make the API public to everyone; list the CIDRs that need access"
-            )
+    if stripped != text:
+        problems.append("surrounding whitespace")
+    address, slash, prefix = stripped.partition("/")
+    if slash and prefix.isascii() and prefix.isdigit() and len(prefix) > 1 and prefix.startswith("0"):
+        problems.append(f"prefix length /{prefix} has leading zeros (it reads as /{int(prefix)})")
+        prefix = str(int(prefix))
+    try:
+        network = ipaddress.ip_network(f"{address}/{prefix}" if slash else address, strict=False)
+    except ValueError:
+        return AddressRange(text, None, not_a_cidr(text))
+    if network.network_address != ipaddress.ip_address(address):
+        problems.append(f"host bits are set (it covers {network})")
+    unmapped = _unmapped(network)
+    if unmapped != network:
+        problems.append(f"it is an IPv4-mapped IPv6 range (it covers {unmapped})")
+    problem = f"{text!r} is malformed: {'; '.join(problems)}" if problems else None
+    return AddressRange(text, unmapped, problem)
+
+
+def _unmapped(network: IPNetwork) -> IPNetwork:
+    if (
+        isinstance(network, ipaddress.IPv6Network)
+        and network.prefixlen >= 96
+        and network.subnet_of(IPV4_MAPPED)
+    ):
+        return ipaddress.IPv4Network((int(network.network_address) & 0xFFFFFFFF, network.prefixlen - 96))
+    return network
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The union of some ranges: its disjoint networks and how many public addresses it admits."""
+
+    ranges: tuple[AddressRange, ...]
+    ipv4: tuple[ipaddress.IPv4Network, ...]
+    ipv6: tuple[ipaddress.IPv6Network, ...]
+
+    @property
+    def every_ipv4(self) -> bool:
+        return any(n.prefixlen == 0 for n in self.ipv4)
+
+    @property
+    def every_ipv6(self) -> bool:
+        return any(n.prefixlen == 0 for n in self.ipv6)
+
+    @property
+    def public_ipv4(self) -> int:
+        return _count_outside(self.ipv4, NON_PUBLIC_IPV4)
+
+    @property
+    def public_ipv6(self) -> int:
+        inside = [n for n in self.ipv6 if n.overlaps(IPV6_GLOBAL_UNICAST)]
+        global_part = [n if n.subnet_of(IPV6_GLOBAL_UNICAST) else IPV6_GLOBAL_UNICAST for n in inside]
+        return _count_outside(tuple(global_part), NON_PUBLIC_IPV6_IN_GLOBAL)
+
+    @property
+    def malformed(self) -> tuple[AddressRange, ...]:
+        return tuple(r for r in self.ranges if r.problem is not None)
+
+
+def _count_outside(networks: Sequence[IPNetwork], excluded: Sequence[IPNetwork]) -> int:
+    """Addresses of disjoint ``networks`` outside disjoint ``excluded`` ranges.
+
+    Two CIDR ranges either nest or are apart, so each overlap is the smaller range whole.
+    """
+    total = sum(n.num_addresses for n in networks)
+    for n in networks:
+        for x in excluded:
+            if n.version == x.version and n.overlaps(x):
+                total -= min(n.num_addresses, x.num_addresses)
+    return total
+
+
+def coverage(cidrs: Iterable[str | IPNetwork]) -> Coverage:
+    """The union of ``cidrs`` by address arithmetic (never by comparing strings)."""
+    ranges = tuple(parse_range(c) for c in cidrs)
+    networks = [r.network for r in ranges if r.network is not None]
+    v4 = tuple(ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv4Network)))
+    v6 = tuple(ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv6Network)))
+    return Coverage(ranges, v4, v6)
+
+
+def _how_many(count: int) -> str:
+    """A count of addresses as a person reads it: digits up to IPv4's size, powers of two beyond."""
+    if count <= 2**32:
+        return f"{count:,}"
+    power = count.bit_length() - 1
+    return f"2^{power}" if count == 2**power else f"more than 2^{power}"
+
+
+def _listed(texts: Sequence[str], most: int = 6) -> str:
+    shown = ", ".join(texts[:most])
+    return f"{shown} and {len(texts) - most} more" if len(texts) > most else shown
+
+
+def too_wide(
+    cidrs: Iterable[str | IPNetwork],
+    max_public_ipv4: int | None = None,
+    max_public_ipv6: int | None = None,
+    *,
+    malformed: bool = True,
+) -> list[str]:
+    """Why a set of ranges that should name particular networks admits too much (empty: it does not).
+
+    The one judgement of "open to the internet" for the spec and every policy: over the union of the
+    ranges, by address arithmetic. A union covering every IPv4 or every IPv6 address is always refused,
+    however it is written (`0.0.0.0/0`, `0.0.0.0/00`, `0.0.0.0/1` with `128.0.0.0/1`, `::ffff:0:0/96`);
+    one covering more than ``max_public_ipv4`` public IPv4 addresses (default 2^24, a /8) or
+    ``max_public_ipv6`` public IPv6 addresses (default 2^96, a /32) is too wide. Malformed ranges are named,
+    and judged by the widest network they can mean; with ``malformed`` False only the ones that mean no
+    network at all are (a policy judging what an API will accept reports exposure, not spelling).
+    """
+    max_v4 = DEFAULT_MAX_PUBLIC_IPV4 if max_public_ipv4 is None else max_public_ipv4
+    max_v6 = DEFAULT_MAX_PUBLIC_IPV6 if max_public_ipv6 is None else max_public_ipv6
+    union = coverage(cidrs)
+    problems = [
+        r.problem for r in union.malformed if r.problem is not None and (malformed or r.network is None)
+    ]
+    written = _listed([r.text for r in union.ranges])
+    if union.every_ipv4 or union.every_ipv6:
+        family = "IPv4" if union.every_ipv4 else "IPv6"
+        problems.append(
+            f"{written} covers every {family} address (open to the whole internet); "
+            "list the networks that need access"
+        )
+    else:
+        for count, limit, family in (
+            (union.public_ipv4, max_v4, "IPv4"),
+            (union.public_ipv6, max_v6, "IPv6"),
+        ):
+            if count > limit:
+                problems.append(
+                    f"{written} covers {_how_many(count)} public {family} addresses, more than "
+                    f"{_how_many(limit)}; list the networks that need access"
+                )
     return problems
 
 

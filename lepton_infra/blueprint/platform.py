@@ -11,6 +11,7 @@ from lepton_infra.blueprint.base import CROSS_FIELD_ERROR, DnsLabel, SpecModel, 
 from lepton_infra.blueprint.budgets import SITE_TAG_KEY, SiteBudgetSpec, budget_rules
 from lepton_infra.blueprint.deployment import DeploymentSpec, deployment_issues
 from lepton_infra.blueprint.placement_rules import placement_rules
+from lepton_infra.blueprint.secret_rules import secret_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
@@ -36,6 +37,7 @@ from lepton_infra.catalog import (
     offerings,
     pool_offering,
 )
+from lepton_infra.catalog.tags import tag_problems
 
 __all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "PoolNode", "gpus_per_node", "placement_pool"]
 
@@ -45,7 +47,14 @@ class PlatformSpec(SpecModel):
 
     name: DnsLabel = Field(description="Platform name; prefixes every cloud resource name.")
     tags: dict[str, str] = Field(
-        default_factory=dict, description="Tags / labels put on every cloud resource (cost center, team ...)."
+        default_factory=dict,
+        description=(
+            "Tags / labels put on every cloud resource (cost center, team ...). Checked against each cloud "
+            "the sites use: AWS and Azure take 50 per resource, Alibaba Cloud 20, less the 4 the platform "
+            "adds; keys up to 128 characters; values up to 256 (AWS, Azure) or 128 (Alibaba Cloud); no "
+            "reserved prefixes (aws:, microsoft/azure/windows, aliyun/acs:). Tags are plain text in every "
+            "console and bill: never a secret."
+        ),
     )
     sites: tuple[SiteSpec, ...] = Field(min_length=1, description="Clusters to build, one per cloud region.")
     workloads: tuple[WorkloadSpec, ...] = Field(
@@ -60,6 +69,19 @@ class PlatformSpec(SpecModel):
     )
     budgets: tuple[SiteBudgetSpec, ...] = Field(
         default=(), description="Monthly cost budgets per site, as the cloud's own budget resource."
+    )
+    not_secrets: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Field paths the secret scan flagged that hold no secret (a false positive), e.g. "
+            "`tags.token-budget`, `sites[1].artifact_env.AWS_ACCESS_KEY_ID_FILE` or "
+            "`workloads[0].trainer_args[3]`. The scan reads tags, an existing site's artifact_env, "
+            "service_account_annotations and kubeconfig.path, and workloads' args and env, for "
+            "secret-sounding names and known credential formats (detect-secrets' plugins); a flagged value "
+            "is refused, because "
+            "plain config is written in clear to the plan JSON, the manifests and the state. Each entry "
+            "must name a scanned value."
+        ),
     )
     deployment: DeploymentSpec = Field(
         default_factory=DeploymentSpec,
@@ -91,6 +113,8 @@ class PlatformSpec(SpecModel):
             *budget_rules(self),
             *deployment_issues(self),
             *shared_default_keys(self.sites),
+            *_tags_each_cloud_accepts(self),
+            *secret_rules(self),
         ]
         if issues:
             raise rule_error(issues)
@@ -113,6 +137,16 @@ def _unique_names(spec: PlatformSpec) -> list[Issue]:
     for i, site in enumerate(spec.sites):
         for dup in _duplicates([p.name for p in site.gpu_pools]):
             issues.append((f"sites[{i}].gpu_pools", f"pool name {dup!r} is used more than once"))
+    return issues
+
+
+def _tags_each_cloud_accepts(spec: PlatformSpec) -> list[Issue]:
+    """The platform's tags go on every resource of every site: each cloud in use must accept them."""
+    clouds = sorted({Cloud(s.cloud) for s in spec.sites if isinstance(s, ManagedSiteSpec)})
+    issues: list[Issue] = []
+    for cloud in clouds:
+        for key, problem in tag_problems(cloud, spec.tags):
+            issues.append(("tags", f"{key!r}: {problem}" if key else problem))
     return issues
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from lepton_infra.blueprint.base import DnsLabel, KubernetesVersion, SpecModel
+from lepton_infra.blueprint.base import DnsLabel, KubernetesVersion, SpecModel, rule_error
 from lepton_infra.blueprint.names import EnvName
 from lepton_infra.catalog import Accelerator
 
@@ -67,13 +67,29 @@ class KubeconfigSpec(SpecModel):
     """Where the cluster's kubeconfig comes from: a file, or a secret config value (never plain config)."""
 
     path: str | None = Field(
-        default=None, min_length=1, description="Path of a kubeconfig file, relative to the Pulumi project."
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description=(
+            "Path of a kubeconfig file, relative to the Pulumi project, inside it: an absolute path, `~` or "
+            "a `..` that leaves the project (links followed) is refused unless allow_outside_project. Never "
+            "the file's content: that goes in secret config (secret_config_key)."
+        ),
+    )
+    allow_outside_project: bool = Field(
+        default=False,
+        description=(
+            "Let `path` name a file outside the project (e.g. ~/.kube/config on an operator's machine). "
+            "Off by default: `lepton-infra plan` and `pulumi up` read the file, and a stack file from an "
+            "untrusted change could otherwise point them at any file of the machine."
+        ),
     )
     secret_config_key: ConfigKey | None = Field(
         default=None,
         description=(
             "Key of a secret config value holding the kubeconfig's content "
-            "(`pulumi config set --secret <key> < kubeconfig`), in the lepton-infra namespace."
+            "(`pulumi config set --secret <key> < kubeconfig`), in the lepton-infra namespace. A key that "
+            "holds a plain (not `secure:`) value is refused."
         ),
     )
     context: str | None = Field(
@@ -86,7 +102,25 @@ class KubeconfigSpec(SpecModel):
             raise ValueError(
                 "give exactly one of `path` (a kubeconfig file) or `secret_config_key` (secret config)"
             )
+        if self.path is not None and not self.allow_outside_project and (problem := path_leaves(self.path)):
+            raise rule_error(
+                [("path", f"{problem}; keep the file in the project, or set allow_outside_project")]
+            )
         return self
+
+
+def path_leaves(path: str) -> str | None:
+    """Why ``path``, as written, leaves the directory it is relative to (None: it stays inside)."""
+    if "\n" in path or "\x00" in path:
+        return None  # not a path at all: the secret scan says what it is
+    if path.startswith(("/", "~", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return "an absolute path leaves the project"
+    depth = 0
+    for part in path.replace("\\", "/").split("/"):
+        depth += -1 if part == ".." else (0 if part in ("", ".") else 1)
+        if depth < 0:
+            return "a `..` leaves the project"
+    return None
 
 
 class ExistingSiteSpec(SpecModel):

@@ -17,6 +17,11 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project", type=Path, default=Path.cwd(), help="directory of Pulumi.yaml (default: .)"
     )
+    parser.add_argument(
+        "--allow-outside-project",
+        action="store_true",
+        help="read a stack file that lies outside the project directory (after links are followed)",
+    )
 
 
 def add_policy_config_option(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     problems: list[ConfigError] = []
     for stack in stacks:
         try:
-            config = read_stack_config(project, stack)
+            config = read_stack_config(project, stack, outside_project=args.allow_outside_project)
             spec = platform_spec(config)
         except ConfigError as invalid:
             problems.append(invalid)

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from lepton_infra.validation import DEFAULT_MAX_PUBLIC_IPV4, DEFAULT_MAX_PUBLIC_IPV6
+
 T = TypeVar("T")
 
 # Registries allowed besides the platform's own (the ones the plan creates): NVIDIA's and the Kubernetes
@@ -86,6 +88,22 @@ class PolicySettings:
         key="allowedApiCidrs",
         description="CIDRs a public API endpoint may admit.",
         schema=_STRINGS,
+    )
+    max_public_ipv4_addresses: int = setting(
+        DEFAULT_MAX_PUBLIC_IPV4,
+        key="maxPublicIpv4Addresses",
+        description=(
+            "Public IPv4 addresses a list of source ranges (API allowlist, security group, load balancer, "
+            "network rules) may admit together, counted over their union; a union of every address is "
+            "always a finding. Default 2^24 (a /8)."
+        ),
+        schema={"type": "integer", "minimum": 0},
+    )
+    max_public_ipv6_addresses: int = setting(
+        DEFAULT_MAX_PUBLIC_IPV6,
+        key="maxPublicIpv6Addresses",
+        description="The same for public IPv6 addresses. Default 2^96 (a /32).",
+        schema={"type": "integer", "minimum": 0},
     )
     required_tags: tuple[str, ...] = setting(
         DEFAULT_REQUIRED_TAGS,

@@ -127,7 +127,7 @@ def test_network_must_be_private_and_sized(field: str, value: str, fragment: str
 def test_an_allowlist_of_everything_is_refused() -> None:
     config = base()
     config["sites"][0]["network"]["api_allowlist"] = ["0.0.0.0/0"]
-    with pytest.raises(ValidationError, match="public to everyone"):
+    with pytest.raises(ValidationError, match="covers every IPv4 address"):
         PlatformSpec.model_validate(config)
 
 

@@ -53,7 +53,7 @@ def test_plan_json_round_trips() -> None:
         ("{not json", "is not JSON"),
         ("[1, 2]", "expected a JSON object"),
         ('{"hello": 1}', "not a plan"),
-        ('{"resources": [{"name": "x"}]}', "no `urn` or `type`"),
+        ('{"resources": [{"name": "x"}]}', "urn is missing, not a Pulumi URN"),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )

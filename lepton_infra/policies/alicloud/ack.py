@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import is_world, version_check
+from lepton_infra.policies.networks import CIDR_SETTINGS, exposed_ports, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_ack, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
@@ -116,20 +116,22 @@ def _covers(port_range: str, port: int) -> bool:
     description="No security group rule may admit SSH (port 22) or RDP (port 3389) from the internet.",
     remediation="Remove the 0.0.0.0/0 ingress on port 22 or 3389; use Cloud Assistant or a bastion host.",
     controls=checkov("CKV_ALI_2", "CKV_ALI_3"),
+    config=CIDR_SETTINGS,
 )
 def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    cidrs = [str(c) for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
+    # One rule per resource here (alicloud.ecs.SecurityGroupRule): its IPv4 and IPv6 sources together.
+    cidrs: list[object] = [c for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
     protocol = str(get(r.props, "ipProtocol", default="")).lower()
     if (
         get(r.props, "type") == "ingress"
         and get(r.props, "policy", default="accept") == "accept"
         and protocol in ("tcp", "all")
-        and any(is_world(c) for c in cidrs)
+        and cidrs
     ):
         port_range = str(get(r.props, "portRange", default="-1/-1"))
-        for port, name in ((22, "SSH (port 22)"), (3389, "RDP (port 3389)")):
-            if _covers(port_range, port):
-                yield f"ingress admits {name} from the internet"
+        ports = {22: "SSH (port 22)", 3389: "RDP (port 3389)"}
+        opened = [(name, cidrs) for port, name in ports.items() if _covers(port_range, port)]
+        yield from exposed_ports(opened, ports.values(), settings)
 
 
 # ACK enforces NetworkPolicy with Terway when the add-on's config sets NetworkPolicy to "true"; Flannel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.joins import Owners
-from lepton_infra.policies.networks import api_allowlist_problems, version_check
+from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_eks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true, is_unknown, read
@@ -25,7 +25,7 @@ KMS_KEY = "aws:kms/key:Key"
         "admin networks in `vpcConfig.publicAccessCidrs`."
     ),
     controls=(*cis_eks("5.4.1"), *cis_eks("5.4.2"), *checkov("CKV_AWS_39", "CKV_AWS_38")),
-    config=("allowedApiCidrs",),
+    config=("allowedApiCidrs", *CIDR_SETTINGS),
 )
 def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     vpc = get(r.props, "vpcConfig", default={})
@@ -33,7 +33,9 @@ def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[O
         yield "private endpoint access is off: nodes reach the API over the internet"
     # EKS turns the public endpoint on when the input is absent.
     if get(vpc, "endpointPublicAccess", default=True) is not False:
-        yield from api_allowlist_problems(as_list(get(vpc, "publicAccessCidrs")), settings.allowed_api_cidrs)
+        yield from api_allowlist_problems(
+            as_list(get(vpc, "publicAccessCidrs")), settings.allowed_api_cidrs, settings
+        )
 
 
 @resource_policy(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from lepton_infra.policies.networks import is_world
+from lepton_infra.policies.networks import CIDR_SETTINGS, exposed_ports
 from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_float, as_list, get, is_true, number
@@ -145,18 +145,19 @@ def _opens(protocol: Any, from_port: Any, to_port: Any, port: int) -> bool:
         "the ports a Service needs."
     ),
     controls=checkov("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),
+    config=CIDR_SETTINGS,
 )
 def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    opened: list[tuple[str | None, Sequence[object]]] = []
     for rule, cidrs in _ssh_rules(r):
-        if not any(is_world(str(c)) for c in cidrs):
-            continue
         protocol = get(rule, "protocol", default=get(rule, "ipProtocol"))
         if str(protocol) in ("-1", "all"):
-            yield "ingress admits all traffic from the internet, SSH (port 22) included"
+            opened.append((None, cidrs))
             continue
         for port, name in ADMIN_PORTS.items():
             if _opens(protocol, get(rule, "fromPort"), get(rule, "toPort"), port):
-                yield f"ingress admits {name} from the internet"
+                opened.append((name, cidrs))
+    yield from exposed_ports(opened, ADMIN_PORTS.values(), settings)
 
 
 POLICIES = (require_imdsv2, disallow_public_ip, encrypted_disks, nodegroup_hardened, disallow_open_ssh)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import get, is_set, is_true
+from lepton_infra.policies.values import as_list, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 REGISTRY = "azure-native:containerregistry:Registry"
@@ -42,13 +43,18 @@ def disallow_admin_and_anonymous(r: Subject, settings: PolicySettings) -> Iterat
         "Deny` with IP rules."
     ),
     controls=checkov("CKV_AZURE_139"),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    if (
-        get(r.props, "publicNetworkAccess") != "Disabled"
-        and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
-    ):
+    if get(r.props, "publicNetworkAccess") == "Disabled":
+        return
+    if get(r.props, "networkRuleSet", "defaultAction") != "Deny":
         yield "the registry is reachable from any network"
+        return
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    rules = as_list(get(r.props, "networkRuleSet", "ipRules"))
+    if wide := open_ranges(ip_rule_ranges(rules, "iPAddressOrRange"), settings):
+        yield f"the registry's IP rules admit the internet: {'; '.join(wide)}"
 
 
 @resource_policy(

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import api_allowlist_problems, version_check
+from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems, version_check
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get, is_set, is_true
@@ -29,13 +29,15 @@ _AUDIT_GROUPS = frozenset({"audit", "alllogs"})
         "`apiServerAccessProfile.authorizedIPRanges`."
     ),
     controls=(*cis_aks("5.4.1"), *cis_aks("5.4.2"), *checkov("CKV_AZURE_6", "CKV_AZURE_115")),
-    config=("allowedApiCidrs",),
+    config=("allowedApiCidrs", *CIDR_SETTINGS),
 )
 def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     access = get(r.props, "apiServerAccessProfile", default={})
     if is_true(get(access, "enablePrivateCluster")) or get(r.props, "publicNetworkAccess") == "Disabled":
         return
-    yield from api_allowlist_problems(as_list(get(access, "authorizedIPRanges")), settings.allowed_api_cidrs)
+    yield from api_allowlist_problems(
+        as_list(get(access, "authorizedIPRanges")), settings.allowed_api_cidrs, settings
+    )
 
 
 @resource_policy(

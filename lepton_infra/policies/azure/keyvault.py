@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, get
@@ -62,11 +63,18 @@ def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome
         "`properties.networkAcls.defaultAction: Deny` with the allowed networks."
     ),
     controls=checkov("CKV_AZURE_109", "CKV_AZURE_189"),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    public = str(get(r.props, "properties", "publicNetworkAccess", default="Enabled")).lower() != "disabled"
-    if public and get(r.props, "properties", "networkAcls", "defaultAction") != "Deny":
+    if str(get(r.props, "properties", "publicNetworkAccess", default="Enabled")).lower() == "disabled":
+        return
+    if get(r.props, "properties", "networkAcls", "defaultAction") != "Deny":
         yield "the vault accepts traffic from any network"
+        return
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    rules = as_list(get(r.props, "properties", "networkAcls", "ipRules"))
+    if wide := open_ranges(ip_rule_ranges(rules, "value"), settings):
+        yield f"the vault's IP rules admit the internet: {'; '.join(wide)}"
 
 
 POLICIES = (key_rotation, deletion_protected, disallow_public_network)

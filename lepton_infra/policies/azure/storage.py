@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.joins import owners_with_parts
+from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import get, is_set, is_true
+from lepton_infra.policies.values import as_list, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Stack
 
 ACCOUNT = "azure-native:storage:StorageAccount"
@@ -24,15 +25,20 @@ BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
         "`publicNetworkAccess: Disabled`)."
     ),
     controls=checkov("CKV_AZURE_190", "CKV_AZURE_59", "CKV_AZURE_35"),
+    config=CIDR_SETTINGS,
 )
 def disallow_public_access(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "allowBlobPublicAccess") is not False:
         yield "anonymous blob access is not explicitly disabled (allowBlobPublicAccess)"
-    if (
-        get(r.props, "publicNetworkAccess") != "Disabled"
-        and get(r.props, "networkRuleSet", "defaultAction") != "Deny"
-    ):
+    if get(r.props, "publicNetworkAccess") == "Disabled":
+        return
+    if get(r.props, "networkRuleSet", "defaultAction") != "Deny":
         yield "the account accepts traffic from any network"
+        return
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    rules = as_list(get(r.props, "networkRuleSet", "ipRules"))
+    if wide := open_ranges(ip_rule_ranges(rules, "iPAddressOrRange"), settings):
+        yield f"the account's IP rules admit the internet: {'; '.join(wide)}"
 
 
 @resource_policy(

@@ -13,7 +13,7 @@ from typing import Any
 from lepton_infra.policies.kubernetes.pods import kind_of, pods
 from lepton_infra.policies.kubernetes.selectors import SelectorIndex, labels_of
 from lepton_infra.policies.kubernetes.workloads import pod_gpus
-from lepton_infra.policies.networks import is_world
+from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, resource_policy, subject_of, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_float, as_list, as_mapping, get, number
@@ -125,16 +125,19 @@ def inference_availability(stack: Stack, _settings: PolicySettings) -> Iterator[
         "`service.beta.kubernetes.io/aws-load-balancer-scheme: internal`) or set "
         "`loadBalancerSourceRanges` to the allowed CIDRs."
     ),
+    config=CIDR_SETTINGS,
 )
-def disallow_public_load_balancer(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+def disallow_public_load_balancer(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "spec", "type") != "LoadBalancer":
         return
     annotations = as_mapping(get(r.props, "metadata", "annotations"))
     if any(str(annotations.get(k, "")).lower() in v for k, v in _INTERNAL_ANNOTATIONS.items()):
         return
     ranges = [str(c) for c in as_list(get(r.props, "spec", "loadBalancerSourceRanges"))]
-    if not ranges or any(is_world(c) for c in ranges):
+    if not ranges:
         yield "Service of type LoadBalancer is reachable from the internet"
+    elif wide := open_ranges(ranges, settings):
+        yield f"Service of type LoadBalancer is reachable from the internet: {'; '.join(wide)}"
 
 
 POLICIES = (inference_availability, disallow_public_load_balancer)
