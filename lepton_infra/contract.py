@@ -48,6 +48,7 @@ the step's collectives) and, under the launcher, hands it over the way a preempt
 ``backoff_limit``), or ``TrainExit.BAD_INPUT`` where retrying cannot help (the store refuses the pod).
 """
 
+import re
 from enum import IntEnum
 
 # The stack `lepton-infra plan` and `validate` use without `--stack` (here so the command's parser needs
@@ -180,6 +181,9 @@ SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"  # a gauge, per replica
 EXPORT_DIR = "export"
 EXPORT_LATEST_MARKER = "latest"
 EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+# What ``latest`` may hold (stripped of whitespace): an export's name, as ``export_name`` spells it, never a
+# path. A marker is data read from a bucket; a reader refuses anything else.
+EXPORT_NAME_PATTERN = r"^step-\d{8,}$"
 # Where a server that reads local files finds the export the platform staged for it (vLLM, a custom server).
 MODEL_DIR_ENV = "LEPTON_MODEL_DIR"
 RESERVED_ENV = (*PLATFORM_ENV, MODEL_DIR_ENV)
@@ -192,9 +196,21 @@ def export_name(step: int) -> str:
 
 def export_path(checkpoint_dir: str, step: int) -> str:
     """``<checkpoint_dir>/export/step-N``, in the form of ``checkpoint_dir`` (a path or a bucket URI)."""
-    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{export_name(step)}"
+    return _in_export_dir(checkpoint_dir, export_name(step))
+
+
+def named_export_path(checkpoint_dir: str, name: str) -> str:
+    """``<checkpoint_dir>/export/<name>``: the export ``latest`` names, as it spells it (``name`` must match
+    ``EXPORT_NAME_PATTERN``: a reader checks it first)."""
+    if not re.fullmatch(EXPORT_NAME_PATTERN, name):
+        raise ValueError(f"{name[:80]!r} is not an export's name (step-N)")
+    return _in_export_dir(checkpoint_dir, name)
 
 
 def export_latest_marker(checkpoint_dir: str) -> str:
     """``<checkpoint_dir>/export/latest``: read it, then read the export it names."""
-    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{EXPORT_LATEST_MARKER}"
+    return _in_export_dir(checkpoint_dir, EXPORT_LATEST_MARKER)
+
+
+def _in_export_dir(checkpoint_dir: str, name: str) -> str:
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{name}"

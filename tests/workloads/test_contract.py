@@ -31,6 +31,9 @@ from lepton_infra.contract import (
     SERVE_QUEUE_DEPTH_METRIC,
     TRAIN_METRICS_PORT,
     ServeExit,
+    export_name,
+    export_path,
+    named_export_path,
 )
 from workloads.serve.metrics import Metrics
 from workloads.train.progress import TrainMetrics
@@ -184,3 +187,19 @@ def test_every_metric_and_label_the_platforms_alerts_query_is_one_the_workloads_
         assert labels <= exported[name], f"an alert selects {name} on {labels - exported[name]}"
     # The autoscaler's documented per-pod metric, too.
     assert SERVE_QUEUE_DEPTH_METRIC in exported
+
+
+@pytest.mark.parametrize(
+    "name", ["../step-00000001", "step-00000001/..", "step-00000001\n", "step-1", "latest", "/etc"]
+)
+def test_an_exports_name_read_from_a_marker_is_never_a_path(name: str) -> None:
+    """``export/latest`` is data read from a bucket: the path it leads to stays under ``export/``."""
+    with pytest.raises(ValueError, match="not an export's name"):
+        named_export_path("s3://bucket/run", name)
+
+
+def test_the_export_a_marker_names_is_where_the_trainer_writes_it() -> None:
+    for step in (0, 42, 123456789):
+        assert named_export_path("s3://bucket/run/", export_name(step)) == export_path(
+            "s3://bucket/run", step
+        )
