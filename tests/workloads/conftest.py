@@ -1,9 +1,12 @@
 """In-process workload tests never sleep through the store's retries: each retry waits no time at all.
 
-Tests of the retry policy itself pass a ``Retry`` of their own.
+Tests of the retry policy itself pass a ``Retry`` of their own. Hugging Face's ``transformers`` is a fixture,
+imported by the tests that use it only.
 """
 
 from __future__ import annotations
+
+from types import ModuleType
 
 import pytest
 
@@ -13,3 +16,11 @@ from workloads.checkpoint import faults
 @pytest.fixture(autouse=True)
 def _retries_do_not_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(faults, "DEFAULT_RETRY", faults.Retry(sleep=lambda _seconds: None))
+
+
+@pytest.fixture(scope="session")
+def transformers() -> ModuleType:
+    """Hugging Face's transformers, imported only by the slow tests that ask for it: importing it takes
+    about ten seconds, which a module-level import would charge to every run, slow tests deselected or not
+    (collection imports the module either way)."""
+    return pytest.importorskip("transformers")
