@@ -88,7 +88,8 @@ class TrainExit(IntEnum):
     # with backoff: at start, or when a checkpoint was due (EX_UNAVAILABLE in sysexits.h). Nothing was
     # resumed from an older checkpoint instead. Retried by the Job (it counts against backoff_limit).
     STORAGE_UNAVAILABLE = 69
-    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads
+    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads,
+    # or for its model export, even after removing every older export but the one ``latest`` names
     # (EX_IOERR in sysexits.h); nothing partial is left. Retried by the Job (it counts against
     # backoff_limit): the retried trainer removes the same and checks the free space before its first step,
     # so while the disk stays full it fails again within seconds, and once room is made it resumes.
