@@ -113,8 +113,9 @@ class ServeExit(IntEnum):
     OK = 0
     # A bug: Python's status for an uncaught error, with its traceback.
     FAILED = 1
-    # Bad flags, a local checkpoint folder that does not exist, a checkpoint location the pod may not read,
-    # or a first checkpoint that does not fit the model: one line on stderr says which.
+    # Bad flags, a local checkpoint folder (or --model-dir) that does not exist, a checkpoint location the
+    # pod may not read, a first checkpoint that does not fit the model, or a --model-dir that holds no
+    # export of it: one line on stderr says which.
     BAD_INPUT = 2
     # The port cannot be listened on (taken, or the address is not this machine's): uvicorn's own status
     # (``uvicorn.config.STARTUP_FAILURE``). Nothing else was started.
