@@ -7,11 +7,9 @@ export, and never lists ``export/``; writers may delete exports older than the o
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import fsspec
@@ -27,17 +25,6 @@ from workloads.export.folder import ExportFolder
 from workloads.model import GPT, ModelConfig
 
 CONFIG = ModelConfig(n_layer=1, n_head=2, n_embd=16, seq_len=16)
-
-
-@pytest.fixture(params=["local", "memory"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "ckpt")
-        return
-    uri = f"memory://exports-{uuid.uuid4().hex}/run"
-    yield uri
-    with contextlib.suppress(FileNotFoundError):
-        fsspec.filesystem("memory").rm(uri, recursive=True)
 
 
 def _weights(step: int) -> dict[str, torch.Tensor]:

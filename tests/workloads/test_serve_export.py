@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from serve_fixtures import AppClient, completion_body
-from test_serve_waiting import FAST_RETRY, wait_until
+from test_serve_waiting import Replica, wait_until
 
 from lepton_infra.contract import ServeExit, export_path
 from stager.copy import stage
@@ -21,11 +21,7 @@ from workloads.checkpoint import checkpoint_path, save_checkpoint
 from workloads.export import files
 from workloads.export.folder import ExportFolder
 from workloads.model import GPT, ModelConfig
-from workloads.serve.app import create_app
-from workloads.serve.engine import Engine
-from workloads.serve.metrics import Metrics
-from workloads.serve.settings import Settings, parse_settings
-from workloads.serve.watcher import CheckpointWatcher
+from workloads.serve.settings import parse_settings
 
 CONFIG = ModelConfig(n_layer=1, n_head=2, n_embd=32, seq_len=64)
 
@@ -47,50 +43,14 @@ def _checkpoint(folder: Path, step: int, seed: int) -> GPT:
     return model
 
 
-class Replica:
-    def __init__(self, location: Path, *, model_dir: bool = False, follow: bool = False) -> None:
-        self.engine = Engine(None, max_batch_size=2, max_queue=8, metrics=Metrics())
-        settings = Settings(
-            checkpoint_dir=str(location),
-            model_dir=model_dir,
-            host="127.0.0.1",
-            port=8080,
-            max_batch_size=2,
-            max_queue=8,
-            max_tokens_cap=16,
-            request_timeout_s=30.0,
-            max_body_bytes=4096,
-            drain_timeout_s=5.0,
-            model_name="lepton-gpt",
-        )
-        self.app = create_app(self.engine, settings, Metrics())
-        self.watcher = CheckpointWatcher(
-            str(location),
-            self.engine,
-            poll_s=0.01,
-            follow=follow,
-            model_dir=model_dir,
-            retry=FAST_RETRY,
-            clock=lambda: time.monotonic() * 1000,
-        )
-
-    def __enter__(self) -> Replica:
-        self.engine.start()
-        self.watcher.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.watcher.stop()
-        self.engine.stop()
-
-    def served(self, prompt: str = "ab") -> list[float]:
-        """The served model's logits for ``prompt``'s last byte, read from the engine's own model."""
-        decoder = self.engine._decoder
-        assert decoder is not None
-        model = decoder.model
-        tokens = torch.tensor([list(prompt.encode())], device=next(model.parameters()).device)
-        with torch.no_grad():
-            return [round(v, 5) for v in model(tokens)[0, -1, :4].tolist()]
+def _served(replica: Replica, prompt: str = "ab") -> list[float]:
+    """The served model's logits for ``prompt``'s last byte, read from the engine's own model."""
+    decoder = replica.engine._decoder
+    assert decoder is not None
+    model = decoder.model
+    tokens = torch.tensor([list(prompt.encode())], device=next(model.parameters()).device)
+    with torch.no_grad():
+        return [round(v, 5) for v in model(tokens)[0, -1, :4].tolist()]
 
 
 def _logits(model: GPT, prompt: str = "ab") -> list[float]:
@@ -113,7 +73,7 @@ def test_a_location_with_only_exports_is_waited_for_then_served(empty: Path) -> 
         wait_until(lambda: replica.engine.ready)
         assert http.get("/readyz").json() == {"status": "ready", "step": 30}
         assert http.post("/v1/completions", json=completion_body("hi", max_tokens=3)).status_code == 200
-        assert replica.served() == _logits(model)
+        assert _served(replica) == _logits(model)
 
 
 def test_at_equal_steps_the_export_is_read_and_the_weights_file_is_the_fallback(empty: Path) -> None:
@@ -121,13 +81,13 @@ def test_at_equal_steps_the_export_is_read_and_the_weights_file_is_the_fallback(
     exported = _export(empty, 10, seed=2)  # a different model under the same step, to tell them apart
     with Replica(empty) as replica:
         wait_until(lambda: replica.engine.ready)
-        assert replica.served() == _logits(exported)
+        assert _served(replica) == _logits(exported)
 
     weights = Path(export_path(str(empty), 10)) / files.WEIGHTS
     weights.write_bytes(weights.read_bytes()[:-1])
     with Replica(empty) as replica:
         wait_until(lambda: replica.engine.ready)
-        assert replica.served() == _logits(_model(1)) and replica.engine.served_step == 10
+        assert _served(replica) == _logits(_model(1)) and replica.engine.served_step == 10
 
 
 def test_a_newer_checkpoint_than_the_export_is_served(empty: Path) -> None:
@@ -135,7 +95,7 @@ def test_a_newer_checkpoint_than_the_export_is_served(empty: Path) -> None:
     newer = _checkpoint(empty, 20, seed=2)
     with Replica(empty) as replica:
         wait_until(lambda: replica.engine.ready)
-        assert replica.engine.served_step == 20 and replica.served() == _logits(newer)
+        assert replica.engine.served_step == 20 and _served(replica) == _logits(newer)
 
 
 def test_following_serves_each_newer_export(empty: Path) -> None:
@@ -144,7 +104,7 @@ def test_following_serves_each_newer_export(empty: Path) -> None:
         wait_until(lambda: replica.engine.served_step == 10)
         newer = _export(empty, 20, seed=2)
         wait_until(lambda: replica.engine.served_step == 20)
-        assert replica.served() == _logits(newer)
+        assert _served(replica) == _logits(newer)
 
 
 def test_a_staged_export_directory_is_served_with_the_step_it_records(tmp_path: Path) -> None:
@@ -153,7 +113,7 @@ def test_a_staged_export_directory_is_served_with_the_step_it_records(tmp_path: 
     stage(str(checkpoints), staged, options={}, poll_seconds=0)
     with Replica(staged, model_dir=True) as replica:
         wait_until(lambda: replica.engine.ready)
-        assert replica.engine.served_step == 42 and replica.served() == _logits(model)
+        assert replica.engine.served_step == 42 and _served(replica) == _logits(model)
 
 
 def test_a_model_dir_that_is_no_export_ends_the_server_with_bad_input_naming_what_it_lacks(
