@@ -8,6 +8,7 @@ those fields are derived from the settings' declarations, never spelled here.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,12 +53,14 @@ class _PackConfig(BaseModel):
         """Refuse enforcement levels and exemptions for policies the pack does not have."""
         known = {r.name for r in rules} | {"all"}
         issues = [
-            ConfigIssue(f"enforcement.{name}", f"unknown policy {name!r}")
+            ConfigIssue(f"enforcement.{name}", f"unknown policy {name!r}{did_you_mean(name, known)}")
             for name in self.enforcement
             if name not in known
         ]
         issues += [
-            ConfigIssue(f"exemptions[{i}].policy", f"unknown policy {e.policy!r}")
+            ConfigIssue(
+                f"exemptions[{i}].policy", f"unknown policy {e.policy!r}{did_you_mean(e.policy, known)}"
+            )
             for i, e in enumerate(self.exemptions)
             if e.policy not in known
         ]
@@ -136,11 +139,43 @@ def load_config(path: Path) -> PackConfig:
         problem = getattr(e, "problem", None) or str(e)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(source, [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]) from None
+    unknown = unknown_keys(data)
     try:
-        return PackConfig.model_validate(data or {})
+        config = PackConfig.model_validate(_without(data, unknown))
     except ValidationError as e:
         issues = [
             ConfigIssue(format_path(err["loc"]) or "(top level)", err["msg"].removeprefix("Value error, "))
             for err in e.errors()
         ]
-        raise ConfigError(source, issues) from None
+        raise ConfigError(source, unknown + issues) from None
+    if unknown:
+        raise ConfigError(source, unknown)
+    return config
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``word``; empty when none is close."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_keys(data: Any) -> list[ConfigIssue]:
+    """The file's top-level keys that are neither enforcement, exemptions nor a setting, each with the
+    closest name it may have meant."""
+    if not isinstance(data, dict):
+        return []
+    allowed = list(PackConfig.model_fields)
+    return [
+        ConfigIssue(
+            str(key), f"unknown setting{did_you_mean(str(key), allowed)}; allowed: {', '.join(allowed)}"
+        )
+        for key in data
+        if key not in allowed
+    ]
+
+
+def _without(data: Any, unknown: list[ConfigIssue]) -> Any:
+    """``data`` less the unknown keys, which ``unknown_keys`` already reported with a hint."""
+    if not isinstance(data, dict):
+        return data or {}
+    return {k: v for k, v in data.items() if str(k) not in {i.path for i in unknown}}

@@ -60,7 +60,7 @@ def test_check_text_names_the_line_and_sarif_writes_the_physical_location(
     saved = _saved(tmp_path, "aws-dev")
     code, text = _run(["check", str(saved), "--pack", "lepton-operability"], ROOT, monkeypatch)
     assert code == 1
-    assert "== lepton-operability:" in text and "source:   stacks/Pulumi.aws-dev.yaml:" in text
+    assert "== lepton-operability:" in text and "  at stacks/Pulumi.aws-dev.yaml:" in text
     _, sarif = _run(
         ["check", str(saved), "--pack", "lepton-operability", "--format", "sarif"], ROOT, monkeypatch
     )
