@@ -88,7 +88,9 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
         ("governance-site-cost-budget", "advisory")
     }
     for violation in report["violations"]:
-        assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message"}
+        # The contract's fields, and the fix issue 17 added (the policy's remediation).
+        assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message", "fix"}
+        assert violation["fix"]
 
 
 def test_a_policy_config_may_tune_either_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
