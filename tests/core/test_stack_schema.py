@@ -84,26 +84,32 @@ def test_pulumi_keys_other_config_and_secure_values_are_allowed() -> None:
     assert list(VALIDATOR.iter_errors(data)) == []
 
 
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    """A mutation of the aws-dev platform: ``path`` as ``sites.0.gpu_pools.0.spot``."""
+def _key(part: str) -> str | int:
+    return int(part) if part.isdigit() else part
 
+
+def _parent(data: dict[str, Any], path: str) -> tuple[Any, str | int]:
+    """The node holding the last part of ``path`` (``sites.0.gpu_pools.0.spot``) in the platform, and
+    that part."""
+    node: Any = _platform(data)
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[_key(part)]
+    return node, _key(last)
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(data: dict[str, Any]) -> None:
-        node: Any = _platform(data)
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        node[int(last) if last.isdigit() else last] = value
+        node, key = _parent(data, path)
+        node[key] = value
 
     return mutate
 
 
 def _drop(path: str) -> Callable[[dict[str, Any]], None]:
     def mutate(data: dict[str, Any]) -> None:
-        node: Any = _platform(data)
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        del node[last]
+        node, key = _parent(data, path)
+        del node[key]
 
     return mutate
 
