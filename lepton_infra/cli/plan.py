@@ -11,7 +11,6 @@ from typing import Any
 from lepton_infra.cli.options import add_pack_option, add_policy_config_option, add_stack_options, pack_config
 from lepton_infra.cli.outputs import file_problem, folder_problem
 from lepton_infra.contract import CliExit
-from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -29,7 +28,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
+    # The offline engine loads the Pulumi SDK, and the spec and project load here too: only the command
+    # that runs a program pays for them, not the parser every command builds.
     from pulumi import RunError
 
     from lepton_infra.plan.engine import run_program
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from lepton_infra.plan.reporters import render_packs, render_text
     from lepton_infra.plan.sources import locate
     from lepton_infra.plan.tree import render_summary, render_tree
+    from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
     # Every input and output is checked before the program runs: nothing is printed that reads as a
     # success and is then taken back.

@@ -9,7 +9,6 @@ from typing import Any
 from lepton_infra.cli.options import add_stack_options
 from lepton_infra.contract import CliExit
 from lepton_infra.errors import ConfigError
-from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -20,6 +19,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The spec and the project load when the command runs, not when the parser is built.
+    from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
+
     project = find_project(args.project)
     stacks = project.stacks() if args.all else [args.stack]
     problems: list[ConfigError] = []

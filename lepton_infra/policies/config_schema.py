@@ -12,12 +12,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from lepton_infra.policies.config import ENFORCEMENT_LEVELS
 from lepton_infra.policies.settings import SETTINGS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:lepton-infra:schema:policy-config"
-# The levels a user may write (the packs' own "remediate" is not offered: no policy fixes resources).
-FILE_ENFORCEMENT_LEVELS = ("mandatory", "advisory", "disabled")
 EXEMPTION_MIN_REASON = 10
 
 
@@ -50,7 +49,7 @@ def policy_config_schema(policy_names: Iterable[str]) -> dict[str, Any]:
                 "type": "object",
                 "description": "Policy name (or `all`, for every policy) to enforcement level.",
                 "propertyNames": {"enum": [*names, "all"]},
-                "additionalProperties": {"enum": list(FILE_ENFORCEMENT_LEVELS)},
+                "additionalProperties": {"enum": list(ENFORCEMENT_LEVELS)},
             },
             "exemptions": {
                 "type": "array",
