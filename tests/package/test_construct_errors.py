@@ -87,7 +87,8 @@ def test_a_public_api_for_everyone_is_refused_by_the_clusters_own_rule(engine: F
         },
     )
     assert list(errors) == ["apiAllowlist"]
-    assert "public to everyone" in errors["apiAllowlist"]
+    # The allowlist is judged by CIDR arithmetic over its union (issue 15 item 2).
+    assert "open to the whole internet" in errors["apiAllowlist"]
 
 
 def test_an_args_sentence_that_starts_with_a_field_is_reported_against_it(engine: FakeEngine) -> None:
