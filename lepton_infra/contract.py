@@ -48,6 +48,7 @@ the step's collectives) and, under the launcher, hands it over the way a preempt
 ``backoff_limit``), or ``TrainExit.BAD_INPUT`` where retrying cannot help (the store refuses the pod).
 """
 
+import re
 from enum import IntEnum
 
 # The stack `lepton-infra plan` and `validate` use without `--stack` (here so the command's parser needs
@@ -87,7 +88,8 @@ class TrainExit(IntEnum):
     # with backoff: at start, or when a checkpoint was due (EX_UNAVAILABLE in sysexits.h). Nothing was
     # resumed from an older checkpoint instead. Retried by the Job (it counts against backoff_limit).
     STORAGE_UNAVAILABLE = 69
-    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads
+    # No space left for a checkpoint, even after removing every older checkpoint but the newest that loads,
+    # or for its model export, even after removing every older export but the one ``latest`` names
     # (EX_IOERR in sysexits.h); nothing partial is left. Retried by the Job (it counts against
     # backoff_limit): the retried trainer removes the same and checks the free space before its first step,
     # so while the disk stays full it fails again within seconds, and once room is made it resumes.
@@ -111,8 +113,9 @@ class ServeExit(IntEnum):
     OK = 0
     # A bug: Python's status for an uncaught error, with its traceback.
     FAILED = 1
-    # Bad flags, a local checkpoint folder that does not exist, a checkpoint location the pod may not read,
-    # or a first checkpoint that does not fit the model: one line on stderr says which.
+    # Bad flags, a local checkpoint folder (or --model-dir) that does not exist, a checkpoint location the
+    # pod may not read, a first checkpoint that does not fit the model, or a --model-dir that holds no
+    # export of it: one line on stderr says which.
     BAD_INPUT = 2
     # The port cannot be listened on (taken, or the address is not this machine's): uvicorn's own status
     # (``uvicorn.config.STARTUP_FAILURE``). Nothing else was started.
@@ -180,6 +183,9 @@ SERVE_QUEUE_DEPTH_METRIC = "lepton_serve_queue_depth"  # a gauge, per replica
 EXPORT_DIR = "export"
 EXPORT_LATEST_MARKER = "latest"
 EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+# What ``latest`` may hold (stripped of whitespace): an export's name, as ``export_name`` spells it, never a
+# path. A marker is data read from a bucket; a reader refuses anything else.
+EXPORT_NAME_PATTERN = r"^step-\d{8,}$"
 # Where a server that reads local files finds the export the platform staged for it (vLLM, a custom server).
 MODEL_DIR_ENV = "LEPTON_MODEL_DIR"
 RESERVED_ENV = (*PLATFORM_ENV, MODEL_DIR_ENV)
@@ -192,9 +198,21 @@ def export_name(step: int) -> str:
 
 def export_path(checkpoint_dir: str, step: int) -> str:
     """``<checkpoint_dir>/export/step-N``, in the form of ``checkpoint_dir`` (a path or a bucket URI)."""
-    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{export_name(step)}"
+    return _in_export_dir(checkpoint_dir, export_name(step))
+
+
+def named_export_path(checkpoint_dir: str, name: str) -> str:
+    """``<checkpoint_dir>/export/<name>``: the export ``latest`` names, as it spells it (``name`` must match
+    ``EXPORT_NAME_PATTERN``: a reader checks it first)."""
+    if not re.fullmatch(EXPORT_NAME_PATTERN, name):
+        raise ValueError(f"{name[:80]!r} is not an export's name (step-N)")
+    return _in_export_dir(checkpoint_dir, name)
 
 
 def export_latest_marker(checkpoint_dir: str) -> str:
     """``<checkpoint_dir>/export/latest``: read it, then read the export it names."""
-    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{EXPORT_LATEST_MARKER}"
+    return _in_export_dir(checkpoint_dir, EXPORT_LATEST_MARKER)
+
+
+def _in_export_dir(checkpoint_dir: str, name: str) -> str:
+    return f"{checkpoint_dir.rstrip('/')}/{EXPORT_DIR}/{name}"

@@ -13,12 +13,18 @@ from typing import Any
 
 from fsspec.core import url_to_fs  # type: ignore[import-untyped]
 
-from lepton_infra.contract import EXPORT_DIR, EXPORT_FILES, export_latest_marker
+from lepton_infra.contract import (
+    EXPORT_DIR,
+    EXPORT_FILES,
+    EXPORT_NAME_PATTERN,
+    export_latest_marker,
+    named_export_path,
+)
 
 log = logging.getLogger("stager")
 
 # What ``latest`` may name: one export directory, never a path (a marker is data read from a bucket).
-_EXPORT_NAME = re.compile(r"^step-\d{8,}$")
+_EXPORT_NAME = re.compile(EXPORT_NAME_PATTERN)
 # While no export exists yet, say so this often rather than on every poll.
 _WAITING_REPORT_SECONDS = 600
 
@@ -44,7 +50,7 @@ def stage(
     fs, root = url_to_fs(source, **options)
     marker = export_latest_marker(root)
     name = _wait_for_marker(fs, marker, source, poll_seconds, sleep)
-    export = f"{root.rstrip('/')}/{EXPORT_DIR}/{name}"
+    export = named_export_path(root, name)
     files = {Path(str(p)).name: str(p) for p in fs.ls(export, detail=False)} if fs.isdir(export) else {}
     missing = [f for f in EXPORT_FILES if f not in files]
     if missing:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     locations = locate(plan, config)
     print(render_tree(plan))
     print()
-    print(render_summary(plan))
+    print(render_summary(plan, spec))
     print()
     print(render_text(plan.violations, rules_by_name(packs), locations), end="")
     print(render_packs(plan.violations, {p.name: len(p.rules()) for p in packs}), end="")

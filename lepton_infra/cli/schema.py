@@ -1,4 +1,4 @@
-"""``lepton-infra schema``: the JSON Schema of the platform config, for editors."""
+"""``lepton-infra schema``: the JSON Schema of a whole stack file (or of the policy config), for editors."""
 
 from __future__ import annotations
 
@@ -10,11 +10,27 @@ from lepton_infra.contract import CliExit
 
 
 def register(commands: Any) -> None:
-    commands.add_parser("schema", help="print the JSON Schema of the platform config").set_defaults(run=run)
+    parser = commands.add_parser(
+        "schema", help="print the JSON Schema of a stack file (Pulumi.<stack>.yaml) for editors"
+    )
+    parser.add_argument(
+        "--policy-config",
+        action="store_true",
+        help="print the schema of the policy config file (--policy-config FILE) instead",
+    )
+    parser.set_defaults(run=run)
 
 
-def run(_: argparse.Namespace) -> int:
-    from lepton_infra.blueprint import PlatformSpec
+def run(args: argparse.Namespace) -> int:
+    # The spec and the packs load here, not in the parser every command builds.
+    if args.policy_config:
+        from lepton_infra.plan.packs import rules_by_name
+        from lepton_infra.policies.config_schema import policy_config_schema
 
-    print(json.dumps(PlatformSpec.model_json_schema(), indent=2))
+        schema = policy_config_schema(sorted(rules_by_name()))
+    else:
+        from lepton_infra.stack_schema import stack_file_schema
+
+        schema = stack_file_schema()
+    print(json.dumps(schema, indent=2))
     return CliExit.OK

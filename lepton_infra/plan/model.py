@@ -77,6 +77,9 @@ class Violation:
     message: str
     # The written reason from the pack config when this resource is exempt; exempt violations never block.
     exemption: str | None = None
+    # How to fix it: the policy's remediation text (None where the finding has no rule to ask, e.g. a
+    # result read back from another tool).
+    fix: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,6 +89,7 @@ class Violation:
             "severity": self.severity,
             "urn": self.urn,
             "message": self.message,
+            "fix": self.fix,
         }
         if self.exemption is not None:
             data["exemption"] = self.exemption

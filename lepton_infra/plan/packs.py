@@ -8,7 +8,7 @@ modules load on first use, so a command that runs one pack pays for that pack al
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lepton_infra.plan.model import Plan, Violation
 from lepton_infra.policies.config import PackConfig
@@ -75,6 +75,10 @@ def rules_by_name(packs: Sequence[Pack] | None = None) -> dict[str, PolicyRule]:
 def evaluate_packs(
     plan: Plan, config: PackConfig | None = None, packs: Sequence[Pack] | None = None
 ) -> list[Violation]:
-    """The violations of every selected pack on ``plan``, security first."""
+    """The violations of every selected pack on ``plan``, security first, each with its policy's fix."""
     config = config or PackConfig()
-    return [v for pack in (packs or PACKS) for v in pack.evaluate(plan, config)]
+    found: list[Violation] = []
+    for pack in packs or PACKS:
+        fixes = {r.name: r.remediation for r in pack.rules()}
+        found += [replace(v, fix=v.fix or fixes.get(v.policy)) for v in pack.evaluate(plan, config)]
+    return found

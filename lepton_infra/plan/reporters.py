@@ -1,8 +1,9 @@
 """Policy results as text for people, JSON (the contract), SARIF 2.1.0 for code scanning, JUnit XML for CI.
 
 Every renderer takes the violations of every pack it is given, the rules by name, and optionally where
-each resource comes from in the stack file (``sources.locate``): text prints it beside the finding and
-SARIF writes it as the result's ``physicalLocation``; the JSON contract and JUnit leave it out.
+each resource comes from in the stack file (``sources.locate``): text prints it beside each resource of a
+finding and SARIF writes it as the result's ``physicalLocation``; the JSON contract and JUnit leave it out.
+JSON carries each finding's fix (the policy's remediation, ``Violation.fix``).
 """
 
 from __future__ import annotations
@@ -62,22 +63,32 @@ def render_json(
 def _text_group(
     violations: Sequence[Violation], policies: Mapping[str, PolicyInfo], locations: Locations
 ) -> list[str]:
+    """One entry per policy (and status) with its count and fix, then the resources it found, each with
+    its stack-file line where known: fifteen buckets missing one setting read as one finding, not fifteen."""
     lines: list[str] = []
     for severity in SEVERITIES:
         group = [v for v in violations if v.severity == severity]
         if not group:
             continue
         lines.append(f"{severity.upper()} ({len(group)})")
+        by_policy: dict[tuple[str, str], list[Violation]] = {}
         for v in sorted(group, key=lambda v: (v.policy, v.urn or "")):
-            lines.append(f"  [{_status(v)}] {v.policy}")
-            lines.append(f"    resource: {v.urn or '(stack)'}")
-            source = locations.get(v.urn or "")
-            if source is not None:
-                lines.append(f"    source:   {source}")
-            lines.append(f"    problem:  {v.message}")
-            info = policies.get(v.policy)
-            if info is not None:
-                lines.append(f"    fix:      {info.remediation}")
+            by_policy.setdefault((v.policy, _status(v)), []).append(v)
+        for (policy, status), found in by_policy.items():
+            lines.append(f"  [{status}] {policy} ({len(found)})")
+            messages = {v.message for v in found}
+            shared = messages.pop() if len(messages) == 1 else None
+            if shared is not None:
+                lines.append(f"    problem:  {shared}")
+            info = policies.get(policy)
+            fix = info.remediation if info is not None else found[0].fix
+            if fix:
+                lines.append(f"    fix:      {fix}")
+            for v in found:
+                source = locations.get(v.urn or "")
+                lines.append(f"    - {v.urn or '(stack)'}" + (f"  at {source}" if source else ""))
+                if shared is None:
+                    lines.append(f"      problem: {v.message}")
         lines.append("")
     return lines
 

@@ -8,6 +8,7 @@ those fields are derived from the settings' declarations, never spelled here.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -141,8 +142,10 @@ class PackConfig:
     def __init__(self, **fields: Any) -> None:
         unknown = sorted(set(fields) - set(self.model_fields))
         reader = _Fields()
+        allowed = ", ".join(self.model_fields)
         for name in unknown:
-            reader.problem(name, "Extra inputs are not permitted")
+            hint = did_you_mean(name, self.model_fields)
+            reader.problem(name, f"unknown setting{hint}; allowed: {allowed}")
         self.enforcement: dict[str, str] = reader.enforcement(fields.get("enforcement") or {})
         self.exemptions: list[Exemption] = reader.exemptions(fields.get("exemptions") or [])
         self._settings = {s.name: reader.setting(s, fields.get(s.name)) for s in SETTINGS}
@@ -165,12 +168,14 @@ class PackConfig:
         """Refuse enforcement levels and exemptions for policies the pack does not have."""
         known = {r.name for r in rules} | {"all"}
         issues = [
-            ConfigIssue(f"enforcement.{name}", f"unknown policy {name!r}")
+            ConfigIssue(f"enforcement.{name}", f"unknown policy {name!r}{did_you_mean(name, known)}")
             for name in self.enforcement
             if name not in known
         ]
         issues += [
-            ConfigIssue(f"exemptions[{i}].policy", f"unknown policy {e.policy!r}")
+            ConfigIssue(
+                f"exemptions[{i}].policy", f"unknown policy {e.policy!r}{did_you_mean(e.policy, known)}"
+            )
             for i, e in enumerate(self.exemptions)
             if e.policy not in known
         ]
@@ -234,3 +239,9 @@ def load_config(path: Path) -> PackConfig:
         return PackConfig.model_validate(data or {})
     except PackConfigError as e:
         raise ConfigError(source, e.issues) from None
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``word``; empty when none is close."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

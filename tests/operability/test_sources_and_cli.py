@@ -60,7 +60,7 @@ def test_check_text_names_the_line_and_sarif_writes_the_physical_location(
     saved = _saved(tmp_path, "aws-dev")
     code, text = _run(["check", str(saved), "--pack", "lepton-operability"], ROOT, monkeypatch)
     assert code == 1
-    assert "== lepton-operability:" in text and "source:   stacks/Pulumi.aws-dev.yaml:" in text
+    assert "== lepton-operability:" in text and "  at stacks/Pulumi.aws-dev.yaml:" in text
     _, sarif = _run(
         ["check", str(saved), "--pack", "lepton-operability", "--format", "sarif"], ROOT, monkeypatch
     )
@@ -90,7 +90,9 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
         ("aws-s3-bucket-access-logging", "advisory"),
     }
     for violation in report["violations"]:
-        assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message"}
+        # The contract's fields, and the fix issue 17 added (the policy's remediation).
+        assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message", "fix"}
+        assert violation["fix"]
 
 
 def test_a_policy_config_may_tune_either_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -117,7 +117,7 @@ def test_text_report_groups_by_severity_with_resource_and_fix(capsys: pytest.Cap
     assert check_command(PLANS / "plan.json", "text", None) == 1
     out = capsys.readouterr().out
     assert out.index("CRITICAL") < out.index("HIGH") < out.index("MEDIUM")
-    assert "resource: urn:pulumi:aws-dev::lepton-infra::kubernetes:core/v1:Pod::debug" in out
+    assert "    - urn:pulumi:aws-dev::lepton-infra::kubernetes:core/v1:Pod::debug" in out
     assert "fix:      Remove `securityContext.privileged: true`" in out
 
 

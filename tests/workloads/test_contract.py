@@ -7,6 +7,7 @@ import it, are read here and held to it: what they copy, the ports they expose, 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
 import shutil
@@ -31,6 +32,9 @@ from lepton_infra.contract import (
     SERVE_QUEUE_DEPTH_METRIC,
     TRAIN_METRICS_PORT,
     ServeExit,
+    export_name,
+    export_path,
+    named_export_path,
 )
 from workloads.serve.metrics import Metrics
 from workloads.train.progress import TrainMetrics
@@ -124,6 +128,56 @@ def test_each_image_copies_every_module_it_imports_and_of_the_library_only_the_c
     assert library == {"lepton_infra/__init__.py", "lepton_infra/contract.py"}
 
 
+# What an image takes from its base image (pytorch/pytorch, pinned by digest) rather than installing itself:
+# torch, so that the CUDA build that runs is the one NVIDIA and PyTorch tested.
+FROM_BASE_IMAGE = {"torch"}
+
+
+def _distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503's normalised name
+
+
+def _pins(lines: Iterable[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for token in (token for line in lines for token in line.split("#")[0].split()):
+        if "==" in token:
+            name, version = token.split("==", 1)
+            pins[_distribution(name)] = version
+    return pins
+
+
+def _installed(image: str) -> dict[str, str]:
+    """Each distribution the image's ``pip install`` lines install, and its pinned version."""
+    lines: list[str] = []
+    for arguments in _instructions(image, "RUN"):
+        if "pip install" in arguments:
+            lines.append(arguments)
+            if "-r /tmp/storage-requirements.txt" in arguments:
+                lines += (ROOT / "workloads" / "storage-requirements.txt").read_text().splitlines()
+    return _pins(lines)
+
+
+@pytest.mark.parametrize("image", sorted(IMAGES))
+def test_each_image_installs_every_package_its_modules_import_at_the_versions_ci_tests(image: str) -> None:
+    """Issue 20 added safetensors to both images: a module that imports a package its image does not
+    install fails only when the image is built, or at run time for a lazy import; a version other than
+    constraints.txt's is one no test ran against."""
+    installed = _installed(image)
+    distributions = importlib.metadata.packages_distributions()
+    imported = {
+        module.split(".")[0]
+        for path in _first_party_closure(IMAGES[image])
+        for module in _imported_modules(path)
+    }
+    third_party = {top for top in imported if top not in sys.stdlib_module_names and top not in FIRST_PARTY}
+    needed = {_distribution(distributions.get(top, [top])[0]) for top in third_party - {"__future__"}}
+    missing = sorted(needed - FROM_BASE_IMAGE - set(installed))
+    assert not missing, f"the {image} image does not install {missing}"
+    tested = _pins((ROOT / "constraints.txt").read_text().splitlines())
+    untested = {name: version for name, version in installed.items() if tested.get(name, version) != version}
+    assert not untested, f"the {image} image pins other versions than constraints.txt: {untested}"
+
+
 def test_the_library_package_itself_imports_nothing() -> None:
     # The images carry lepton_infra/__init__.py: anything it imported would have to come along.
     tree = ast.parse((ROOT / "lepton_infra" / "__init__.py").read_text())
@@ -184,3 +238,19 @@ def test_every_metric_and_label_the_platforms_alerts_query_is_one_the_workloads_
         assert labels <= exported[name], f"an alert selects {name} on {labels - exported[name]}"
     # The autoscaler's documented per-pod metric, too.
     assert SERVE_QUEUE_DEPTH_METRIC in exported
+
+
+@pytest.mark.parametrize(
+    "name", ["../step-00000001", "step-00000001/..", "step-00000001\n", "step-1", "latest", "/etc"]
+)
+def test_an_exports_name_read_from_a_marker_is_never_a_path(name: str) -> None:
+    """``export/latest`` is data read from a bucket: the path it leads to stays under ``export/``."""
+    with pytest.raises(ValueError, match="not an export's name"):
+        named_export_path("s3://bucket/run", name)
+
+
+def test_the_export_a_marker_names_is_where_the_trainer_writes_it() -> None:
+    for step in (0, 42, 123456789):
+        assert named_export_path("s3://bucket/run/", export_name(step)) == export_path(
+            "s3://bucket/run", step
+        )

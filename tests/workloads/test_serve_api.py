@@ -110,6 +110,49 @@ def test_streaming_sends_the_same_text_as_server_sent_events_ending_with_done(cl
     assert [chunk["choices"][0]["finish_reason"] for chunk in chunks][-1] == "length"
 
 
+def _events(response: httpx.Response) -> list[Any]:
+    events = [block.removeprefix("data: ") for block in response.text.split("\n\n") if block]
+    assert events[-1] == "[DONE]"
+    return [json.loads(event) for event in events[:-1]]
+
+
+def test_a_stream_asked_for_usage_ends_with_openais_usage_event(client: AppClient) -> None:
+    """OpenAI (API reference, completions, ``stream_options.include_usage``): "an additional chunk will be
+    streamed before the data: [DONE] message. The usage field on this chunk shows the token usage statistics
+    for the entire request, and the choices field will always be an empty array. All other chunks will also
+    include a usage field, but with a null value." Each prompt is counted once, whatever ``n``, as in the
+    response without a stream."""
+    fields = {"prompt": [PROMPT, "ab"], "n": 2, "max_tokens": 5, "seed": 3, "temperature": 0.8}
+    whole = client.post("/v1/completions", json=completion_body(**fields)).json()
+    streamed = client.post(
+        "/v1/completions",
+        json=completion_body(**fields, stream=True, stream_options={"include_usage": True}),
+    )
+    assert streamed.status_code == 200
+    *chunks, last = _events(streamed)
+    assert last["choices"] == [] and last["object"] == "text_completion"
+    assert last["id"] == chunks[0]["id"] and last["model"] == MODEL_NAME
+    assert last["usage"] == whole["usage"]
+    assert whole["usage"]["prompt_tokens"] == len(PROMPT) + 2
+    assert all(chunk["usage"] is None and chunk["choices"] for chunk in chunks)
+    for index, choice in enumerate(whole["choices"]):
+        text = "".join(c["choices"][0]["text"] for c in chunks if c["choices"][0]["index"] == index)
+        assert text == choice["text"]
+
+
+@pytest.mark.parametrize("options", [None, {"include_usage": False}, {}])
+def test_a_stream_not_asked_for_usage_has_no_usage_event(client: AppClient, options: Any) -> None:
+    body = completion_body(PROMPT, max_tokens=4, stream=True, stream_options=options)
+    chunks = _events(client.post("/v1/completions", json=body))
+    assert all(chunk["choices"] and chunk["usage"] is None for chunk in chunks)
+
+
+def test_unknown_stream_options_are_ignored_like_unknown_fields(client: AppClient) -> None:
+    options = {"include_usage": True, "continuous_usage_stats": True, "include_obfuscation": False}
+    body = completion_body(PROMPT, max_tokens=2, stream=True, stream_options=options)
+    assert _events(client.post("/v1/completions", json=body))[-1]["choices"] == []
+
+
 def test_generation_stops_with_length_when_the_context_is_full(client: AppClient, stack: Any) -> None:
     seq_len = stack[1].seq_len
     prompt = "x" * (seq_len - 3)
@@ -216,6 +259,37 @@ BAD_BODIES: list[tuple[str, bytes, int, str | None]] = [
         "stop",
     ),
     ("negative seed", b'{"model": "lepton-gpt", "prompt": "a", "seed": -1}', 400, "seed"),
+    # OpenAI: stream_options "Only set this when you set stream: true".
+    (
+        "stream_options without stream",
+        b'{"model": "lepton-gpt", "prompt": "a", "stream_options": {"include_usage": true}}',
+        400,
+        "stream_options",
+    ),
+    (
+        "stream_options with stream false",
+        b'{"model": "lepton-gpt", "prompt": "a", "stream": false, "stream_options": {}}',
+        400,
+        "stream_options",
+    ),
+    (
+        "stream_options not an object",
+        b'{"model": "lepton-gpt", "prompt": "a", "stream": true, "stream_options": true}',
+        400,
+        "stream_options",
+    ),
+    (
+        "include_usage as string",
+        b'{"model": "lepton-gpt", "prompt": "a", "stream": true, "stream_options": {"include_usage": "yes"}}',
+        400,
+        "stream_options",
+    ),
+    (
+        "include_usage as number",
+        b'{"model": "lepton-gpt", "prompt": "a", "stream": true, "stream_options": {"include_usage": 1}}',
+        400,
+        "stream_options",
+    ),
     (
         "seed beyond 63 bits",
         b'{"model": "lepton-gpt", "prompt": "a", "seed": 9223372036854775808}',
@@ -284,6 +358,8 @@ FIELDS = {
     "stop": st.text(max_size=3) | st.lists(st.text(max_size=3), max_size=5) | JSON_VALUES,
     "seed": st.integers(-(2**64), 2**64) | JSON_VALUES,
     "echo": JSON_VALUES,
+    "stream_options": st.fixed_dictionaries({}, optional={"include_usage": st.booleans() | JSON_VALUES})
+    | JSON_VALUES,
 }
 BODIES = st.fixed_dictionaries({}, optional=FIELDS) | JSON_VALUES
 

@@ -47,9 +47,10 @@ def _write(folder: Path | str, step: int, seed: int, config: ModelConfig = CONFI
     return model
 
 
-def _settings(folder: Path | str) -> Settings:
+def _settings(folder: Path | str, *, model_dir: bool = False) -> Settings:
     return Settings(
         checkpoint_dir=str(folder),
+        model_dir=model_dir,
         host="127.0.0.1",
         port=8080,
         max_batch_size=4,
@@ -70,16 +71,20 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
 
 
 class Replica:
-    """An engine without a model, its app, and a watcher on ``folder`` whose clock runs 1000x fast."""
+    """An engine without a model, its app, and a watcher on ``folder`` (a checkpoint location, or with
+    ``model_dir`` one export folder) whose clock runs 1000x fast."""
 
-    def __init__(self, folder: Path | str, *, follow: bool = False, retry: Retry = FAST_RETRY) -> None:
+    def __init__(
+        self, folder: Path | str, *, follow: bool = False, model_dir: bool = False, retry: Retry = FAST_RETRY
+    ) -> None:
         self.engine = Engine(None, max_batch_size=4, max_queue=16, metrics=Metrics())
-        self.app = create_app(self.engine, _settings(folder), Metrics())
+        self.app = create_app(self.engine, _settings(folder, model_dir=model_dir), Metrics())
         self.watcher = CheckpointWatcher(
             str(folder),
             self.engine,
             poll_s=0.01,
             follow=follow,
+            model_dir=model_dir,
             retry=retry,
             clock=lambda: time.monotonic() * 1000,
         )

@@ -8,13 +8,10 @@ and what a server relies on: the weights are a file of their own.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import logging
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import fsspec
@@ -32,17 +29,6 @@ from workloads.checkpoint import (
     load_latest_checkpoint,
     save_checkpoint,
 )
-
-
-@pytest.fixture(params=["local", "memory"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "ckpt")
-        return
-    uri = f"memory://ckpt-{uuid.uuid4().hex}/run"
-    yield uri
-    with contextlib.suppress(FileNotFoundError):  # an object store has no folder once it is empty
-        fsspec.filesystem("memory").rm(uri, recursive=True)
 
 
 def _state(step: float) -> dict[str, object]:

@@ -28,8 +28,8 @@ PROG = "python -m workloads.train: error: "
 pytestmark = pytest.mark.slow
 
 # Runs the trainer's entry point with a fault: LEPTON_TEST_FAULT=full-after:N makes every fsync after the
-# first N fail with ENOSPC (a checkpoint takes four: two files, each with its folder); =unreadable makes
-# every checkpoint file fail to open with EIO. Retries are shortened to keep the test quick.
+# first N fail with ENOSPC (a checkpoint takes four: two files, each with its folder; its export ten);
+# =unreadable makes every checkpoint file fail to open with EIO. Retries are shortened to keep the test quick.
 INJECT = """
 import errno, os, runpy, sys
 from workloads.checkpoint import faults, storage
@@ -90,7 +90,7 @@ def test_a_disk_that_fills_up_mid_run_ends_it_with_no_space_and_nothing_partial(
     checkpoints = tmp_path / "ckpt"
     flags = ["--max-steps", "30", "--checkpoint-every", "5", "--checkpoint-dir", str(checkpoints)]
 
-    result = _run(_trainer(tmp_path, ranks, *flags), "full-after:4")
+    result = _run(_trainer(tmp_path, ranks, *flags, "--no-export"), "full-after:4")
 
     assert result.returncode == TrainExit.NO_SPACE == 74, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
@@ -103,6 +103,40 @@ def test_a_disk_that_fills_up_mid_run_ends_it_with_no_space_and_nothing_partial(
     assert sorted(p.name for p in checkpoints.iterdir()) == [
         "step-00000005.model.pt",
         "step-00000005.train.pt",
+    ]
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_a_disk_that_fills_up_at_the_export_ends_the_run_with_no_space_and_the_retry_exports_first(
+    tmp_path: Path, ranks: int
+) -> None:
+    """Issue 20: the export follows the checkpoints' data-loss rules. The checkpoint of step 5 is written
+    (four fsyncs), its export is not: 74, no partial export, no ``latest``; the retried pod resumes from
+    step 5 and exports it before training on."""
+    checkpoints = tmp_path / "ckpt"
+    flags = ["--checkpoint-every", "5", "--checkpoint-dir", str(checkpoints)]
+
+    result = _run(_trainer(tmp_path, ranks, "--max-steps", "30", *flags), "full-after:4")
+
+    assert result.returncode == TrainExit.NO_SPACE == 74, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    [error] = _errors(result.stderr)
+    export = checkpoints / "export" / "step-00000005"
+    assert (
+        error == f"{PROG}no space left on {export}: no older export to remove (the one latest names is kept)"
+    )
+    assert list_steps(checkpoints) == [5]
+    assert not export.exists() and not (checkpoints / "export" / "latest").exists()
+
+    retried = _run(_trainer(tmp_path, 1, "--max-steps", "6", *flags), "none")
+
+    assert retried.returncode == 0, retried.stderr[-3000:]
+    assert f"exported {export}, which had no export yet" in retried.stderr
+    assert (checkpoints / "export" / "latest").read_text() == "step-00000006\n"
+    assert sorted(p.name for p in (checkpoints / "export").iterdir()) == [
+        "latest",
+        "step-00000005",
+        "step-00000006",
     ]
 
 

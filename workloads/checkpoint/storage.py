@@ -22,6 +22,7 @@ How requests are signed: ``workloads.checkpoint.credentials``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import shutil
@@ -79,6 +80,11 @@ class CheckpointStorage(Protocol):
 
     def size(self, name: str) -> int:
         """Bytes of ``name``."""
+        ...
+
+    def remove_folder(self) -> None:
+        """Remove the folder itself once its files are removed; one that is gone, or not empty, stays as it is
+        (a bucket prefix has no folder to remove)."""
         ...
 
     def free_space(self) -> FreeSpace:
@@ -192,6 +198,15 @@ class LocalStorage:
         except OSError as error:
             raise translate(self.location, f"read the size of {name}", error) from None
 
+    def remove_folder(self) -> None:
+        try:
+            os.rmdir(self.root)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY:  # written to again meanwhile: not ours to remove
+                raise translate(self.location, "remove the folder", error) from None
+
     def free_space(self) -> FreeSpace:
         # The folder may not exist yet: its file system is that of its nearest existing parent.
         existing = self.root
@@ -279,6 +294,9 @@ class ObjectStorage:
             return int(fs.size(path))
         except Exception as error:
             raise translate(self.location, f"read the size of {name}", error) from None
+
+    def remove_folder(self) -> None:
+        pass  # a prefix exists only through its objects
 
     def free_space(self) -> FreeSpace:
         staging = tempfile.gettempdir()

@@ -79,15 +79,16 @@ async def create_completion(request: Request, engine: Engine, settings: Settings
     ]
     submission = _submit(engine, [prompt for prompt in prompts for _ in range(body.n)], params)
     identity = _Response(settings.model_name)
+    prompt_tokens = sum(len(prompt) for prompt in prompts)
     if body.stream:
+        usage_of = _UsageCounter(prompt_tokens, len(submission.sequences)) if body.include_usage else None
         return StreamingResponse(
-            _stream(submission, deadline, identity),
+            _stream(submission, deadline, identity, usage_of),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             # Also frees the rows if the client leaves while the stream is paused at a yield.
             background=BackgroundTask(submission.cancel),
         )
-    prompt_tokens = sum(len(prompt) for prompt in prompts)
     return await _complete(request, submission, deadline, identity, prompt_tokens)
 
 
@@ -224,13 +225,31 @@ async def _complete(
         CompletionChoice(text=text, index=index, finish_reason=reason)
         for index, (text, reason) in enumerate(zip(texts, finish_reasons, strict=True))
     ]
-    completion_tokens = sum(tokens)
-    usage = Usage(
+    usage = _usage(prompt_tokens, sum(tokens))
+    return JSONResponse(identity.completion(result, usage).model_dump(mode="json"))
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> Usage:
+    """Tokens of a request: each prompt counted once (whatever ``n``), every choice's completion."""
+    return Usage(
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         total_tokens=prompt_tokens + completion_tokens,
     )
-    return JSONResponse(identity.completion(result, usage).model_dump(mode="json"))
+
+
+class _UsageCounter:
+    """The tokens a stream has generated so far, per choice, for its final usage event."""
+
+    def __init__(self, prompt_tokens: int, choices: int) -> None:
+        self.prompt_tokens = prompt_tokens
+        self.tokens = [0] * choices
+
+    def count(self, chunk: Chunk) -> None:
+        self.tokens[chunk.choice] = chunk.completion_tokens
+
+    def usage(self) -> Usage:
+        return _usage(self.prompt_tokens, sum(self.tokens))
 
 
 async def _wait_for_disconnect(request: Request) -> None:
@@ -239,11 +258,19 @@ async def _wait_for_disconnect(request: Request) -> None:
         continue
 
 
-async def _stream(submission: Submission, deadline: float, identity: _Response) -> AsyncIterator[str]:
+async def _stream(
+    submission: Submission, deadline: float, identity: _Response, usage_of: _UsageCounter | None
+) -> AsyncIterator[str]:
+    """The events of a stream; with ``usage_of`` (``stream_options.include_usage``), OpenAI's last event
+    before ``[DONE]``: no choices, and the usage of the whole request."""
     try:
         async for chunk in submission.chunks(deadline):
+            if usage_of is not None:
+                usage_of.count(chunk)
             if chunk.text or chunk.finish_reason is not None:
                 yield _event(identity.completion([_choice(chunk)]).model_dump_json())
+        if usage_of is not None:
+            yield _event(identity.completion([], usage_of.usage()).model_dump_json())
         yield "data: [DONE]\n\n"
     except (TimeoutError, GenerationFailed) as error:
         # Headers (200) are gone already: report in-band, as OpenAI does, and omit [DONE].

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 # OpenAI's limit on stop sequences.
 MAX_STOP_SEQUENCES = 4
@@ -31,6 +31,18 @@ def _neutral(*allowed: object) -> AfterValidator:
     return AfterValidator(check)
 
 
+class StreamOptions(BaseModel):
+    """``stream_options``: what a stream carries besides the text (OpenAI's fields; others are ignored)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    include_usage: bool = Field(
+        False,
+        description="Send one more event before [DONE]: empty choices and the usage of the whole request; "
+        "every other event then carries usage: null.",
+    )
+
+
 class CompletionRequest(BaseModel):
     """``POST /v1/completions`` body."""
 
@@ -43,6 +55,7 @@ class CompletionRequest(BaseModel):
     top_p: float = Field(1.0, ge=0.0, le=1.0)
     n: int = Field(1, ge=1, le=MAX_N)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
 
@@ -63,6 +76,14 @@ class CompletionRequest(BaseModel):
             raise ValueError("prompt must be a non-empty string or a non-empty list of non-empty strings")
         return value
 
+    @field_validator("stream_options")
+    @classmethod
+    def _only_when_streaming(cls, value: StreamOptions | None, info: ValidationInfo) -> StreamOptions | None:
+        # OpenAI: "Only set this when you set stream: true" (and its API refuses it otherwise).
+        if value is not None and info.data.get("stream") is not True:
+            raise ValueError("only allowed when stream is true")
+        return value
+
     @field_validator("stop")
     @classmethod
     def _stop_shape(cls, value: str | list[str] | None) -> str | list[str] | None:
@@ -74,6 +95,11 @@ class CompletionRequest(BaseModel):
     @property
     def prompts(self) -> list[str]:
         return [self.prompt] if isinstance(self.prompt, str) else self.prompt
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a stream ends with a usage event (``stream_options.include_usage``)."""
+        return self.stream_options is not None and self.stream_options.include_usage
 
     @property
     def stop_sequences(self) -> tuple[str, ...]:
@@ -96,7 +122,8 @@ class Usage(BaseModel):
 
 
 class Completion(BaseModel):
-    """A whole response, or (``usage`` left out) one server-sent event of a stream."""
+    """A whole response, or one server-sent event of a stream (``usage`` null, but in the last event of a
+    stream that asked for it: then ``choices`` is empty)."""
 
     id: str
     object: Literal["text_completion"] = "text_completion"

@@ -132,7 +132,11 @@ def run(settings: Settings, signals: Signals | None = None) -> int:
         device=device,
     )
     watcher = CheckpointWatcher(
-        settings.checkpoint_dir, engine, poll_s=settings.checkpoint_poll_s, follow=settings.follow_checkpoints
+        settings.checkpoint_dir,
+        engine,
+        poll_s=settings.checkpoint_poll_s,
+        follow=settings.follow_checkpoints,
+        model_dir=settings.model_dir,
     )
     config = uvicorn.Config(
         create_app(engine, settings, metrics),

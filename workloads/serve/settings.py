@@ -1,7 +1,8 @@
 """Command-line flags of ``python -m workloads.serve``, validated before anything heavy loads.
 
-A bad flag, or a local checkpoint folder that does not exist, exits ``ServeExit.BAD_INPUT`` at once with
-one line. An existing folder (or a bucket prefix) without a checkpoint yet is fine: the server waits.
+A bad flag, or a local checkpoint folder (or ``--model-dir``) that does not exist, exits
+``ServeExit.BAD_INPUT`` at once with one line. An existing folder (or a bucket prefix) without a checkpoint
+yet is fine: the server waits.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from lepton_infra.contract import CHECKPOINT_DIR_ENV, SERVE_PORT, ServeExit
+from lepton_infra.contract import CHECKPOINT_DIR_ENV, EXPORT_DIR, EXPORT_LATEST_MARKER, SERVE_PORT, ServeExit
 
 
 @dataclass(frozen=True)
 class Settings:
-    checkpoint_dir: str  # a folder or a bucket URI (s3://, az://, oss://)
+    # Where the weights come from: a checkpoint location, a folder or a bucket URI (s3://, az://, oss://);
+    # with ``model_dir``, one export directory instead.
+    checkpoint_dir: str
     host: str
     port: int
     max_batch_size: int
@@ -34,6 +37,7 @@ class Settings:
     follow_checkpoints: bool = False
     header_timeout_s: float = 10.0
     max_connections: int = 512
+    model_dir: bool = False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,9 +76,16 @@ def _parser() -> _Parser:
     )
     parser.add_argument(
         "--checkpoint-dir",
-        default=os.environ.get(CHECKPOINT_DIR_ENV) or None,
-        help="folder or bucket URI (s3://, az://, oss://) of checkpoints; the newest whose weights "
-        f"(step-*.model.pt) load is served, once one exists (default: ${CHECKPOINT_DIR_ENV})",
+        default=None,
+        help="folder or bucket URI (s3://, az://, oss://) of checkpoints; the newest step whose weights "
+        f"load is served, once one exists: the export {EXPORT_DIR}/{EXPORT_LATEST_MARKER} names, or "
+        f"step-*.model.pt (default: ${CHECKPOINT_DIR_ENV}, unless --model-dir is given)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        default=None,
+        help="instead of --checkpoint-dir: one export directory (config.json, model.safetensors, "
+        "tokenizer files), as the model stager fills it or as the trainer writes export/step-N",
     )
     parser.add_argument(
         "--checkpoint-poll-s",
@@ -149,17 +160,33 @@ def _check_checkpoint_location(parser: _Parser, location: str) -> None:
         parser.error(str(error))
 
 
+def _location(parser: _Parser, args: argparse.Namespace) -> tuple[str, bool]:
+    """The location to serve from, and whether it is one export directory."""
+    if args.model_dir is not None:
+        if args.checkpoint_dir is not None:
+            parser.error("give --checkpoint-dir or --model-dir, not both")
+        if "://" not in args.model_dir and not Path(args.model_dir).is_dir():
+            parser.error(f"model directory {args.model_dir!r} does not exist")
+        if args.follow_checkpoints:
+            parser.error("--follow-checkpoints follows a checkpoint location; a --model-dir is read once")
+        return args.model_dir, True
+    location = args.checkpoint_dir or os.environ.get(CHECKPOINT_DIR_ENV)
+    if not location:
+        parser.error(f"--checkpoint-dir is required (or set {CHECKPOINT_DIR_ENV}, or give --model-dir)")
+    return location, False
+
+
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     """Parse flags; a bad flag or a missing checkpoint directory exits with one line on stderr."""
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.checkpoint_dir is None:
-        parser.error(f"--checkpoint-dir is required (or set {CHECKPOINT_DIR_ENV})")
-    _check_checkpoint_location(parser, args.checkpoint_dir)
+    location, model_dir = _location(parser, args)
+    _check_checkpoint_location(parser, location)
     if not args.model_name:
         parser.error("--model-name must not be empty")
     return Settings(
-        checkpoint_dir=args.checkpoint_dir,
+        checkpoint_dir=location,
+        model_dir=model_dir,
         host=args.host,
         port=args.port,
         max_batch_size=args.max_batch_size,

@@ -1,14 +1,15 @@
-"""Which checkpoint the server serves: it waits for the first one, and may follow training's newer ones.
+"""Which weights the server serves: it waits for the first, and may follow training's newer ones.
 
 On a fresh platform the inference Deployment starts before training has written anything. The server
 listens at once (``/healthz`` 200, ``/readyz`` 503 ``waiting_for_checkpoint``) while this thread looks
-for a checkpoint every ``--checkpoint-poll-s`` and says every minute where it looks and how long it has
-waited; the newest checkpoint whose weights load goes to the engine, which warms up and turns ready. Only
-``step-N.model.pt`` files are read, never training state.
+for weights every ``--checkpoint-poll-s`` and says every minute where it looks and how long it has
+waited; the newest that load go to the engine, which warms them up and turns ready. Where it looks is a
+``sources.ModelSource``: a checkpoint location (its export ``latest`` names, or its ``step-N.model.pt``
+files: never training state), or one export directory (``--model-dir``).
 
 Before a model is served, these end the process (``failure``, which the server turns into its status):
-a first checkpoint that loads but does not fit the model (``BAD_INPUT``, loudly: a wrong image or flags);
-a location that refuses the pod (``BAD_INPUT``); a store that did not answer through its retries
+first weights that load but do not fit the model (``BAD_INPUT``, loudly: a wrong image or flags); a
+location that refuses the pod (``BAD_INPUT``); a store that did not answer through its retries
 (``STORAGE_UNAVAILABLE``). A file that does not load is skipped with one warning, and the wait goes on.
 With ``--follow-checkpoints`` the thread keeps looking once serving, and hands the engine each newer step of
 the same shape; then nothing ends the process: a warning, and the model it has keeps serving.
@@ -25,29 +26,25 @@ from dataclasses import dataclass
 
 import torch
 
-from lepton_infra.contract import ServeExit
+from lepton_infra.contract import EXPORT_DIR, ServeExit
 from workloads.checkpoint import (
-    CheckpointFolder,
     CheckpointStorageError,
     Location,
     Retry,
-    State,
     StorageUnavailable,
-    describe,
     faults,
 )
 from workloads.checkpoint.errors import one_line
-from workloads.model import GPT, ModelConfig
+from workloads.model import GPT
 from workloads.serve.engine import Engine
+from workloads.serve.sources import CheckpointLocation, DoesNotFit, ExportDirectory, ModelSource, build_model
 
 log = logging.getLogger(__name__)
 
 # How often the wait for a first checkpoint is reported in the log.
 WAIT_REPORT_EVERY_S = 60.0
 
-
-class DoesNotFit(Exception):
-    """A checkpoint's weights do not build the model its config describes."""
+__all__ = ["CheckpointWatcher", "DoesNotFit", "WatchFailure", "build_model", "load_model"]
 
 
 @dataclass(frozen=True)
@@ -58,28 +55,26 @@ class WatchFailure:
     message: str
 
 
-def build_model(state: State, where: str) -> GPT:
-    """The model a checkpoint's weights and config describe, on the CPU."""
-    try:
-        model = GPT(ModelConfig.from_dict(state["model_config"]))
-        model.load_state_dict(state["model"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        # RuntimeError: load_state_dict's missing/unexpected keys or shape mismatches.
-        raise DoesNotFit(f"{where} does not fit the model: {one_line(error)[:300]}") from None
-    return model.eval()
+def load_model(location: Location, device: torch.device, *, model_dir: bool = False) -> tuple[GPT, int]:
+    """The model of the newest weights in ``location`` that load (of the export in it, with ``model_dir``),
+    and its step (no waiting)."""
+    source = _source(str(location), model_dir, faults.DEFAULT_RETRY)
+    found = source.newest(newer_than=-1, skip=(), reading=lambda _step: None)
+    if found is None:
+        raise DoesNotFit(f"no loadable weights in {str(location)!r} (an export or step-*.model.pt)")
+    state, where = found
+    return build_model(state, where).to(device), int(state["step"])
 
 
-def load_model(location: Location, device: torch.device) -> tuple[GPT, int]:
-    """The model of the newest checkpoint in ``location`` whose weights load, and its step (no waiting)."""
-    state = CheckpointFolder(location).latest("serving")
-    if state is None:
-        raise DoesNotFit(f"no loadable checkpoint (step-*.model.pt) in {str(location)!r}")
-    step = int(state["step"])
-    return build_model(state, describe(location, step)).to(device), step
+def _source(location: str, model_dir: bool, retry: Retry) -> ModelSource:
+    return ExportDirectory(location, retry=retry) if model_dir else CheckpointLocation(location, retry=retry)
 
 
 class CheckpointWatcher:
-    """A thread that finds the checkpoint to serve and installs it in ``engine``."""
+    """A thread that finds the weights to serve in ``location`` and installs them in ``engine``.
+
+    ``location`` is a checkpoint location, or with ``model_dir`` one export directory.
+    """
 
     def __init__(
         self,
@@ -88,6 +83,7 @@ class CheckpointWatcher:
         *,
         poll_s: float,
         follow: bool,
+        model_dir: bool = False,
         retry: Retry | None = None,
         clock: Callable[[], float] = time.monotonic,
         report_every_s: float = WAIT_REPORT_EVERY_S,
@@ -101,7 +97,7 @@ class CheckpointWatcher:
         self._stopped = threading.Event()
         # Retries wait on the stop event, so that SIGTERM does not wait for them.
         interruptible = dataclasses.replace(retry or faults.DEFAULT_RETRY, sleep=self._stopped.wait)
-        self._folder = CheckpointFolder(location, retry=interruptible)
+        self._source = _source(location, model_dir, interruptible)
         self._refused: set[int] = set()  # steps that load but will not be served
         self.step: int | None = None  # the step handed to the engine last
         self.failure: WatchFailure | None = None
@@ -152,15 +148,15 @@ class CheckpointWatcher:
             if first:
                 self._engine.loading(step)
 
-        state = self._folder.latest(
-            "serving", newer_than=-1 if self.step is None else self.step, skip=self._refused, reading=reading
+        found = self._source.newest(
+            newer_than=-1 if self.step is None else self.step, skip=self._refused, reading=reading
         )
         if first:
             self._engine.loading(None)
-        if state is None:
+        if found is None:
             return
+        state, where = found
         step = int(state["step"])
-        where = describe(self.location, step)
         try:
             model = build_model(state, where)
             if not first and model.config != self._engine.model_config:
@@ -175,22 +171,16 @@ class CheckpointWatcher:
             raise
         self._engine.install(model, step)
         self.step = step
-        log.info("serving step %d of %s", step, self.location)
+        log.info("serving step %d from %s", step, where)
 
     def _report_wait(self, waited_s: float) -> None:
-        legacy = [step for step, kinds in self._folder.entries().items() if kinds == {"legacy"}]
-        hint = ""
-        if legacy:
-            hint = (
-                f"; {len(legacy)} checkpoint(s) there are in the single-file layout of earlier versions, "
-                "which holds training state and is not served: `python -m workloads.checkpoint.split "
-                f"{self.location}` writes their weights beside them"
-            )
+        hint = self._source.waiting_hint()
         if waited_s < self._report_every_s / 2:
             log.info(
-                "no checkpoint to serve in %s yet (step-*.model.pt): waiting for training to write one, "
-                "looking every %g s%s",
+                "no checkpoint to serve in %s yet (%s/latest or step-*.model.pt): waiting for training to "
+                "write one, looking every %g s%s",
                 self.location,
+                EXPORT_DIR,
                 self._poll_s,
                 hint,
             )

@@ -13,6 +13,11 @@ waiting in the next collective for one that has left. What the store's failures 
 
 A checkpoint file that does not load (corrupt, truncated, foreign, refused by the weights-only unpickler)
 is skipped with a warning and the one before it is used.
+
+With ``--export`` (the default), each checkpoint is followed by its weights-only export
+(``workloads.export``): the checkpoint first, since it is what a restart needs; then the export, whose
+store failures end the run with the same statuses. A run that resumes from a checkpoint newer than the
+export ``latest`` names (its export failed, or it was written before exports existed) exports it first.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from workloads.checkpoint import (
 )
 from workloads.checkpoint.faults import retrying
 from workloads.checkpoint.storage import check_writable
-from workloads.model import GPT
+from workloads.export.folder import ExportFolder
+from workloads.model import GPT, ModelConfig
 from workloads.train.config import TrainConfig
 from workloads.train.data import ShardSampler
 from workloads.train.distributed import Runtime, agree_status, broadcast_ints
@@ -44,8 +50,10 @@ from workloads.train.state import load_training_state, restore_rng
 
 log = logging.getLogger(__name__)
 
-# A checkpoint holds the weights and AdamW's two moments of each, all fp32: about three copies of them.
+# A checkpoint holds the weights and AdamW's two moments of each, all fp32: about three copies of them; its
+# export, one more.
 _COPIES_PER_CHECKPOINT = 3
+_COPIES_PER_EXPORT = 1
 
 
 class StorageFailure(Exception):
@@ -77,6 +85,7 @@ class Checkpointer:
         self._runtime = runtime
         self._retry = retry or faults.DEFAULT_RETRY
         self._folder = CheckpointFolder(config.checkpoint_dir, retry=retry)
+        self._exports = ExportFolder(config.checkpoint_dir, retry=retry) if config.export else None
 
     def resume(self, model: GPT, optimizer: Optimizer, scheduler: LRScheduler, sampler: ShardSampler) -> int:
         """Restore the newest checkpoint that loads; returns its step, or 0 for a fresh start.
@@ -95,6 +104,8 @@ class Checkpointer:
                 state = self._folder.latest("training")
                 step = 0 if state is None else int(state["step"])
                 self._folder.ensure_room(step, self._need_bytes(model, step))
+                if state is not None and state["model_config"] == model.config.to_dict():
+                    self._catch_up_export(state)
             except CheckpointStorageError as error:
                 status, message = status_of(error), str(error)
         status, step = broadcast_ints(runtime, [status, step])
@@ -130,12 +141,25 @@ class Checkpointer:
         if state is not None:
             try:
                 written = self._folder.save(step, state, keep_last=self._config.keep_last)
+                if self._exports is not None:
+                    config = ModelConfig.from_dict(state["model_config"])
+                    self._exports.save(step, state["model"], config, keep_last=self._config.keep_last)
             except CheckpointStorageError as error:
                 status, message = status_of(error), str(error)
         [status] = broadcast_ints(self._runtime, [status])
         if status:
             raise StorageFailure(TrainExit(status), message)
         return written
+
+    def _catch_up_export(self, state: dict[str, Any]) -> None:
+        """Export the checkpoint resumed from, unless ``latest`` names it or a newer export already."""
+        if self._exports is None:
+            return
+        step, named = int(state["step"]), self._exports.latest_step()
+        if named is None or named < step:
+            config = ModelConfig.from_dict(state["model_config"])
+            written = self._exports.save(step, state["model"], config, keep_last=self._config.keep_last)
+            log.info("exported %s, which had no export yet", written)
 
     def _restore(
         self,
@@ -166,5 +190,6 @@ class Checkpointer:
 
     def _need_bytes(self, model: nn.Module, step: int) -> int:
         weights = sum(int(t.numel()) * int(t.element_size()) for t in model.state_dict().values())
+        export = _COPIES_PER_EXPORT * weights if self._exports is not None else 0
         estimate = _COPIES_PER_CHECKPOINT * weights
-        return max(estimate, self._folder.size_of(step)) if step else estimate
+        return (max(estimate, self._folder.size_of(step)) if step else estimate) + export

@@ -57,6 +57,8 @@ class TrainConfig:
     compile: bool
     metrics_port: int
     preempted_exit_code: int
+    # Write the weights-only Hugging Face export (workloads.export) beside each checkpoint.
+    export: bool = True
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(
@@ -107,7 +109,15 @@ def _build_parser() -> argparse.ArgumentParser:
         f"without the flag, ${CHECKPOINT_DIR_ENV} if set",
     )
     add("--checkpoint-every", type=_positive(int), default=500, help="steps between checkpoints")
-    add("--keep-last", type=_positive(int), default=3, help="checkpoints to keep")
+    add("--keep-last", type=_positive(int), default=3, help="checkpoints (and exports) to keep")
+    add(
+        "--export",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="beside each checkpoint, write its weights in Hugging Face's layout (export/step-N/: GPT-2 "
+        "config.json, model.safetensors, tokenizer) and name it in export/latest, for vLLM, transformers "
+        "and our server",
+    )
     add(
         "--data",
         type=Path,
