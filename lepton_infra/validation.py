@@ -3,17 +3,24 @@
 Standard library only, so a component imported alone into another program pays for nothing else. Every check
 returns the problems it finds as sentences a user can act on (empty: nothing wrong) and raises nothing, so
 each caller reports them its own way: the blueprint's validators as validation errors (with field paths,
-every problem at once), a component's ``Args`` through :func:`refuse`. Checks about several named values
-(overlapping ranges) return :class:`Problem` pairs that name the value they blame.
+every problem at once), a component's ``Args`` through :func:`refuse` with Pulumi's error type
+(``components/args.py``). Checks about several named values (overlapping ranges) return :class:`Problem`
+pairs that name the value they blame; :func:`at`, :func:`each` and :func:`under` put the others at their
+property paths (``kubernetes_version``, ``taints[1].effect``).
+
+A check is given whatever the caller holds: a value of the wrong type (which ``components/args.py`` reports
+on its own) or one only known once resources exist (a Pulumi ``Output``) is no problem of the check's.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -45,11 +52,119 @@ def at(path: str, problems: Iterable[str]) -> list[Problem]:
     return [Problem(path, message) for message in problems]
 
 
-def refuse(problems: Iterable[str | Problem]) -> None:
-    """Raise :class:`InvalidInput` (a ValueError) with every problem, if there is any."""
+def each(path: str, values: Iterable[T], check: Callable[[T], Iterable[str]]) -> list[Problem]:
+    """``check`` on every item of the list at ``path``, each problem at its index (``zones[2]``)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        return []
+    return [Problem(f"{path}[{i}]", message) for i, value in enumerate(values) for message in check(value)]
+
+
+def whole(
+    path: str,
+    values: object,
+    check: Callable[[Sequence[T]], Iterable[str]],
+    item_type: type | tuple[type, ...],
+) -> list[Problem]:
+    """``check`` on the list at ``path`` as one value, where its items only mean something together (the union
+    of an allowlist's ranges); a list with an item not of ``item_type`` is the type check's to report."""
+    if not isinstance(values, list | tuple) or not all(isinstance(v, item_type) for v in values):
+        return []
+    return at(path, check(values))
+
+
+def under(prefix: str, problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` of a nested object, their paths below ``prefix`` (``taints[1]`` + ``effect``)."""
+    return [Problem(f"{prefix}.{p.path}" if p.path else prefix, p.message) for p in problems]
+
+
+def refuse(
+    problems: Iterable[str | Problem],
+    raising: Callable[[Sequence[str | Problem]], Exception] = InvalidInput,
+) -> None:
+    """Raise ``raising(problems)`` with every problem, if there is any: :class:`InvalidInput` (a ValueError)
+    by default, what the blueprint's validators need; components pass Pulumi's error type."""
     found = list(problems)
     if found:
-        raise InvalidInput(found)
+        raise raising(found)
+
+
+# --- values -----------------------------------------------------------------------------------------------
+
+
+def is_int(value: object) -> bool:
+    """An integer, and not a bool (which Python counts as one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def within(value: object, low: int, high: int, unit: str = "") -> list[str]:
+    """An integer from ``low`` to ``high``, both included."""
+    if is_int(value) and not low <= value <= high:  # type: ignore[operator]
+        return [f"must be {low} to {high}{f' {unit}' if unit else ''}, not {value}"]
+    return []
+
+
+def at_least(value: object, low: int, unit: str = "") -> list[str]:
+    if is_int(value) and value < low:  # type: ignore[operator]
+        return [f"must be at least {low}{f' {unit}' if unit else ''}, not {value}"]
+    return []
+
+
+def one_of(value: object, allowed: Iterable[object]) -> list[str]:
+    choices = list(allowed)
+    if isinstance(value, str | int) and value not in choices:
+        return [f"{value!r} is not one of {', '.join(str(c) for c in choices)}"]
+    return []
+
+
+def matches(value: object, pattern: str, what: str) -> list[str]:
+    """A string that matches ``pattern`` whole: ``what`` says, in words, what it must be."""
+    if isinstance(value, str) and not re.fullmatch(pattern, value):
+        return [f"{value!r} is not {what}"]
+    return []
+
+
+def not_empty(value: object, what: str) -> list[str]:
+    if isinstance(value, Sequence | Mapping) and not isinstance(value, str) and len(value) == 0:
+        return [f"name at least one {what}"]
+    return []
+
+
+# --- Kubernetes -------------------------------------------------------------------------------------------
+
+# Kubernetes minor versions every site type accepts (and the manifests are validated against).
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
+
+
+def kubernetes_version(version: object) -> list[str]:
+    """A pinned minor version the platform supports, e.g. "1.33"."""
+    if isinstance(version, str) and version not in SUPPORTED_KUBERNETES_VERSIONS:
+        return [f"{version!r} is not supported; use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"]
+    return []
+
+
+# The effects a taint may have, as Kubernetes spells them (core/v1 Taint.effect).
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# Kubernetes object names ("Object Names and IDs", kubernetes.io): a namespace is an RFC 1123 label (at most
+# 63 characters), most other objects, a ServiceAccount among them, an RFC 1123 subdomain (at most 253).
+RFC1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+RFC1123_SUBDOMAIN = rf"{RFC1123_LABEL}(\.{RFC1123_LABEL})*"
+
+
+def kubernetes_namespace(name: object) -> list[str]:
+    return name_length(name, 1, 63) + matches(
+        name,
+        RFC1123_LABEL,
+        "a namespace name (lowercase letters, digits and '-'; a letter or digit at each end)",
+    )
+
+
+def kubernetes_name(name: object) -> list[str]:
+    """The name of a ServiceAccount and most other Kubernetes objects."""
+    return name_length(name, 1, 253) + matches(
+        name,
+        RFC1123_SUBDOMAIN,
+        "a Kubernetes name (lowercase letters, digits, '-' and '.'; a letter or digit at each end)",
+    )
 
 
 # --- node pools -------------------------------------------------------------------------------------------
@@ -57,7 +172,7 @@ def refuse(problems: Iterable[str | Problem]) -> None:
 
 def node_range(min_nodes: int, max_nodes: int) -> list[str]:
     """The autoscaler's range must not be empty."""
-    if min_nodes > max_nodes:
+    if is_int(min_nodes) and is_int(max_nodes) and min_nodes > max_nodes:
         return [f"min_nodes ({min_nodes}) must not exceed max_nodes ({max_nodes})"]
     return []
 
@@ -78,9 +193,11 @@ PRIVATE_RANGES = tuple(
 NETWORK_PREFIXES = range(16, 21)
 
 
-def _parse(cidr: str | IPNetwork) -> IPNetwork | None:
+def _parse(cidr: object) -> IPNetwork | None:
     if isinstance(cidr, ipaddress.IPv4Network | ipaddress.IPv6Network):
         return cidr
+    if not isinstance(cidr, str):  # ipaddress would take an integer as an address
+        return None
     try:
         return ipaddress.ip_network(cidr)
     except ValueError:
@@ -91,8 +208,15 @@ def not_a_cidr(cidr: object) -> str:
     return f"{cidr!r} is not a network in CIDR notation (address/prefix, no host bits set)"
 
 
+def cidr(value: object) -> list[str]:
+    """Any network in CIDR notation (address/prefix, no host bits set)."""
+    return [not_a_cidr(value)] if isinstance(value, str) and _parse(value) is None else []
+
+
 def network_cidr(cidr: str | IPNetwork) -> list[str]:
     """A site network's range: private (RFC 1918 or 100.64/10) and /16 to /20."""
+    if not isinstance(cidr, str | ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return []
     network = _parse(cidr)
     if network is None:
         return [not_a_cidr(cidr)]
@@ -342,6 +466,8 @@ AKS_POOL_NAME_PATTERN = r"^[a-z][a-z0-9]{0,11}$"
 
 def dns_label(name: str, max_length: int = DNS_LABEL_MAX_LENGTH) -> list[str]:
     """A DNS-1123 label of at most ``max_length`` characters."""
+    if not isinstance(name, str):
+        return []
     problems = name_length(name, 1, max_length)
     if not re.match(DNS_LABEL_PATTERN, name):
         problems.append(
@@ -352,13 +478,13 @@ def dns_label(name: str, max_length: int = DNS_LABEL_MAX_LENGTH) -> list[str]:
 
 
 def aks_pool_name(name: str) -> list[str]:
-    if not re.match(AKS_POOL_NAME_PATTERN, name):
+    if isinstance(name, str) and not re.match(AKS_POOL_NAME_PATTERN, name):
         return [f"{name!r}: AKS pool names are 1-12 lowercase letters and digits"]
     return []
 
 
-def name_length(name: str, min_length: int, max_length: int) -> list[str]:
-    if not min_length <= len(name) <= max_length:
+def name_length(name: object, min_length: int, max_length: int) -> list[str]:
+    if isinstance(name, str) and not min_length <= len(name) <= max_length:
         return [f"{name!r} must be {min_length} to {max_length} characters"]
     return []
 
@@ -377,3 +503,144 @@ def cr_subscription_months(months: int) -> list[str]:
         sold = ", ".join(map(str, CR_EE_SUBSCRIPTION_MONTHS))
         return [f"Container Registry is sold for {sold} months, not {months}"]
     return []
+
+
+# --- Azure ------------------------------------------------------------------------------------------------
+
+# An Azure region's availability zones, as its APIs name them.
+AZURE_ZONES = ("1", "2", "3")
+
+
+def azure_zones(zones: object) -> list[Problem]:
+    """Zones of a region, each named once: problems at their index (``zones[2]``)."""
+    if not isinstance(zones, list | tuple):
+        return []
+    problems = each("zones", zones, lambda zone: one_of(zone, AZURE_ZONES))
+    seen: set[object] = set()
+    for i, zone in enumerate(zones):
+        if zone in seen:
+            problems.append(Problem(f"zones[{i}]", f"zone {zone!r} is named twice"))
+        seen.add(zone)
+    return problems
+
+
+# A Log Analytics workspace keeps data 30 to 730 days (its interactive retention).
+LOG_ANALYTICS_RETENTION_DAYS = (30, 730)
+
+
+def uuid(value: object, what: str) -> list[str]:
+    """An Entra ID object, tenant or subscription ID."""
+    return matches(value, r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", f"{what} (a GUID)")
+
+
+# --- Alibaba Cloud ----------------------------------------------------------------------------------------
+
+# "An alias name excluding the prefix must be 1 to 255 characters in length and can contain letters, digits,
+# underscores (_), hyphens (-), and forward slashes (/)" (Alibaba Cloud KMS, "Create an alias").
+ALICLOUD_KMS_ALIAS_PATTERN = r"[A-Za-z0-9_/-]{1,255}"
+# OSS bucket names: 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or
+# digit (OSS, "Bucket naming conventions").
+OSS_BUCKET_PATTERN = r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]"
+
+
+# "The name must be 1 to 64 characters in length, and can contain letters, digits, periods (.), and hyphens
+# (-)" (RAM API reference, CreateRole).
+RAM_ROLE_NAME_PATTERN = r"[A-Za-z0-9.-]{1,64}"
+# The Container Registry Enterprise Edition instance types (pulumi-alicloud cr.RegistryEnterpriseInstance's
+# instance_type).
+CR_EE_EDITIONS = ("Basic", "Standard", "Advanced")
+
+
+# An ACK release, e.g. 1.33.1-aliyun.1: Kubernetes' version and ACK's build of it.
+ACK_VERSION_PATTERN = r"^\d+\.\d+\.\d+-aliyun\.\d+$"
+# Days SLS may keep a logstore's data (its TTL).
+SLS_RETENTION_DAYS = (1, 3650)
+# SLS project names: 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or a
+# digit (Simple Log Service API reference, CreateProject).
+SLS_PROJECT_PATTERN = r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]"
+
+
+def ack_version(version: object) -> list[str]:
+    """An ACK release of a Kubernetes minor version the platform supports."""
+    if not isinstance(version, str):
+        return []
+    if not re.fullmatch(ACK_VERSION_PATTERN, version):
+        return [f"{version!r} is not an ACK release such as 1.33.1-aliyun.1"]
+    return kubernetes_version(".".join(version.split(".")[:2]))
+
+
+def ram_role_name(name: object) -> list[str]:
+    return matches(name, RAM_ROLE_NAME_PATTERN, "a RAM role name: 1 to 64 letters, digits, '.' and '-'")
+
+
+def alicloud_kms_alias(alias: object) -> list[str]:
+    """An alias name without its ``alias/`` prefix, which the component adds."""
+    if isinstance(alias, str) and alias.startswith("alias/"):
+        return [f"{alias!r}: give the name without 'alias/'"]
+    return matches(
+        alias, ALICLOUD_KMS_ALIAS_PATTERN, "a KMS alias name: 1 to 255 letters, digits, '_', '-', '/'"
+    )
+
+
+def oss_bucket_name(name: object) -> list[str]:
+    return matches(
+        name,
+        OSS_BUCKET_PATTERN,
+        "an OSS bucket name: 3 to 63 lowercase letters, digits and '-', not at the ends",
+    )
+
+
+# --- AWS --------------------------------------------------------------------------------------------------
+
+# CloudWatch Logs keeps a log group for one of these numbers of days, and no other ("Possible values are: 1,
+# 3, 5, ... 3653", CloudWatch Logs API reference, PutRetentionPolicy).
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+# "The name can contain only alphanumeric characters (case-sensitive), hyphens, and underscores. It must start
+# with an alphanumeric character and can't be longer than 100 characters" (EKS API reference, CreateCluster).
+EKS_CLUSTER_NAME_PATTERN = r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
+# ECR repository names: 2 to 256 characters, "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+# (ECR API reference, CreateRepository).
+ECR_REPOSITORY_PATTERN = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+# A KMS alias (after "alias/"): letters, digits, "/", "_" and "-", 1 to 256 characters with the prefix, and
+# never "aws/...", which AWS keeps for its managed keys (KMS developer guide, "Create aliases").
+KMS_ALIAS_PATTERN = r"[A-Za-z0-9/_-]{1,250}"
+# An IAM role's ARN, in any partition (aws, aws-cn, aws-us-gov).
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+
+
+def cloudwatch_retention_days(days: object) -> list[str]:
+    if is_int(days) and days not in CLOUDWATCH_RETENTION_DAYS:
+        kept = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+        return [f"CloudWatch Logs keeps logs for {kept} days, not {days}"]
+    return []
+
+
+def eks_cluster_name(name: object) -> list[str]:
+    return matches(
+        name,
+        EKS_CLUSTER_NAME_PATTERN,
+        "an EKS cluster name: 1 to 100 letters, digits, hyphens and underscores, starting with a letter "
+        "or digit",
+    )
+
+
+def ecr_repository_name(name: object) -> list[str]:
+    problems = name_length(name, 2, 256) if isinstance(name, str) else []
+    return problems + matches(
+        name,
+        ECR_REPOSITORY_PATTERN,
+        "an ECR repository name: lowercase letters and digits, separated by one of '.', '_', '-' or '/'",
+    )
+
+
+def kms_alias(alias: object) -> list[str]:
+    """An alias name without its ``alias/`` prefix, which the component adds."""
+    if isinstance(alias, str) and alias.startswith(("alias/", "aws/")):
+        return [f"{alias!r}: give the name without 'alias/'; 'aws/' is reserved for AWS managed keys"]
+    return matches(alias, KMS_ALIAS_PATTERN, "a KMS alias name: 1 to 250 letters, digits, '/', '_' and '-'")
+
+
+def role_arn(arn: object) -> list[str]:
+    return matches(arn, ROLE_ARN_PATTERN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from lepton_infra import validation
 from lepton_infra.blueprint.scalars import SCALAR_TYPE_ERROR, scalar_problem
 from lepton_infra.validation import DNS_LABEL_MAX_LENGTH, DNS_LABEL_PATTERN
 
@@ -17,19 +18,14 @@ DnsLabel = Annotated[
 ]
 
 
-# Kubernetes minor versions every site type accepts (and the manifests are validated against).
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
-
-
 def _supported_kubernetes_version(version: str) -> str:
-    if version not in SUPPORTED_KUBERNETES_VERSIONS:
-        raise ValueError(
-            f"{version!r} is not supported; use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
-        )
+    validation.refuse(validation.kubernetes_version(version))
     return version
 
 
 KubernetesVersion = Annotated[str, AfterValidator(_supported_kubernetes_version)]
+# Kubernetes minor versions every site type accepts: validation's, which the components check too.
+SUPPORTED_KUBERNETES_VERSIONS = validation.SUPPORTED_KUBERNETES_VERSIONS
 
 
 class SpecModel(BaseModel):

@@ -34,7 +34,7 @@ class AlicloudSiteSpec(ManagedSiteSpec):
         description="Alibaba Cloud region ID, e.g. cn-hangzhou or ap-southeast-1.",
     )
     ack_version: str = Field(
-        pattern=r"^\d+\.\d+\.\d+-aliyun\.\d+$",
+        pattern=validation.ACK_VERSION_PATTERN,
         description=(
             "The ACK release the control plane is pinned to, e.g. 1.33.1-aliyun.1; "
             "its minor version must be kubernetes_version."
@@ -75,7 +75,10 @@ class AlicloudSiteSpec(ManagedSiteSpec):
         ),
     )
     control_plane_log_retention_days: int = Field(
-        default=90, ge=1, le=3650, description="Days SLS keeps control-plane and audit logs."
+        default=90,
+        ge=validation.SLS_RETENTION_DAYS[0],
+        le=validation.SLS_RETENTION_DAYS[1],
+        description="Days SLS keeps control-plane and audit logs.",
     )
 
     @field_validator("registry_subscription_months")

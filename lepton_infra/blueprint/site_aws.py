@@ -10,8 +10,9 @@ from lepton_infra.blueprint.base import rule_error
 from lepton_infra.blueprint.site_base import GpuPoolSpec, ManagedSiteSpec
 from lepton_infra.catalog import Cloud, offerings, pool_offering
 from lepton_infra.catalog.aws_efa import efa_interfaces
+from lepton_infra.validation import ROLE_ARN_PATTERN
 
-RoleArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]
+RoleArn = Annotated[str, StringConstraints(pattern=ROLE_ARN_PATTERN)]
 # An On-Demand Capacity Reservation or a Capacity Block, as EC2 names them (both are `cr-...`).
 CapacityReservationId = Annotated[str, StringConstraints(pattern=r"^cr-[0-9a-f]{8,17}$")]
 

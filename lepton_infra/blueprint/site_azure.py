@@ -84,8 +84,8 @@ class AzureSiteSpec(ManagedSiteSpec):
     )
     log_retention_days: int = Field(
         default=90,
-        ge=30,
-        le=730,
+        ge=validation.LOG_ANALYTICS_RETENTION_DAYS[0],
+        le=validation.LOG_ANALYTICS_RETENTION_DAYS[1],
         description="Days the Log Analytics workspace keeps Container Insights data.",
     )
     key_rotation_days: int = Field(

@@ -50,8 +50,11 @@ class Resources:
     quota, what one node of a type can give its pods."""
 
     gpus: int
+    """NVIDIA GPUs (``nvidia.com/gpu``)."""
     cpu_millicores: int
+    """CPU in thousandths of a core (Kubernetes' ``m``): 1000 is one core."""
     memory_mib: int
+    """Memory in MiB (Kubernetes' ``Mi``)."""
 
     def __add__(self, other: Resources) -> Resources:
         return Resources(

@@ -84,7 +84,7 @@ def test_an_api_allowlist_names_networks_never_everyone() -> None:
 
 
 def test_both_cluster_components_refuse_an_open_allowlist_with_the_blueprints_sentence() -> None:
-    refused = r"^api_allowlist: 0\.0\.0\.0/0 covers every IPv4 address"
+    refused = r"^invalid \w+Args: api_allowlist: 0\.0\.0\.0/0 covers every IPv4 address"
     with pytest.raises(ValueError, match=refused):
         AwsEksClusterArgs(
             cluster_name="c", kubernetes_version="1.33", subnet_ids=[], kms_key_arn="k",
@@ -127,7 +127,8 @@ def test_an_aks_pool_component_refuses_a_name_aks_would_refuse() -> None:
         vm_size="Standard_NC24ads_A100_v4", min_nodes=0, max_nodes=2, kubernetes_version="1.33", subnet_id="s"
     )
     assert validation.aks_pool_name("a100") == []
-    with pytest.raises(ValueError, match=r"^pool_name: 'a100-pool': AKS pool names are 1-12"):
+    refused = r"^invalid AzureGpuNodePoolArgs: pool_name: 'a100-pool': AKS pool names are 1-12"
+    with pytest.raises(ValueError, match=refused):
         AzureGpuNodePoolArgs(resource_group_name="g", cluster_name="c", pool_name="a100-pool", pool=pool)
 
 

@@ -14,6 +14,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.kubeconfig import exec_kubeconfig
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import SLS_RETENTION_DAYS, ack_version, at, cidr, matches, within
 
 # Every control-plane component ACK can ship to SLS.
 CONTROL_PLANE_LOG_COMPONENTS = ("apiserver", "kcm", "scheduler", "ccm", "controlplane-events")
@@ -23,21 +25,54 @@ _SERVICE_CIDRS = ("172.21.0.0/20", "192.168.240.0/20", "10.255.240.0/20")
 
 @dataclass(frozen=True)
 class AlicloudAckClusterArgs:
+    """The inputs of an AlicloudAckCluster."""
+
     cluster_name: str
-    # The cluster's region: the credential plugin in the kubeconfig asks this region's ACK API.
+    """The ACK cluster's name: lowercase letters, digits and hyphens, starting with a letter or digit,
+    since its first 40 characters also name the cluster's SLS log project."""
     region: str
-    # The full ACK release, e.g. "1.33.1-aliyun.1": ACK upgrades only when this changes.
+    """The cluster's region, e.g. ``cn-hangzhou``: the credential plugin in the kubeconfig asks this region's
+    ACK API."""
     ack_version: str
+    """The full ACK release the control plane is pinned to, e.g. ``1.33.1-aliyun.1``, of a Kubernetes minor
+    version the platform supports. ACK upgrades only when this changes."""
     vpc_cidr: str
+    """The VPC's range (an AlicloudNetwork's ``cidr``): the cluster's service range is chosen outside it, as
+    ACK requires."""
     node_vswitch_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The nodes' vSwitches (an AlicloudNetwork's ``node_vswitch_ids``)."""
     pod_vswitch_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The pods' vSwitches, for Terway (an AlicloudNetwork's ``pod_vswitch_ids``)."""
     kms_key_id: pulumi.Input[str]
-    # SLS projects are named per region across all accounts; the account ID keeps ours unique.
+    """The KMS key Kubernetes secrets are envelope-encrypted with (an AlicloudKmsKey's ``key_id``)."""
     account_id: pulumi.Input[str]
+    """The Alibaba Cloud account ID: SLS project names are unique per region across all accounts, and the
+    account ID keeps the cluster's unique."""
     log_retention_days: int = 90
+    """Days SLS keeps the control-plane and audit logs: 1 to 3650."""
     deletion_protection: bool = True
+    """ACK refuses to delete the cluster while this is on, whatever deletes it; turn it off, apply, then
+    delete."""
     protect: bool = True
+    """Protect the SLS log project (and the audit trail in it) from deletion by Pulumi."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the cluster and its log project."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                *at("cluster_name", matches(self.cluster_name, r"[a-z0-9][a-z0-9-]*", SLS_NAMED)),
+                *at("ack_version", ack_version(self.ack_version)),
+                *at("vpc_cidr", cidr(self.vpc_cidr)),
+                *at("log_retention_days", within(self.log_retention_days, *SLS_RETENTION_DAYS, "days")),
+            ],
+        )
+
+
+# The cluster's name begins the name of its SLS project, and SLS project names are lowercase letters, digits
+# and hyphens starting with a letter or digit (Simple Log Service API reference, CreateProject).
+SLS_NAMED = "a cluster name that can begin an SLS project name: lowercase letters, digits and '-', not first"
 
 
 def service_cidr(vpc_cidr: str) -> str:
@@ -69,9 +104,14 @@ class AlicloudAckCluster(pulumi.ComponentResource):
     """
 
     cluster_id: pulumi.Output[str]
+    """ID of the cluster: an AlicloudNodePool's ``cluster_id``."""
     oidc_provider_arn: pulumi.Output[str]
+    """ARN of the cluster's RAM OIDC provider (RRSA): an AlicloudWorkloadRole's ``oidc_provider_arn``."""
     oidc_issuer_url: pulumi.Output[str]
+    """The cluster's RRSA token issuer URL: an AlicloudWorkloadRole's ``oidc_issuer_url``."""
     kubeconfig: pulumi.Output[str]
+    """A kubeconfig for the cluster's intranet endpoint that holds no credential: ``ack-ram-tool`` fetches a
+    short-lived one when needed, with the caller's Alibaba Cloud identity."""
 
     def __init__(
         self, name: str, args: AlicloudAckClusterArgs, opts: pulumi.ResourceOptions | None = None

@@ -10,7 +10,9 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_policy
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.workload_identity import service_account_subject
+from lepton_infra.validation import at, kubernetes_name, kubernetes_namespace, ram_role_name
 
 # The audience ACK's RRSA tokens carry, as ACK's RRSA guide writes it in every trust policy.
 RRSA_AUDIENCE = "sts.aliyuncs.com"
@@ -35,20 +37,49 @@ def role_name(prefix: str, namespace: str, service_account: str) -> str:
 
 @dataclass(frozen=True)
 class AlicloudWorkloadRoleArgs:
+    """The inputs of an AlicloudWorkloadRole."""
+
     role_name: str
-    # The cluster's ``rrsa_metadata``: the RAM OIDC provider ARN and the token issuer URL.
+    """The RAM role's name, 1 to 64 letters, digits, ``.`` and ``-`` (``role_name()`` makes one from the
+    service account that still says which it serves). Its policy is named ``<role_name>-access``."""
     oidc_provider_arn: pulumi.Input[str]
+    """ARN of the cluster's RAM OIDC provider, from the cluster's ``rrsa_metadata`` (an AlicloudAckCluster's
+    ``oidc_provider_arn``): the only principal the role trusts."""
     oidc_issuer_url: pulumi.Input[str]
+    """The cluster's token issuer URL, from its ``rrsa_metadata`` (an AlicloudAckCluster's
+    ``oidc_issuer_url``): tokens of another issuer are refused."""
     namespace: str
+    """Namespace of the service account the role is for."""
     service_account: str
+    """Name of the service account the role is for: only a token whose subject is
+    ``system:serviceaccount:<namespace>:<service_account>`` (audience ``sts.aliyuncs.com``) may assume it."""
     account_id: pulumi.Input[str]
+    """The Alibaba Cloud account ID: the ARNs of the bucket and repositories are named with it."""
     region: str
+    """The region of the registry, e.g. ``cn-hangzhou``."""
     bucket_name: pulumi.Input[str] | None = None
+    """An artifact bucket whose objects the workload may list, read, write and delete (an
+    AlicloudArtifactBucket's ``bucket_name``); None grants no OSS access."""
     registry_instance_id: pulumi.Input[str] | None = None
-    # Repository paths "<namespace>/<repository>" in the registry instance.
+    """The Enterprise Edition instance of ``repositories`` (an AlicloudContainerRegistry's ``instance_id``);
+    None grants no registry access."""
     repositories: Sequence[str] = ()
+    """Repository paths ``<namespace>/<repository>`` in that instance the workload may pull from."""
     kms_key_arn: pulumi.Input[str] | None = None
+    """The key the bucket's objects are encrypted with: the workload may generate data keys and decrypt with
+    it, nothing else (OSS uses the caller's KMS rights under SSE-KMS); None grants no KMS access."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the role and its policy."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                *at("role_name", ram_role_name(self.role_name)),
+                *at("namespace", kubernetes_namespace(self.namespace)),
+                *at("service_account", kubernetes_name(self.service_account)),
+            ],
+        )
 
 
 class AlicloudWorkloadRole(pulumi.ComponentResource):
@@ -61,7 +92,9 @@ class AlicloudWorkloadRole(pulumi.ComponentResource):
     """
 
     arn: pulumi.Output[str]
+    """ARN of the role (``acs:ram::<account>:role/<name>``)."""
     role_name: pulumi.Output[str]
+    """Name of the role: the service account's ``pod-identity.alibabacloud.com/role-name`` annotation."""
 
     def __init__(
         self, name: str, args: AlicloudWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None

@@ -8,21 +8,45 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import alicloud_kms_alias, at, matches, within
+
+# Days KMS may wait before deleting a key whose deletion is scheduled (KMS ScheduleKeyDeletion).
+PENDING_WINDOW_DAYS = (7, 366)
+
 
 @dataclass(frozen=True)
 class AlicloudKmsKeyArgs:
+    """The inputs of an AlicloudKmsKey."""
+
     description: str
+    """What the key protects, as the KMS console shows it."""
     alias: str
-    # The KMS instance (kst-...) to create the key in; None creates the region's one default key.
+    """The key's alias without the ``alias/`` prefix (added here): 1 to 255 letters, digits, ``_``, ``-`` and
+    ``/``."""
     kms_instance_id: str | None = None
-    # Days a scheduled deletion waits (7 to 366) before the key, and all it encrypts, is gone.
+    """The KMS instance (``kst-...``) to create the key in. None creates the region's default key, of which an
+    account has one per region: a second site (or stack) in the same region needs an instance."""
     pending_window_days: int = 30
+    """Days a scheduled deletion waits, 7 to 366, before the key and everything encrypted with it is gone."""
     protect: bool = True
+    """Protect the key from deletion by Pulumi, and turn on KMS's own deletion protection, which refuses to
+    schedule its deletion by any means."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the key."""
 
     def __post_init__(self) -> None:
-        if not 7 <= self.pending_window_days <= 366:
-            raise ValueError(f"pending_window_days must be 7 to 366, not {self.pending_window_days}")
+        refuse_args(
+            self,
+            [
+                *at("alias", alicloud_kms_alias(self.alias)),
+                *at(
+                    "kms_instance_id",
+                    matches(self.kms_instance_id, r"kst-\w+", "a KMS instance ID (kst-...)"),
+                ),
+                *at("pending_window_days", within(self.pending_window_days, *PENDING_WINDOW_DAYS, "days")),
+            ],
+        )
 
 
 class AlicloudKmsKey(pulumi.ComponentResource):
@@ -38,8 +62,11 @@ class AlicloudKmsKey(pulumi.ComponentResource):
     """
 
     key_id: pulumi.Output[str]
+    """ID of the key: what ACK (secrets), node disks and OSS (SSE-KMS) are given."""
     arn: pulumi.Output[str]
+    """ARN of the key (``acs:kms:<region>:<account>:key/<id>``): what a RAM policy names."""
     alias_name: pulumi.Output[str]
+    """The key's alias, ``alias/<alias>``."""
 
     def __init__(
         self, name: str, args: AlicloudKmsKeyArgs, opts: pulumi.ResourceOptions | None = None

@@ -12,19 +12,44 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import Problem, at, network_cidr, within
+
+# Pods get a quarter of the range per zone, nodes share the last quarter: three zones at most. Two at least,
+# so that the cluster survives a zone's outage.
+ZONES = (2, 3)
+
 
 @dataclass(frozen=True)
 class AlicloudNetworkArgs:
+    """The inputs of an AlicloudNetwork."""
+
     cidr: str
-    # Explicit zones (GPU stock differs by zone); empty takes the first ``zone_count`` that offer vSwitches.
+    """The VPC's IPv4 range, private (RFC 1918 or 100.64.0.0/10) and /16 to /20, e.g. ``10.40.0.0/16``.
+    Terway gives every pod a VPC address, so each zone's pod vSwitch takes a quarter of it; the node vSwitches
+    share the last quarter."""
     zone_ids: Sequence[str] = ()
+    """Zones to span, e.g. ``["cn-hangzhou-h", "cn-hangzhou-i"]``: pick zones that stock the GPU types you
+    need. Empty: the region's first ``zone_count`` zones that offer vSwitches."""
     zone_count: int = 2
+    """How many zones to span, 2 or 3, when ``zone_ids`` is empty."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the VPC, its vSwitches, the NAT gateway and its EIP."""
 
     def __post_init__(self) -> None:
-        zones = len(self.zone_ids) or self.zone_count
-        if not 2 <= zones <= 3:
-            raise ValueError(f"a site spans 2 or 3 zones, not {zones}")
+        refuse_args(self, [*at("cidr", network_cidr(self.cidr)), *self._zones()])
+
+    def _zones(self) -> list[Problem]:
+        if isinstance(self.zone_ids, list | tuple) and self.zone_ids:
+            if (
+                len(set(self.zone_ids)) != len(self.zone_ids)
+                or not ZONES[0] <= len(self.zone_ids) <= ZONES[1]
+            ):
+                return [
+                    Problem("zone_ids", f"a site spans 2 or 3 different zones, not {list(self.zone_ids)}")
+                ]
+            return []
+        return at("zone_count", within(self.zone_count, *ZONES, "zones"))
 
 
 def vswitch_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -41,10 +66,16 @@ class AlicloudNetwork(pulumi.ComponentResource):
     from the internet."""
 
     vpc_id: pulumi.Output[str]
+    """ID of the VPC."""
     zone_ids: pulumi.Output[list[str]]
+    """The zones the network spans, in vSwitch order: the given ``zone_ids``, or those the region offered."""
     node_vswitch_ids: pulumi.Output[list[str]]
+    """The nodes' vSwitches, one per zone: an AlicloudAckCluster's ``node_vswitch_ids``."""
     pod_vswitch_ids: pulumi.Output[list[str]]
+    """The pods' vSwitches (Terway), one per zone: an AlicloudAckCluster's ``pod_vswitch_ids``."""
     egress_ip: pulumi.Output[str]
+    """The one public IP all egress leaves from (the NAT gateway's EIP): what to allowlist at the other
+    end."""
 
     def __init__(
         self, name: str, args: AlicloudNetworkArgs, opts: pulumi.ResourceOptions | None = None

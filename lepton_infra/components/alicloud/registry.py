@@ -11,30 +11,48 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.validation import at, cr_subscription_months, name_length, refuse
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import CR_EE_EDITIONS, at, cr_subscription_months, name_length, one_of
 
 
 @dataclass(frozen=True)
 class AlicloudContainerRegistryArgs:
-    # 3 to 30 lowercase letters, digits and hyphens; it also names the registry's domains.
+    """The inputs of an AlicloudContainerRegistry."""
+
     instance_name: str
+    """The instance's name, 3 to 30 lowercase letters, digits and hyphens: it also names the registry's
+    domains (``<instance_name>-registry-vpc.<region>.cr.aliyuncs.com``)."""
     region: str
+    """The region of the instance, e.g. ``cn-hangzhou``: the cluster's."""
     namespace: str
+    """The one namespace the repositories live in; private, and no repository is created by a push."""
     repositories: Sequence[str]
+    """Repositories to create in the namespace, e.g. ``["train", "serve"]``: private, with immutable tags."""
     vpc_id: pulumi.Input[str]
+    """The VPC whose nodes pull images (an AlicloudNetwork's ``vpc_id``): the registry's only endpoint is in
+    it."""
     vswitch_id: pulumi.Input[str]
+    """The vSwitch the VPC endpoint takes its address from."""
     edition: str = "Standard"
-    # Enterprise Edition is sold by subscription only; it renews itself so images never go read-only.
+    """The Enterprise Edition instance type: ``Basic``, ``Standard`` or ``Advanced`` (every type scans
+    images)."""
     subscription_months: int = 12
+    """The prepaid term in months: 1, 2, 3 or 6, or whole years up to 5 (12 ... 60). Enterprise Edition is
+    sold by subscription only; it renews itself for the same term, so images never go read-only."""
     protect: bool = True
+    """Protect the instance, namespace and repositories from deletion by Pulumi: deleting them deletes every
+    image."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the instance."""
 
     def __post_init__(self) -> None:
-        refuse(
+        refuse_args(
+            self,
             [
                 *at("instance_name", name_length(self.instance_name, 3, 30)),
+                *at("edition", one_of(self.edition, CR_EE_EDITIONS)),
                 *at("subscription_months", cr_subscription_months(self.subscription_months)),
-            ]
+            ],
         )
 
 
@@ -46,9 +64,12 @@ class AlicloudContainerRegistry(pulumi.ComponentResource):
     """
 
     instance_id: pulumi.Output[str]
-    # The VPC domain nodes pull from: ``<instance>-registry-vpc.<region>.cr.aliyuncs.com``.
+    """ID of the Enterprise Edition instance: an AlicloudWorkloadRole's ``registry_instance_id``."""
     host: pulumi.Output[str]
+    """The VPC domain nodes pull from: ``<instance_name>-registry-vpc.<region>.cr.aliyuncs.com``. Images are
+    ``<host>/<namespace>/<repository>``."""
     repository_names: list[pulumi.Output[str]]
+    """The repositories' names, in the order of ``repositories``."""
 
     def __init__(
         self, name: str, args: AlicloudContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None

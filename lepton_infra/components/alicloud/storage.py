@@ -12,18 +12,39 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_policy
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import at, at_least, oss_bucket_name
 
 
 @dataclass(frozen=True)
 class AlicloudArtifactBucketArgs:
-    # OSS names are global: 3 to 63 lowercase letters, digits and hyphens.
+    """The inputs of an AlicloudArtifactBucket."""
+
     bucket_name: pulumi.Input[str]
+    """The bucket's name, global across all accounts: 3 to 63 lowercase letters, digits and hyphens."""
     account_id: pulumi.Input[str]
+    """The Alibaba Cloud account ID that owns the bucket: the TLS-only bucket policy names its resources."""
     kms_key_id: pulumi.Input[str]
-    # Old checkpoint versions pile up fast; noncurrent versions expire after this many days.
+    """ID of the KMS key every object is encrypted with (SSE-KMS), e.g. an AlicloudKmsKey's ``key_id``."""
     noncurrent_version_expiry_days: int = 30
+    """Days an overwritten or deleted object's old version is kept before OSS expires it. Versioning makes a
+    checkpoint overwritten by mistake recoverable; old versions pile up fast, so they do not live forever."""
     protect: bool = True
+    """Protect the bucket from deletion by Pulumi (OSS also refuses to delete a bucket that holds objects:
+    ``force_destroy`` is off)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the bucket."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                *at("bucket_name", oss_bucket_name(self.bucket_name)),
+                *at(
+                    "noncurrent_version_expiry_days", at_least(self.noncurrent_version_expiry_days, 1, "day")
+                ),
+            ],
+        )
 
 
 class AlicloudArtifactBucket(pulumi.ComponentResource):
@@ -31,8 +52,12 @@ class AlicloudArtifactBucket(pulumi.ComponentResource):
     site's key, and a bucket policy that refuses every request made without TLS."""
 
     bucket_name: pulumi.Output[str]
+    """The bucket's name."""
     uri: pulumi.Output[str]
+    """The bucket as fsspec (ossfs) and the trainer address it: ``oss://<bucket_name>``."""
     endpoint: pulumi.Output[str]
+    """The region's internal OSS endpoint over HTTPS (``https://oss-<region>-internal.aliyuncs.com``): what
+    ossfs reads from ``OSS_ENDPOINT`` in pods, beside ``uri``; the bucket policy refuses plain HTTP."""
 
     def __init__(
         self, name: str, args: AlicloudArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None

@@ -20,9 +20,14 @@ def site_cost_filter(site: str) -> aws.budgets.BudgetCostFilterArgs:
 
 @dataclass(frozen=True)
 class AwsSiteBudgetArgs:
+    """The inputs of an AwsSiteBudget."""
+
     site: str
+    """The site's name: the budget counts the costs of resources tagged with it (``lepton:site``)."""
     budget: SiteBudgetSpec
+    """The site's budget as the platform spec states it: monthly limit in USD, alert thresholds, emails."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the budget itself."""
 
 
 class AwsSiteBudget(pulumi.ComponentResource):

@@ -9,35 +9,78 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.identity import CLUSTER_POLICIES, NODE_POLICIES, service_role
-from lepton_infra.validation import api_allowlist, at, refuse
+from lepton_infra.validation import (
+    api_allowlist,
+    at,
+    cloudwatch_retention_days,
+    each,
+    eks_cluster_name,
+    kubernetes_version,
+    role_arn,
+    whole,
+)
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
 @dataclass(frozen=True)
 class AwsEksClusterArgs:
+    """The inputs of an AwsEksCluster."""
+
     cluster_name: str
+    """The EKS cluster's name: 1 to 100 letters, digits, hyphens and underscores, starting with a letter or
+    digit, unique in the account and region. It also names the control-plane log group."""
     kubernetes_version: str
+    """The Kubernetes minor version the control plane is pinned to, e.g. ``1.33``: one the platform supports
+    (its manifests are validated against it). EKS upgrades only when this changes."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets in two zones at least, where EKS puts the control plane's network interfaces, e.g. an
+    AwsNetwork's ``private_subnet_ids``."""
     kms_key_arn: pulumi.Input[str]
-    # Empty keeps the API endpoint private to the VPC; otherwise only these CIDRs reach it publicly.
+    """KMS key that encrypts the cluster's Kubernetes secrets (envelope encryption, which cannot be turned off
+    once on) and the control-plane log group, e.g. an AwsKmsKey's ``arn``."""
     api_allowlist: Sequence[str] = ()
+    """CIDRs that may reach the API endpoint from the internet. Empty (the default) keeps the endpoint private
+    to the VPC. The list is judged whole: one that admits everyone (``0.0.0.0/0``, or ranges that add up to
+    it) is refused; list the networks that need access."""
     admin_role_arns: Sequence[str] = ()
+    """IAM roles given cluster admin through EKS access entries (there is no aws-auth ConfigMap). Whoever
+    creates the cluster is an admin too."""
     log_retention_days: int = 90
+    """Days the control-plane logs (API, audit, authenticator, controller manager, scheduler) are kept: one
+    of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."""
     deletion_protection: bool = True
-    # False: EKS installs none of its unmanaged add-ons (aws-node, kube-proxy, CoreDNS); install them as
-    # managed add-ons (``addons.eks_addons``: vpc-cni and kube-proxy before any node, CoreDNS after), which
-    # is what lets the VPC CNI enforce NetworkPolicy. Changing it replaces the cluster.
+    """EKS refuses to delete the cluster while this is on, whatever deletes it (Pulumi, the console, the
+    CLI); turn it off, apply, then delete."""
     bootstrap_self_managed_addons: bool = False
-    # The identity the kubeconfig's `aws eks get-token` signs with: give the AWS provider's, so the
-    # Kubernetes layer acts as the principal that created the cluster (its first admin).
+    """False: EKS installs none of its unmanaged add-ons (aws-node, kube-proxy, CoreDNS); install them as
+    managed add-ons (``addons.eks_addons``: vpc-cni and kube-proxy before any node, CoreDNS after), which is
+    what lets the VPC CNI enforce NetworkPolicy. Changing it replaces the cluster."""
     aws_profile: str | None = None
+    """The AWS CLI profile the kubeconfig's ``aws eks get-token`` signs with: give the AWS provider's, so the
+    Kubernetes layer acts as the principal that created the cluster (its first admin). None: the ambient
+    credentials."""
     assume_role_arn: str | None = None
+    """An IAM role ``aws eks get-token`` assumes before it signs, as the AWS provider does: the provider's
+    ``assumeRole``, where it has one."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the cluster, its roles, log group and OIDC provider, besides the provider's default tags."""
 
     def __post_init__(self) -> None:
-        refuse(at("api_allowlist", api_allowlist(self.api_allowlist)))
+        refuse_args(
+            self,
+            [
+                *at("cluster_name", eks_cluster_name(self.cluster_name)),
+                *at("kubernetes_version", kubernetes_version(self.kubernetes_version)),
+                # Judged whole: ranges that are each fine may together open the API to everyone.
+                *whole("api_allowlist", self.api_allowlist, api_allowlist, str),
+                *each("admin_role_arns", self.admin_role_arns, role_arn),
+                *at("log_retention_days", cloudwatch_retention_days(self.log_retention_days)),
+                *at("assume_role_arn", role_arn(self.assume_role_arn)),
+            ],
+        )
 
 
 class AwsEksCluster(pulumi.ComponentResource):
@@ -51,17 +94,31 @@ class AwsEksCluster(pulumi.ComponentResource):
     """
 
     cluster_name: pulumi.Output[str]
+    """The cluster's name, known once EKS has created it (use it, not the input, to order what needs the
+    cluster after it)."""
     arn: pulumi.Output[str]
+    """ARN of the cluster."""
     endpoint: pulumi.Output[str]
+    """URL of the Kubernetes API server (``https://...``)."""
     certificate_authority: pulumi.Output[str]
-    # The security group EKS puts on the control plane and on managed nodes.
+    """The cluster's CA certificate, base64-encoded PEM, as a kubeconfig's ``certificate-authority-data``
+    takes it."""
     security_group_id: pulumi.Output[str]
+    """The security group EKS puts on the control plane and on managed nodes."""
     oidc_provider_arn: pulumi.Output[str]
+    """ARN of the IAM OIDC provider of the cluster's issuer: the federated principal of workload roles
+    (an AwsWorkloadRole's ``oidc_provider_arn``)."""
     oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer without its scheme (``oidc.eks.<region>.amazonaws.com/id/<id>``), as IAM
+    condition keys spell it (an AwsWorkloadRole's ``oidc_issuer``)."""
     node_role_arn: pulumi.Output[str]
-    # The node role with its policies attached: node groups depend on these.
+    """ARN of the role for managed node groups (worker, CNI and registry-pull policies)."""
     node_role_ready: list[pulumi.Resource]
+    """The node role and its policy attachments: what a node group depends on, so that nodes never start
+    before their permissions exist, and a destroy removes the group before them."""
     kubeconfig: pulumi.Output[str]
+    """A kubeconfig for the cluster (a secret) that gets short-lived tokens from ``aws eks get-token``, signed
+    as ``aws_profile`` and ``assume_role_arn`` say; it holds no static credential."""
 
     def __init__(
         self, name: str, args: AwsEksClusterArgs, opts: pulumi.ResourceOptions | None = None

@@ -32,17 +32,25 @@ from lepton_infra.components.site_kit import gpu_pool_plans
 
 @dataclass(frozen=True)
 class AwsClusterComputeArgs:
+    """The inputs of an AwsClusterCompute."""
+
     site: AwsSiteSpec
+    """The AWS site as the platform spec states it: its system pool and GPU pools."""
     cluster: AwsEksCluster
-    # The cluster's name as the site chose it: Karpenter's IAM conditions spell it out.
+    """The cluster the nodes join: its node role, security group and OIDC provider."""
     cluster_name: str
+    """The cluster's name as the site chose it: Karpenter's IAM conditions spell it out."""
     vpc_id: pulumi.Input[str]
+    """The site's VPC, where the EFA security group is made."""
     private_subnet_ids: pulumi.Output[list[str]]
+    """The private subnets nodes launch into (no public IPs)."""
     kms_key_arn: pulumi.Input[str]
+    """KMS key the nodes' root volumes are encrypted with."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    # The name the system pool had when it hung directly under the site (before this component existed):
-    # aliased, so a stack made then keeps its system node group instead of replacing it.
+    """Tags on the add-ons, node groups, EFA security group and Karpenter's resources."""
     system_pool_formerly: str | None = None
+    """The name the system pool had when it hung directly under the site (before this component existed):
+    aliased, so a stack made then keeps its system node group instead of replacing it. None: no alias."""
 
 
 class AwsClusterCompute(pulumi.ComponentResource):

@@ -20,14 +20,32 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import Problem, at, at_least, one_of
+
+# The interface types a launch template names: an ENA interface, or an EFA-only one (no IP address).
+INTERFACE_KINDS = ("interface", "efa-only")
+
 
 @dataclass(frozen=True)
 class NetworkInterface:
     """One interface of a node: its network card, device index there, and type (``interface`` = ENA)."""
 
     network_card: int
+    """Index of the network card the interface is on (0 to the instance type's cards less one)."""
     device: int
-    kind: str  # "interface" | "efa-only"
+    """Device index of the interface on its card; the primary interface is card 0, device 0."""
+    kind: str
+    """``interface`` (an ENA interface, with an IP address) or ``efa-only`` (EFA's OS-bypass only, no IP
+    address, so a p5.48xlarge takes one subnet address rather than 32)."""
+
+    def problems(self) -> list[Problem]:
+        """What EC2 would refuse of this interface, paths relative to it."""
+        return [
+            *at("network_card", at_least(self.network_card, 0)),
+            *at("device", at_least(self.device, 0)),
+            *at("kind", one_of(self.kind, INTERFACE_KINDS)),
+        ]
 
 
 def efa_layout(efa_devices: int) -> tuple[NetworkInterface, ...]:
@@ -43,8 +61,15 @@ def efa_layout(efa_devices: int) -> tuple[NetworkInterface, ...]:
 
 @dataclass(frozen=True)
 class AwsEfaSecurityGroupArgs:
+    """The inputs of an AwsEfaSecurityGroup."""
+
     vpc_id: pulumi.Input[str]
+    """The VPC the group belongs to, e.g. an AwsNetwork's ``vpc_id``."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the group, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 class AwsEfaSecurityGroup(pulumi.ComponentResource):
@@ -52,6 +77,7 @@ class AwsEfaSecurityGroup(pulumi.ComponentResource):
     what EFA's OS-bypass needs between the nodes that carry it. EFA nodes get it beside the cluster's."""
 
     security_group_id: pulumi.Output[str]
+    """ID of the group: give it to the EFA nodes' interfaces, beside the cluster's security group."""
 
     def __init__(
         self, name: str, args: AwsEfaSecurityGroupArgs, opts: pulumi.ResourceOptions | None = None

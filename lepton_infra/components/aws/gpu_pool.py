@@ -41,19 +41,29 @@ from lepton_infra.components.site_kit import GpuPoolPlan
 
 @dataclass(frozen=True)
 class AwsGpuPoolArgs:
+    """The inputs of an AwsGpuPool."""
+
     plan: GpuPoolPlan
+    """The pool resolved: its spec, the catalog instance type its nodes run and the labels they carry."""
     cluster_name: pulumi.Input[str]
+    """The EKS cluster the nodes join."""
     kubernetes_version: str
-    # The managed node groups' role (a baseline group uses it).
+    """The nodes' Kubernetes minor version: the cluster's."""
     node_role_arn: pulumi.Input[str]
+    """The managed node groups' role (a baseline group of ``min_nodes`` uses it)."""
     private_subnet_ids: pulumi.Output[list[str]]
+    """The private subnets nodes launch into; a placement group keeps them to one zone's."""
     cluster_security_group_id: pulumi.Input[str]
+    """The security group EKS puts on the control plane and managed nodes: named on every interface of an
+    EFA node, which then gets no group from EKS itself."""
     kms_key_arn: pulumi.Input[str]
-    # The site's EFA security group; needed by a pool with ``efa``.
+    """KMS key the nodes' root volumes are encrypted with."""
     efa_security_group_id: pulumi.Input[str] | None = None
-    # What a baseline node group waits for (its role's policies, vpc-cni, kube-proxy).
+    """The site's EFA security group; needed by a pool with ``efa``, None otherwise."""
     depends_on: Sequence[pulumi.Resource] = ()
+    """What a baseline node group waits for (its role's policies, vpc-cni, kube-proxy)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the node group, its launch template and what it launches."""
 
 
 class AwsGpuPool(pulumi.ComponentResource):

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
 from lepton_infra.components.workload_identity import service_account_subject
+from lepton_infra.validation import at, kubernetes_name, kubernetes_namespace
 
 # Exactly the managed policies EKS documents for each role; nothing broader.
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -68,15 +70,38 @@ def service_role(
 
 @dataclass(frozen=True)
 class AwsWorkloadRoleArgs:
+    """The inputs of an AwsWorkloadRole."""
+
     oidc_provider_arn: pulumi.Input[str]
-    # The cluster's issuer URL without the scheme, e.g. "oidc.eks.us-west-2.amazonaws.com/id/ABC".
+    """ARN of the cluster's IAM OIDC provider, e.g. an AwsEksCluster's ``oidc_provider_arn``: the only
+    principal the role trusts."""
     oidc_issuer: pulumi.Input[str]
+    """The cluster's issuer without its scheme, e.g. ``oidc.eks.us-west-2.amazonaws.com/id/ABC`` (an
+    AwsEksCluster's ``oidc_issuer``): the trust policy's condition keys are named after it."""
     namespace: str
+    """Namespace of the service account the role is for."""
     service_account: str
+    """Name of the service account the role is for: only a token of ``system:serviceaccount:<namespace>:
+    <service_account>`` (audience ``sts.amazonaws.com``) may assume it."""
     bucket_arn: pulumi.Input[str] | None = None
+    """An artifact bucket whose objects the workload may list, read, write and delete (an AwsArtifactBucket's
+    ``arn``); None grants no S3 access."""
     repository_arns: Sequence[pulumi.Input[str]] = ()
+    """ECR repositories the workload may pull from; empty grants no ECR access."""
     kms_key_arn: pulumi.Input[str] | None = None
+    """The key the bucket's objects are encrypted with: the workload may decrypt and generate data keys with
+    it, nothing else; None grants no KMS access."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the role, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                *at("namespace", kubernetes_namespace(self.namespace)),
+                *at("service_account", kubernetes_name(self.service_account)),
+            ],
+        )
 
 
 class AwsWorkloadRole(pulumi.ComponentResource):
@@ -89,7 +114,9 @@ class AwsWorkloadRole(pulumi.ComponentResource):
     """
 
     arn: pulumi.Output[str]
+    """ARN of the role: the service account's ``eks.amazonaws.com/role-arn`` annotation."""
     role_name: pulumi.Output[str]
+    """Name of the role (generated), for attaching further policies."""
 
     def __init__(
         self, name: str, args: AwsWorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.identity import AwsWorkloadRole, AwsWorkloadRoleArgs, service_role
 from lepton_infra.components.aws.karpenter_iam import ControllerScope, controller_policy
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
 from lepton_infra.components.gpu_nodes import POOL_LABEL, SYSTEM_POOL_NAME
 from lepton_infra.components.services import ClusterService, CustomObject, HelmChart
+from lepton_infra.validation import at, eks_cluster_name
 
 KARPENTER_VERSION = "1.14.1"  # accepts Kubernetes 1.26 to 1.36 (pkg/providers/version/version.go)
 KARPENTER_REPOSITORY = "oci://public.ecr.aws/karpenter"
@@ -47,14 +49,26 @@ INTERRUPTION_EVENTS: Mapping[str, Mapping[str, list[str]]] = {
 
 @dataclass(frozen=True)
 class AwsKarpenterArgs:
-    # The EKS cluster's name: Karpenter's IAM conditions and tags spell it out.
+    """The inputs of an AwsKarpenter."""
+
     cluster_name: str
+    """The EKS cluster's name: Karpenter's IAM conditions and the tags it puts on what it launches spell it
+    out, so its role acts only on this cluster's instances."""
     cluster_arn: pulumi.Input[str]
+    """ARN of the EKS cluster (an AwsEksCluster's ``arn``): the nodes' access entry is made in it."""
     oidc_provider_arn: pulumi.Input[str]
+    """ARN of the cluster's IAM OIDC provider: the controller's role trusts only ``kube-system/karpenter``
+    through it."""
     oidc_issuer: pulumi.Input[str]
-    # The key the nodes' root volumes are encrypted with.
+    """The cluster's OIDC issuer without its scheme (an AwsEksCluster's ``oidc_issuer``)."""
     kms_key_arn: pulumi.Input[str]
+    """The key the nodes' root volumes are encrypted with: the controller may use it for the volumes of the
+    instances it launches, and for nothing else."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the roles, the access entry, the queue and the rules, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self, at("cluster_name", eks_cluster_name(self.cluster_name)))
 
 
 class AwsKarpenter(pulumi.ComponentResource):
@@ -63,8 +77,13 @@ class AwsKarpenter(pulumi.ComponentResource):
     and maintenance interruptions drain a node before EC2 stops it."""
 
     controller_role_arn: pulumi.Output[str]
+    """ARN of the controller's IRSA role, for the chart's service account; it resolves once the role's
+    permissions are attached, so the chart waits for them."""
     node_role_name: pulumi.Output[str]
+    """Name of the role Karpenter's nodes get (an EC2NodeClass's ``role``); it resolves once the role can join
+    the cluster (policies attached, access entry made)."""
     queue_name: pulumi.Output[str]
+    """Name of the SQS queue of interruption events (the chart's ``settings.interruptionQueue``)."""
 
     def __init__(self, name: str, args: AwsKarpenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:aws:Karpenter", name, None, opts)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
+from lepton_infra.validation import at, kms_alias, name_length
 
 # What a service needs to encrypt and decrypt with the key (and describe it); grants come separately.
 KEY_USE = [
@@ -27,18 +29,36 @@ KEY_USE = [
 
 @dataclass(frozen=True)
 class AwsKmsKeyArgs:
+    """The inputs of an AwsKmsKey."""
+
     description: str
+    """What the key protects, as the KMS console shows it (at most 8,192 characters)."""
     alias: str
-    # Let CloudWatch Logs in this region encrypt log groups with the key (EKS control-plane logs).
+    """The key's alias without the ``alias/`` prefix (added here), e.g. ``lepton-aws-usw2``: letters, digits,
+    ``/``, ``_`` and ``-``; ``aws/...`` is reserved for AWS managed keys."""
     allow_cloudwatch_logs: bool = True
-    # Let EC2 Auto Scaling launch nodes whose EBS volumes use the key (managed node groups need this). The
-    # policy then names the account's AutoScaling service-linked role, which must exist when the key is
-    # created (KMS refuses a policy with an unknown principal): see ``service_linked_roles.py``.
+    """Let CloudWatch Logs in this region encrypt this account's log groups with the key (the EKS
+    control-plane and VPC flow-log groups), and nothing else of CloudWatch's."""
     allow_autoscaling: bool = True
+    """Let EC2 Auto Scaling launch nodes whose EBS volumes use the key, which managed node groups need. The
+    policy then names the account's AutoScaling service-linked role, which must exist when the key is created
+    (KMS refuses a policy with an unknown principal): create it first (``service_linked_roles.py``) and name
+    it in ``depends_on``."""
     protect: bool = True
-    # What must exist before the key: the service-linked role its policy names, where this stack makes it.
+    """Protect the key from deletion by Pulumi. A deleted key makes everything encrypted with it unreadable
+    (after KMS's 30-day deletion window): cluster secrets, volumes, images, checkpoints and logs."""
     depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before the key: the service-linked role its policy names, where this stack makes it."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the key, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        # "Description ... Length Constraints: Minimum length of 0. Maximum length of 8192" (KMS API
+        # reference, CreateKey).
+        refuse_args(
+            self,
+            [*at("description", name_length(self.description, 0, 8192)), *at("alias", kms_alias(self.alias))],
+        )
 
 
 class AwsKmsKey(pulumi.ComponentResource):
@@ -49,8 +69,11 @@ class AwsKmsKey(pulumi.ComponentResource):
     """
 
     arn: pulumi.Output[str]
+    """ARN of the key: what the cluster, node volumes, registry, bucket and log groups are encrypted with."""
     key_id: pulumi.Output[str]
+    """The key's ID (a UUID)."""
     alias_name: pulumi.Output[str]
+    """The key's alias, ``alias/<alias>``."""
 
     def __init__(self, name: str, args: AwsKmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:aws:KmsKey", name, None, opts)

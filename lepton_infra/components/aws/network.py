@@ -9,21 +9,53 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.identity import service_role
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
+from lepton_infra.validation import at, cloudwatch_retention_days, eks_cluster_name, network_cidr, within
+
+# Subnets come from the range's quarters: one private quarter per zone, the public subnets from the last.
+MAX_ZONES = 3
 
 
 @dataclass(frozen=True)
 class AwsNetworkArgs:
+    """The inputs of an AwsNetwork."""
+
     cidr: str
+    """The VPC's IPv4 range, private (RFC 1918 or 100.64.0.0/10) and /16 to /20, e.g. ``10.20.0.0/16``. Each
+    zone's private subnet takes a quarter of it (pods get VPC addresses); the small public subnets come from
+    the last quarter."""
     zone_count: int = 2
-    # The EKS cluster name the subnets serve: the load-balancer controller finds subnets by these tags.
+    """Availability zones to span, the region's first available ones: 2 (EKS wants subnets in two zones at
+    least) or 3."""
     cluster_name: str | None = None
+    """The EKS cluster the subnets serve: tags them (``kubernetes.io/cluster/<name>: shared``) so the AWS Load
+    Balancer Controller finds them. None tags them for no cluster."""
     nat_gateway_per_zone: bool = False
-    # VPC flow logs (all traffic) go to a CloudWatch log group, encrypted with this key when given.
+    """A NAT gateway in every zone, so egress survives a zone's outage; one (in the first zone) otherwise,
+    cheaper."""
     flow_log_kms_key_arn: pulumi.Input[str] | None = None
+    """KMS key (e.g. an AwsKmsKey's ``arn``) the flow-log group is encrypted with; None leaves it to
+    CloudWatch's own encryption. Every flow, accepted and rejected, is logged either way."""
     flow_log_retention_days: int = 90
+    """Days the VPC flow logs are kept: one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90,
+    120, 150, 180, 365, ... 3653)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource of the network, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                *at("cidr", network_cidr(self.cidr)),
+                # "You must specify at least two subnets that are in different Availability Zones" (EKS user
+                # guide, network requirements); a fourth zone's private quarter would be the public one.
+                *at("zone_count", within(self.zone_count, 2, MAX_ZONES, "zones")),
+                *at("cluster_name", eks_cluster_name(self.cluster_name)),
+                *at("flow_log_retention_days", cloudwatch_retention_days(self.flow_log_retention_days)),
+            ],
+        )
 
 
 def subnet_cidrs(cidr: str, zone_count: int) -> tuple[list[str], list[str]]:
@@ -46,8 +78,13 @@ class AwsNetwork(pulumi.ComponentResource):
     """
 
     vpc_id: pulumi.Output[str]
+    """ID of the VPC."""
     private_subnet_ids: pulumi.Output[list[str]]
+    """The private subnets, one per zone in zone order: where the cluster, its nodes and internal load
+    balancers go. They reach the internet only through NAT."""
     public_subnet_ids: pulumi.Output[list[str]]
+    """The public subnets, one per zone: NAT gateways and internet-facing load balancers only. No subnet hands
+    out public IPs to what launches in it."""
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:aws:Network", name, None, opts)

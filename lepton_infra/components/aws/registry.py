@@ -9,17 +9,42 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import at, at_least, ecr_repository_name
+
 
 @dataclass(frozen=True)
 class AwsEcrRepositoryArgs:
+    """The inputs of an AwsEcrRepository."""
+
     kms_key_arn: pulumi.Input[str]
-    # ECR name, e.g. "lepton/train"; defaults to the component's name.
+    """ARN of the KMS key the repository's image layers are encrypted with, e.g. an AwsKmsKey's ``arn``.
+    Fixed at creation: ECR cannot re-encrypt a repository, so changing it replaces the repository."""
     repository_name: str | None = None
-    # Tagged images kept per repository; older ones expire (digests in use should be re-tagged or pinned).
+    """The repository's name, e.g. ``lepton/train``: lowercase letters, digits and ``. _ - /``, 2 to 256
+    characters. None takes the component's name."""
     keep_tagged_images: int = 100
+    """Tagged images kept; the lifecycle policy expires older ones. Pin what you run by digest, or re-tag an
+    old image you still need, before it falls out of this window."""
     untagged_expiry_days: int = 14
+    """Days after its push an untagged image (a tag moved away from it) is expired."""
     protect: bool = True
+    """Protect the repository from deletion by Pulumi (ECR also refuses to delete one that holds images:
+    ``force_delete`` is off)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the repository, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        # ECR lifecycle rules count from 1 ("countNumber ... Minimum value of 1", ECR lifecycle policy
+        # parameters).
+        refuse_args(
+            self,
+            [
+                *at("repository_name", ecr_repository_name(self.repository_name)),
+                *at("keep_tagged_images", at_least(self.keep_tagged_images, 1, "image")),
+                *at("untagged_expiry_days", at_least(self.untagged_expiry_days, 1, "day")),
+            ],
+        )
 
 
 def lifecycle_policy(keep_tagged_images: int, untagged_expiry_days: int) -> str:
@@ -56,8 +81,11 @@ class AwsEcrRepository(pulumi.ComponentResource):
     """An ECR repository with immutable tags, scan on push, KMS encryption and a lifecycle policy."""
 
     arn: pulumi.Output[str]
+    """ARN of the repository: what a workload role's pull permission names."""
     repository_url: pulumi.Output[str]
+    """Where images are pushed and pulled: ``<account>.dkr.ecr.<region>.amazonaws.com/<name>``."""
     registry_id: pulumi.Output[str]
+    """The account ID of the registry that holds the repository."""
 
     def __init__(
         self, name: str, args: AwsEcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None

@@ -8,16 +8,35 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
+from lepton_infra.validation import at, at_least
 
 
 @dataclass(frozen=True)
 class AwsArtifactBucketArgs:
+    """The inputs of an AwsArtifactBucket."""
+
     kms_key_arn: pulumi.Input[str]
-    # Old checkpoint versions pile up fast; noncurrent versions expire after this many days.
+    """ARN of the KMS key every object is encrypted with (SSE-KMS, with a bucket key to cut KMS requests),
+    e.g. an AwsKmsKey's ``arn``."""
     noncurrent_version_expiry_days: int = 30
+    """Days an overwritten or deleted object's old version is kept before S3 expires it. Versioning makes a
+    checkpoint overwritten by mistake recoverable; old versions pile up fast, so they do not live forever."""
     protect: bool = True
+    """Protect the bucket from deletion by Pulumi, so a `pulumi destroy` or a removed component cannot delete
+    checkpoints and models (S3 also refuses to delete a bucket that holds objects: ``force_destroy`` is
+    off)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the bucket, besides the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        # S3 lifecycle rules: "NoncurrentDays ... must be a positive integer" (Amazon S3 API reference,
+        # NoncurrentVersionExpiration).
+        refuse_args(
+            self,
+            at("noncurrent_version_expiry_days", at_least(self.noncurrent_version_expiry_days, 1, "day")),
+        )
 
 
 class AwsArtifactBucket(pulumi.ComponentResource):
@@ -25,8 +44,12 @@ class AwsArtifactBucket(pulumi.ComponentResource):
     owner-enforced object ownership (no ACLs) and a policy that refuses any request without TLS."""
 
     arn: pulumi.Output[str]
+    """ARN of the bucket: what an IAM policy grants access to (``<arn>/*`` for its objects)."""
     bucket_name: pulumi.Output[str]
+    """The bucket's name, generated from the component's name (S3 names are global)."""
     uri: pulumi.Output[str]
+    """The bucket as fsspec and the trainer address it: ``s3://<bucket_name>``. A workload's checkpoints go
+    under it (``components/kubernetes/checkpoints.py``)."""
 
     def __init__(
         self, name: str, args: AwsArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None

@@ -19,11 +19,17 @@ def month_start(today: datetime.date) -> str:
 
 @dataclass(frozen=True)
 class AzureSiteBudgetArgs:
+    """The inputs of an AzureSiteBudget."""
+
     site: str
+    """The site's name: the budget counts the costs of resources tagged with it (``lepton:site``)."""
     budget: SiteBudgetSpec
+    """The site's budget as the platform spec states it: monthly limit in USD, alert thresholds, emails."""
     subscription_id: pulumi.Input[str]
-    # Injected for tests; the deploy date otherwise.
+    """The subscription the budget is made on (its scope)."""
     today: datetime.date | None = None
+    """The date the budget's first month is taken from; None (the default): the day of the deployment.
+    Tests give one."""
 
 
 class AzureSiteBudget(pulumi.ComponentResource):

@@ -12,55 +12,167 @@ import pulumi
 import yaml
 from pulumi_azure_native import authorization, containerservice, managedidentity
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.azure.monitoring import container_insights, control_plane_logs, log_workspace
 from lepton_infra.components.azure.node_pool import AzureNodePoolArgs, pool_fields
 from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS, after_role_assignments
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 from lepton_infra.components.azure.sdk import resource_kwargs
-from lepton_infra.validation import api_allowlist, at, refuse
+from lepton_infra.validation import (
+    LOG_ANALYTICS_RETENTION_DAYS,
+    Problem,
+    api_allowlist,
+    at,
+    at_least,
+    cidr,
+    each,
+    kubernetes_version,
+    not_empty,
+    one_of,
+    overlapping_ranges,
+    under,
+    uuid,
+    whole,
+    within,
+)
 
 SYSTEM_POOL = "system"
+# What the cluster's network policy may be: a value both its dataplane and its policy engine take.
+NETWORK_POLICIES = sorted(
+    {d.value for d in containerservice.NetworkDataplane} & {p.value for p in containerservice.NetworkPolicy}
+)
+# Cluster DNS takes this address of the service range (its index from the network's address).
+CLUSTER_DNS_INDEX = 10
 
 
 @dataclass(frozen=True)
 class AzureAksClusterArgs:
+    """The inputs of an AzureAksCluster."""
+
     cluster_name: str
+    """The AKS cluster's name, unique in its resource group; also its DNS prefix, which cannot change."""
     resource_group_name: pulumi.Input[str]
+    """The resource group the cluster goes into (AKS puts the nodes in a node resource group of its own)."""
     location: str
+    """The Azure region, e.g. ``westeurope``."""
     subscription_id: pulumi.Input[str]
+    """The subscription the control-plane identity's grants are made in."""
     tenant_id: pulumi.Input[str]
+    """The Entra ID tenant users sign in through."""
     kubernetes_version: str
+    """The Kubernetes minor version the control plane is pinned to, e.g. ``1.33``: one the platform supports.
+    Patch versions follow ``upgrade_channel``."""
     node_subnet_id: pulumi.Input[str]
-    # Delegated to AKS: the API server gets a private address there (API Server VNet Integration).
+    """The nodes' subnet (an AzureNetwork's ``node_subnet_id``); egress leaves through its NAT gateway."""
     api_server_subnet_id: pulumi.Input[str]
+    """A subnet delegated to AKS where the API server gets a private address (API Server VNet Integration):
+    an AzureNetwork's ``api_server_subnet_id``."""
     vault_id: pulumi.Input[str]
+    """Resource ID of the private vault that holds the KMS key (an AzureVaultKey's ``vault_id``)."""
     key_id: pulumi.Input[str]
-    # KMS pins a key version; moving it to a rotated one is an explicit update (see AzureVaultKey).
+    """Resource ID of the key (an AzureVaultKey's ``key_id``): the control-plane identity may encrypt and
+    decrypt with it, nothing else."""
     key_uri_with_version: pulumi.Input[str]
+    """The key version etcd's secrets are encrypted with (an AzureVaultKey's ``key_uri_with_version``). KMS
+    pins a version; moving to a rotated one is an explicit update."""
     disk_encryption_set_id: pulumi.Input[str]
+    """The disk encryption set of the nodes' OS disks (an AzureDiskEncryptionSet's ``des_id``)."""
     admin_group_object_ids: Sequence[str]
+    """Object IDs (GUIDs) of the Entra ID groups whose members are cluster admins. Local accounts are
+    disabled, so at least one is needed: without it, nobody could sign in."""
     system_pool: AzureNodePoolArgs
-    # Registries the nodes pull from: the kubelet identity gets AcrPull on each, and nothing else.
+    """The system pool (CPU nodes for cluster add-ons and controllers): at least one node."""
     registry_ids: Sequence[pulumi.Input[str]] = ()
-    # Empty keeps the API server private; otherwise only these CIDRs reach its public endpoint.
+    """Registries the nodes pull from: the kubelet identity gets AcrPull on each, and nothing else."""
     api_allowlist: Sequence[str] = ()
+    """CIDRs that may reach the API server's public endpoint. Empty (the default) keeps the API server private
+    to the VNet. The list is judged whole: one that admits everyone (``0.0.0.0/0``, or ranges that add up
+    to it) is refused; list the networks that need access."""
     network_policy: str = "cilium"
+    """Who enforces NetworkPolicy, on its own dataplane: ``cilium`` or ``azure``. The platform's tenancy
+    relies on it (default-deny namespaces)."""
     pod_cidr: str = "10.244.0.0/16"
+    """The pods' overlay range (Azure CNI overlay): not routed in the VNet, but apart from
+    ``service_cidr``."""
     service_cidr: str = "10.0.0.0/16"
+    """The Kubernetes services' range: cluster DNS takes its 11th address."""
     upgrade_channel: str = "patch"
+    """How AKS upgrades the control plane by itself: ``patch`` (latest patch of the pinned minor version),
+    ``stable``, ``rapid``, ``node-image`` or ``none``. Node images are upgraded either way."""
     sku_tier: str = "Standard"
+    """The control plane's tier: ``Standard`` (financially backed uptime SLA), ``Premium`` or ``Free`` (no
+    SLA, for tests)."""
     log_retention_days: int = 90
-    # Grants made outside the component that the cluster needs before its first node: the disk encryption
-    # set's grant on the key (https://learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys).
+    """Days the Log Analytics workspace keeps control-plane, audit and Container Insights data: 30 to 730."""
     prerequisite_grants: Sequence[authorization.RoleAssignment] = ()
-    # Seconds the cluster waits after every grant it needs before it is created (``propagation``).
+    """Grants made outside the component that the cluster needs before its first node, e.g. the disk
+    encryption set's grant on the key (an AzureDiskEncryptionSet's ``key_grant``;
+    https://learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys). The cluster waits for them."""
     role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
+    """Seconds the cluster waits after every grant it needs before it is created, for them to take effect
+    (Azure RBAC takes up to 10 minutes: ``propagation.py``)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the cluster, its identity and its Log Analytics workspace."""
 
     def __post_init__(self) -> None:
-        refuse(at("api_allowlist", api_allowlist(self.api_allowlist)))
-        if not self.admin_group_object_ids:
-            raise ValueError("local accounts are disabled: name at least one Entra ID admin group")
+        refuse_args(
+            self,
+            [
+                *at("kubernetes_version", kubernetes_version(self.kubernetes_version)),
+                *at("admin_group_object_ids", not_empty(self.admin_group_object_ids, "Entra ID admin group")),
+                *each(
+                    "admin_group_object_ids",
+                    self.admin_group_object_ids,
+                    lambda g: uuid(g, "an Entra ID object ID"),
+                ),
+                # Judged whole: ranges that are each fine may together open the API to everyone.
+                *whole("api_allowlist", self.api_allowlist, api_allowlist, str),
+                # The cluster runs the same value as its dataplane and its network policy engine.
+                *at("network_policy", one_of(self.network_policy, NETWORK_POLICIES)),
+                *at("pod_cidr", cidr(self.pod_cidr)),
+                *at("service_cidr", cidr(self.service_cidr)),
+                *self._service_range(),
+                *self._system_pool_runs(),
+                *at(
+                    "upgrade_channel",
+                    one_of(self.upgrade_channel, [c.value for c in containerservice.UpgradeChannel]),
+                ),
+                *at(
+                    "sku_tier",
+                    one_of(self.sku_tier, [t.value for t in containerservice.ManagedClusterSKUTier]),
+                ),
+                *at(
+                    "log_retention_days",
+                    within(self.log_retention_days, *LOG_ANALYTICS_RETENTION_DAYS, "days"),
+                ),
+                *at("role_propagation_seconds", at_least(self.role_propagation_seconds, 0, "seconds")),
+            ],
+        )
+
+    def _system_pool_runs(self) -> list[Problem]:
+        # "System node pools require at least one node" (AKS documentation, "Manage system node pools").
+        if not isinstance(self.system_pool, AzureNodePoolArgs):
+            return []
+        return under("system_pool", at("min_nodes", at_least(self.system_pool.min_nodes, 1, "node")))
+
+    def _service_range(self) -> list[Problem]:
+        if (
+            cidr(self.pod_cidr)
+            or cidr(self.service_cidr)
+            or not isinstance(self.pod_cidr, str)
+            or not isinstance(self.service_cidr, str)
+        ):
+            return []
+        pods, services = ipaddress.ip_network(self.pod_cidr), ipaddress.ip_network(self.service_cidr)
+        problems = overlapping_ranges({"pod_cidr": pods, "service_cidr": services})
+        if services.num_addresses <= CLUSTER_DNS_INDEX:
+            problems.append(
+                Problem(
+                    "service_cidr",
+                    f"{services} is too small: cluster DNS takes its address {CLUSTER_DNS_INDEX}",
+                )
+            )
+        return problems
 
 
 class AzureAksCluster(pulumi.ComponentResource):
@@ -80,10 +192,17 @@ class AzureAksCluster(pulumi.ComponentResource):
     """
 
     cluster_id: pulumi.Output[str]
+    """Resource ID of the cluster."""
     cluster_name: pulumi.Output[str]
+    """The cluster's name, known once AKS has created it (an AzureGpuNodePool's ``cluster_name``)."""
     oidc_issuer_url: pulumi.Output[str]
+    """The cluster's OIDC issuer URL, with scheme and trailing slash, as AKS reports it: what workload
+    identities trust (an AzureWorkloadIdentity's ``oidc_issuer_url``)."""
     kubelet_object_id: pulumi.Output[str]
+    """Object ID of the kubelet identity, which pulls images (it holds AcrPull on ``registry_ids``)."""
     kubeconfig: pulumi.Output[str]
+    """The user kubeconfig (a secret): it signs in through ``kubelogin`` with the Azure CLI's identity, so
+    whoever uses it needs kubelogin, ``az login`` and membership in an admin group. No static credential."""
 
     def __init__(
         self, name: str, args: AzureAksClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -246,7 +365,7 @@ def _cluster_args(
             network_policy=containerservice.NetworkPolicy(args.network_policy),
             pod_cidr=args.pod_cidr,
             service_cidr=args.service_cidr,
-            dns_service_ip=str(service_network[10]),
+            dns_service_ip=str(service_network[CLUSTER_DNS_INDEX]),
             outbound_type=containerservice.OutboundType.USER_ASSIGNED_NAT_GATEWAY,
             load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
         ),

@@ -18,10 +18,14 @@ class KeyUserArgs:
     first fields of every such component's Args (registry, artifact storage)."""
 
     resource_group_name: pulumi.Input[str]
+    """The resource group the resource and its key identity go into."""
     location: str
+    """The Azure region of the resource, e.g. ``westeurope``: the key vault's."""
     subscription_id: pulumi.Input[str]
-    # The key's resource ID: the scope of the identity's one role assignment.
+    """The subscription the role assignment is made in (its role definition IDs are scoped to it)."""
     key_id: pulumi.Input[str]
+    """Resource ID of the key, e.g. an AzureVaultKey's ``key_id``: the scope of the identity's one role
+    assignment (Key Vault Crypto Service Encryption User), so it can wrap and unwrap with this key only."""
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,32 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import authorization, compute
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.azure.roles import BuiltInRole, assign_role
 
 
 @dataclass(frozen=True)
 class AzureDiskEncryptionSetArgs:
+    """The inputs of an AzureDiskEncryptionSet."""
+
     resource_group_name: pulumi.Input[str]
+    """The resource group the disk encryption set goes into."""
     location: str
+    """The Azure region, e.g. ``westeurope``: the cluster's and the vault's."""
     subscription_id: pulumi.Input[str]
+    """The subscription the key grant is made in."""
     vault_id: pulumi.Input[str]
-    # The key's resource ID (the role's scope) and its versionless URI (so rotation is followed).
+    """Resource ID of the vault that holds the key (an AzureVaultKey's ``vault_id``)."""
     key_id: pulumi.Input[str]
+    """Resource ID of the key (an AzureVaultKey's ``key_id``): the scope of the set's one role assignment."""
     key_uri: pulumi.Input[str]
+    """The key's versionless URI (an AzureVaultKey's ``key_uri``): the set follows the key to its latest
+    version."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the disk encryption set."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 class AzureDiskEncryptionSet(pulumi.ComponentResource):
@@ -28,9 +41,12 @@ class AzureDiskEncryptionSet(pulumi.ComponentResource):
     its identity granted Key Vault Crypto Service Encryption User on that one key."""
 
     des_id: pulumi.Output[str]
+    """Resource ID of the disk encryption set: an AzureAksCluster's ``disk_encryption_set_id``."""
     principal_id: pulumi.Output[str]
-    # Node disks cannot be created before this grant works: the cluster waits for it (and its propagation).
+    """Object ID of the set's system-assigned identity, the one that holds the key grant."""
     key_grant: authorization.RoleAssignment
+    """The set's grant on the key. Node disks cannot be created before it works: give it to the cluster's
+    ``prerequisite_grants``, which waits for it and for its propagation."""
 
     def __init__(
         self, name: str, args: AzureDiskEncryptionSetArgs, opts: pulumi.ResourceOptions | None = None

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import keyvault
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.azure.names import global_name
+from lepton_infra.validation import Problem, at, at_least, is_int
 
 # AKS KMS encrypts and decrypts with the key; disks, registries and storage wrap and unwrap with it.
 KEY_OPERATIONS = (
@@ -29,19 +31,49 @@ NOTIFY_BEFORE_EXPIRY_DAYS = 30
 
 @dataclass(frozen=True)
 class AzureVaultKeyArgs:
+    """The inputs of an AzureVaultKey."""
+
     resource_group_name: pulumi.Input[str]
+    """The resource group the vault goes into."""
     location: str
+    """The Azure region of the vault, e.g. ``westeurope``: the cluster's."""
     tenant_id: pulumi.Input[str]
+    """The Entra ID tenant that authenticates requests to the vault."""
     rotation_days: int = 180
+    """Days after its creation each key version is rotated (a new version made). Less than
+    ``expiry_days``, so a new version exists before the old one expires."""
     expiry_days: int = 365
+    """Days each rotated key version lives; Key Vault announces its expiry 30 days before (Event Grid
+    ``KeyNearExpiry``). The first version never expires: AKS KMS pins a version, and an expired one makes the
+    cluster's secrets unreadable."""
     protect: bool = True
+    """Protect the vault and the key from deletion by Pulumi. Soft delete and purge protection stay on
+    either way: a deleted vault is recoverable for 90 days and cannot be purged before."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the vault and the key."""
 
     def __post_init__(self) -> None:
-        if self.rotation_days >= self.expiry_days:
-            raise ValueError(
-                f"rotation_days ({self.rotation_days}) must be less than expiry_days ({self.expiry_days})"
-            )
+        refuse_args(
+            self,
+            [
+                *at("rotation_days", at_least(self.rotation_days, 1, "day")),
+                # "It should be at least 28 days" (Key Vault, KeyRotationPolicy.ExpiresIn); and the expiry
+                # notice comes NOTIFY_BEFORE_EXPIRY_DAYS before it.
+                *at("expiry_days", at_least(self.expiry_days, NOTIFY_BEFORE_EXPIRY_DAYS + 1, "days")),
+                *self._rotated_before_expiry(),
+            ],
+        )
+
+    def _rotated_before_expiry(self) -> list[Problem]:
+        days = (self.rotation_days, self.expiry_days)
+        if all(is_int(d) for d in days) and self.rotation_days >= self.expiry_days:
+            return [
+                Problem(
+                    "rotation_days",
+                    f"({self.rotation_days}) must be less than expiry_days ({self.expiry_days})",
+                )
+            ]
+        return []
 
 
 class AzureVaultKey(pulumi.ComponentResource):
@@ -54,12 +86,20 @@ class AzureVaultKey(pulumi.ComponentResource):
     """
 
     vault_id: pulumi.Output[str]
+    """Resource ID of the vault: the scope of vault-wide grants, and what AKS KMS's private vault is."""
     vault_name: pulumi.Output[str]
+    """Name of the vault (globally unique, generated from the component's name)."""
     vault_uri: pulumi.Output[str]
+    """The vault's URI, ``https://<vault_name>.vault.azure.net/``: what a storage account names for its
+    key."""
     key_id: pulumi.Output[str]
+    """Resource ID of the key: the scope of each key user's one role assignment."""
     key_name: pulumi.Output[str]
+    """Name of the key in the vault."""
     key_uri: pulumi.Output[str]
+    """The key's versionless URI: disk encryption sets and registries given it follow its rotation."""
     key_uri_with_version: pulumi.Output[str]
+    """The URI of the key's current version: what AKS KMS pins (move it to a rotated version explicitly)."""
 
     def __init__(
         self, name: str, args: AzureVaultKeyArgs, opts: pulumi.ResourceOptions | None = None

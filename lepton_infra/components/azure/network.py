@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network, resources
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import at, azure_zones, network_cidr
+
 # AKS projects the API server into a subnet delegated to it (API Server VNet Integration).
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
 # Twice the documented minimum (/28). The API Server VNet Integration page gives no recommended size, only
@@ -21,6 +24,8 @@ API_SERVER_PREFIX = 27
 
 @dataclass(frozen=True)
 class SubnetPlan:
+    """The subnets a site's VNet range is cut into."""
+
     nodes: str
     api_server: str
     endpoints: str
@@ -41,10 +46,22 @@ def subnet_cidrs(cidr: str) -> SubnetPlan:
 
 @dataclass(frozen=True)
 class AzureNetworkArgs:
+    """The inputs of an AzureNetwork."""
+
     cidr: str
+    """The VNet's IPv4 range, private (RFC 1918 or 100.64.0.0/10) and /16 to /20, e.g. ``10.30.0.0/16``. Nodes
+    get its first half (pods live on the overlay, not here); the API server and private endpoints small
+    subnets of its last quarter."""
     location: str
+    """The Azure region, e.g. ``westeurope``: the resource group's and everything in it."""
     zones: Sequence[str] = ()
+    """The region's availability zones the site uses (``"1"``, ``"2"``, ``"3"``): the egress IP prefix spans
+    them and the NAT gateway is pinned to the first. Empty: Azure picks."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the resource group and every resource in it."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self, [*at("cidr", network_cidr(self.cidr)), *azure_zones(self.zones)])
 
 
 class AzureNetwork(pulumi.ComponentResource):
@@ -63,12 +80,20 @@ class AzureNetwork(pulumi.ComponentResource):
     """
 
     resource_group_name: pulumi.Output[str]
+    """Name of the site's resource group (generated from the component's name)."""
     resource_group_id: pulumi.Output[str]
+    """Resource ID of the resource group."""
     vnet_id: pulumi.Output[str]
+    """Resource ID of the VNet: private DNS zones of private endpoints link to it."""
     node_subnet_id: pulumi.Output[str]
+    """The nodes' subnet, egress through the NAT gateway: an AzureAksCluster's ``node_subnet_id``."""
     api_server_subnet_id: pulumi.Output[str]
+    """The subnet delegated to AKS for its API server (API Server VNet Integration): an AzureAksCluster's
+    ``api_server_subnet_id``."""
     endpoint_subnet_id: pulumi.Output[str]
+    """The subnet private endpoints (vault, registry, storage) go into."""
     egress_prefix: pulumi.Output[str]
+    """The public IP prefix (a /31) all egress leaves from: what to allowlist at the other end."""
 
     def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:azure:Network", name, None, opts)

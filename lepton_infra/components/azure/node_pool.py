@@ -9,23 +9,48 @@ from typing import TypedDict
 import pulumi
 from pulumi_azure_native import containerservice
 
+from lepton_infra.components.args import nested, refuse_args
 from lepton_infra.components.azure.sdk import resource_kwargs
-from lepton_infra.validation import aks_pool_name, at, check_node_range, refuse
+from lepton_infra.validation import (
+    TAINT_EFFECTS,
+    Problem,
+    aks_pool_name,
+    at,
+    at_least,
+    azure_zones,
+    kubernetes_version,
+    name_length,
+    node_range,
+    one_of,
+    within,
+)
 
 # AKS taints and labels spot nodes itself with this key; pods for spot pools must tolerate it.
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT_VALUE = "spot"
 ON_DEMAND_PRICE = -1.0  # Azure's "pay up to the on-demand price": evicted for capacity, never for price
+# Nodes an AKS pool may have ("Maximum nodes per node pool: 1,000", AKS quotas and limits).
+MAX_POOL_NODES = 1000
 
 
 @dataclass(frozen=True)
 class Taint:
+    """A taint on every node of a pool, so only pods that tolerate it land there."""
+
     key: str
+    """The taint's key, e.g. ``nvidia.com/gpu``."""
     value: str
+    """The taint's value."""
     effect: str = "NoSchedule"
+    """What the taint does to pods that do not tolerate it: ``NoSchedule``, ``PreferNoSchedule`` or
+    ``NoExecute``."""
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}:{self.effect}"
+
+    def problems(self) -> list[Problem]:
+        # A taint's key is a qualified name: a prefix of up to 253 characters, "/", a name of up to 63.
+        return [*at("key", name_length(self.key, 1, 317)), *at("effect", one_of(self.effect, TAINT_EFFECTS))]
 
 
 SPOT_TAINT = Taint(SPOT_TAINT_KEY, SPOT_TAINT_VALUE)
@@ -33,26 +58,73 @@ SPOT_TAINT = Taint(SPOT_TAINT_KEY, SPOT_TAINT_VALUE)
 
 @dataclass(frozen=True)
 class AzureNodePoolArgs:
+    """One AKS node pool: the cluster's system pool (an AzureAksCluster's ``system_pool``) or a GPU pool's
+    nodes (an AzureGpuNodePool's ``pool``). Its nodes get no public IP and no SSH access."""
+
     vm_size: str
+    """VM size of every node, e.g. ``Standard_D4ds_v5`` or ``Standard_ND96isr_H100_v5``."""
     min_nodes: int
+    """Fewest nodes the cluster autoscaler keeps: 0 lets a user pool scale to zero (a system pool needs 1)."""
     max_nodes: int
+    """Most nodes the cluster autoscaler may add: at least ``min_nodes``, at most 1,000."""
     kubernetes_version: str
+    """The nodes' Kubernetes minor version, e.g. ``1.33``: the cluster's."""
     subnet_id: pulumi.Input[str]
+    """The subnet the nodes join, e.g. an AzureNetwork's ``node_subnet_id``."""
     disk_gib: int = 128
+    """Size of each node's OS disk in GiB (a managed disk, encrypted with the cluster's disk encryption
+    set)."""
     zones: Sequence[str] = ()
+    """Availability zones the pool's nodes spread over (``"1"``, ``"2"``, ``"3"``); empty: no zone."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Kubernetes labels on every node, e.g. the pool's label that workloads select."""
     taints: Sequence[Taint] = ()
+    """Taints on every node; a spot pool also gets AKS's own ``kubernetes.azure.com/scalesetpriority=spot``
+    taint."""
     gpu: bool = False
+    """GPU nodes: AKS's GPU node image installs the NVIDIA driver (the GPU Operator adds the rest)."""
     spot: bool = False
-    # USD per hour; None pays up to the on-demand price.
+    """Run on spot VMs: cheaper, evicted (and deleted, so they stop counting against quota) when Azure needs
+    the capacity back. AKS upgrades spot pools without surge nodes."""
     spot_max_price: float | None = None
+    """The most a spot node may cost, in USD per hour; None pays up to the on-demand price (evicted for
+    capacity, never for price). Spot pools only."""
     encryption_at_host: bool = True
+    """Encrypt the VMs' temporary disks and disk caches at the host too, besides the OS disk. The VM size and
+    the subscription must support it (the ``EncryptionAtHost`` feature)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the pool's VM scale set."""
 
     def __post_init__(self) -> None:
-        check_node_range(self.min_nodes, self.max_nodes)
-        if self.spot_max_price is not None and not self.spot:
-            raise ValueError("spot_max_price applies to spot pools only: set spot=True or drop the price")
+        refuse_args(self, self.problems())
+
+    def problems(self) -> list[Problem]:
+        return [
+            *at("min_nodes", within(self.min_nodes, 0, MAX_POOL_NODES, "nodes")),
+            *at("max_nodes", within(self.max_nodes, 1, MAX_POOL_NODES, "nodes")),
+            *at("min_nodes", node_range(self.min_nodes, self.max_nodes)),
+            *at("kubernetes_version", kubernetes_version(self.kubernetes_version)),
+            # 0 is not a size: AKS reads it as "the VM size's default".
+            *at("disk_gib", at_least(self.disk_gib, 1, "GiB")),
+            *azure_zones(self.zones),
+            *nested("taints", self.taints, Taint),
+            *self._spot_price(),
+        ]
+
+    def _spot_price(self) -> list[Problem]:
+        price = self.spot_max_price
+        if not isinstance(price, int | float) or isinstance(price, bool):
+            return []
+        if not self.spot:
+            return [Problem("spot_max_price", "applies to spot pools only: set spot=True or drop the price")]
+        if price <= 0:
+            return [
+                Problem(
+                    "spot_max_price",
+                    f"must be more than 0 USD per hour, not {price}; None pays up to the on-demand price",
+                )
+            ]
+        return []
 
 
 class PoolFields(TypedDict):
@@ -138,20 +210,27 @@ def upgrade_settings(spot: bool) -> containerservice.AgentPoolUpgradeSettingsArg
 
 @dataclass(frozen=True)
 class AzureGpuNodePoolArgs:
+    """The inputs of an AzureGpuNodePool."""
+
     resource_group_name: pulumi.Input[str]
+    """The resource group of the cluster."""
     cluster_name: pulumi.Input[str]
-    # Azure's rule for Linux agent pool names: 1-12 lowercase letters and digits, starting with a letter.
+    """The AKS cluster the pool belongs to (an AzureAksCluster's ``cluster_name``)."""
     pool_name: str
+    """The pool's name, as AKS wants a Linux pool's: 1 to 12 lowercase letters and digits, starting with a
+    letter."""
     pool: AzureNodePoolArgs
+    """The pool's nodes: VM size, autoscaling range, zones, labels, taints, spot."""
 
     def __post_init__(self) -> None:
-        refuse(at("pool_name", aks_pool_name(self.pool_name)))
+        refuse_args(self, at("pool_name", aks_pool_name(self.pool_name)))
 
 
 class AzureGpuNodePool(pulumi.ComponentResource):
     """A user-mode pool of GPU VMs that autoscales between ``min_nodes`` (0 allowed) and ``max_nodes``."""
 
     pool_name: pulumi.Output[str]
+    """Name of the agent pool, as AKS knows it."""
 
     def __init__(
         self, name: str, args: AzureGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None

@@ -9,13 +9,19 @@ from enum import StrEnum
 import pulumi
 from pulumi_azure_native import network, privatedns
 
+from lepton_infra.components.args import refuse_args
+from lepton_infra.validation import at, one_of
+
 
 class PrivateLinkService(StrEnum):
     """The sub-resource (group ID) a private endpoint connects to."""
 
     VAULT = "vault"
+    """A Key Vault (an AzureVaultKey's ``vault_id``)."""
     REGISTRY = "registry"
+    """A container registry (an AzureContainerRegistry's ``registry_id``)."""
     BLOB = "blob"
+    """The blob service of a storage account (an AzureArtifactStorage's ``account_id``)."""
 
 
 # Private DNS zone per service and cloud partition, as Azure's private endpoint DNS page lists them.
@@ -40,14 +46,28 @@ PRIVATE_DNS_ZONES: dict[str, dict[PrivateLinkService, str]] = {
 
 @dataclass(frozen=True)
 class AzurePrivateEndpointArgs:
+    """The inputs of an AzurePrivateEndpoint."""
+
     resource_group_name: pulumi.Input[str]
+    """The resource group the endpoint and its private DNS zone go into."""
     location: str
+    """The Azure region of the endpoint: the VNet's."""
     vnet_id: pulumi.Input[str]
+    """The VNet the private DNS zone is linked to (an AzureNetwork's ``vnet_id``): inside it, the resource's
+    usual host name resolves to the endpoint's private address."""
     subnet_id: pulumi.Input[str]
+    """The subnet the endpoint's address comes from (an AzureNetwork's ``endpoint_subnet_id``)."""
     target_id: pulumi.Input[str]
+    """Resource ID of what the endpoint reaches: a vault, registry or storage account."""
     service: PrivateLinkService
+    """Which of the target's sub-resources the endpoint connects to: ``VAULT``, ``REGISTRY`` or ``BLOB``."""
     partition: str = "public"
+    """The Azure cloud, which decides the private DNS zone's name: ``public``, ``china`` or ``gov``."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the endpoint, its DNS zone and the zone's VNet link."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self, at("partition", one_of(self.partition, PRIVATE_DNS_ZONES)))
 
 
 class AzurePrivateEndpoint(pulumi.ComponentResource):
@@ -55,6 +75,7 @@ class AzurePrivateEndpoint(pulumi.ComponentResource):
     the resource's usual host name resolve to the endpoint's private address inside the VNet."""
 
     endpoint_id: pulumi.Output[str]
+    """Resource ID of the private endpoint."""
 
     def __init__(
         self, name: str, args: AzurePrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None

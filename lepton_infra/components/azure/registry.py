@@ -11,21 +11,44 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import containerregistry
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
 from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS
+from lepton_infra.validation import at, at_least, within
 
 
 @dataclass(frozen=True)
 class AzureContainerRegistryArgs(KeyUserArgs):
-    # Versionless, so the registry follows the key's rotation.
+    """The inputs of an AzureContainerRegistry: where it lives and its key (the first four fields), then its
+    own."""
+
     key_uri: pulumi.Input[str]
+    """The key's versionless URI, e.g. an AzureVaultKey's ``key_uri``, so the registry follows the key's
+    rotation."""
     untagged_retention_days: int = 14
-    # Seconds the resource waits after its key grant before it is created (``propagation``).
+    """Days an untagged manifest (a tag moved away from it) is kept before ACR deletes it: 0 to 365. Pull
+    what you run by tag, or by a digest you keep tagged."""
     role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
+    """Seconds the registry waits after its key grant before it is created, for the grant to reach Key Vault
+    (Azure RBAC takes up to 10 minutes): created earlier, it fails to reach its key (``propagation.py``)."""
     zone_redundant: bool = True
+    """Replicate the registry across the region's availability zones (where the region has them)."""
     protect: bool = True
+    """Protect the registry from deletion by Pulumi: deleting it deletes every image in it."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the registry and its key identity."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                # "The retention policy (in days) can be set to 0-365" (ACR, retention policy for untagged
+                # manifests).
+                *at("untagged_retention_days", within(self.untagged_retention_days, 0, 365, "days")),
+                *at("role_propagation_seconds", at_least(self.role_propagation_seconds, 0, "seconds")),
+            ],
+        )
 
 
 class AzureContainerRegistry(pulumi.ComponentResource):
@@ -48,7 +71,10 @@ class AzureContainerRegistry(pulumi.ComponentResource):
     """
 
     registry_id: pulumi.Output[str]
+    """Resource ID of the registry: the target of its private endpoint, and the scope of AcrPull grants (an
+    AzureAksCluster's ``registry_ids``)."""
     login_server: pulumi.Output[str]
+    """Where images are pushed and pulled: ``<registry>.azurecr.io``."""
 
     def __init__(
         self, name: str, args: AzureContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None

@@ -11,23 +11,46 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import storage
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.azure.cmk import KeyUserArgs, key_user
 from lepton_infra.components.azure.names import global_name
 from lepton_infra.components.azure.propagation import ROLE_PROPAGATION_SECONDS
+from lepton_infra.validation import at, at_least, within
 
 ARTIFACT_CONTAINER = "artifacts"
 
 
 @dataclass(frozen=True)
 class AzureArtifactStorageArgs(KeyUserArgs):
+    """The inputs of an AzureArtifactStorage: where it lives and its key (the first four fields), then its
+    own."""
+
     vault_uri: pulumi.Input[str]
+    """URI of the vault that holds the key, e.g. an AzureVaultKey's ``vault_uri``."""
     key_name: pulumi.Input[str]
-    # Deleted blobs, containers and overwritten versions stay recoverable this long.
+    """Name of the key in that vault (an AzureVaultKey's ``key_name``); no version, so the account follows
+    the key's rotation."""
     soft_delete_days: int = 30
-    # Seconds the resource waits after its key grant before it is created (``propagation``).
+    """Days deleted blobs and containers, and overwritten blob versions, stay recoverable: 1 to 365."""
     role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
+    """Seconds the account waits after its key grant before it is created, for the grant to reach Key Vault
+    (Azure RBAC takes up to 10 minutes): created earlier, it fails to reach its key (``propagation.py``)."""
     protect: bool = True
+    """Protect the account and the artifacts container from deletion by Pulumi: deleting either deletes
+    every checkpoint and model in it."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the account and its key identity."""
+
+    def __post_init__(self) -> None:
+        refuse_args(
+            self,
+            [
+                # "The minimum specified value can be 1 and the maximum value can be 365" (Azure Storage,
+                # DeleteRetentionPolicy.days).
+                *at("soft_delete_days", within(self.soft_delete_days, 1, 365, "days")),
+                *at("role_propagation_seconds", at_least(self.role_propagation_seconds, 0, "seconds")),
+            ],
+        )
 
 
 class AzureArtifactStorage(pulumi.ComponentResource):
@@ -42,10 +65,20 @@ class AzureArtifactStorage(pulumi.ComponentResource):
     """
 
     account_id: pulumi.Output[str]
+    """Resource ID of the storage account: the scope of a workload identity's blob grant, and the target of
+    its private endpoint."""
     account_name: pulumi.Output[str]
+    """Name of the storage account (globally unique, generated): what fsspec (adlfs) needs besides the URI,
+    in ``AZURE_STORAGE_ACCOUNT_NAME``."""
     container_id: pulumi.Output[str]
+    """Resource ID of the artifacts container."""
     uri: pulumi.Output[str]
+    """The artifacts container's URL, ``https://<account_name>.blob.core.windows.net/artifacts``, for any
+    Azure SDK or tool."""
     fsspec_uri: str
+    """The same container as fsspec (adlfs) and the trainer address it: ``az://artifacts``, a plain string.
+    It names no account: pods get ``AZURE_STORAGE_ACCOUNT_NAME`` (``account_name``) beside it, as the Azure
+    site's ``artifact_env`` does."""
 
     def __init__(
         self, name: str, args: AzureArtifactStorageArgs, opts: pulumi.ResourceOptions | None = None

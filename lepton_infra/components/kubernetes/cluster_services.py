@@ -17,6 +17,7 @@ class ClusterServices(pulumi.ComponentResource):
     """Every service of ``services``, each after those it names in ``after``."""
 
     releases: dict[str, k8s.helm.v3.Release]
+    """Each service's Helm release, by the service's name (services of custom objects only have none)."""
 
     def __init__(
         self,
@@ -25,6 +26,11 @@ class ClusterServices(pulumi.ComponentResource):
         provider: k8s.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """
+        :param services: The services to install, each a pinned chart and the custom objects that configure
+            it, in its own namespace; each is installed after the services it names in ``after``.
+        :param provider: The Kubernetes provider of the cluster they are installed in.
+        """
         super().__init__("lepton:kubernetes:ClusterServices", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         self.releases = {}

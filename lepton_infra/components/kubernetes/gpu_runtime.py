@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.handle import (
     GPU_TOLERATION,
     ClusterAddons,
@@ -32,7 +33,14 @@ GPU_OPERATOR_NAMESPACE = "gpu-operator"
 
 @dataclass
 class GpuRuntimeArgs:
+    """The inputs of a GpuRuntime."""
+
     handle: ClusterHandle
+    """The site's cluster: its Kubernetes provider, its GPU pools (whose taints the operator's daemonsets
+    tolerate) and its add-ons (who provides the GPU stack, the operator's values, the Prometheus Operator)."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 class GpuRuntime(pulumi.ComponentResource):
@@ -46,6 +54,7 @@ class GpuRuntime(pulumi.ComponentResource):
     """
 
     release: k8s.helm.v3.Release | None
+    """The GPU Operator's Helm release; None where the cluster already has a GPU stack (``preinstalled``)."""
 
     def __init__(self, name: str, args: GpuRuntimeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:kubernetes:GpuRuntime", name, None, opts)

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.demand import ROLLOUT_SURGE_REPLICAS
 from lepton_infra.blueprint.workloads import CpuAutoscalingSpec, InferenceWorkloadSpec
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.alerts import serving_rules
 from lepton_infra.components.kubernetes.pod_builder import pod_builder
@@ -43,10 +44,20 @@ HOST_LABEL = "kubernetes.io/hostname"
 
 @dataclass
 class InferenceServiceArgs:
+    """The inputs of an InferenceService."""
+
     handle: ClusterHandle
+    """The site's cluster: its Kubernetes provider, GPU pools (where the replicas land), artifact bucket (the
+    model) and the binder that gives the service's ServiceAccount its cloud identity."""
     workload: InferenceWorkloadSpec
-    # Kueue's queue-name and priority-class labels: Kueue admits each replica under the team's quota.
+    """The inference workload as the platform spec states it: server, model, replicas and their autoscaling
+    range, accelerator and exposure (the defaults that protect a service are the spec's)."""
     queue_labels: Mapping[str, str] = field(default_factory=dict)
+    """Kueue's queue-name and priority-class labels: Kueue admits each replica under the team's quota. Empty
+    (the default): the replicas are not queued."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 def probes(
@@ -142,7 +153,10 @@ class InferenceService(pulumi.ComponentResource):
     """
 
     deployment: k8s.apps.v1.Deployment
+    """The Deployment of the server's replicas."""
     service: k8s.core.v1.Service
+    """The ClusterIP Service in front of the replicas: clients of the namespace (and an Ingress, where the
+    spec exposes one) reach the server through it."""
 
     def __init__(
         self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None

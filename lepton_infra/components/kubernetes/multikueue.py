@@ -27,6 +27,7 @@ import yaml
 from lepton_infra.blueprint.platform import PlatformSpec
 from lepton_infra.blueprint.queueing import MULTIKUEUE_CHECK, SiteQueues, site_queues
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.handle import ClusterHandle
 from lepton_infra.components.kubernetes.cluster_services import custom_object
 from lepton_infra.components.kubernetes.kueue import (
@@ -85,26 +86,42 @@ def _from_token_secret(cluster: str, server: str, data: Mapping[str, str] | None
 
 @dataclass(frozen=True)
 class MultiKueueWorker:
+    """A worker cluster that a MultiKueue manager dispatches jobs to."""
+
     handle: ClusterHandle
+    """The worker site's cluster: the manager's access to it is made there."""
     api_server_url: str
-    # The worker's Kueue release: kueue-system exists once it does.
+    """The URL of the worker's API server as the manager reaches it (``https://...``)."""
     kueue: pulumi.Resource
+    """The worker's Kueue release: ``kueue-system`` exists once it does."""
 
 
 @dataclass
 class MultiKueueArgs:
+    """The inputs of a MultiKueue."""
+
     manager: ClusterHandle
+    """The manager site's cluster, where jobs are queued and from where Kueue dispatches them."""
     manager_queues: SiteQueues
-    # The manager's Kueue release, its namespaces and LocalQueues: the jobs wait for them.
+    """The manager's queues, as the platform spec's queueing makes them: its dispatch queues count on the
+    workers' pools."""
     manager_ready: Sequence[pulumi.Resource]
+    """The manager's Kueue release, its namespaces and LocalQueues: the jobs wait for them."""
     workers: Sequence[MultiKueueWorker]
+    """The clusters jobs are dispatched to."""
     jobs: Sequence[TrainingWorkloadSpec]
+    """The training workloads created on the manager and run on a worker."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 class MultiKueue(pulumi.ComponentResource):
     """Connects a manager site's Kueue to its workers and creates the dispatched jobs on the manager."""
 
     kubeconfigs: dict[str, pulumi.Output[str]]
+    """By worker site: the kubeconfig (a secret) the manager's Kueue reaches that worker with: the bearer
+    token of a ServiceAccount there that may only manage Jobs and Kueue workloads and read its queues."""
 
     def __init__(self, name: str, args: MultiKueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:kubernetes:MultiKueue", name, None, opts)

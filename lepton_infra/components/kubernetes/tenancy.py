@@ -15,9 +15,11 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.workloads import WorkloadSpec
 from lepton_infra.catalog import Resources
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 from lepton_infra.components.handle import ClusterHandle, ServiceAccountBinding
 from lepton_infra.components.kubernetes.labels import namespace_labels
+from lepton_infra.validation import at, kubernetes_namespace
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 _PSA = "pod-security.kubernetes.io"
@@ -36,9 +38,19 @@ def pod_security_labels(level: str) -> dict[str, str]:
 
 @dataclass
 class TenantNamespaceArgs:
+    """The inputs of a TenantNamespace."""
+
     handle: ClusterHandle
+    """The site's cluster: its Kubernetes provider, and where its Prometheus scrapes from (the namespace's
+    network policies let it in)."""
     namespace: str
+    """The namespace's name: a DNS label (lowercase letters, digits and '-', at most 63 characters)."""
     quota: NamespaceQuota
+    """What the namespace's pods may request in all (GPUs, CPU, memory, pods), from the team's share of the
+    site; the same quota refuses LoadBalancer and NodePort Services."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self, at("namespace", kubernetes_namespace(self.namespace)))
 
 
 class TenantNamespace(pulumi.ComponentResource):
@@ -48,6 +60,7 @@ class TenantNamespace(pulumi.ComponentResource):
     """
 
     namespace: pulumi.Output[str]
+    """The namespace's name, known once it exists: create what goes in it with this, so it comes after."""
 
     def __init__(
         self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.workloads import TrainingWorkloadSpec
+from lepton_infra.components.args import refuse_args
 from lepton_infra.components.handle import ClusterHandle, NodePlacement
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
@@ -61,14 +62,26 @@ SHUTDOWN_MARGIN_SECONDS = 15
 
 @dataclass
 class TrainingJobArgs:
+    """The inputs of a TrainingJob."""
+
     handle: ClusterHandle
+    """The site's cluster: its Kubernetes provider, GPU pools (where the pods land and what fabric they use),
+    artifact bucket (checkpoints) and the binder that gives the job's ServiceAccount its cloud identity."""
     workload: TrainingWorkloadSpec
-    # Kueue's queue-name and priority-class labels (``kueue.queue_labels``); empty: the job is not queued.
+    """The training workload as the platform spec states it: image, nodes, GPUs per node, accelerator,
+    checkpoint location, deadline and grace period (the defaults that protect a run are the spec's)."""
     queue_labels: Mapping[str, str] = field(default_factory=dict)
-    # A MultiKueue manager's copy: its own Job controller leaves it to this controller (spec.managedBy).
+    """Kueue's queue-name and priority-class labels (``kueue.queue_labels``): Kueue creates the Job suspended
+    and starts it when the team's quota admits it. Empty (the default): the job is not queued."""
     managed_by: str | None = None
-    # False on a MultiKueue worker: the Job arrives from the manager; only what it needs here is made.
+    """A MultiKueue manager's copy: the controller named here (``spec.managedBy``) runs the Job, not the
+    manager's own Job controller. None: the cluster's Job controller runs it."""
     create_job: bool = True
+    """False on a MultiKueue worker: the Job arrives from the manager, so only what it needs here (its
+    ServiceAccount, Service, NetworkPolicy, monitoring) is made."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 def rendezvous_conf(workload: TrainingWorkloadSpec) -> str:
@@ -213,9 +226,12 @@ class TrainingJob(pulumi.ComponentResource):
       exist (``.metadata.uid``), and never resets its ``spec.suspend``.
     """
 
-    # None on a MultiKueue worker, where the Job arrives from the manager.
     job: k8s.batch.v1.Job | None
+    """The Indexed Job; None on a MultiKueue worker (``create_job`` False), where the Job arrives from the
+    manager."""
     service: k8s.core.v1.Service
+    """The headless Service that gives each pod a stable DNS name (``<job>-<index>.<service>``); index 0
+    hosts torchrun's rendezvous."""
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("lepton:kubernetes:TrainingJob", name, None, opts)
