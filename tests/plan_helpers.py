@@ -25,6 +25,19 @@ _plans: dict[str, Plan] = {}
 _whole: dict[str, Plan] = {}
 
 
+def run_cli(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """``lepton-infra ARGV`` as a user runs it: its own process, stdout and stderr apart, not a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "lepton_infra.cli", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
 def stack_plan(stack: str) -> Plan:
     """The offline plan of ``stacks/Pulumi.<stack>.yaml``, run once per session and shared."""
     if stack not in _plans:

@@ -1,4 +1,4 @@
-"""`lepton-infra plan --project DIR [--stack NAME | --stack-file FILE]` on any Pulumi Python project (issue 17).
+"""`lepton-infra plan --project DIR [--stack NAME | --stack-file FILE]`: any Pulumi Python project (issue 17).
 
 A user's own program that imports our components plans offline with its own config (Pulumi.yaml's
 project-level `config:` under the stack file's), whether or not it uses the platform spec; `check` reads
@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import ROOT
+from plan_helpers import ROOT, run_cli
 
 from lepton_infra.cli import main
-
-
-def cli(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lepton_infra.cli", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
 
 
 @pytest.mark.parametrize("example", ["byo-vpc", "byo-vnet"])
@@ -37,7 +24,7 @@ def test_each_example_plans_through_the_cli_and_exits_as_its_policies_say(
     example: str, tmp_path: Path
 ) -> None:
     # The README of each example shows exactly this command.
-    done = cli("plan", "--project", f"examples/{example}", "--stack", "dev", "--json", "-")
+    done = run_cli("plan", "--project", f"examples/{example}", "--stack", "dev", "--json", "-")
     assert "Traceback" not in done.stderr
     plan = json.loads(done.stdout)  # the plan alone on stdout; the report on stderr
     assert plan["stack"] == "dev"
@@ -51,7 +38,7 @@ def test_each_example_plans_through_the_cli_and_exits_as_its_policies_say(
     # `check` reads what plan wrote, with the same verdict.
     saved = tmp_path / "plan.json"
     saved.write_text(done.stdout)
-    checked = cli("check", str(saved), "--format", "json")
+    checked = run_cli("check", str(saved), "--format", "json")
     assert checked.returncode == done.returncode
     assert len(json.loads(checked.stdout)["violations"]) == len(plan["violations"])
 
