@@ -9,6 +9,7 @@ project unless `--allow-outside-project`. A program that fails says where, in on
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ from lepton_infra.cli import main
 def test_each_example_plans_through_the_cli_and_exits_as_its_policies_say(
     example: str, tmp_path: Path
 ) -> None:
-    # The README of each example shows exactly this command.
-    done = run_cli("plan", "--project", f"examples/{example}", "--stack", "dev", "--json", "-")
+    # The command the example's README shows, run from the repository's root as it says.
+    readme = (ROOT / "examples" / example / "README.md").read_text()
+    [command] = re.findall(r"^lepton-infra (plan --project \S+ --stack \S+)$", readme, re.M)
+    assert command == f"plan --project examples/{example} --stack dev"
+    done = run_cli(*command.split(), "--json", "-")
     assert "Traceback" not in done.stderr
     plan = json.loads(done.stdout)  # the plan alone on stdout; the report on stderr
     assert plan["stack"] == "dev"
