@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from plan_helpers import ROOT, run_cli
-
-from lepton_infra.cli import main
+from plan_helpers import run_main as run
 
 
 @pytest.mark.parametrize("example", ["byo-vpc", "byo-vnet"])
@@ -72,13 +71,6 @@ def own_project(tmp_path: Path) -> Path:
         "pulumi.export('token', c.require_secret('token'))\n"
     )
     return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_a_program_without_the_platform_key_plans_with_its_own_config(
