@@ -6,16 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lepton_infra.project import (
-    DEFAULT_STACK,
-    PulumiProject,
-    StackConfig,
-    read_stack_config,
-    stack_name_of,
-)
+from lepton_infra.project import DEFAULT_STACK
 
 if TYPE_CHECKING:
     from lepton_infra.policies.config import PackConfig
+    from lepton_infra.project import PulumiProject, StackConfig
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +37,8 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
 def stack_config(args: argparse.Namespace, project: PulumiProject) -> StackConfig:
     """The config ``--stack`` and ``--stack-file`` name: the stack's own file, or the file given (its
     stack named by ``--stack`` or by the file's name)."""
+    from lepton_infra.project import read_stack_config, stack_name_of
+
     file: Path | None = args.stack_file
     stack: str = args.stack if args.stack is not None else stack_name_of(file) if file else DEFAULT_STACK
     return read_stack_config(project, stack, outside_project=args.allow_outside_project, path=file)

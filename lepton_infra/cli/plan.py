@@ -23,7 +23,6 @@ from lepton_infra.cli.options import (
 from lepton_infra.cli.outputs import file_problem, folder_problem
 from lepton_infra.cli.progress import Progress
 from lepton_infra.contract import CliExit
-from lepton_infra.project import find_project, platform_spec, platform_warnings, uses_platform
 
 # `--json -`: the plan goes to stdout, and everything meant for people to stderr.
 STDOUT = Path("-")
@@ -76,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from lepton_infra.plan.reporters import render_packs, render_text
     from lepton_infra.plan.sources import locate
     from lepton_infra.plan.tree import render_summary, render_tree
+    from lepton_infra.project import find_project, platform_spec, platform_warnings, uses_platform
 
     to_stdout = args.json == STDOUT
     report: TextIO = sys.stderr if to_stdout else sys.stdout
