@@ -23,6 +23,7 @@ from lepton_infra.cli.options import (
 from lepton_infra.cli.outputs import file_problem, folder_problem
 from lepton_infra.cli.progress import Progress
 from lepton_infra.contract import CliExit
+from lepton_infra.errors import ConfigError
 
 # `--json -`: the plan goes to stdout, and everything meant for people to stderr.
 STDOUT = Path("-")
@@ -108,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         # CLI prints it, without a traceback.
         print(f"error: {error}", file=sys.stderr)
         return CliExit.BAD_INPUT
+    except ConfigError:
+        raise  # the command prints it with file, line and field
     except Exception as error:
         # A bug in the program (ours or the user's): where it happened in the project's own files, in a
         # few lines; a traceback through runpy and the SDK's event loop helps nobody.

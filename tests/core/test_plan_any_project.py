@@ -183,3 +183,17 @@ def test_a_platform_stack_kept_outside_stacks_validates_with_stack_file(
     )
     assert code == 0, err
     assert out.startswith("team-b: valid")
+
+
+def test_a_config_error_raised_inside_a_program_keeps_its_file_and_field(
+    own_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Our own program validates the platform key through the same ConfigError the CLI renders.
+    main_py = own_project / "__main__.py"
+    main_py.write_text(
+        "from lepton_infra.errors import ConfigError, ConfigIssue\n"
+        "raise ConfigError('Pulumi.dev.yaml', [ConfigIssue('mine:size', 'too large', 3)])\n"
+    )
+    code, out, err = run(capsys, "plan", "--project", str(own_project), "--stack", "dev")
+    assert code == 2 and not out
+    assert "Pulumi.dev.yaml:3: mine:size: too large" in err and "the program raised" not in err
