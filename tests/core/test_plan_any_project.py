@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from plan_helpers import ROOT, run_cli
 from plan_helpers import run_main as run
 
@@ -197,3 +198,29 @@ def test_a_config_error_raised_inside_a_program_keeps_its_file_and_field(
     code, out, err = run(capsys, "plan", "--project", str(own_project), "--stack", "dev")
     assert code == 2 and not out
     assert "Pulumi.dev.yaml:3: mine:size: too large" in err and "the program raised" not in err
+
+
+def test_manifests_of_a_programs_own_kubernetes_objects(
+    own_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_py = own_project / "__main__.py"
+    main_py.write_text(
+        main_py.read_text() + "import pulumi_kubernetes as k8s\n"
+        "k8s.core.v1.ConfigMap('settings', metadata={'name': 'settings'}, data={'replicas': '2'})\n"
+    )
+    out_dir = tmp_path / "manifests"
+    code, out, err = run(
+        capsys, "plan", "--project", str(own_project), "--stack", "dev", "--manifests", str(out_dir)
+    )
+    assert code == 0, err
+    assert f"1 manifest file(s) written to {out_dir}" in out
+    [written] = out_dir.iterdir()
+    text = written.read_text()
+    assert text.startswith("# ") and "offline plan" in text
+    [config_map] = [doc for doc in yaml.safe_load_all(text) if doc]
+    assert config_map == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings"},
+        "data": {"replicas": "2"},
+    }
