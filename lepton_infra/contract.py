@@ -50,6 +50,10 @@ the step's collectives) and, under the launcher, hands it over the way a preempt
 
 from enum import IntEnum
 
+# The stack `lepton-infra plan` and `validate` use without `--stack` (here so the command's parser needs
+# nothing heavier to print it).
+DEFAULT_STACK = "aws-dev"
+
 
 class CliExit(IntEnum):
     """Exit statuses of ``lepton-infra``."""

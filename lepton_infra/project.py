@@ -21,7 +21,6 @@ from lepton_infra.yaml_input import YamlDocument, YamlInputError, read_yaml
 
 CONFIG_NAMESPACE = "lepton-infra"
 PLATFORM_KEY = f"{CONFIG_NAMESPACE}:platform"
-DEFAULT_STACK = "aws-dev"
 # What the Pulumi CLI hands a program for a `secure:` value it cannot decrypt offline.
 SECRET_PLACEHOLDER = "[secret]"
 # A stack's name as Pulumi allows it ("alphanumeric characters, hyphens, underscores, or periods"); never a

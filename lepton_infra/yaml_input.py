@@ -20,6 +20,7 @@ Nothing here knows the platform: the same reader serves ``Pulumi.yaml`` and ever
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,11 @@ def decode_utf8(data: bytes) -> str:
 def parse_yaml(text: str) -> YamlDocument:
     """One YAML document from ``text``, parsed once; see the module's docstring for what is refused."""
     loader = Loader(text)
+    # Parsing allocates two objects per node and frees none until the end: with the collector on, its passes
+    # rescan every node made so far (bench/stack_parse.py's files, medians of 3: 5.2 MB 8.5 s with the
+    # collector, 3.0 s without; 1 MB 0.83 s and 0.52 s). Nothing made here is cyclic garbage.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         root = _compose(loader)
         value = loader.construct_document(root) if root is not None else None
@@ -95,6 +101,8 @@ def parse_yaml(text: str) -> YamlDocument:
         raise YamlInputError(f"malformed YAML: {error}") from None
     finally:
         loader.dispose()
+        if collecting:
+            gc.enable()
     return YamlDocument(value, root)
 
 

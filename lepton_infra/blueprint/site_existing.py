@@ -24,6 +24,8 @@ QualifiedName = Annotated[
     ),
 ]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+# An in-cluster or external Prometheus the metrics adapter reads: http(s), a host, an optional port and path.
+PROMETHEUS_URL_PATTERN = r"^https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(/[-A-Za-z0-9._~/]*)?$"
 # A Pulumi config key of this project, without the `lepton-infra:` namespace.
 ConfigKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 
@@ -167,7 +169,7 @@ class ExistingSiteSpec(SpecModel):
     )
     prometheus_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(/[-A-Za-z0-9._~/]*)?$",
+        pattern=PROMETHEUS_URL_PATTERN,
         max_length=300,
         description=(
             "URL of the cluster's Prometheus, which the metrics adapter reads for pods-metric autoscaling. "

@@ -1,4 +1,5 @@
-"""``lepton-infra check FILE``: the policy packs on a saved plan, preview or stack export."""
+"""``lepton-infra check FILE``: the policy packs on a saved plan, preview, stack export, or Kubernetes
+manifests (a YAML or JSON file, or a folder of them)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "check", help="run the policy packs on a saved plan, preview or stack export"
+        "check", help="run the policy packs on a saved plan, preview, stack export or Kubernetes manifests"
     )
-    parser.add_argument("file", type=Path)
+    parser.add_argument(
+        "file", type=Path, help="plan JSON, preview JSON, stack export, or manifests (file or folder)"
+    )
     parser.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     add_policy_config_option(parser)
     add_pack_option(parser)
@@ -32,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _locations(plan: Plan) -> dict[str, SourceLocation]:
     """Stack-file lines for a saved plan of a stack of the project in the current directory, if any."""
+    from lepton_infra.plan.kubernetes_files import STACK as MANIFESTS
     from lepton_infra.plan.sources import locate
+
+    if plan.stack == MANIFESTS:
+        return {}  # bare manifests come from no stack file
     from lepton_infra.project import find_project, read_stack_config
 
     try:

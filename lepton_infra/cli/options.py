@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lepton_infra.project import DEFAULT_STACK
+from lepton_infra.contract import DEFAULT_STACK
 
 if TYPE_CHECKING:
     from lepton_infra.policies.config import PackConfig

@@ -64,7 +64,8 @@ def program_failure(error: BaseException, root: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The offline engine loads the Pulumi SDK: only the command that runs a program pays for it.
+    # The offline engine loads the Pulumi SDK, and the spec and project load here too: only the command
+    # that runs a program pays for them, not the parser every command builds.
     from pulumi import RunError
 
     from lepton_infra.plan.engine import run_program

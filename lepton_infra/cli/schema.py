@@ -6,7 +6,6 @@ import argparse
 import json
 from typing import Any
 
-from lepton_infra.blueprint import PlatformSpec
 from lepton_infra.contract import CliExit
 
 
@@ -15,5 +14,7 @@ def register(commands: Any) -> None:
 
 
 def run(_: argparse.Namespace) -> int:
+    from lepton_infra.blueprint import PlatformSpec
+
     print(json.dumps(PlatformSpec.model_json_schema(), indent=2))
     return CliExit.OK

@@ -9,7 +9,6 @@ from typing import Any
 from lepton_infra.cli.options import add_stack_options, stack_config
 from lepton_infra.contract import CliExit
 from lepton_infra.errors import ConfigError, ConfigIssue
-from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
 
 
 def register(commands: Any) -> None:
@@ -23,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
     if args.all and (args.stack is not None or args.stack_file is not None):
         issue = ConfigIssue("--all", "validates every stack; leave out --stack and --stack-file")
         raise ConfigError("--all", [issue])
+    # The spec and the project load when the command runs, not when the parser is built.
+    from lepton_infra.project import find_project, platform_spec, platform_warnings, read_stack_config
+
     project = find_project(args.project)
     problems: list[ConfigError] = []
     stacks = project.stacks() if args.all else [None]

@@ -15,7 +15,7 @@ from pulumi.runtime import proto
 from lepton_infra.plan.exemptions import with_exemptions
 from lepton_infra.plan.model import Plan, PlanResource, Violation
 from lepton_infra.policies.config import PackConfig
-from lepton_infra.policies.pack import PACK_NAME
+from lepton_infra.policies.registry import PACK_NAME
 from lepton_infra.policies.rule import PolicyRule
 
 _ENFORCEMENT = {

@@ -1,26 +1,36 @@
-"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, or ``pulumi stack export``.
+"""Read a saved plan into a ``Plan``: our plan JSON, ``pulumi preview --json``, ``pulumi stack export``,
+or Kubernetes manifests (a YAML or JSON file, or a folder of them).
 
-All three carry resource inputs under the engine's camelCase names, so policies see one shape.
+All of them carry resource inputs under the engine's camelCase names, so policies see one shape.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from lepton_infra.plan.model import Plan, PlanResource
+from lepton_infra.plan.shapes import (
+    MAX_DEPTH,
+    PlanShapeError,
+    check_depth,
+    check_resource,
+    expect_list,
+    expect_object,
+    kind_of,
+)
 
 
 class PlanLoadError(ValueError):
     """The file is not a plan we can read; the message says why."""
 
 
-def _resource(state: Mapping[str, Any]) -> PlanResource:
-    if not isinstance(state.get("urn"), str) or not isinstance(state.get("type"), str):
-        raise PlanLoadError("a resource has no `urn` or `type`")
-    return PlanResource.from_json(dict(state))
+def _resource(state: object, where: str) -> PlanResource:
+    entry = expect_object(state, where)
+    check_resource(entry, where)
+    return PlanResource.from_json(dict(entry))
 
 
 def _stack_of(urns: Iterable[str]) -> str:
@@ -31,37 +41,48 @@ def _stack_of(urns: Iterable[str]) -> str:
 
 
 def _from_preview(data: Mapping[str, Any]) -> Plan:
-    states = [
-        s["newState"]
-        for s in data.get("steps") or []
-        if isinstance(s, Mapping) and isinstance(s.get("newState"), Mapping)
-    ]
-    resources = [_resource(s) for s in states]
+    resources = []
+    for index, step in enumerate(expect_list(data.get("steps"), "steps")):
+        where = f"steps[{index}]"
+        state = expect_object(step, where).get("newState")
+        if state is not None:  # a deletion has no new state
+            resources.append(_resource(state, f"{where}.newState"))
     return Plan(stack=_stack_of(r.urn for r in resources), resources=resources)
 
 
 def _from_export(data: Mapping[str, Any]) -> Plan:
-    deployment = data.get("deployment")
-    if not isinstance(deployment, Mapping):
-        raise PlanLoadError("`deployment` is not an object")
-    resources = [_resource(r) for r in deployment.get("resources") or [] if isinstance(r, Mapping)]
+    deployment = expect_object(data.get("deployment"), "deployment")
+    listed = expect_list(deployment.get("resources"), "deployment.resources")
+    resources = [_resource(r, f"deployment.resources[{i}]") for i, r in enumerate(listed)]
     return Plan(stack=_stack_of(r.urn for r in resources), resources=resources)
 
 
 def _from_plan(data: Mapping[str, Any]) -> Plan:
-    resources = [_resource(r) for r in data.get("resources") or [] if isinstance(r, Mapping)]
-    return Plan(stack=str(data.get("stack") or _stack_of(r.urn for r in resources)), resources=resources)
+    listed = expect_list(data.get("resources"), "resources")
+    resources = [_resource(r, f"resources[{i}]") for i, r in enumerate(listed)]
+    stack = data.get("stack")
+    if stack is not None and not isinstance(stack, str):
+        raise PlanShapeError(f"stack is {kind_of(stack)}, not a string")
+    return Plan(stack=str(stack or _stack_of(r.urn for r in resources)), resources=resources)
+
+
+_FORMS: tuple[tuple[str, Callable[[Mapping[str, Any]], Plan]], ...] = (
+    ("steps", _from_preview),
+    ("deployment", _from_export),
+    ("resources", _from_plan),
+)
 
 
 def plan_from_json(data: Any) -> Plan:
+    """The plan in ``data``, whichever of the three forms it has; every resource entry is checked."""
     if not isinstance(data, Mapping):
         raise PlanLoadError("expected a JSON object")
-    if "steps" in data:
-        return _from_preview(data)
-    if "deployment" in data:
-        return _from_export(data)
-    if "resources" in data:
-        return _from_plan(data)
+    read = next((r for key, r in _FORMS if key in data), None)
+    if read is not None:
+        try:
+            return read(data)
+        except PlanShapeError as e:
+            raise PlanLoadError(str(e)) from None
     raise PlanLoadError(
         "not a plan: expected lepton-infra plan JSON (`resources`), `pulumi preview --json` (`steps`) "
         "or `pulumi stack export` (`deployment`)"
@@ -69,6 +90,13 @@ def plan_from_json(data: Any) -> Plan:
 
 
 def load_plan(path: Path) -> Plan:
+    from lepton_infra.plan.kubernetes_files import ManifestError, is_manifest_json, load_manifests
+
+    if path.is_dir() or path.suffix in (".yaml", ".yml"):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -77,9 +105,20 @@ def load_plan(path: Path) -> Plan:
         raise PlanLoadError(f"{path} is not UTF-8 text") from e
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise PlanLoadError(f"{path}: nested deeper than {MAX_DEPTH} levels; no Pulumi plan is") from None
     except ValueError as e:
         raise PlanLoadError(f"{path} is not JSON: {e}") from e
     try:
+        check_depth(data)
+    except PlanShapeError as e:
+        raise PlanLoadError(f"{path}: {e}") from None
+    if is_manifest_json(data):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
+    try:
         return plan_from_json(data)
-    except (KeyError, TypeError, AttributeError) as e:
-        raise PlanLoadError(f"{path}: malformed resource entry ({e})") from e
+    except (PlanShapeError, PlanLoadError) as e:
+        raise PlanLoadError(f"{path}: {e}") from None

@@ -1,9 +1,8 @@
 """The policy packs the offline engine runs, by name: what ``plan``, ``check`` and ``policies`` iterate.
 
-Each pack is its rules and the runner that evaluates them offline. The security pack still runs through
-pulumi_policy's policy objects (``evaluate``); the operability pack is written on the neutral view and
-runs through ``evaluate_view``, which imports no pulumi_policy. Each pack's modules load on first use,
-so a command that runs one pack pays for that pack alone.
+Each pack is its rules and the runner that evaluates them offline (``evaluate.evaluate_rules``, which
+loads neither pulumi_policy nor gRPC: both packs are plain functions over the neutral view). Each pack's
+modules load on first use, so a command that runs one pack pays for that pack alone.
 """
 
 from __future__ import annotations
@@ -26,9 +25,9 @@ def _security_rules() -> tuple[PolicyRule, ...]:
 
 
 def _security_evaluate(plan: Plan, config: PackConfig) -> list[Violation]:
-    from lepton_infra.plan.evaluate import evaluate_plan
+    from lepton_infra.plan.evaluate import evaluate_rules
 
-    return evaluate_plan(plan, _security_rules(), config)
+    return evaluate_rules(plan, _security_rules(), SECURITY, config)
 
 
 def _operability_rules() -> tuple[PolicyRule, ...]:
@@ -38,9 +37,9 @@ def _operability_rules() -> tuple[PolicyRule, ...]:
 
 
 def _operability_evaluate(plan: Plan, config: PackConfig) -> list[Violation]:
-    from lepton_infra.plan.evaluate_view import evaluate_view_rules
+    from lepton_infra.plan.evaluate import evaluate_rules
 
-    return evaluate_view_rules(plan, _operability_rules(), OPERABILITY, config)
+    return evaluate_rules(plan, _operability_rules(), OPERABILITY, config)
 
 
 @dataclass(frozen=True)

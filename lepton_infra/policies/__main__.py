@@ -8,8 +8,8 @@ the file named by ``LEPTON_POLICY_CONFIG``, the same file ``lepton-infra check -
 from __future__ import annotations
 
 from lepton_infra.policies.operability.registry import all_policies as operability_policies
-from lepton_infra.policies.pack import PACK_NAME, serve_pack
-from lepton_infra.policies.registry import all_policies
+from lepton_infra.policies.pack import serve_pack
+from lepton_infra.policies.registry import PACK_NAME, all_policies
 
 
 def main() -> None:

@@ -9,44 +9,157 @@ those fields are derived from the settings' declarations, never spelled here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
-
-from lepton_infra.errors import ConfigError, ConfigIssue, format_path
+from lepton_infra.errors import ConfigError, ConfigIssue
 from lepton_infra.policies.rule import PolicyRule
 from lepton_infra.policies.settings import SETTINGS, Setting
 
+ENFORCEMENT_LEVELS = ("mandatory", "advisory", "disabled")
 
-class Exemption(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    policy: str = Field(description="Name of the policy the resource is exempt from.")
-    resource: str = Field(description="URN or logical name of the exempt resource.")
-    reason: str = Field(min_length=10, description="Why the exemption is acceptable; shown in every report.")
+class PackConfigError(ValueError):
+    """A pack config with bad fields; ``issues`` names each one by its path."""
 
-    @field_validator("reason")
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("; ".join(f"{i.path}: {i.message}" for i in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class Exemption:
+    policy: str
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """What the file's field means: ``PackConfig.model_fields[name].description``."""
+
+    description: str
+
+
+class _Fields:
+    """Reads a pack config mapping field by field, collecting every problem with its path."""
+
+    def __init__(self) -> None:
+        self.issues: list[ConfigIssue] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.issues.append(ConfigIssue(path, message))
+
+    def strings(self, path: str, value: Any) -> list[str] | None:
+        if not isinstance(value, list):
+            self.problem(path, "Input should be a valid list")
+            return None
+        bad = [i for i, v in enumerate(value) if not isinstance(v, str)]
+        for i in bad:
+            self.problem(f"{path}[{i}]", "Input should be a valid string")
+        return None if bad else list(value)
+
+    def integer(self, path: str, value: Any, minimum: int | None) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            self.problem(path, "Input should be a valid integer")
+            return None
+        if minimum is not None and value < minimum:
+            self.problem(path, f"Input should be greater than or equal to {minimum}")
+            return None
+        return int(value)
+
+    def setting(self, setting: Setting, value: Any) -> Any:
+        if value is None:
+            return None
+        if setting.type == tuple[str, ...]:
+            return self.strings(setting.name, value)
+        if setting.type is str:
+            pattern = setting.schema.get("pattern")
+            if not isinstance(value, str) or (pattern and re.match(pattern, value) is None):
+                self.problem(setting.name, f"Input should be a string matching {pattern}")
+                return None
+            return value
+        return self.integer(setting.name, value, setting.schema.get("minimum"))
+
+    def enforcement(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping):
+            self.problem("enforcement", "Input should be a valid dictionary")
+            return {}
+        levels = {}
+        for name, level in value.items():
+            if level not in ENFORCEMENT_LEVELS:
+                allowed = ", ".join(f"'{v}'" for v in ENFORCEMENT_LEVELS)
+                self.problem(f"enforcement.{name}", f"Input should be {allowed}")
+            else:
+                levels[str(name)] = str(level)
+        return levels
+
+    def exemptions(self, value: Any) -> list[Exemption]:
+        if not isinstance(value, list):
+            self.problem("exemptions", "Input should be a valid list")
+            return []
+        found = []
+        for i, entry in enumerate(value):
+            path = f"exemptions[{i}]"
+            if not isinstance(entry, Mapping):
+                self.problem(path, "Input should be a valid dictionary")
+                continue
+            for extra in sorted(set(entry) - {"policy", "resource", "reason"}):
+                self.problem(f"{path}.{extra}", "Extra inputs are not permitted")
+            values = {}
+            for key in ("policy", "resource", "reason"):
+                if key not in entry:
+                    self.problem(f"{path}.{key}", "Field required")
+                elif not isinstance(entry[key], str):
+                    self.problem(f"{path}.{key}", "Input should be a valid string")
+                else:
+                    values[key] = entry[key]
+            reason = values.get("reason")
+            if reason is not None and len(reason.strip()) < 10:
+                self.problem(
+                    f"{path}.reason", "an exemption needs a written reason of at least 10 characters"
+                )
+            elif len(values) == 3:
+                found.append(Exemption(values["policy"], values["resource"], values["reason"].strip()))
+        return found
+
+
+class PackConfig:
+    """The pack config file: enforcement, exemptions, and any setting of ``PolicySettings`` (None: the
+    setting's default). Validated by hand rather than with pydantic: ``lepton-infra check`` reads it on
+    every run, and pydantic alone costs a third of that command's start-up."""
+
+    model_fields: ClassVar[dict[str, FieldDoc]] = {
+        "enforcement": FieldDoc("Policy name (or `all`) to enforcement level."),
+        "exemptions": FieldDoc("Resource/policy pairs exempt, each with a reason."),
+        **{s.name: FieldDoc(s.description) for s in SETTINGS},
+    }
+
+    def __init__(self, **fields: Any) -> None:
+        unknown = sorted(set(fields) - set(self.model_fields))
+        reader = _Fields()
+        for name in unknown:
+            reader.problem(name, "Extra inputs are not permitted")
+        self.enforcement: dict[str, str] = reader.enforcement(fields.get("enforcement") or {})
+        self.exemptions: list[Exemption] = reader.exemptions(fields.get("exemptions") or [])
+        self._settings = {s.name: reader.setting(s, fields.get(s.name)) for s in SETTINGS}
+        if reader.issues:
+            raise PackConfigError(reader.issues)
+
+    def __getattr__(self, name: str) -> Any:
+        settings = self.__dict__.get("_settings", {})
+        if name in settings:
+            return settings[name]
+        raise AttributeError(name)
+
     @classmethod
-    def _written(cls, value: str) -> str:
-        if len(value.strip()) < 10:
-            raise ValueError("an exemption needs a written reason of at least 10 characters")
-        return value.strip()
-
-
-class _PackConfig(BaseModel):
-    """Enforcement and exemptions; ``PackConfig`` adds one optional field per setting (None: default)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enforcement: dict[str, Literal["mandatory", "advisory", "disabled"]] = Field(
-        default_factory=dict, description="Policy name (or `all`) to enforcement level."
-    )
-    exemptions: list[Exemption] = Field(
-        default_factory=list, description="Resource/policy pairs exempt, each with a reason."
-    )
+    def model_validate(cls, data: Any) -> PackConfig:
+        if not isinstance(data, Mapping):
+            raise PackConfigError([ConfigIssue("(top level)", "Input should be a valid dictionary")])
+        return cls(**{str(k): v for k, v in data.items()})
 
     def check_names(self, rules: Iterable[PolicyRule], source: str = "policy config") -> None:
         """Refuse enforcement levels and exemptions for policies the pack does not have."""
@@ -99,27 +212,6 @@ class _PackConfig(BaseModel):
         return config
 
 
-def _file_field(setting: Setting) -> Any:
-    """The pack config field of a setting: lists where the settings hold tuples; None keeps the default."""
-    value_type = list[str] if setting.type == tuple[str, ...] else setting.type
-    bounds = {"ge": setting.schema["minimum"]} if "minimum" in setting.schema else {}
-    return (value_type | None, Field(default=None, description=setting.description, **bounds))
-
-
-# mypy sees the base class (each setting is type-checked where it is declared); at run time the model also
-# carries one optional field per setting.
-if TYPE_CHECKING:
-    PackConfig = _PackConfig
-else:
-    PackConfig = create_model(
-        "PackConfig",
-        __base__=_PackConfig,
-        __module__=__name__,
-        __doc__="The pack config file: enforcement, exemptions, and any setting of ``PolicySettings``.",
-        **{s.name: _file_field(s) for s in SETTINGS},
-    )
-
-
 def load_config(path: Path) -> PackConfig:
     """The pack config in ``path``; a ``ConfigError`` naming the file and each bad field otherwise."""
     source = str(path)
@@ -127,6 +219,8 @@ def load_config(path: Path) -> PackConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(source, [ConfigIssue("(file)", f"cannot read: {e.strerror or e}")]) from None
+    import yaml
+
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as e:
@@ -138,9 +232,5 @@ def load_config(path: Path) -> PackConfig:
         raise ConfigError(source, [ConfigIssue("(yaml)", f"malformed YAML: {problem}", line)]) from None
     try:
         return PackConfig.model_validate(data or {})
-    except ValidationError as e:
-        issues = [
-            ConfigIssue(format_path(err["loc"]) or "(top level)", err["msg"].removeprefix("Value error, "))
-            for err in e.errors()
-        ]
-        raise ConfigError(source, issues) from None
+    except PackConfigError as e:
+        raise ConfigError(source, e.issues) from None

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from lepton_infra.policies.props import as_list, get, policy_statements
+from lepton_infra.policies.rule import Outcome, Undecided
+from lepton_infra.policies.values import Document, as_list, get, policy_statements
 
 # Verbs whose APIs accept no resource ARN: for them `"Resource": "*"` is the narrowest there is.
 _RESOURCELESS_VERBS = ("Describe", "List")
@@ -28,11 +29,22 @@ _RESOURCELESS_ACTIONS = frozenset(
 SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[^:*?]+:[^:*?]+$")
 
 
+def readable(document: Any, what: str = "the policy document") -> Iterator[Outcome]:
+    """Why ``document`` cannot be judged: unknown until deployment (undecided), or unreadable (a
+    finding: a document a rule cannot read is reported, never passed). Nothing for a readable one."""
+    read = Document(document)
+    if read.unknown:
+        yield Undecided(f"{what} can't be known during preview")
+    elif read.problem is not None:
+        yield read.problem
+
+
 def _allows(statement: Mapping[str, Any]) -> bool:
     return str(get(statement, "Effect", default="Allow")).lower() == "allow"
 
 
-def wildcard_actions(document: Any) -> Iterator[str]:
+def wildcard_actions(document: Any) -> Iterator[Outcome]:
+    yield from readable(document)
     for statement in policy_statements(document):
         if not _allows(statement):
             continue
@@ -48,7 +60,8 @@ def _resourceless(action: str) -> bool:
     return action.lower() in _RESOURCELESS_ACTIONS or (bool(service) and verb.startswith(_RESOURCELESS_VERBS))
 
 
-def wildcard_resources(document: Any) -> Iterator[str]:
+def wildcard_resources(document: Any) -> Iterator[Outcome]:
+    yield from readable(document)
     for statement in policy_statements(document):
         resources = [str(r) for r in as_list(get(statement, "Resource"))]
         if not _allows(statement) or "*" not in resources:
@@ -71,8 +84,9 @@ def _grants_anyone(statement: Mapping[str, Any], principal_kinds: Iterable[str])
     )
 
 
-def public_grants(document: Any, principal_kinds: Iterable[str]) -> Iterator[str]:
+def public_grants(document: Any, principal_kinds: Iterable[str]) -> Iterator[Outcome]:
     """Allow statements for any principal with no condition narrowing them: a public resource."""
+    yield from readable(document)
     kinds = tuple(principal_kinds)
     for statement in policy_statements(document):
         if _grants_anyone(statement, kinds) and not get(statement, "Condition"):
@@ -82,9 +96,10 @@ def public_grants(document: Any, principal_kinds: Iterable[str]) -> Iterator[str
 
 def trust_problems(
     document: Any, *, principal_kinds: Iterable[str], sub_key: re.Pattern[str]
-) -> Iterator[str]:
+) -> Iterator[Outcome]:
     """What makes a role's trust too wide: anyone may assume it, or a federated (OIDC) trust that is not
     pinned to exactly one Kubernetes service account."""
+    yield from readable(document, "the trust policy")
     kinds = tuple(principal_kinds)
     for statement in policy_statements(document):
         if not _allows(statement):
@@ -93,13 +108,19 @@ def trust_problems(
             yield "the role can be assumed by any principal ('*')"
         federated = [p for p in _principals(statement, "Federated") if "oidc-provider" in p]
         if federated:
-            yield from _oidc_condition_problems(get(statement, "Condition", default={}), sub_key)
+            condition = get(statement, "Condition", default={})
+            if not isinstance(condition, Mapping):
+                yield "cannot read the trust policy: its OIDC condition is not an object"
+                continue
+            yield from _oidc_condition_problems(condition, sub_key)
 
 
 def _oidc_condition_problems(condition: Mapping[str, Any], sub_key: re.Pattern[str]) -> Iterator[str]:
     subjects: list[str] = []
     for operator, clauses in dict(condition).items():
-        for key, values in dict(clauses).items():
+        if not isinstance(clauses, Mapping):
+            continue
+        for key, values in clauses.items():
             if sub_key.search(str(key)):
                 if operator != "StringEquals":
                     yield f"the OIDC subject is matched with {operator}, not StringEquals"
@@ -117,3 +138,40 @@ def denies_insecure_transport(document: object, condition_key: str) -> bool:
         if str(get(statement, "Effect")).lower() == "deny" and "false" in values:
             return True
     return False
+
+
+# Actions that let a principal give itself (or a role it controls) more power, from Rhino Security Labs'
+# AWS IAM privilege-escalation methods (https://rhinosecuritylabs.com/aws/aws-privilege-escalation-
+# methods-mitigation/), the set cloudsplaining and checkov's CKV_AWS_286 check follow.
+ESCALATION_ACTIONS = frozenset(
+    {
+        "iam:createpolicyversion",
+        "iam:setdefaultpolicyversion",
+        "iam:attachuserpolicy",
+        "iam:attachgrouppolicy",
+        "iam:attachrolepolicy",
+        "iam:putuserpolicy",
+        "iam:putgrouppolicy",
+        "iam:putrolepolicy",
+        "iam:addusertogroup",
+        "iam:updateassumerolepolicy",
+        "iam:createaccesskey",
+        "iam:createloginprofile",
+        "iam:updateloginprofile",
+    }
+)
+
+
+def escalation_grants(document: Any) -> Iterator[Outcome]:
+    """Allow statements that grant privilege-escalation actions, or iam:PassRole, on any resource."""
+    yield from readable(document)
+    for statement in policy_statements(document):
+        if not _allows(statement):
+            continue
+        actions = {str(a).lower() for a in as_list(get(statement, "Action"))}
+        resources = [str(x) for x in as_list(get(statement, "Resource"))]
+        found = sorted(actions & ESCALATION_ACTIONS)
+        if found:
+            yield f"an Allow statement grants {', '.join(found)}, which escalate privileges"
+        if "iam:passrole" in actions and "*" in resources:
+            yield "an Allow statement grants iam:PassRole on every role ('*')"

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
-from lepton_infra.blueprint.budgets import SITE_TAG_KEY
 from lepton_infra.catalog import Cloud, find_offering
 from lepton_infra.policies.kubernetes.workloads import (
     DEPLOYMENT,
@@ -20,9 +17,10 @@ from lepton_infra.policies.kubernetes.workloads import (
     pod_gpus,
     pod_spec,
 )
-from lepton_infra.policies.props import as_list, get, is_true, tags_of
-from lepton_infra.policies.rule import Subject, resource_policy, stack_policy
+from lepton_infra.policies.rule import Outcome, Subject, Undecided, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown, read, tags_of
+from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Cloud resources that cost money or hold data: the ones a bill or an audit must attribute to a team.
 TAGGED_TYPES = frozenset(
@@ -77,9 +75,9 @@ AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
     ),
     config=("requiredTags",),
 )
-def required_tags(r: Subject) -> Iterator[str]:
+def required_tags(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     tags = _effective_tags(r.props, r.provider)
-    missing = [t for t in r.settings.required_tags if t not in tags]
+    missing = [t for t in settings.required_tags if t not in tags]
     if missing:
         yield f"missing tags: {', '.join(missing)}"
 
@@ -91,10 +89,15 @@ def required_tags(r: Subject) -> Iterator[str]:
     description="Kubernetes workloads, Services and Namespaces must carry the required labels.",
     remediation="Add the missing keys to `metadata.labels`.",
     config=("requiredLabels",),
+    unknowns="values",
 )
-def required_labels(r: Subject) -> Iterator[str]:
-    labels = dict(get(r.props, "metadata", "labels", default={}))
-    missing = [label for label in r.settings.required_labels if label not in labels]
+def required_labels(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    found = read(r.props, "metadata", "labels")
+    if is_unknown(found):
+        yield Undecided("metadata.labels can't be known during preview")
+        return
+    labels = as_mapping(found)
+    missing = [label for label in settings.required_labels if label not in labels]
     if missing:
         yield f"missing labels: {', '.join(missing)}"
 
@@ -127,8 +130,8 @@ def _region(r: Subject) -> str | None:
     remediation="Move the site to an allowed region, or add the region to the pack config `allowed_regions`.",
     config=("allowedRegions",),
 )
-def allowed_regions(r: Subject) -> Iterator[str]:
-    allowed = {a.replace(" ", "").lower() for a in r.settings.allowed_regions}
+def allowed_regions(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    allowed = {a.replace(" ", "").lower() for a in settings.allowed_regions}
     if not allowed or r.type.startswith("kubernetes:"):
         return
     region = _region(r)
@@ -158,39 +161,39 @@ def _karpenter_gpus(props: Mapping[str, Any]) -> float:
     return math.inf
 
 
-def _capacity(resource: PolicyResource) -> float:
+def _capacity(resource: Resource) -> float:
     props: Mapping[str, Any] = resource.props
-    if resource.resource_type == KARPENTER_NODE_POOL:
+    if resource.type == KARPENTER_NODE_POOL:
         return _karpenter_gpus(props)
-    if resource.resource_type == "aws:eks/nodeGroup:NodeGroup":
+    if resource.type == "aws:eks/nodeGroup:NodeGroup":
         return _pool_gpus(
             Cloud.AWS, as_list(get(props, "instanceTypes")), get(props, "scalingConfig", "maxSize")
         )
-    if resource.resource_type == "alicloud:cs/nodePool:NodePool":
+    if resource.type == "alicloud:cs/nodePool:NodePool":
         nodes = get(props, "scalingConfig", "maxSize", default=get(props, "desiredSize"))
         return _pool_gpus(Cloud.ALICLOUD, as_list(get(props, "instanceTypes")), nodes)
-    pools = as_list(get(props, "agentPoolProfiles")) if resource.resource_type == AKS_CLUSTER else [props]
+    pools = as_list(get(props, "agentPoolProfiles")) if resource.type == AKS_CLUSTER else [props]
     return sum(
         _pool_gpus(Cloud.AZURE, [get(p, "vmSize")], get(p, "maxCount", default=get(p, "count")))
         for p in pools
     )
 
 
-def _workload_gpus(resource: PolicyResource) -> float:
+def _workload_gpus(resource: Resource) -> float:
     replicas = (
         get(resource.props, "spec", "replicas", default=1)
-        if resource.resource_type in (DEPLOYMENT, STATEFUL_SET)
+        if resource.type in (DEPLOYMENT, STATEFUL_SET)
         else 1
     )
     parallelism = (
         get(resource.props, "spec", "parallelism", default=1)
-        if resource.resource_type == "kubernetes:batch/v1:Job"
+        if resource.type == "kubernetes:batch/v1:Job"
         else 1
     )
-    return pod_gpus(pod_spec(resource.resource_type, resource.props)) * float(replicas) * float(parallelism)
+    return pod_gpus(pod_spec(resource.type, resource.props)) * float(replicas) * float(parallelism)
 
 
-@stack_policy(
+@view_policy(
     name="governance-max-gpus-per-stack",
     severity="high",
     description="A stack must not be able to provision more GPUs than the configured budget.",
@@ -200,27 +203,22 @@ def _workload_gpus(resource: PolicyResource) -> float:
     ),
     config=("maxGpusPerStack",),
 )
-def max_gpus_per_stack(
-    resources: Sequence[PolicyResource], settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    pools = [
-        r
-        for r in resources
-        if r.resource_type in NODE_POOLS or r.resource_type in (AKS_CLUSTER, KARPENTER_NODE_POOL)
-    ]
+def max_gpus_per_stack(stack: Stack, settings: PolicySettings) -> Iterator[Finding]:
+    pools = stack.of_type(*NODE_POOLS, AKS_CLUSTER, KARPENTER_NODE_POOL)
     # Node pools say what the stack can buy; without any (an existing cluster), count what workloads ask for.
     gpus = (
         sum(_capacity(r) for r in pools)
         if pools
-        else sum(_workload_gpus(r) for r in resources if r.resource_type in WORKLOAD_TYPES)
+        else sum(_workload_gpus(r) for r in stack.of_type(*WORKLOAD_TYPES))
     )
     if math.isinf(gpus):
-        yield (
+        yield Finding(
             "a Karpenter NodePool that may launch GPU types sets no `nvidia.com/gpu` limit: no budget holds",
             None,
         )
     elif gpus > settings.max_gpus_per_stack:
-        yield f"the stack can provision {gpus:g} GPUs, above the limit of {settings.max_gpus_per_stack}", None
+        limit = settings.max_gpus_per_stack
+        yield Finding(f"the stack can provision {gpus:g} GPUs, above the limit of {limit}", None)
 
 
 # A site is its cluster; its budget is the cloud's budget resource filtered to the site's tag.
@@ -233,15 +231,21 @@ BUDGETS = {"aws:budgets/budget:Budget": Cloud.AWS, "azure-native:consumption:Bud
 ALL_SITES = "*"
 
 
-def _site(resource: PolicyResource) -> str:
-    provider = resource.provider.props if resource.provider is not None else None
-    return str(_effective_tags(resource.props, provider).get(SITE_TAG_KEY) or resource.name)
+def _site(stack: Stack, resource: Resource) -> str:
+    # The blueprint's tag key, read when a cluster is judged: a check of bare manifests never loads it.
+    from lepton_infra.blueprint.budgets import SITE_TAG_KEY
+
+    provider = stack.provider_of(resource)
+    tags = _effective_tags(resource.props, provider.props if provider is not None else None)
+    return str(tags.get(SITE_TAG_KEY) or resource.name)
 
 
-def _budget_sites(resource: PolicyResource) -> set[str]:
+def _budget_sites(resource: Resource) -> set[str]:
     """Sites whose costs the budget tracks (by their tag); every site of its cloud when unfiltered."""
+    from lepton_infra.blueprint.budgets import SITE_TAG_KEY
+
     props = resource.props
-    if resource.resource_type == "aws:budgets/budget:Budget":
+    if resource.type == "aws:budgets/budget:Budget":
         prefix = f"user:{SITE_TAG_KEY}$"
         filters = [f for f in as_list(get(props, "costFilters")) if get(f, "name") == "TagKeyValue"]
         if not filters and get(props, "filterExpression") is None:
@@ -258,9 +262,9 @@ def _budget_sites(resource: PolicyResource) -> set[str]:
     return {str(v) for e in tagged for v in as_list(get(e, "values"))}
 
 
-def _alerts_someone(resource: PolicyResource) -> bool:
+def _alerts_someone(resource: Resource) -> bool:
     notifications = get(resource.props, "notifications")
-    if resource.resource_type == "aws:budgets/budget:Budget":
+    if resource.type == "aws:budgets/budget:Budget":
         subscribers = ("subscriberEmailAddresses", "subscriberSnsTopicArns")
         return any(as_list(get(n, k)) for n in as_list(notifications) for k in subscribers)
     entries = notifications.values() if isinstance(notifications, Mapping) else []
@@ -268,7 +272,7 @@ def _alerts_someone(resource: PolicyResource) -> bool:
     return any(is_true(get(n, "enabled")) and any(as_list(get(n, k)) for k in contacts) for n in entries)
 
 
-@stack_policy(
+@view_policy(
     name="governance-site-cost-budget",
     severity="medium",
     description=(
@@ -281,15 +285,13 @@ def _alerts_someone(resource: PolicyResource) -> bool:
     ),
     config=("externalBudgets",),
 )
-def site_cost_budget(
-    resources: Sequence[PolicyResource], settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
+def site_cost_budget(stack: Stack, settings: PolicySettings) -> Iterator[Finding]:
     covered: dict[Cloud, set[str]] = {}
-    for budget in (r for r in resources if r.resource_type in BUDGETS):
+    for budget in stack.of_type(*BUDGETS):
         if _alerts_someone(budget):
-            covered.setdefault(BUDGETS[budget.resource_type], set()).update(_budget_sites(budget))
-    for cluster in (r for r in resources if r.resource_type in CLUSTERS):
-        cloud, site = CLUSTERS[cluster.resource_type], _site(cluster)
+            covered.setdefault(BUDGETS[budget.type], set()).update(_budget_sites(budget))
+    for cluster in stack.of_type(*CLUSTERS):
+        cloud, site = CLUSTERS[cluster.type], _site(stack, cluster)
         sites = covered.get(cloud, set())
         if site in settings.external_budgets or site in sites or ALL_SITES in sites:
             continue
@@ -299,7 +301,7 @@ def site_cost_budget(
             if cloud is Cloud.ALICLOUD
             else "add one under `budgets:`"
         )
-        yield (
+        yield Finding(
             f"site {site} ({cloud.value}) has no monthly cost budget that alerts anyone; {where}",
             cluster.urn,
         )

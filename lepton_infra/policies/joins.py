@@ -1,79 +1,74 @@
-"""Joining resources in stack policies: which resource an input refers to, even when its id is unknown."""
+"""Joining resources in view rules: which resource an input refers to, even when its id is unknown.
+
+Every join is answered from an index built once, so a rule that joins parts to owners (a bucket and its
+encryption, a cluster and its diagnostic setting) stays linear in the number of resources.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from pulumi_policy import PolicyResource
-
-from lepton_infra.policies.props import UnknownValueError, get
+from lepton_infra.policies.rule import Outcome, Undecided
+from lepton_infra.policies.values import is_unknown, read
+from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Inputs that hold a resource's own name or id, for matching a reference by value.
-_KEYS = ("bucket", "name", "arn", "id")
+KEYS = ("bucket", "name", "arn", "id")
 
 
-def _value(resource: PolicyResource, *path: str) -> object:
-    try:
-        return get(resource.props, *path)
-    except UnknownValueError:
-        return None
+class Owners:
+    """Resources of some types, indexed by URN and by the values a reference to them may hold."""
 
+    def __init__(self, owners: Sequence[Resource], keys: Iterable[str] = KEYS) -> None:
+        self.owners = list(owners)
+        self._by_urn = {o.urn: o for o in self.owners}
+        self._by_value: dict[str, Resource] = {}
+        for owner in self.owners:
+            for value in (owner.name, owner.urn, *(read(owner.props, k) for k in keys)):
+                if isinstance(value, str) and value and not is_unknown(value):
+                    self._by_value.setdefault(value, owner)
 
-def referenced(
-    resource: PolicyResource,
-    prop: str,
-    candidates: Sequence[PolicyResource],
-    keys: Iterable[str] = _KEYS,
-    path: Sequence[str] = (),
-) -> PolicyResource | None:
-    """The candidate ``resource.prop`` points at: by recorded property dependency, by value, or by the one
-    candidate among its dependencies (a preview knows no ids of resources not yet created)."""
-    by_prop = [c for c in resource.property_dependencies.get(prop, []) if c in candidates]
-    if len(by_prop) == 1:
-        return by_prop[0]
-    value = _value(resource, prop, *path)
-    if value is not None:
-        for candidate in candidates:
-            if value in (candidate.name, candidate.urn, *(_value(candidate, k) for k in keys)):
-                return candidate
-    among_dependencies = [c for c in resource.dependencies if c in candidates]
-    return among_dependencies[0] if len(among_dependencies) == 1 else None
-
-
-def attached(
-    owners: Sequence[PolicyResource], parts: Iterable[PolicyResource], prop: str, keys: Iterable[str] = _KEYS
-) -> dict[str, list[PolicyResource]]:
-    """For each owner urn, the parts whose ``prop`` refers to it."""
-    found: dict[str, list[PolicyResource]] = {o.urn: [] for o in owners}
-    for part in parts:
-        owner = referenced(part, prop, owners, keys=tuple(keys))
-        if owner is not None:
-            found[owner.urn].append(part)
-    return found
+    def referenced(self, part: Resource, prop: str, path: Sequence[str] = ()) -> Resource | None:
+        """The owner ``part.prop`` points at: by recorded property dependency, by value, or by the one
+        owner among its dependencies (a preview knows no ids of resources not yet created)."""
+        by_prop = [self._by_urn[u] for u in part.property_dependencies.get(prop, ()) if u in self._by_urn]
+        if len(by_prop) == 1:
+            return by_prop[0]
+        value = read(part.props, prop, *path)
+        if isinstance(value, str) and not is_unknown(value) and value in self._by_value:
+            return self._by_value[value]
+        among = [self._by_urn[d] for d in part.dependencies if d in self._by_urn]
+        return among[0] if len(among) == 1 else None
 
 
 def owners_with_parts(
-    resources: Sequence[PolicyResource],
+    stack: Stack,
     owner_types: Iterable[str],
     part_types: Iterable[str],
     prop: str,
-    keys: Iterable[str] = _KEYS,
-) -> list[tuple[PolicyResource, list[PolicyResource]]]:
+    keys: Iterable[str] = KEYS,
+) -> list[tuple[Resource, list[Resource]]]:
     """Each resource of ``owner_types`` with the ``part_types`` resources that point at it via ``prop``."""
-    owner_types, part_types = frozenset(owner_types), frozenset(part_types)
-    owners = [r for r in resources if r.resource_type in owner_types]
-    found = attached(owners, (r for r in resources if r.resource_type in part_types), prop, keys)
-    return [(o, found[o.urn]) for o in owners]
+    owners = Owners([o for o in stack.of_type(*owner_types) if o.custom], keys)
+    found: dict[str, list[Resource]] = {o.urn: [] for o in owners.owners}
+    for part in stack.of_type(*part_types):
+        owner = owners.referenced(part, prop)
+        if owner is not None:
+            found[owner.urn].append(part)
+    return [(o, found[o.urn]) for o in owners.owners]
 
 
 def per_owner(
-    resources: Sequence[PolicyResource],
+    stack: Stack,
     owner_types: Iterable[str],
     part_types: Iterable[str],
     prop: str,
-    rule: Callable[[PolicyResource, list[PolicyResource]], Iterable[str]],
-) -> Iterator[tuple[str, str | None]]:
+    rule: Callable[[Resource, list[Resource]], Iterable[Outcome]],
+) -> Iterator[Finding]:
     """Run ``rule`` on each owner with its parts; its messages are reported on the owner."""
-    for owner, parts in owners_with_parts(resources, owner_types, part_types, prop):
-        for message in rule(owner, parts):
-            yield message, owner.urn
+    for owner, parts in owners_with_parts(stack, owner_types, part_types, prop):
+        for outcome in rule(owner, parts):
+            if isinstance(outcome, Undecided):
+                yield Finding(f"{owner.name}: {outcome.reason}", owner.urn, undecided=True)
+            else:
+                yield Finding(outcome, owner.urn)

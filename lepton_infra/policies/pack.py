@@ -1,7 +1,11 @@
-"""Turn our policy rules into ``pulumi_policy`` policies: the objects the analyzer (CLI or offline) runs.
+"""Wrap our rules as ``pulumi_policy`` policies: what the Pulumi CLI's analyzer runs under ``pulumi preview``.
 
-View rules (``rule.view_policy``) are wrapped as stack policies that first turn the analyzer's
-``PolicyResource`` objects into the neutral view (``view.Stack``): the only place that conversion lives.
+The rules are plain functions over the neutral view; this module is the only one that loads
+pulumi_policy. Resource rules become resource policies that read the analyzer's inputs as plain values;
+view rules become stack policies that first turn the analyzer's ``PolicyResource`` objects into the
+neutral view (``view.Stack``): the only place that conversion lives. A rule's undecided questions become
+pulumi_policy's advisory "can't run during preview" note after its decided findings are reported, which
+is what the offline runner (``plan.evaluate``) reports too.
 """
 
 from __future__ import annotations
@@ -25,19 +29,24 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from lepton_infra.policies.config import load_config
-from lepton_infra.policies.rule import PolicyRule, Subject
-from lepton_infra.policies.settings import PolicySettings, config_schema, settings_from
+from lepton_infra.policies.rule import PolicyRule, Subject, resource_outcomes, view_outcomes
+from lepton_infra.policies.settings import config_schema, settings_from
 from lepton_infra.policies.view import Resource, Stack
 
-PACK_NAME = "lepton-security"
+
+class _Undecided(UnknownValueError):
+    """How a rule's undecided questions reach the analyzer: as the error pulumi_policy turns into its
+    advisory "can't run policy ... during preview" note, raised after every decided finding is reported."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        Exception.__init__(self, "; ".join(reasons))
+        self.message = "; ".join(reasons)
 
 
 def _resource_validation(rule: PolicyRule) -> Any:
-    check = rule.check
-    assert check is not None
-
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         # The pack runs every policy on every resource; skip cheaply what this rule does not read.
         if not rule.applies_to(args.resource_type):
@@ -46,16 +55,18 @@ def _resource_validation(rule: PolicyRule) -> Any:
         if settings.exemption_for(args.urn, args.name) is not None:
             return
         subject = Subject(
-            type=args.resource_type,
-            name=args.name,
-            urn=args.urn,
-            props=args.props,
-            provider=args.provider.props if args.provider is not None else {},
-            protect=bool(args.opts.protect),
-            settings=settings,
+            args.resource_type,
+            args.name,
+            args.urn,
+            _plain(args.props),
+            _plain(args.provider.props) if args.provider is not None else None,
+            bool(args.opts.protect),
         )
-        for message in check(subject):
+        messages, undecided = resource_outcomes(rule, subject, settings)
+        for message in messages:
             report(message, None)
+        if undecided:
+            raise _Undecided(undecided)
 
     return validate
 
@@ -64,8 +75,12 @@ def _plain(value: Any) -> Any:
     """A value out of pulumi_policy's unknown-checking proxy, unknown sentinels kept as they are.
 
     Reading a proxy raises on unknowns; the neutral view leaves that judgement to each rule, so the
-    proxies' targets are read instead (pulumi_policy exposes them under the key ``__target``).
+    proxies' targets are read instead (pulumi_policy exposes them under the key ``__target``). The wire
+    carries every number as a double: whole ones are ints again, as a saved plan holds them, so a rule's
+    message reads the same under the analyzer and offline.
     """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, Mapping | Sequence) and not isinstance(value, str):
         try:
             target = cast(Any, value)["__target"]
@@ -121,21 +136,17 @@ def view_of(resources: Sequence[PolicyResource]) -> Stack:
     )
 
 
-def _stack_findings(rule: PolicyRule, resources: Sequence[PolicyResource], settings: PolicySettings) -> Any:
-    if rule.view_check is not None:
-        return ((f.message, f.urn) for f in rule.view_check(view_of(resources), settings))
-    assert rule.stack_check is not None
-    return rule.stack_check(resources, settings)
-
-
 def _stack_validation(rule: PolicyRule) -> Any:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         settings = settings_from(args.get_config())
-        for message, urn in _stack_findings(rule, args.resources, settings):
-            name = urn.rsplit("::", 1)[-1] if urn else ""
-            if urn and settings.exemption_for(urn, name) is not None:
+        findings, undecided = view_outcomes(rule, view_of(args.resources), settings)
+        for finding in findings:
+            name = finding.urn.rsplit("::", 1)[-1] if finding.urn else ""
+            if finding.urn and settings.exemption_for(finding.urn, name) is not None:
                 continue
-            report(message, urn)
+            report(finding.message, finding.urn)
+        if undecided:
+            raise _Undecided(undecided)
 
     return validate
 

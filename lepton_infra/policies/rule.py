@@ -1,27 +1,38 @@
 """A policy's metadata next to its rule: the decorators every policy module uses, and the framework controls.
 
-A rule is a plain function. Resource rules take a ``Subject`` and yield one message per problem; stack
-rules take every resource of the stack and yield ``(message, urn)``; view rules (``view_policy``) take the
-neutral ``view.Stack`` and yield ``view.Finding``s. ``pack.py`` turns them into ``pulumi_policy``
-policies, so the same function runs under the Pulumi CLI and offline. This module imports pulumi_policy
-only for type checking: a pack of view rules is declared, listed and checked offline without it.
+A rule is a plain function over the neutral view, so it runs the same way offline (``lepton-infra
+check`` and ``plan``, which never load pulumi_policy or gRPC) and under ``pulumi preview`` (``pack.py``
+wraps each rule as a ``pulumi_policy`` policy):
+
+- ``resource_policy`` rules take a ``Subject`` (one resource) and the settings, and yield a message per
+  problem, or an ``Undecided`` where a value they need is unknown until deployment;
+- ``view_policy`` rules take the whole ``view.Stack`` and the settings, and yield ``view.Finding``s: the
+  rules that join resources (a bucket and its encryption, a Deployment and its disruption budget).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lepton_infra.policies.settings import SETTINGS_BY_KEY, PolicySettings
-from lepton_infra.policies.view import Finding, Stack
+from lepton_infra.policies.values import UnknownRead, strict
+from lepton_infra.policies.view import Finding, Resource, Stack
 
-if TYPE_CHECKING:
-    from pulumi_policy import PolicyResource
-
+T = TypeVar("T")
 Severity = Literal["critical", "high", "medium", "low"]
 Enforcement = Literal["mandatory", "advisory", "remediate", "disabled"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+
+# The frameworks a policy cites, by the names reports and the README's coverage table use.
+CIS_EKS = "CIS Amazon EKS Benchmark v1.7.0"
+CIS_AKS = "CIS Azure Kubernetes Service Benchmark v1.7.0"
+CIS_ACK = "CIS Alibaba Cloud Container Service for Kubernetes Benchmark v1.0.0"
+PSS_BASELINE = "Kubernetes Pod Security Standards (baseline)"
+PSS_RESTRICTED = "Kubernetes Pod Security Standards (restricted)"
+CHECKOV = "checkov"
+FRAMEWORKS = (CIS_EKS, CIS_AKS, CIS_ACK, PSS_BASELINE, PSS_RESTRICTED, CHECKOV)
 
 
 @dataclass(frozen=True)
@@ -35,47 +46,115 @@ class Control:
         return f"{self.framework}: {self.id}"
 
 
-def cis_eks(item: str) -> Control:
-    return Control("CIS Amazon EKS Benchmark v1.7.0", item)
+def cis_eks(*items: str) -> tuple[Control, ...]:
+    return tuple(Control(CIS_EKS, i) for i in items)
 
 
-def cis_aks(item: str) -> Control:
-    return Control("CIS Azure Kubernetes Service Benchmark v1.7.0", item)
+def cis_aks(*items: str) -> tuple[Control, ...]:
+    return tuple(Control(CIS_AKS, i) for i in items)
 
 
-def cis_ack(item: str) -> Control:
-    return Control("CIS Alibaba Cloud Container Service for Kubernetes Benchmark v1.0.0", item)
+def cis_ack(*items: str) -> tuple[Control, ...]:
+    return tuple(Control(CIS_ACK, i) for i in items)
 
 
-def pss(control: str) -> Control:
-    return Control("Kubernetes Pod Security Standards (restricted)", control)
+def pss_baseline(*controls: str) -> tuple[Control, ...]:
+    """Controls of the PSS baseline profile (https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
+    return tuple(Control(PSS_BASELINE, c) for c in controls)
+
+
+def pss(*controls: str) -> tuple[Control, ...]:
+    """Controls the PSS restricted profile adds to the baseline (same page)."""
+    return tuple(Control(PSS_RESTRICTED, c) for c in controls)
 
 
 def checkov(*ids: str) -> tuple[Control, ...]:
-    return tuple(Control("checkov", i) for i in ids)
+    return tuple(Control(CHECKOV, i) for i in ids)
 
 
-@dataclass(frozen=True)
 class Subject:
-    """What a resource rule sees: its inputs, its provider's inputs, its options and the settings."""
+    """What a resource rule sees of one resource: its inputs, its provider's inputs and its options.
 
-    type: str
-    name: str
-    urn: str
-    props: Mapping[str, Any]
-    provider: Mapping[str, Any]
-    protect: bool
-    settings: PolicySettings
+    Plain values only (the neutral view's): a value the cloud computes later is the engine's unknown
+    sentinel (``values.is_unknown``), and each rule decides per field what that means. Facts derived
+    from the inputs (a workload's pod specs, say) are built once per resource and shared by every rule
+    through ``memo``, so a pack costs one pass over each resource, not one per rule.
+    """
+
+    __slots__ = ("_memo", "name", "props", "protect", "provider", "type", "urn")
+
+    def __init__(  # noqa: PLR0917 - the view's fields, in its order
+        self,
+        type: str,
+        name: str,
+        urn: str,
+        props: Mapping[str, Any],
+        provider: Mapping[str, Any] | None = None,
+        protect: bool = False,
+    ) -> None:
+        self.type = type
+        self.name = name
+        self.urn = urn
+        self.props = props
+        self.provider: Mapping[str, Any] = provider or {}
+        self.protect = protect
+        self._memo: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, resource: Resource, provider: Resource | None = None) -> Subject:
+        return cls(
+            resource.type,
+            resource.name,
+            resource.urn,
+            resource.props,
+            provider.props if provider is not None else None,
+            bool(resource.option("protect")),
+        )
+
+    def strict(self) -> Subject:
+        """This resource with inputs read through ``values.strict``: reading an unknown raises."""
+        return Subject(
+            self.type, self.name, self.urn, strict(self.props), strict(self.provider), self.protect
+        )
+
+    def memo(self, key: str, build: Callable[[Subject], T]) -> T:
+        """A fact derived from this resource, built on first use and shared by every rule after."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        found: T = self._memo[key]
+        return found
 
 
-ResourceCheck = Callable[[Subject], Iterable[str]]
-StackCheck = Callable[[Sequence["PolicyResource"], PolicySettings], Iterable[tuple[str, str | None]]]
+def subject_of(stack: Stack, resource: Resource) -> Subject:
+    """The stack's one ``Subject`` for ``resource``: view rules share the facts resource rules derived."""
+    subjects: dict[str, Subject] = stack.memo("subjects", lambda _: {})
+    found = subjects.get(resource.urn)
+    if found is None:
+        found = subjects[resource.urn] = Subject.of(resource, stack.provider_of(resource))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """A question a rule cannot answer yet: the value it needs is unknown until the cloud computes it.
+
+    Reported as Pulumi's analyzer reports a policy that reads an unknown value: an advisory
+    "can't run policy ... during preview: <reason>", never as a pass. Findings the rule did decide
+    (on another container, say) keep their own enforcement.
+    """
+
+    reason: str
+
+
+# What a resource rule yields: a message per problem, or an ``Undecided`` question.
+Outcome = str | Undecided
+ResourceCheck = Callable[[Subject, PolicySettings], Iterable[Outcome]]
 ViewCheck = Callable[[Stack, PolicySettings], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
 class PolicyRule:
-    """A rule and its metadata: what ``resource_policy`` and ``stack_policy`` declare."""
+    """A rule and its metadata: what ``resource_policy`` and ``view_policy`` declare."""
 
     name: str
     description: str
@@ -83,14 +162,18 @@ class PolicyRule:
     remediation: str
     controls: tuple[Control, ...]
     config_keys: tuple[str, ...]
-    # Types the rule reads; None for rules that look at every resource (governance).
-    resource_types: frozenset[str] | None
+    # Types the rule reads: a set of type tokens, a predicate over them (every Kubernetes object that
+    # may carry a pod), or None for rules that look at every resource (governance).
+    resource_types: frozenset[str] | Callable[[str], bool] | None
     check: ResourceCheck | None = None
-    stack_check: StackCheck | None = None
-    # A stack rule over the neutral view (``view.Stack``): runs offline without pulumi_policy.
+    # A stack rule over the neutral view (``view.Stack``).
     view_check: ViewCheck | None = None
     # The family where the name's prefix does not tell it (the operability pack's rules declare theirs).
     family_name: str | None = None
+    # How a resource rule meets unknown values: "raise" reads inputs through ``values.strict`` (a read of
+    # an unknown ends the rule as undecided on that resource, as pulumi_policy's proxy does); "values"
+    # hands it the sentinels, for rules that decide per part (each container of a pod).
+    unknowns: Literal["raise", "values"] = "raise"
 
     @property
     def kind(self) -> Literal["resource", "stack"]:
@@ -109,7 +192,15 @@ class PolicyRule:
         return "mandatory" if self.severity in ("critical", "high") else "advisory"
 
     def applies_to(self, resource_type: str) -> bool:
-        return self.resource_types is None or resource_type in self.resource_types
+        types = self.resource_types
+        if types is None:
+            return True
+        if isinstance(types, frozenset):
+            return resource_type in types
+        return types(resource_type)
+
+    def controls_of(self, framework: str) -> list[str]:
+        return [c.id for c in self.controls if c.framework == framework]
 
 
 def _rule(name: str, config: Iterable[str], **fields: Any) -> PolicyRule:
@@ -123,40 +214,27 @@ def _rule(name: str, config: Iterable[str], **fields: Any) -> PolicyRule:
 def resource_policy(
     *,
     name: str,
-    types: Iterable[str] | None,
+    types: Iterable[str] | Callable[[str], bool] | None,
     severity: Severity,
     description: str,
     remediation: str,
     controls: Iterable[Control] = (),
     config: Iterable[str] = (),
+    unknowns: Literal["raise", "values"] = "raise",
 ) -> Callable[[ResourceCheck], PolicyRule]:
     """Declare a rule run on each resource of ``types`` (every resource when None)."""
-    resource_types = None if types is None else frozenset(types)
+    resource_types = types if types is None or callable(types) else frozenset(types)
     metadata = {"description": description, "severity": severity, "remediation": remediation}
 
     def wrap(check: ResourceCheck) -> PolicyRule:
         return _rule(
-            name, config, controls=tuple(controls), resource_types=resource_types, check=check, **metadata
-        )
-
-    return wrap
-
-
-def stack_policy(
-    *,
-    name: str,
-    severity: Severity,
-    description: str,
-    remediation: str,
-    controls: Iterable[Control] = (),
-    config: Iterable[str] = (),
-) -> Callable[[StackCheck], PolicyRule]:
-    """Declare a rule run once on all resources of the stack (to join resources that belong together)."""
-    metadata = {"description": description, "severity": severity, "remediation": remediation}
-
-    def wrap(check: StackCheck) -> PolicyRule:
-        return _rule(
-            name, config, controls=tuple(controls), resource_types=None, stack_check=check, **metadata
+            name,
+            config,
+            controls=tuple(controls),
+            resource_types=resource_types,
+            check=check,
+            unknowns=unknowns,
+            **metadata,
         )
 
     return wrap
@@ -165,10 +243,10 @@ def stack_policy(
 def view_policy(
     *,
     name: str,
-    family: str,
     severity: Severity,
     description: str,
     remediation: str,
+    family: str | None = None,
     controls: Iterable[Control] = (),
     config: Iterable[str] = (),
 ) -> Callable[[ViewCheck], PolicyRule]:
@@ -197,3 +275,61 @@ def collect(modules: Iterable[Any]) -> tuple[PolicyRule, ...]:
     if duplicates:
         raise ValueError(f"policy names must be unique: {duplicates}")
     return rules
+
+
+# The version a Python PolicyPack reports in its messages (pulumi_policy's default), so the offline
+# runner words a "can't run during preview" note exactly as the analyzer does.
+PACK_VERSION = "0.0.1"
+
+
+def unknown_note(policy: str, pack: str, reasons: list[str]) -> str:
+    """The analyzer's wording for a policy that met values unknown during preview."""
+    return (
+        f"can't run policy '{policy}' from policy pack '{pack}@v{PACK_VERSION}' during preview: "
+        + "; ".join(reasons)
+    )
+
+
+def _unreadable(error: Exception) -> str:
+    # A rule met a shape it does not expect; it says so instead of passing the resource (or crashing).
+    return f"cannot read the resource: {type(error).__name__}: {error}"
+
+
+def resource_outcomes(
+    rule: PolicyRule, subject: Subject, settings: PolicySettings
+) -> tuple[list[str], list[str]]:
+    """A resource rule's messages and its undecided reasons, the same for every runner."""
+    assert rule.check is not None
+    messages: list[str] = []
+    undecided: list[str] = []
+    if rule.unknowns == "raise":
+        subject = subject.memo("strict", Subject.strict)
+    try:
+        for outcome in rule.check(subject, settings):
+            if isinstance(outcome, Undecided):
+                undecided.append(outcome.reason)
+            else:
+                messages.append(outcome)
+    except UnknownRead as unknown:
+        undecided.append(unknown.message)
+    except Exception as error:
+        messages.append(_unreadable(error))
+    return messages, undecided
+
+
+def view_outcomes(
+    rule: PolicyRule, stack: Stack, settings: PolicySettings
+) -> tuple[list[Finding], list[str]]:
+    """A view rule's findings and its undecided messages, the same for every runner."""
+    assert rule.view_check is not None
+    findings: list[Finding] = []
+    undecided: list[str] = []
+    try:
+        for finding in rule.view_check(stack, settings):
+            if finding.undecided:
+                undecided.append(finding.message)
+            else:
+                findings.append(finding)
+    except Exception as error:
+        findings.append(Finding(_unreadable(error), None))
+    return findings, undecided

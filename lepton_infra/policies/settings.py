@@ -21,19 +21,19 @@ from lepton_infra.validation import DEFAULT_MAX_PUBLIC_IPV4, DEFAULT_MAX_PUBLIC_
 
 T = TypeVar("T")
 
-# Registries our clouds and NVIDIA's stack publish from; anything else should be mirrored first.
-DEFAULT_REGISTRIES: tuple[str, ...] = (
-    "*.dkr.ecr.*.amazonaws.com",
-    "*.azurecr.io",
-    "*.cr.aliyuncs.com",
-    "nvcr.io",
-    "registry.k8s.io",
-)
+# Registries allowed besides the platform's own (the ones the plan creates): NVIDIA's and the Kubernetes
+# project's, which the GPU and cluster services publish from. Never a cloud's registry domain
+# (`*.azurecr.io` admits every tenant's registry): name this platform's hosts instead.
+DEFAULT_REGISTRIES: tuple[str, ...] = ("nvcr.io", "registry.k8s.io")
 DEFAULT_REQUIRED_TAGS: tuple[str, ...] = ("team", "cost-center")
 DEFAULT_REQUIRED_LABELS: tuple[str, ...] = ("app.kubernetes.io/name",)
 # The largest GPU hosts sold today (p5.48xlarge, ND H100 v5, ebmgn8v) carry eight GPUs.
 DEFAULT_MAX_GPUS_PER_NODE = 8
 DEFAULT_MAX_GPUS_PER_STACK = 256
+# The oldest minor the three clouds still support in the bench's checkov 3.3.30 list (EKS 1.29-1.35,
+# CKV_AWS_339) and that every stack of this project is past; raise it as the clouds retire versions
+# (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
+DEFAULT_MIN_KUBERNETES_VERSION = "1.31"
 DEFAULT_EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _STRINGS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -71,7 +71,10 @@ class PolicySettings:
     allowed_registries: tuple[str, ...] = setting(
         DEFAULT_REGISTRIES,
         key="allowedRegistries",
-        description="Registry host patterns images may come from.",
+        description=(
+            "Registry hosts (or host patterns) images may come from besides the registries the plan "
+            "creates, e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com."
+        ),
         schema=_STRINGS,
     )
     allowed_regions: tuple[str, ...] = setting(
@@ -132,6 +135,12 @@ class PolicySettings:
         description="GPUs a stack may provision at most.",
         schema={"type": "integer", "minimum": 0},
     )
+    min_kubernetes_version: str = setting(
+        DEFAULT_MIN_KUBERNETES_VERSION,
+        key="minKubernetesVersion",
+        description="The oldest Kubernetes minor version a managed cluster may run (e.g. 1.31).",
+        schema={"type": "string", "pattern": r"^1\.\d+$"},
+    )
     external_budgets: tuple[str, ...] = setting(
         (),
         key="externalBudgets",
@@ -161,7 +170,9 @@ class Setting:
 
     def parse(self, value: Any) -> Any:
         """The value as ``PolicySettings`` holds it, from Pulumi policy config (JSON numbers are floats)."""
-        return tuple(str(v) for v in value) if self.type == tuple[str, ...] else int(value)
+        if self.type == tuple[str, ...]:
+            return tuple(str(v) for v in value)
+        return str(value) if self.type is str else int(value)
 
 
 def _declared() -> tuple[Setting, ...]:

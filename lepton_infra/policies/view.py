@@ -62,6 +62,9 @@ class Finding:
 
     message: str
     urn: str | None
+    # True when the rule could not decide: a value it needs is unknown until deployment. Reported as an
+    # advisory "can't run policy ... during preview", as Pulumi reports a policy that reads an unknown.
+    undecided: bool = False
 
 
 class Stack:

@@ -8,6 +8,8 @@ file was parsed twice, with the pure-Python loader. Each class is tried in many 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import shutil
 import subprocess
 import sys
@@ -297,6 +299,20 @@ def test_a_second_document_is_refused() -> None:
 
 def test_the_c_parser_reads_stack_files_where_pyyaml_has_it() -> None:
     assert yaml_input.Loader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@pytest.mark.parametrize("text", ["config: {a: 1}\n", "config: {a: 1, a: 2}\n", "a: [\n", "a: *nowhere\n"])
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_the_collector_is_left_as_it_was_after_a_read_or_a_refusal(text: str, was_enabled: bool) -> None:
+    # parse_yaml pauses the collector while it builds the node tree (it made a 5 MB file ~2x slower);
+    # whatever the outcome, the caller's setting comes back.
+    (gc.enable if was_enabled else gc.disable)()
+    try:
+        with contextlib.suppress(YamlInputError):
+            parse_yaml(text)
+        assert gc.isenabled() is was_enabled
+    finally:
+        gc.enable()
 
 
 def test_plan_reads_the_stack_file_once(

@@ -82,10 +82,12 @@ def test_check_json_keeps_the_contract_and_tells_packs_apart(
     report = json.loads(out)
     assert code == 1 and set(report) == {"violations", "summary"}
     assert {v["pack"] for v in report["violations"]} == {"lepton-operability", "lepton-security"}
-    # The reviewed plan predates site budgets: the security pack's one finding is that (advisory) policy.
+    # The reviewed plan predates site budgets, and its artifact bucket logs no access: the security
+    # pack's findings are those two advisory policies.
     security = [v for v in report["violations"] if v["pack"] == "lepton-security"]
     assert {(v["policy"], v["enforcement"]) for v in security} == {
-        ("governance-site-cost-budget", "advisory")
+        ("governance-site-cost-budget", "advisory"),
+        ("aws-s3-bucket-access-logging", "advisory"),
     }
     for violation in report["violations"]:
         assert set(violation) == {"policy", "pack", "enforcement", "severity", "urn", "message"}

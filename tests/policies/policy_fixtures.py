@@ -3,7 +3,8 @@
 A fixture file holds ``resources`` (type, name, inputs, optional protect / provider / dependencies /
 propertyDependencies / parent / options, each naming other resources of the file) and ``cases``: each
 names the resource to change, ``set`` (dotted path -> value; ``[a.b]`` quotes a key with dots),
-``delete`` (dotted paths) or ``remove`` (the resource leaves the plan), the one policy that must then
+``delete`` (dotted paths), ``type`` (another type token) or ``remove`` (the resource leaves the plan),
+the one policy that must then
 fail, and a fragment of its message. The operability pack's fixtures (tests/operability/fixtures) use
 the same format, from their own root.
 """
@@ -42,6 +43,8 @@ class Case:
     # Policies that must fail too, where one field feeds two rules (a key that stops rotating, say).
     also: tuple[str, ...] = ()
     remove: bool = False
+    # The resource's type token instead of its own (an object in a removed API version, say).
+    type: str | None = None
 
     @property
     def policies(self) -> set[str]:
@@ -80,6 +83,7 @@ def cases(root: Path = FIXTURES) -> list[Case]:
                     protect=c.get("protect"),
                     also=tuple(c.get("also", ())),
                     remove=bool(c.get("remove", False)),
+                    type=c.get("type"),
                 )
             )
     return found
@@ -124,6 +128,8 @@ def plan(data: dict[str, Any], case: Case | None = None, stack: str = STACK) -> 
             _delete(entry, f"inputs.{path}")
         if case.protect is not None:
             entry["protect"] = case.protect
+        if case.type is not None:
+            entry["type"] = case.type
 
     def ref(name: str) -> str:
         return urn(by_name[name]["type"], name, stack)

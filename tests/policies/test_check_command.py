@@ -53,7 +53,7 @@ def test_plan_json_round_trips() -> None:
         ("{not json", "is not JSON"),
         ("[1, 2]", "expected a JSON object"),
         ('{"hello": 1}', "not a plan"),
-        ('{"resources": [{"name": "x"}]}', "no `urn` or `type`"),
+        ('{"resources": [{"name": "x"}]}', "urn is missing, not a Pulumi URN"),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )
@@ -92,8 +92,25 @@ def test_preview_findings_survive_unknown_ids_and_unknown_values_do_not_fail(
 def test_clean_plan_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan(load(FIXTURES / "kubernetes" / "deployment.yaml")).to_json()))
-    assert check_command(path, "text", None) == 0
+    # The plan holds no ECR repository that says whose the images' registry is: the config does.
+    config = tmp_path / "policy.yaml"
+    config.write_text("allowed_registries: [123456789012.dkr.ecr.us-west-2.amazonaws.com]\n")
+    assert check_command(path, "text", config, ["lepton-security"]) == 0
     assert "No policy violations" in capsys.readouterr().out
+
+
+def test_an_image_on_a_cloud_registry_the_plan_cannot_place_is_undecided_not_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `*.dkr.ecr.*.amazonaws.com` would admit every AWS account's registry (issue 16): without an ECR
+    # repository in the plan or a host in the config, the pack says it cannot decide.
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan(load(FIXTURES / "kubernetes" / "deployment.yaml")).to_json()))
+    assert check_command(path, "json", None, ["lepton-security"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (finding,) = [v for v in report["violations"] if v["policy"] == "kubernetes-pod-image-allowed-registry"]
+    assert finding["enforcement"] == "advisory"
+    assert "cannot decide whether 123456789012.dkr.ecr.us-west-2.amazonaws.com" in finding["message"]
 
 
 def test_text_report_groups_by_severity_with_resource_and_fix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,3 +204,8 @@ def test_policies_command_lists_every_policy(capsys: pytest.CaptureFixture[str])
     for spec in all_policies():
         assert spec.name in out
     assert "lepton-security" in out and "mandatory" in out
+    # Each policy's framework controls, under its line.
+    assert (
+        "controls: PSS baseline Privileged Containers, CIS EKS 4.2.1, CIS AKS 4.2.1, checkov CKV_K8S_16"
+        in out
+    )

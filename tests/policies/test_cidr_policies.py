@@ -186,3 +186,40 @@ def test_the_public_address_limit_is_the_packs_setting(target: Target) -> None:
     assert _violations(target, ["100.128.0.0/24"], strict) == []  # 256 public addresses: at the limit
     messages = _violations(target, ["100.128.0.0/23"], strict)
     assert any("512 public IPv4 addresses, more than 256" in m for m in messages), messages
+
+
+def _rule(protocol: str, port: int, cidr: str) -> dict[str, Any]:
+    return {"protocol": protocol, "fromPort": port, "toPort": port, "cidrBlocks": [cidr]}
+
+
+def _group_violations(rules: list[dict[str, Any]]) -> list[str]:
+    # Half the internet is under this limit, so only what the rules add up to can be a finding.
+    lenient = PackConfig.model_validate({"max_public_ipv4_addresses": 2**31})
+    target = TARGETS[2]
+    data = copy.deepcopy(load(FIXTURES / target.file))
+    entry = next(e for e in data["resources"] if e["name"] == target.resource)
+    entry["inputs"]["ingress"] = rules
+    return [v.message for v in evaluate_plan(plan(data), SPECS, lenient) if v.policy == target.policy]
+
+
+@pytest.mark.parametrize(
+    ("rules", "opened"),
+    [
+        # Each half of the internet in its own rule, for each port the rule judges and for all traffic.
+        ([_rule("tcp", 3389, "0.0.0.0/1"), _rule("tcp", 3389, "128.0.0.0/1")], "RDP (port 3389)"),
+        ([_rule("6", 22, "0.0.0.0/1"), _rule("tcp", 22, "128.0.0.0/1")], "SSH (port 22)"),
+        ([_rule("-1", 0, "0.0.0.0/1"), _rule("-1", 0, "128.0.0.0/1")], "all traffic"),
+        # An all-traffic rule opens port 22 too: its half and an SSH rule's half are the whole internet.
+        ([_rule("-1", 0, "0.0.0.0/1"), _rule("tcp", 22, "128.0.0.0/1")], "SSH (port 22)"),
+        ([_rule("all", 0, "0.0.0.0/00")], "all traffic"),
+    ],
+)
+def test_a_security_groups_rules_are_judged_as_one_union_per_port(
+    rules: list[dict[str, Any]], opened: str
+) -> None:
+    found = _group_violations(rules)
+    assert any(f"admits {opened}" in m and "covers every IPv4" in m for m in found), found
+
+
+def test_halves_on_different_ports_open_neither() -> None:
+    assert _group_violations([_rule("tcp", 22, "0.0.0.0/1"), _rule("tcp", 3389, "128.0.0.0/1")]) == []

@@ -50,3 +50,50 @@ def test_issue_coverage_has_policies_for_every_family() -> None:
     assert families == {"cloud-security", "kubernetes", "governance"}
     for prefix in ("aws-", "azure-", "alicloud-"):
         assert sum(s.name.startswith(prefix) for s in SPECS) >= 15
+
+
+def test_the_readme_coverage_table_is_generated_from_the_policies_metadata() -> None:
+    # Run in CI with the rest: a policy whose controls change without `python -m
+    # lepton_infra.policies.coverage README.md` fails here.
+    from pathlib import Path
+
+    from lepton_infra.policies.coverage import BEGIN, END, markdown
+    from lepton_infra.policies.operability.registry import all_policies as operability
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    current = readme[readme.index(BEGIN) : readme.index(END) + len(END)]
+    assert current == markdown((*SPECS, *operability())), (
+        "run `python -m lepton_infra.policies.coverage README.md`"
+    )
+
+
+def test_every_framework_the_issue_names_is_covered() -> None:
+    from lepton_infra.policies.coverage import coverage
+
+    found = coverage(SPECS)
+    assert {"4.1.1", "4.1.3", "4.2.1", "5.3.1", "5.4.1"} <= set(found["CIS Amazon EKS Benchmark v1.7.0"])
+    baseline = set(found["Kubernetes Pod Security Standards (baseline)"])
+    # Every control of the baseline profile (https://kubernetes.io/docs/concepts/security/pod-security-standards/).
+    assert baseline == {
+        "HostProcess",
+        "Host Namespaces",
+        "Privileged Containers",
+        "Capabilities",
+        "HostPath Volumes",
+        "Host Ports",
+        "AppArmor",
+        "SELinux",
+        "/proc Mount Type",
+        "Seccomp",
+        "Sysctls",
+    }
+    restricted = set(found["Kubernetes Pod Security Standards (restricted)"])
+    assert restricted == {
+        "Volume Types",
+        "Privilege Escalation",
+        "Running as Non-root",
+        "Running as Non-root user",
+        "Seccomp",
+        "Capabilities",
+    }
+    assert any(c.startswith("CKV_ALI_") for c in found["checkov"])

@@ -25,6 +25,7 @@ EXAMPLES: dict[str, tuple[Any, Any]] = {
     "external_budgets": (["ali-hz"], ("ali-hz",)),
     "max_public_ipv4_addresses": (2**16, 2**16),
     "max_public_ipv6_addresses": (2**80, 2**80),
+    "min_kubernetes_version": ("1.32", "1.32"),
 }
 
 

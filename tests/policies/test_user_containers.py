@@ -100,7 +100,9 @@ def _policies(resource: PlanResource, mutate: Mutation | None = None) -> set[str
     if mutate is not None:
         mutate(inputs)
     plan = Plan(stack="test", resources=[PlanResource(**{**resource.__dict__, "inputs": inputs})])
-    return {v.policy for v in evaluate_plan(plan, SPECS)}
+    # Decided findings only: a one-object plan cannot tell whose a cloud registry is, which the registry
+    # rule reports as a "can't run during preview" note on ours and theirs alike.
+    return {v.policy for v in evaluate_plan(plan, SPECS) if not v.message.startswith("can't run policy")}
 
 
 @pytest.mark.parametrize("pair", sorted(PAIRS))

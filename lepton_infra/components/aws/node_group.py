@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.components.aws.efa import NetworkInterface
-from lepton_infra.validation import check_node_range, refuse
+from lepton_infra.validation import Problem, check_node_range, refuse
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"  # EKS-optimized AL2023 with the NVIDIA driver and container toolkit
 STANDARD_AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -52,7 +52,14 @@ class AwsManagedNodeGroupArgs:
     def __post_init__(self) -> None:
         check_node_range(self.min_nodes, self.max_nodes)
         if self.network_interfaces and not self.security_group_ids:
-            refuse(["security_group_ids: nodes with their own network interfaces need their groups named"])
+            refuse(
+                [
+                    Problem(
+                        "security_group_ids",
+                        "nodes with their own network interfaces need their groups named",
+                    )
+                ]
+            )
 
 
 class AwsManagedNodeGroup(pulumi.ComponentResource):

@@ -71,7 +71,12 @@ def metrics_adapter_services(
 ) -> tuple[ClusterService, ...]:
     """The adapter with a rule per pods metric (and a Prometheus where the site has none); nothing where no
     workload scales on a pods metric."""
-    series = pods_metrics(workloads)
+    return adapter_services(pods_metrics(workloads), addons)
+
+
+def adapter_services(series: Sequence[str], addons: ClusterAddons) -> tuple[ClusterService, ...]:
+    """The adapter with a rule for each Prometheus series of ``series`` (and a Prometheus where the site has
+    none); nothing for no series."""
     if not series:
         return ()
     installed: tuple[ClusterService, ...] = ()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import Subject, cis_ack, resource_policy
+from lepton_infra.policies.networks import CIDR_SETTINGS, exposed_ports, version_check
+from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_ack, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_set, is_true
 
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
@@ -23,9 +25,9 @@ _LOG_COMPONENTS = ("apiserver", "kcm", "scheduler")
         "Set `slbInternetEnabled: false`; reach the API through the VPC (VPN, bastion or a private CI"
         " runner)."
     ),
-    controls=(cis_ack("Restrict access to the control plane endpoint"),),
+    controls=(*cis_ack("Restrict access to the control plane endpoint"),),
 )
-def disallow_public_endpoint(r: Subject) -> Iterator[str]:
+def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     # ACK has no source allowlist on the API server's SLB, so public means open to the internet.
     if get(r.props, "slbInternetEnabled", default=True) is not False:
         yield "the API server has an internet-facing endpoint (slbInternetEnabled)"
@@ -37,9 +39,9 @@ def disallow_public_endpoint(r: Subject) -> Iterator[str]:
     severity="high",
     description="ACK must encrypt Kubernetes secrets with a customer KMS key.",
     remediation="Set `encryptionProviderKey` to the site's KMS key id.",
-    controls=(cis_ack("Ensure Kubernetes Secrets are encrypted"),),
+    controls=(*cis_ack("Ensure Kubernetes Secrets are encrypted"),),
 )
-def secrets_encrypted(r: Subject) -> Iterator[str]:
+def secrets_encrypted(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_set(r.props, "encryptionProviderKey"):
         yield "secrets are not encrypted with a KMS key (encryptionProviderKey)"
 
@@ -53,9 +55,9 @@ def secrets_encrypted(r: Subject) -> Iterator[str]:
         "Set `controlPlaneLogComponents: [apiserver, kcm, scheduler]`, `controlPlaneLogProject`, and "
         "`auditLogConfig: {enabled: true}`."
     ),
-    controls=(cis_ack("Enable audit logs"),),
+    controls=(*cis_ack("Enable audit logs"),),
 )
-def control_plane_logging(r: Subject) -> Iterator[str]:
+def control_plane_logging(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     enabled = {str(c) for c in as_list(get(r.props, "controlPlaneLogComponents"))}
     missing = [c for c in _LOG_COMPONENTS if c not in enabled]
     if missing:
@@ -73,9 +75,9 @@ def control_plane_logging(r: Subject) -> Iterator[str]:
         "Leave `internetMaxBandwidthOut` unset (or 0) and `scalingConfig.isBondEip` false; egress "
         "through a NAT gateway."
     ),
-    controls=(cis_ack("Ensure clusters are created with private nodes"),),
+    controls=(*cis_ack("Ensure clusters are created with private nodes"),),
 )
-def nodepool_disallow_public_ip(r: Subject) -> Iterator[str]:
+def nodepool_disallow_public_ip(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if float(get(r.props, "internetMaxBandwidthOut", default=0) or 0) > 0:
         yield "nodes get a public IP (internetMaxBandwidthOut > 0)"
     if is_true(get(r.props, "scalingConfig", "isBondEip")):
@@ -91,7 +93,7 @@ def nodepool_disallow_public_ip(r: Subject) -> Iterator[str]:
         "Set `systemDiskEncrypted: true` (with `systemDiskKmsKey`) and `encrypted: true` on every data disk."
     ),
 )
-def nodepool_encrypted_disks(r: Subject) -> Iterator[str]:
+def nodepool_encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_true(get(r.props, "systemDiskEncrypted")):
         yield "the system disk is not encrypted"
     for index, disk in enumerate(as_list(get(r.props, "dataDisks"))):
@@ -99,10 +101,10 @@ def nodepool_encrypted_disks(r: Subject) -> Iterator[str]:
             yield f"data disk {get(disk, 'name', default=index)} is not encrypted"
 
 
-def _covers_ssh(port_range: str) -> bool:
+def _covers(port_range: str, port: int) -> bool:
     low, _, high = port_range.partition("/")
     try:
-        return low == "-1" or int(low) <= 22 <= int(high or low)
+        return low == "-1" or int(low) <= port <= int(high or low)
     except ValueError:
         return False
 
@@ -111,25 +113,75 @@ def _covers_ssh(port_range: str) -> bool:
     name="alicloud-ecs-security-group-disallow-open-ssh",
     types=(SECURITY_GROUP_RULE,),
     severity="high",
-    description="No security group rule may admit SSH (port 22) from the internet.",
-    remediation="Remove the 0.0.0.0/0 ingress on port 22; use Cloud Assistant or a bastion host.",
+    description="No security group rule may admit SSH (port 22) or RDP (port 3389) from the internet.",
+    remediation="Remove the 0.0.0.0/0 ingress on port 22 or 3389; use Cloud Assistant or a bastion host.",
+    controls=checkov("CKV_ALI_2", "CKV_ALI_3"),
     config=CIDR_SETTINGS,
 )
-def disallow_open_ssh(r: Subject) -> Iterator[str]:
-    cidrs = [str(c) for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
+def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    # One rule per resource here (alicloud.ecs.SecurityGroupRule): its IPv4 and IPv6 sources together.
+    cidrs: list[object] = [c for c in (get(r.props, "cidrIp"), get(r.props, "ipv6CidrIp")) if c]
     protocol = str(get(r.props, "ipProtocol", default="")).lower()
     if (
         get(r.props, "type") == "ingress"
         and get(r.props, "policy", default="accept") == "accept"
         and protocol in ("tcp", "all")
         and cidrs
-        and _covers_ssh(str(get(r.props, "portRange", default="-1/-1")))
-        and (wide := open_ranges(cidrs, r.settings))
     ):
-        yield f"ingress admits SSH (port 22) from the internet: {'; '.join(wide)}"
+        port_range = str(get(r.props, "portRange", default="-1/-1"))
+        ports = {22: "SSH (port 22)", 3389: "RDP (port 3389)"}
+        opened = [(name, cidrs) for port, name in ports.items() if _covers(port_range, port)]
+        yield from exposed_ports(opened, ports.values(), settings)
+
+
+# ACK enforces NetworkPolicy with Terway when the add-on's config sets NetworkPolicy to "true"; Flannel
+# does not enforce it (https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
+# use-network-policies).
+_TERWAY = frozenset({"terway", "terway-eni", "terway-eniip", "terway-controlplane"})
+
+
+def _enforces_network_policy(addon: object) -> bool:
+    if str(get(addon, "name")) not in _TERWAY:
+        return False
+    config = get(addon, "config")
+    try:
+        settings = json.loads(config) if isinstance(config, str) else config
+    except ValueError:
+        return False
+    return str(get(settings, "NetworkPolicy")).lower() == "true"
+
+
+@resource_policy(
+    name="alicloud-ack-cluster-network-policy",
+    types=(CLUSTER,),
+    severity="high",
+    description=(
+        "ACK must enforce NetworkPolicy (Terway with NetworkPolicy on), or the platform's policies do "
+        "nothing."
+    ),
+    remediation='Install the `terway-eniip` add-on with config `{"NetworkPolicy": "true"}`.',
+    controls=(*cis_ack("Ensure Network Policy is Enabled and set as appropriate"), *checkov("CKV_ALI_26")),
+)
+def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    if not any(_enforces_network_policy(a) for a in as_list(get(r.props, "addons"))):
+        yield "no Terway add-on with NetworkPolicy enabled: NetworkPolicies are not enforced"
+
+
+supported_version = resource_policy(
+    name="alicloud-ack-cluster-supported-version",
+    types=(CLUSTER,),
+    severity="high",
+    description="ACK clusters must run a Kubernetes version the cloud still supports.",
+    remediation=(
+        "Upgrade `version` (https://www.alibabacloud.com/help/en/ack/product-overview/support-for-kubernetes-versions)."
+    ),
+    config=("minKubernetesVersion",),
+)(version_check("version"))
 
 
 POLICIES = (
+    network_policy,
+    supported_version,
     disallow_public_endpoint,
     secrets_encrypted,
     control_plane_logging,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.rule import Subject, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import get, is_set, is_true
 
 PERSONAL_REPO = "alicloud:cr/repo:Repo"
 ENTERPRISE_REPO = "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo"
@@ -19,7 +20,7 @@ ENTERPRISE_INSTANCE = "alicloud:cr/registryEnterpriseInstance:RegistryEnterprise
     description="Container Registry repositories must be private.",
     remediation="Set `repoType: PRIVATE`.",
 )
-def disallow_public(r: Subject) -> Iterator[str]:
+def disallow_public(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if str(get(r.props, "repoType", default="")).upper() != "PRIVATE":
         yield f"the repository is {get(r.props, 'repoType') or 'of unset type'}, not PRIVATE"
 
@@ -31,7 +32,7 @@ def disallow_public(r: Subject) -> Iterator[str]:
     description="Enterprise registry repositories must make tags immutable.",
     remediation="Set `tagImmutability: true`.",
 )
-def immutable_tags(r: Subject) -> Iterator[str]:
+def immutable_tags(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_true(get(r.props, "tagImmutability")):
         yield "image tags are mutable"
 
@@ -45,7 +46,7 @@ def immutable_tags(r: Subject) -> Iterator[str]:
         "Set `imageScanner: ACR` (or SAS) on the instance and add a `cr.ScanRule` with `triggerType: AUTO`."
     ),
 )
-def scan_images(r: Subject) -> Iterator[str]:
+def scan_images(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_set(r.props, "imageScanner"):
         yield "no image scanner is configured"
 

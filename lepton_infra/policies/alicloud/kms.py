@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.props import get
-from lepton_infra.policies.rule import Subject, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import get
 
 KEY = "alicloud:kms/key:Key"
 
@@ -16,8 +17,9 @@ KEY = "alicloud:kms/key:Key"
     severity="high",
     description="KMS keys must rotate automatically.",
     remediation="Set `automaticRotation: Enabled` and `rotationInterval` (e.g. 365d).",
+    controls=checkov("CKV_ALI_27"),
 )
-def rotation_enabled(r: Subject) -> Iterator[str]:
+def rotation_enabled(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "automaticRotation") != "Enabled":
         yield "automatic key rotation is off"
 
@@ -29,7 +31,7 @@ def rotation_enabled(r: Subject) -> Iterator[str]:
     description="KMS keys must be protected from deletion, in Alibaba Cloud and in Pulumi.",
     remediation="Set `deletionProtection: Enabled` and create the key with `ResourceOptions(protect=True)`.",
 )
-def deletion_protected(r: Subject) -> Iterator[str]:
+def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "deletionProtection") != "Enabled":
         yield "deletion protection is off"
     if not r.protect:

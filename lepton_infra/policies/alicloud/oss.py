@@ -3,15 +3,14 @@ public-access-block resources."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-
-from pulumi_policy import PolicyResource
+from collections.abc import Callable, Iterator
 
 from lepton_infra.policies.documents import denies_insecure_transport, public_grants
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.props import get, is_set, is_true
-from lepton_infra.policies.rule import stack_policy
+from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import Document, get, is_set, is_true
+from lepton_infra.policies.view import Finding, Resource, Stack
 
 BUCKET = "alicloud:oss/bucket:Bucket"
 ACL = "alicloud:oss/bucketAcl:BucketAcl"
@@ -19,20 +18,21 @@ PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBl
 ENCRYPTION = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
 VERSIONING = "alicloud:oss/bucketVersioning:BucketVersioning"
 POLICY = "alicloud:oss/bucketPolicy:BucketPolicy"
-_PARTS = (ACL, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, POLICY)
+LOGGING = "alicloud:oss/bucketLogging:BucketLogging"
+_PARTS = (ACL, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, POLICY, LOGGING)
 
 
 def _per_bucket(
-    resources: Sequence[PolicyResource], rule: Callable[[PolicyResource, list[PolicyResource]], Iterator[str]]
-) -> Iterator[tuple[str, str | None]]:
-    return per_owner(resources, (BUCKET,), _PARTS, "bucket", rule)
+    stack: Stack, rule: Callable[[Resource, list[Resource]], Iterator[Outcome]]
+) -> Iterator[Finding]:
+    return per_owner(stack, (BUCKET,), _PARTS, "bucket", rule)
 
 
-def _of(parts: list[PolicyResource], resource_type: str) -> list[PolicyResource]:
-    return [p for p in parts if p.resource_type == resource_type]
+def _of(parts: list[Resource], resource_type: str) -> list[Resource]:
+    return [p for p in parts if p.type == resource_type]
 
 
-def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+def _public_access(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     for acl in [get(bucket.props, "acl"), *(get(p.props, "acl") for p in _of(parts, ACL))]:
         if acl not in (None, "private"):
             yield f"the bucket ACL is {acl}"
@@ -42,7 +42,7 @@ def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Itera
         yield from public_grants(document, principal_kinds=("RAM",))
 
 
-@stack_policy(
+@view_policy(
     name="alicloud-oss-bucket-disallow-public-access",
     severity="critical",
     description="OSS buckets must be private and block public access.",
@@ -50,13 +50,11 @@ def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Itera
         "Keep the ACL `private` and add an `oss.BucketPublicAccessBlock` with `blockPublicAccess: true`."
     ),
 )
-def disallow_public_access(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, _public_access)
+def disallow_public_access(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _public_access)
 
 
-def _encrypted(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+def _encrypted(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     rules = [get(bucket.props, "serverSideEncryptionRule"), *(p.props for p in _of(parts, ENCRYPTION))]
     if not any(
         get(rule, "sseAlgorithm") == "KMS" and is_set(rule, "kmsMasterKeyId") for rule in rules if rule
@@ -64,19 +62,18 @@ def _encrypted(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
         yield "the bucket is not encrypted with a customer KMS key (sseAlgorithm KMS with kmsMasterKeyId)"
 
 
-@stack_policy(
+@view_policy(
     name="alicloud-oss-bucket-encrypted-with-customer-key",
     severity="high",
+    controls=checkov("CKV_ALI_6"),
     description="OSS buckets must encrypt with a customer KMS key.",
     remediation="Add an `oss.BucketServerSideEncryption` with `sseAlgorithm: KMS` and `kmsMasterKeyId`.",
 )
-def encrypted_with_customer_key(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, _encrypted)
+def encrypted_with_customer_key(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _encrypted)
 
 
-def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+def _versioned(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     statuses = [
         get(bucket.props, "versioning", "status"),
         *(get(p.props, "status") for p in _of(parts, VERSIONING)),
@@ -85,34 +82,54 @@ def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
         yield "versioning is not enabled"
 
 
-@stack_policy(
+@view_policy(
     name="alicloud-oss-bucket-versioning-enabled",
     severity="medium",
+    controls=checkov("CKV_ALI_10"),
     description="OSS buckets must keep object versions.",
     remediation="Add an `oss.BucketVersioning` with `status: Enabled`.",
 )
-def versioning_enabled(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, _versioned)
+def versioning_enabled(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _versioned)
 
 
-def _tls_only(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+def _tls_only(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     documents = [get(bucket.props, "policy"), *(get(p.props, "policy") for p in _of(parts, POLICY))]
-    if not any(denies_insecure_transport(d, "acs:SecureTransport") for d in documents):
-        yield "no bucket policy denies requests without TLS (acs:SecureTransport = false)"
+    if any(denies_insecure_transport(d, "acs:SecureTransport") for d in documents):
+        return
+    if any(Document(d).unknown for d in documents):
+        yield Undecided("the bucket policy can't be known during preview")
+        return
+    yield "no bucket policy denies requests without TLS (acs:SecureTransport = false)"
 
 
-@stack_policy(
+@view_policy(
     name="alicloud-oss-bucket-tls-only",
     severity="medium",
     description="OSS buckets must refuse requests that do not use TLS.",
     remediation="Add an `oss.BucketPolicy` with a Deny statement on `acs:SecureTransport: false`.",
 )
-def tls_only(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, _tls_only)
+def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _tls_only)
 
 
-POLICIES = (disallow_public_access, encrypted_with_customer_key, versioning_enabled, tls_only)
+def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+    inline = get(bucket.props, "logging")
+    if not is_set(inline, "targetBucket") and not any(
+        is_set(p.props, "targetBucket") for p in _of(parts, LOGGING)
+    ):
+        yield "access logging is off (no BucketLogging names a target bucket)"
+
+
+@view_policy(
+    name="alicloud-oss-bucket-access-logging",
+    severity="medium",
+    description="OSS buckets must log access, so who read or changed an object can be traced.",
+    remediation="Add an `oss.BucketLogging` for the bucket with `targetBucket` and `targetPrefix`.",
+    controls=checkov("CKV_ALI_12"),
+)
+def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, _logged)
+
+
+POLICIES = (disallow_public_access, encrypted_with_customer_key, versioning_enabled, tls_only, access_logging)

@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 
 from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
-from lepton_infra.policies.props import get
-from lepton_infra.policies.rule import Subject, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import get
 
 POLICY = "alicloud:ram/policy:Policy"
 ROLE = "alicloud:ram/role:Role"
@@ -21,7 +22,7 @@ _SUB_KEY = re.compile(r"^oidc:sub$")
     description="RAM policies must not allow '*' or 'service:*' actions.",
     remediation="List the exact actions the principal calls (e.g. `oss:GetObject`).",
 )
-def disallow_wildcard_action(r: Subject) -> Iterator[str]:
+def disallow_wildcard_action(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from wildcard_actions(get(r.props, "policyDocument"))
 
 
@@ -32,7 +33,7 @@ def disallow_wildcard_action(r: Subject) -> Iterator[str]:
     description="RAM policies must not grant actions on resource '*' when the action accepts an ARN.",
     remediation="Scope `Resource` to the `acs:` ARNs of the bucket, repository or key the principal uses.",
 )
-def disallow_wildcard_resource(r: Subject) -> Iterator[str]:
+def disallow_wildcard_resource(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from wildcard_resources(get(r.props, "policyDocument"))
 
 
@@ -49,10 +50,28 @@ def disallow_wildcard_resource(r: Subject) -> Iterator[str]:
         "system:serviceaccount:NS:NAME` and `oidc:aud: sts.aliyuncs.com`."
     ),
 )
-def oidc_trust(r: Subject) -> Iterator[str]:
+def oidc_trust(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from trust_problems(
         get(r.props, "assumeRolePolicyDocument"), principal_kinds=("RAM", "Service"), sub_key=_SUB_KEY
     )
 
 
-POLICIES = (disallow_wildcard_action, disallow_wildcard_resource, oidc_trust)
+@resource_policy(
+    name="alicloud-ram-disallow-users-and-access-keys",
+    types=(
+        "alicloud:ram/user:User",
+        "alicloud:ram/accessKey:AccessKey",
+        "alicloud:ram/loginProfile:LoginProfile",
+    ),
+    severity="high",
+    description=(
+        "People sign in through SSO and workloads use RRSA roles: no RAM users or long-lived AccessKeys."
+    ),
+    remediation="Use CloudSSO for people and RRSA roles for workloads; delete the user and its keys.",
+)
+def disallow_users_and_access_keys(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    what = {"alicloud:ram/accessKey:AccessKey": "a long-lived AccessKey"}.get(r.type, "a RAM user")
+    yield f"the stack creates {what}"
+
+
+POLICIES = (disallow_wildcard_action, disallow_wildcard_resource, oidc_trust, disallow_users_and_access_keys)

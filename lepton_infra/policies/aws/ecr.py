@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.policies.documents import public_grants
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import Subject, checkov, cis_eks, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_eks, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_set, is_true
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -22,7 +23,7 @@ PUBLIC_REPOSITORY_POLICY = "aws:ecrpublic/repositoryPolicy:RepositoryPolicy"
     remediation="Set `imageTagMutability: IMMUTABLE`.",
     controls=checkov("CKV_AWS_51"),
 )
-def immutable_tags(r: Subject) -> Iterator[str]:
+def immutable_tags(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not str(get(r.props, "imageTagMutability", default="MUTABLE")).startswith("IMMUTABLE"):
         yield "image tags are mutable"
 
@@ -33,9 +34,9 @@ def immutable_tags(r: Subject) -> Iterator[str]:
     severity="medium",
     description="ECR must scan every image for vulnerabilities when it is pushed.",
     remediation="Set `imageScanningConfiguration: {scanOnPush: true}`.",
-    controls=(cis_eks("5.1.1"), *checkov("CKV_AWS_163")),
+    controls=(*cis_eks("5.1.1"), *checkov("CKV_AWS_163")),
 )
-def scan_on_push(r: Subject) -> Iterator[str]:
+def scan_on_push(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not is_true(get(r.props, "imageScanningConfiguration", "scanOnPush")):
         yield "images are not scanned on push"
 
@@ -48,7 +49,7 @@ def scan_on_push(r: Subject) -> Iterator[str]:
     remediation="Set `encryptionConfigurations: [{encryptionType: KMS, kmsKey: <key ARN>}]`.",
     controls=checkov("CKV_AWS_136"),
 )
-def customer_key(r: Subject) -> Iterator[str]:
+def customer_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     configs = as_list(get(r.props, "encryptionConfigurations"))
     if not configs or get(configs[0], "encryptionType") != "KMS" or not is_set(configs[0], "kmsKey"):
         yield "the repository is not encrypted with a customer-managed KMS key"
@@ -64,7 +65,7 @@ def customer_key(r: Subject) -> Iterator[str]:
     remediation="Use a private `aws.ecr.Repository`; grant pulls to named account or role ARNs only.",
     controls=checkov("CKV_AWS_32"),
 )
-def disallow_public(r: Subject) -> Iterator[str]:
+def disallow_public(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if r.type == PUBLIC_REPOSITORY:
         yield "ECR Public repositories are readable by anyone"
         return

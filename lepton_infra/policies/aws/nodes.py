@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
-from lepton_infra.policies.props import as_list, get, is_true
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.networks import CIDR_SETTINGS, exposed_ports
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_float, as_list, get, is_true, number
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -27,12 +28,18 @@ SSH_PORT = 22
         "Nodes must require IMDSv2 session tokens, so a pod cannot replay the node's credentials via SSRF."
     ),
     remediation="Set `metadataOptions: {httpTokens: required, httpPutResponseHopLimit: 1}`.",
-    controls=checkov("CKV_AWS_79"),
+    controls=checkov("CKV_AWS_79", "CKV_AWS_341"),
 )
-def require_imdsv2(r: Subject) -> Iterator[str]:
+def require_imdsv2(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     options = get(r.props, "metadataOptions", default={})
-    if get(options, "httpEndpoint") != "disabled" and get(options, "httpTokens") != "required":
+    if get(options, "httpEndpoint") == "disabled":
+        return
+    if get(options, "httpTokens") != "required":
         yield "instance metadata does not require IMDSv2 (metadataOptions.httpTokens is not `required`)"
+    hops = as_float(get(options, "httpPutResponseHopLimit"))
+    if hops is not None and hops > 1:
+        # A hop limit above 1 lets the token answer reach a pod's network namespace.
+        yield f"the metadata hop limit is {number(hops)}: pods can reach the node's credentials"
 
 
 @resource_policy(
@@ -43,7 +50,7 @@ def require_imdsv2(r: Subject) -> Iterator[str]:
     remediation="Place nodes in private subnets and set `associatePublicIpAddress: false`.",
     controls=checkov("CKV_AWS_88"),
 )
-def disallow_public_ip(r: Subject) -> Iterator[str]:
+def disallow_public_ip(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if is_true(get(r.props, "associatePublicIpAddress")):
         yield "the instance gets a public IP address"
     for interface in as_list(get(r.props, "networkInterfaces")):
@@ -69,7 +76,7 @@ def _volumes(r: Subject) -> Iterator[tuple[str, Mapping[str, Any]]]:
     remediation="Set `ebs.encrypted: true` (and `kmsKeyId` to the site's key) on every block device mapping.",
     controls=checkov("CKV_AWS_8", "CKV_AWS_3"),
 )
-def encrypted_disks(r: Subject) -> Iterator[str]:
+def encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     volumes = list(_volumes(r))
     if r.type == LAUNCH_TEMPLATE and not volumes:
         yield "the launch template maps no encrypted root volume (the AMI's unencrypted default applies)"
@@ -91,7 +98,7 @@ def encrypted_disks(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AWS_100"),
 )
-def nodegroup_hardened(r: Subject) -> Iterator[str]:
+def nodegroup_hardened(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "launchTemplate") is None:
         yield "the node group uses no launch template, so IMDSv2 and disk encryption are not enforced"
     remote = get(r.props, "remoteAccess")
@@ -100,18 +107,6 @@ def nodegroup_hardened(r: Subject) -> Iterator[str]:
             yield "remoteAccess opens SSH to the internet (no sourceSecurityGroupIds)"
         else:
             yield "remoteAccess enables SSH to the nodes"
-
-
-def _opens_ssh(protocol: Any, from_port: Any, to_port: Any) -> bool:
-    if str(protocol) in ("-1", "all"):
-        return True
-    if str(protocol).lower() not in ("tcp", "6"):
-        return False
-    low, high = (
-        float(from_port if from_port is not None else 0),
-        float(to_port if to_port is not None else 65535),
-    )
-    return low <= SSH_PORT <= high
 
 
 def _ssh_rules(r: Subject) -> Iterator[tuple[Any, list[str]]]:
@@ -125,27 +120,44 @@ def _ssh_rules(r: Subject) -> Iterator[tuple[Any, list[str]]]:
         yield r.props, [c for c in (get(r.props, "cidrIpv4"), get(r.props, "cidrIpv6")) if c]
 
 
+ADMIN_PORTS = {SSH_PORT: "SSH (port 22)", 3389: "RDP (port 3389)"}
+
+
+def _opens(protocol: Any, from_port: Any, to_port: Any, port: int) -> bool:
+    if str(protocol) in ("-1", "all"):
+        return True
+    if str(protocol).lower() not in ("tcp", "6"):
+        return False
+    low, high = (
+        float(from_port if from_port is not None else 0),
+        float(to_port if to_port is not None else 65535),
+    )
+    return low <= port <= high
+
+
 @resource_policy(
     name="aws-ec2-security-group-disallow-open-ssh",
     types=(SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE),
     severity="high",
-    description="No security group may admit SSH (port 22) from the internet.",
-    remediation="Remove the 0.0.0.0/0 (or ::/0) ingress on port 22; reach nodes through SSM Session Manager.",
-    controls=checkov("CKV_AWS_24"),
+    description="No security group may admit SSH (22), RDP (3389) or all traffic from the internet.",
+    remediation=(
+        "Remove the 0.0.0.0/0 (or ::/0) ingress; reach nodes through SSM Session Manager, and open only "
+        "the ports a Service needs."
+    ),
+    controls=checkov("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),
     config=CIDR_SETTINGS,
 )
-def disallow_open_ssh(r: Subject) -> Iterator[str]:
-    # The union of every range that reaches port 22: two rules of /1 each open it as one /0 would.
-    ssh_sources = [
-        cidr
-        for rule, cidrs in _ssh_rules(r)
-        if _opens_ssh(
-            get(rule, "protocol", default=get(rule, "ipProtocol")), get(rule, "fromPort"), get(rule, "toPort")
-        )
-        for cidr in cidrs
-    ]
-    if ssh_sources and (wide := open_ranges(ssh_sources, r.settings)):
-        yield f"ingress admits SSH (port 22) from the internet: {'; '.join(wide)}"
+def disallow_open_ssh(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    opened: list[tuple[str | None, Sequence[object]]] = []
+    for rule, cidrs in _ssh_rules(r):
+        protocol = get(rule, "protocol", default=get(rule, "ipProtocol"))
+        if str(protocol) in ("-1", "all"):
+            opened.append((None, cidrs))
+            continue
+        for port, name in ADMIN_PORTS.items():
+            if _opens(protocol, get(rule, "fromPort"), get(rule, "toPort"), port):
+                opened.append((name, cidrs))
+    yield from exposed_ports(opened, ADMIN_PORTS.values(), settings)
 
 
 POLICIES = (require_imdsv2, disallow_public_ip, encrypted_disks, nodegroup_hardened, disallow_open_ssh)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-
-from pulumi_policy import PolicyResource
+from collections.abc import Callable, Iterator
 
 from lepton_infra.policies.documents import denies_insecure_transport, public_grants
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import checkov, stack_policy
+from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import Document, as_list, get, is_set, is_true
+from lepton_infra.policies.view import Finding, Resource, Stack
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
@@ -21,25 +20,24 @@ PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
 def _per_bucket(
-    resources: Sequence[PolicyResource],
-    parts: Sequence[str],
-    rule: Callable[[PolicyResource, list[PolicyResource]], Iterator[str]],
-) -> Iterator[tuple[str, str | None]]:
-    return per_owner(resources, BUCKETS, parts, "bucket", rule)
+    stack: Stack, parts: tuple[str, ...], rule: Callable[[Resource, list[Resource]], Iterator[Outcome]]
+) -> Iterator[Finding]:
+    return per_owner(stack, BUCKETS, parts, "bucket", rule)
 
 
-def _kms_rules(bucket: PolicyResource, configs: list[PolicyResource]) -> list[object]:
+def _kms_rules(bucket: Resource, configs: list[Resource]) -> list[object]:
     # The deprecated inline block on the bucket still counts, for programs that use it.
     inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
     return [*as_list(inline), *(rule for c in configs for rule in as_list(get(c.props, "rules")))]
 
 
-def _encrypted(bucket: PolicyResource, configs: list[PolicyResource]) -> Iterator[str]:
+def _encrypted(bucket: Resource, configs: list[Resource]) -> Iterator[Outcome]:
     defaults = [
         get(rule, "applyServerSideEncryptionByDefault", default={}) for rule in _kms_rules(bucket, configs)
     ]
@@ -49,7 +47,7 @@ def _encrypted(bucket: PolicyResource, configs: list[PolicyResource]) -> Iterato
         yield "the bucket is not encrypted with a customer KMS key (no aws:kms rule with kmsMasterKeyId)"
 
 
-@stack_policy(
+@view_policy(
     name="aws-s3-bucket-encrypted-with-customer-key",
     severity="high",
     description="S3 buckets must default-encrypt with a customer-managed KMS key.",
@@ -59,32 +57,30 @@ def _encrypted(bucket: PolicyResource, configs: list[PolicyResource]) -> Iterato
     ),
     controls=checkov("CKV_AWS_145"),
 )
-def encrypted_with_customer_key(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, ENCRYPTION, _encrypted)
+def encrypted_with_customer_key(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, ENCRYPTION, _encrypted)
 
 
-def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
-    blocks = [p for p in parts if p.resource_type in PUBLIC_ACCESS_BLOCK]
+def _public_access(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+    blocks = [p for p in parts if p.type in PUBLIC_ACCESS_BLOCK]
     if not blocks:
         yield "the bucket has no public access block"
     for block in blocks:
         off = [flag for flag in _BLOCK_FLAGS if not is_true(get(block.props, flag))]
         if off:
             yield f"the public access block leaves {', '.join(off)} off"
-    acls = [get(bucket.props, "acl"), *(get(p.props, "acl") for p in parts if p.resource_type in ACL)]
+    acls = [get(bucket.props, "acl"), *(get(p.props, "acl") for p in parts if p.type in ACL)]
     for acl in acls:
         if acl in _PUBLIC_ACLS:
             yield f"the bucket ACL is {acl}"
     for document in [
         get(bucket.props, "policy"),
-        *(get(p.props, "policy") for p in parts if p.resource_type in POLICY),
+        *(get(p.props, "policy") for p in parts if p.type in POLICY),
     ]:
         yield from public_grants(document, principal_kinds=("AWS",))
 
 
-@stack_policy(
+@view_policy(
     name="aws-s3-bucket-public-access-blocked",
     severity="critical",
     description="S3 buckets must block every form of public access.",
@@ -94,19 +90,17 @@ def _public_access(bucket: PolicyResource, parts: list[PolicyResource]) -> Itera
     ),
     controls=checkov("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_AWS_20"),
 )
-def public_access_blocked(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, (*PUBLIC_ACCESS_BLOCK, *ACL, *POLICY), _public_access)
+def public_access_blocked(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, (*PUBLIC_ACCESS_BLOCK, *ACL, *POLICY), _public_access)
 
 
-def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[str]:
+def _versioned(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     inline = is_true(get(bucket.props, "versioning", "enabled"))
     if not inline and not any(get(p.props, "versioningConfiguration", "status") == "Enabled" for p in parts):
         yield "versioning is not enabled"
 
 
-@stack_policy(
+@view_policy(
     name="aws-s3-bucket-versioning-enabled",
     severity="medium",
     description="S3 buckets must keep object versions, so an overwrite or delete can be undone.",
@@ -115,19 +109,21 @@ def _versioned(bucket: PolicyResource, parts: list[PolicyResource]) -> Iterator[
     ),
     controls=checkov("CKV_AWS_21"),
 )
-def versioning_enabled(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, VERSIONING, _versioned)
+def versioning_enabled(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, VERSIONING, _versioned)
 
 
-def _tls_only(bucket: PolicyResource, policies: list[PolicyResource]) -> Iterator[str]:
+def _tls_only(bucket: Resource, policies: list[Resource]) -> Iterator[Outcome]:
     documents = [get(bucket.props, "policy"), *(get(p.props, "policy") for p in policies)]
-    if not any(denies_insecure_transport(d, "aws:SecureTransport") for d in documents):
-        yield "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
+    if any(denies_insecure_transport(d, "aws:SecureTransport") for d in documents):
+        return
+    if any(Document(d).unknown for d in documents):
+        yield Undecided("the bucket policy can't be known during preview")
+        return
+    yield "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
 
 
-@stack_policy(
+@view_policy(
     name="aws-s3-bucket-tls-only",
     severity="medium",
     description="S3 buckets must refuse requests that do not use TLS.",
@@ -136,10 +132,29 @@ def _tls_only(bucket: PolicyResource, policies: list[PolicyResource]) -> Iterato
         "bucket and its objects."
     ),
 )
-def tls_only(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    return _per_bucket(resources, POLICY, _tls_only)
+def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, POLICY, _tls_only)
 
 
-POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only)
+def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+    # pulumi-aws 7 keeps the deprecated inline `logging` (v6: `loggings`) next to the BucketLogging resource.
+    inline = get(bucket.props, "logging") or get(bucket.props, "loggings")
+    if not inline and not any(is_set(p.props, "targetBucket") for p in parts):
+        yield "server access logging is off (no BucketLogging names a target bucket)"
+
+
+@view_policy(
+    name="aws-s3-bucket-access-logging",
+    severity="medium",
+    description="S3 buckets must log server access, so who read or changed an object can be traced.",
+    remediation=(
+        "Add an `aws.s3.BucketLogging` for the bucket with `targetBucket` (a log bucket of the site) and "
+        "`targetPrefix`."
+    ),
+    controls=checkov("CKV_AWS_18"),
+)
+def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    return _per_bucket(stack, LOGGING, _logged)
+
+
+POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only, access_logging)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import Subject, checkov, cis_aks, resource_policy, stack_policy
+from lepton_infra.policies.networks import CIDR_SETTINGS, api_allowlist_problems, version_check
+from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_set, is_true
+from lepton_infra.policies.view import Finding, Resource, Stack
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -29,15 +28,15 @@ _AUDIT_GROUPS = frozenset({"audit", "alllogs"})
         "Set `apiServerAccessProfile.enablePrivateCluster: true`, or list the admin networks in "
         "`apiServerAccessProfile.authorizedIPRanges`."
     ),
-    controls=(cis_aks("5.4.1"), cis_aks("5.4.2"), *checkov("CKV_AZURE_6", "CKV_AZURE_115")),
+    controls=(*cis_aks("5.4.1"), *cis_aks("5.4.2"), *checkov("CKV_AZURE_6", "CKV_AZURE_115")),
     config=("allowedApiCidrs", *CIDR_SETTINGS),
 )
-def disallow_public_endpoint(r: Subject) -> Iterator[str]:
+def disallow_public_endpoint(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     access = get(r.props, "apiServerAccessProfile", default={})
     if is_true(get(access, "enablePrivateCluster")) or get(r.props, "publicNetworkAccess") == "Disabled":
         return
     yield from api_allowlist_problems(
-        as_list(get(access, "authorizedIPRanges")), r.settings.allowed_api_cidrs, r.settings
+        as_list(get(access, "authorizedIPRanges")), settings.allowed_api_cidrs, settings
     )
 
 
@@ -49,9 +48,9 @@ def disallow_public_endpoint(r: Subject) -> Iterator[str]:
         "AKS must encrypt Kubernetes secrets with a customer-managed Key Vault key (KMS etcd encryption)."
     ),
     remediation="Set `securityProfile.azureKeyVaultKms: {enabled: true, keyId: <key URI with version>}`.",
-    controls=(cis_aks("5.3.1"),),
+    controls=(*cis_aks("5.3.1"),),
 )
-def secrets_encrypted(r: Subject) -> Iterator[str]:
+def secrets_encrypted(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     kms = get(r.props, "securityProfile", "azureKeyVaultKms", default={})
     if not is_true(get(kms, "enabled")) or not is_set(kms, "keyId"):
         yield "secrets are not encrypted with a Key Vault key (securityProfile.azureKeyVaultKms)"
@@ -70,9 +69,9 @@ def _pools(r: Subject) -> Iterator[tuple[str, Mapping[str, Any]]]:
     severity="high",
     description="AKS nodes must not get public IP addresses.",
     remediation="Set `enableNodePublicIP: false` on every agent pool.",
-    controls=(cis_aks("5.4.3"), *checkov("CKV_AZURE_143")),
+    controls=(*cis_aks("5.4.3"), *checkov("CKV_AZURE_143")),
 )
-def disallow_node_public_ip(r: Subject) -> Iterator[str]:
+def disallow_node_public_ip(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     for name, pool in _pools(r):
         if is_true(get(pool, "enableNodePublicIP")):
             yield f"agent pool {name!r} gives nodes public IPs"
@@ -90,7 +89,7 @@ def disallow_node_public_ip(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_AZURE_227", "CKV_AZURE_117"),
 )
-def node_encrypted_disks(r: Subject) -> Iterator[str]:
+def node_encrypted_disks(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if r.type == CLUSTER and not is_set(r.props, "diskEncryptionSetID"):
         yield "the cluster's disks use platform keys (no diskEncryptionSetID)"
     for name, pool in _pools(r):
@@ -98,7 +97,7 @@ def node_encrypted_disks(r: Subject) -> Iterator[str]:
             yield f"agent pool {name!r} does not encrypt at host"
 
 
-def _audits(setting: PolicyResource) -> bool:
+def _audits(setting: Resource) -> bool:
     for log in as_list(get(setting.props, "logs")):
         category = str(get(log, "category", default="")).lower()
         group = str(get(log, "categoryGroup", default="")).lower()
@@ -107,7 +106,7 @@ def _audits(setting: PolicyResource) -> bool:
     return False
 
 
-@stack_policy(
+@view_policy(
     name="azure-aks-cluster-control-plane-logging",
     severity="medium",
     description="AKS must ship its control-plane audit logs through a diagnostic setting.",
@@ -115,17 +114,73 @@ def _audits(setting: PolicyResource) -> bool:
         "Add an `azure_native.monitor.DiagnosticSetting` on the cluster with `kube-audit-admin` (or "
         "category group `audit`) enabled."
     ),
-    controls=(cis_aks("2.1.1"),),
+    controls=(*cis_aks("2.1.1"),),
 )
-def control_plane_logging(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
-    for cluster, settings in owners_with_parts(resources, (CLUSTER,), (DIAGNOSTIC_SETTING,), "resourceUri"):
+def control_plane_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+    for cluster, settings in owners_with_parts(stack, (CLUSTER,), (DIAGNOSTIC_SETTING,), "resourceUri"):
         if not any(_audits(s) for s in settings):
-            yield "no diagnostic setting sends the cluster's audit logs anywhere", cluster.urn
+            yield Finding("no diagnostic setting sends the cluster's audit logs anywhere", cluster.urn)
+
+
+@resource_policy(
+    name="azure-aks-cluster-entra-rbac-no-local-accounts",
+    types=(CLUSTER,),
+    severity="high",
+    description=(
+        "AKS must authorize through Kubernetes RBAC with Microsoft Entra ID (managed, Azure RBAC) and "
+        "disable its local admin account."
+    ),
+    remediation=(
+        "Set `enableRBAC: true`, `aadProfile: {managed: true, enableAzureRBAC: true}` and "
+        "`disableLocalAccounts: true`."
+    ),
+    controls=(*cis_aks("5.5.1"), *checkov("CKV_AZURE_5", "CKV_AZURE_141")),
+)
+def entra_rbac_no_local_accounts(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    if get(r.props, "enableRBAC") is False:
+        yield "Kubernetes RBAC is off (enableRBAC: false)"
+    if not is_true(get(r.props, "aadProfile", "managed")):
+        yield "the cluster is not integrated with Microsoft Entra ID (aadProfile.managed)"
+    elif not is_true(get(r.props, "aadProfile", "enableAzureRBAC")):
+        yield "Azure RBAC for Kubernetes authorization is off (aadProfile.enableAzureRBAC)"
+    if not is_true(get(r.props, "disableLocalAccounts")):
+        yield "the local admin account (cluster-admin kubeconfig) is enabled (disableLocalAccounts)"
+
+
+# Engines that enforce NetworkPolicy on AKS (https://learn.microsoft.com/azure/aks/use-network-policies).
+NETWORK_POLICY_ENGINES = frozenset({"azure", "calico", "cilium"})
+
+
+@resource_policy(
+    name="azure-aks-cluster-network-policy",
+    types=(CLUSTER,),
+    severity="high",
+    description="AKS must run a network policy engine, or the platform's NetworkPolicies do nothing.",
+    remediation="Set `networkProfile.networkPolicy` to cilium (with the cilium dataplane), azure or calico.",
+    controls=(*cis_aks("5.4.4"), *checkov("CKV_AZURE_7")),
+)
+def network_policy(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    engine = get(r.props, "networkProfile", "networkPolicy")
+    if str(engine).lower() not in NETWORK_POLICY_ENGINES:
+        yield f"no network policy engine enforces NetworkPolicy (networkProfile.networkPolicy is {engine})"
+
+
+supported_version = resource_policy(
+    name="azure-aks-cluster-supported-version",
+    types=(CLUSTER,),
+    severity="high",
+    description="AKS clusters must run a Kubernetes version the cloud still supports.",
+    remediation=(
+        "Upgrade `kubernetesVersion` (https://learn.microsoft.com/azure/aks/supported-kubernetes-versions)."
+    ),
+    config=("minKubernetesVersion",),
+)(version_check("kubernetesVersion"))
 
 
 POLICIES = (
+    entra_rbac_no_local_accounts,
+    network_policy,
+    supported_version,
     disallow_public_endpoint,
     secrets_encrypted,
     disallow_node_public_ip,

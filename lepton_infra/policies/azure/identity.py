@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 
 from lepton_infra.policies.documents import SERVICE_ACCOUNT
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
@@ -39,7 +40,7 @@ _TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
     ),
     controls=checkov("CKV_AZURE_39"),
 )
-def disallow_wildcard_action(r: Subject) -> Iterator[str]:
+def disallow_wildcard_action(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if r.type == ROLE_ASSIGNMENT:
         role = str(get(r.props, "roleDefinitionId", default="")).rsplit("/", 1)[-1].lower()
         if role in _PRIVILEGED_ROLES:
@@ -61,7 +62,7 @@ def disallow_wildcard_action(r: Subject) -> Iterator[str]:
     ),
     remediation="Set `scope` (and a custom role's `assignableScopes`) to the resource the identity uses.",
 )
-def disallow_broad_scope(r: Subject) -> Iterator[str]:
+def disallow_broad_scope(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     scopes = (
         [get(r.props, "scope")] if r.type == ROLE_ASSIGNMENT else as_list(get(r.props, "assignableScopes"))
     )
@@ -82,7 +83,7 @@ def disallow_broad_scope(r: Subject) -> Iterator[str]:
         "`audiences: [api://AzureADTokenExchange]`."
     ),
 )
-def single_service_account(r: Subject) -> Iterator[str]:
+def single_service_account(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     subject = str(get(r.props, "subject", default=""))
     if not SERVICE_ACCOUNT.match(subject):
         yield f"subject {subject!r} is not one service account (system:serviceaccount:NS:NAME)"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get
 
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
@@ -22,7 +23,7 @@ KEY = "azure-native:keyvault:Key"
         "{timeAfterCreate: P90D}}]`."
     ),
 )
-def key_rotation(r: Subject) -> Iterator[str]:
+def key_rotation(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     actions = as_list(get(r.props, "properties", "rotationPolicy", "lifetimeActions"))
     if not any(str(get(a, "action", "type", default="")).lower() == "rotate" for a in actions):
         yield "the key has no automatic rotation (rotationPolicy lifetime action `rotate`)"
@@ -37,9 +38,9 @@ def key_rotation(r: Subject) -> Iterator[str]:
         "Set `properties.enablePurgeProtection: true` (soft delete stays on) and create with "
         "`ResourceOptions(protect=True)`."
     ),
-    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110"),
+    controls=checkov("CKV_AZURE_42", "CKV_AZURE_110", "CKV_AZURE_111"),
 )
-def deletion_protected(r: Subject) -> Iterator[str]:
+def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if not r.protect:
         yield "the resource is not protected (`protect=True`) against deletion"
     if r.type == VAULT:
@@ -53,26 +54,26 @@ def deletion_protected(r: Subject) -> Iterator[str]:
     name="azure-keyvault-disallow-public-network",
     types=(VAULT,),
     severity="high",
-    description="Key Vaults must not accept traffic from the internet: no public access, or deny by default "
-    "with IP rules that name networks.",
-    remediation=(
-        "Set `properties.publicNetworkAccess: Disabled` (trusted services still reach the key through "
-        "`networkAcls.bypass: AzureServices`), or `networkAcls.defaultAction: Deny` with narrow `ipRules`."
+    description=(
+        "Key Vaults must not accept traffic from the internet: a private endpoint or a deny-by-default "
+        "firewall."
     ),
+    remediation=(
+        "Set `properties.publicNetworkAccess: Disabled` (reach it through a private endpoint) or "
+        "`properties.networkAcls.defaultAction: Deny` with the allowed networks."
+    ),
+    controls=checkov("CKV_AZURE_109", "CKV_AZURE_189"),
     config=CIDR_SETTINGS,
 )
-# Azure Policy built-in "Configure key vaults to enable firewall" (ac673a9a-f77d-4846-b2d8-a57f8e1c01dc)
-# requires networkAcls.defaultAction Deny; IP rules that add up to the internet undo it.
-def disallow_public_network(r: Subject) -> Iterator[str]:
-    properties = get(r.props, "properties", default={})
-    if str(get(properties, "publicNetworkAccess", default="")).lower() == "disabled":
+def disallow_public_network(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    if str(get(r.props, "properties", "publicNetworkAccess", default="Enabled")).lower() == "disabled":
         return
-    acls = get(properties, "networkAcls", default={})
-    if str(get(acls, "defaultAction", default="Allow")).lower() != "deny":
-        yield "the vault accepts traffic from any network (publicNetworkAccess enabled, defaultAction Allow)"
+    if get(r.props, "properties", "networkAcls", "defaultAction") != "Deny":
+        yield "the vault accepts traffic from any network"
         return
-    ranges = [get(rule, "value") for rule in as_list(get(acls, "ipRules"))]
-    if wide := open_ranges([c for c in ranges if c is not None], r.settings):
+    # Deny by default, but IP rules that add up to the internet admit it all the same.
+    rules = as_list(get(r.props, "properties", "networkAcls", "ipRules"))
+    if wide := open_ranges(ip_rule_ranges(rules, "value"), settings):
         yield f"the vault's IP rules admit the internet: {'; '.join(wide)}"
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
-from pulumi_policy import PolicyResource
+from collections.abc import Iterator
 
 from lepton_infra.policies.joins import owners_with_parts
-from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
-from lepton_infra.policies.props import as_list, get, is_set, is_true
-from lepton_infra.policies.rule import Subject, checkov, resource_policy, stack_policy
+from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
+from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, is_set, is_true
+from lepton_infra.policies.view import Finding, Stack
 
 ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
@@ -28,7 +27,7 @@ BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
     controls=checkov("CKV_AZURE_190", "CKV_AZURE_59", "CKV_AZURE_35"),
     config=CIDR_SETTINGS,
 )
-def disallow_public_access(r: Subject) -> Iterator[str]:
+def disallow_public_access(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "allowBlobPublicAccess") is not False:
         yield "anonymous blob access is not explicitly disabled (allowBlobPublicAccess)"
     if get(r.props, "publicNetworkAccess") == "Disabled":
@@ -38,8 +37,7 @@ def disallow_public_access(r: Subject) -> Iterator[str]:
         return
     # Deny by default, but IP rules that add up to the internet admit it all the same.
     rules = as_list(get(r.props, "networkRuleSet", "ipRules"))
-    ranges = [get(rule, "iPAddressOrRange") for rule in rules]
-    if wide := open_ranges([c for c in ranges if c is not None], r.settings):
+    if wide := open_ranges(ip_rule_ranges(rules, "iPAddressOrRange"), settings):
         yield f"the account's IP rules admit the internet: {'; '.join(wide)}"
 
 
@@ -51,7 +49,7 @@ def disallow_public_access(r: Subject) -> Iterator[str]:
     remediation="Leave `enableHttpsTrafficOnly: true` and set `minimumTlsVersion: TLS1_2`.",
     controls=checkov("CKV_AZURE_3", "CKV_AZURE_44"),
 )
-def tls_only(r: Subject) -> Iterator[str]:
+def tls_only(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if get(r.props, "enableHttpsTrafficOnly") is False:
         yield "plain HTTP is allowed"
     if get(r.props, "minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
@@ -69,7 +67,7 @@ def tls_only(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV2_AZURE_1"),
 )
-def customer_key(r: Subject) -> Iterator[str]:
+def customer_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     encryption = get(r.props, "encryption", default={})
     if str(get(encryption, "keySource", default="")).lower() != "microsoft.keyvault" or not is_set(
         encryption, "keyVaultProperties", "keyName"
@@ -77,7 +75,7 @@ def customer_key(r: Subject) -> Iterator[str]:
         yield "the account is encrypted with Microsoft-managed keys"
 
 
-@stack_policy(
+@view_policy(
     name="azure-storage-account-blob-versioning",
     severity="medium",
     description="Storage accounts must keep blob versions, so an overwrite or delete can be undone.",
@@ -85,14 +83,29 @@ def customer_key(r: Subject) -> Iterator[str]:
         "Add `azure_native.storage.BlobServiceProperties` for the account with `isVersioningEnabled: true`."
     ),
 )
-def blob_versioning(
-    resources: Sequence[PolicyResource], _settings: PolicySettings
-) -> Iterator[tuple[str, str | None]]:
+def blob_versioning(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     for account, services in owners_with_parts(
-        resources, (ACCOUNT,), (BLOB_SERVICE,), "accountName", keys=("accountName", "id")
+        stack, (ACCOUNT,), (BLOB_SERVICE,), "accountName", keys=("accountName", "id")
     ):
         if not any(is_true(get(s.props, "isVersioningEnabled")) for s in services):
-            yield "blob versioning is not enabled", account.urn
+            yield Finding("blob versioning is not enabled", account.urn)
 
 
-POLICIES = (disallow_public_access, tls_only, customer_key, blob_versioning)
+@resource_policy(
+    name="azure-storage-account-disallow-shared-key",
+    types=(ACCOUNT,),
+    severity="high",
+    description=(
+        "Storage accounts must refuse Shared Key authorization: an account key grants everything, and "
+        "never expires."
+    ),
+    remediation="Set `allowSharedKeyAccess: false`; workloads reach the account with their Entra identity.",
+    controls=checkov("CKV2_AZURE_40"),
+)
+def disallow_shared_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    # Azure allows Shared Key unless the property is false.
+    if get(r.props, "allowSharedKeyAccess") is not False:
+        yield "Shared Key (account key) authorization is allowed (allowSharedKeyAccess)"
+
+
+POLICIES = (disallow_public_access, tls_only, customer_key, blob_versioning, disallow_shared_key)

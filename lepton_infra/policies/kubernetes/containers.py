@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Iterator
 
-from lepton_infra.policies.kubernetes.workloads import SERVING_TYPES, WORKLOAD_TYPES, containers, pod_spec
-from lepton_infra.policies.props import get
-from lepton_infra.policies.rule import Subject, checkov, resource_policy
+from lepton_infra.policies.kubernetes.pods import kind_of, may_carry_pods, pods
+from lepton_infra.policies.rule import Outcome, Subject, Undecided, checkov, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import is_unknown, read
+
+# An OCI digest as Kubernetes accepts it after `@`: the algorithm and its full hex encoding
+# (https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests: sha256 is 64 hex
+# characters, sha512 is 128).
+DIGEST = re.compile(r"@(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
+# Long-running kinds that serve traffic or run daemons: the ones probes make sense for.
+_BATCH_KINDS = frozenset({"Job", "CronJob"})
 
 
 @resource_policy(
     name="kubernetes-pod-resources-requests-limits",
-    types=WORKLOAD_TYPES,
+    types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description=(
         "Containers must request and limit CPU and memory, so the scheduler can place them and noisy "
@@ -24,68 +33,69 @@ from lepton_infra.policies.rule import Subject, checkov, resource_policy
     ),
     controls=checkov("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13"),
 )
-def requests_and_limits(r: Subject) -> Iterator[str]:
-    for label, container in containers(pod_spec(r.type, r.props)):
-        missing = [
-            f"{section}.{resource}"
-            for section in ("requests", "limits")
-            for resource in ("cpu", "memory")
-            if get(container, "resources", section, resource) in (None, "")
-        ]
-        if missing:
-            yield f"{label} sets no {', '.join(missing)}"
+def requests_and_limits(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    for pod in pods(r):
+        if pod.unknown:
+            yield pod.undecided()
+            continue
+        if pod.partial:
+            continue  # a patch leaves unset resources as the live object has them
+        for label, container in pod.containers():
+            missing = [
+                f"{section}.{resource}"
+                for section in ("requests", "limits")
+                for resource in ("cpu", "memory")
+                if read(container, "resources", section, resource) in (None, "")
+            ]
+            if missing:
+                yield f"{label} sets no {', '.join(missing)}"
 
 
-def _image(container: object) -> str:
-    return str(get(container, "image", default=""))
+def image_of(container: object) -> object:
+    return read(container, "image")
 
 
 @resource_policy(
     name="kubernetes-pod-image-pinned-by-digest",
-    types=WORKLOAD_TYPES,
+    types=may_carry_pods,
+    unknowns="values",
     severity="medium",
-    description="Images must be pinned by digest (`image@sha256:...`), so what runs is what was scanned.",
+    description=(
+        "Images must be pinned by a well-formed digest (`image@sha256:<64 hex>`), so what runs is what "
+        "was scanned."
+    ),
     remediation=(
         "Reference every image as `registry/repository@sha256:<digest>` (a tag may precede the digest)."
     ),
     controls=checkov("CKV_K8S_43", "CKV_K8S_14"),
 )
-def image_pinned_by_digest(r: Subject) -> Iterator[str]:
-    for label, container in containers(pod_spec(r.type, r.props)):
-        if "@sha256:" not in _image(container):
-            yield f"{label} image {_image(container)!r} is not pinned by digest"
+def image_pinned_by_digest(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    for pod in pods(r):
+        if pod.unknown:
+            yield pod.undecided()
+            continue
+        for label, container in pod.containers():
+            image = image_of(container)
+            if is_unknown(image):
+                yield Undecided(f"{label}: image can't be known during preview")
+            elif image is None and pod.partial:
+                continue
+            elif not isinstance(image, str) or not DIGEST.search(image):
+                if isinstance(image, str) and "@" in image:
+                    yield f"{label} image {image!r} has a malformed digest"
+                else:
+                    yield f"{label} image {image!r} is not pinned by digest"
 
 
-def _registry(image: str) -> str:
-    first = image.split("/", 1)[0]
-    # Docker's rule: the first segment is a registry only if it looks like a host.
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        return first.split(":", 1)[0]
-    return "docker.io"
-
-
-@resource_policy(
-    name="kubernetes-pod-image-allowed-registry",
-    types=WORKLOAD_TYPES,
-    severity="high",
-    description="Images must come from an allowed registry (the platform's own registries by default).",
-    remediation=(
-        "Mirror the image into an allowed registry, or add the registry to the pack config "
-        "`allowed_registries`."
-    ),
-    config=("allowedRegistries",),
-)
-def image_allowed_registry(r: Subject) -> Iterator[str]:
-    patterns = r.settings.allowed_registries
-    for label, container in containers(pod_spec(r.type, r.props)):
-        registry = _registry(_image(container))
-        if not any(fnmatch.fnmatchcase(registry, p) for p in patterns):
-            yield f"{label} pulls from {registry}, not one of {', '.join(patterns)}"
+def _serving(resource_type: str) -> bool:
+    kind = kind_of(resource_type)
+    return kind is not None and may_carry_pods(resource_type) and kind.kind not in _BATCH_KINDS
 
 
 @resource_policy(
     name="kubernetes-workload-probes",
-    types=SERVING_TYPES,
+    types=_serving,
+    unknowns="values",
     severity="medium",
     description=(
         "Long-running containers must have liveness and readiness probes (Jobs and CronJobs are exempt)."
@@ -96,11 +106,20 @@ def image_allowed_registry(r: Subject) -> Iterator[str]:
     ),
     controls=checkov("CKV_K8S_8", "CKV_K8S_9"),
 )
-def probes(r: Subject) -> Iterator[str]:
-    for label, container in containers(pod_spec(r.type, r.props), init=False):
-        for probe in ("livenessProbe", "readinessProbe"):
-            if get(container, probe) is None:
-                yield f"{label} has no {probe}"
+def probes(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    kind = kind_of(r.type)
+    if kind is not None and not kind.builtin:
+        return  # an operator's template may run a batch step; only built-in long-running kinds are judged
+    for pod in pods(r):
+        if pod.unknown:
+            yield pod.undecided()
+            continue
+        if pod.partial:
+            continue
+        for label, container in pod.containers(init=False):
+            for probe in ("livenessProbe", "readinessProbe"):
+                if container.get(probe) is None:
+                    yield f"{label} has no {probe}"
 
 
-POLICIES = (requests_and_limits, image_pinned_by_digest, image_allowed_registry, probes)
+POLICIES = (requests_and_limits, image_pinned_by_digest, probes)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from lepton_infra.policies.kubernetes.workloads import (
-    BATCH_TYPES,
-    CRON_JOB,
-    WORKLOAD_TYPES,
-    containers,
-    gpu_count,
-    pod_gpus,
-    pod_spec,
-)
-from lepton_infra.policies.props import as_list, get
-from lepton_infra.policies.rule import Subject, resource_policy
+from lepton_infra.policies.kubernetes.pods import kind_of, may_carry_pods, pods
+from lepton_infra.policies.kubernetes.workloads import gpu_count, pod_gpus
+from lepton_infra.policies.rule import Outcome, Subject, resource_policy
+from lepton_infra.policies.settings import PolicySettings
+from lepton_infra.policies.values import as_list, get, number
 
 GPU_RESOURCE = "nvidia.com/gpu"
 # Node labels that pin a pod to GPU nodes: ours, NVIDIA's GPU feature discovery, and each cloud's pool label.
@@ -37,7 +31,8 @@ GPU_NODE_LABELS = frozenset(
 
 @resource_policy(
     name="kubernetes-gpu-requests-equal-limits",
-    types=WORKLOAD_TYPES,
+    types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description=(
         "A container's nvidia.com/gpu limit must be set and equal its request; GPUs are not overcommitted."
@@ -47,18 +42,20 @@ GPU_NODE_LABELS = frozenset(
         "make it equal."
     ),
 )
-def gpu_requests_equal_limits(r: Subject) -> Iterator[str]:
-    for label, container in containers(pod_spec(r.type, r.props)):
-        requested, limited = gpu_count(container, "requests"), gpu_count(container, "limits")
-        if requested and requested != limited:
-            yield f"{label} requests {requested:g} GPU(s) but limits {limited:g}"
-        if limited and limited != int(limited):
-            yield f"{label} asks for a fraction of a GPU ({limited:g})"
+def gpu_requests_equal_limits(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    for pod in pods(r):
+        for label, container in pod.containers():
+            requested, limited = gpu_count(container, "requests"), gpu_count(container, "limits")
+            if requested and requested != limited:
+                yield f"{label} requests {number(requested)} GPU(s) but limits {number(limited)}"
+            if limited and limited != int(limited):
+                yield f"{label} asks for a fraction of a GPU ({number(limited)})"
 
 
 @resource_policy(
     name="kubernetes-gpu-within-node-capacity",
-    types=WORKLOAD_TYPES,
+    types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description="A pod must not ask for more GPUs than one node has, or it stays Pending forever.",
     remediation=(
@@ -67,10 +64,12 @@ def gpu_requests_equal_limits(r: Subject) -> Iterator[str]:
     ),
     config=("maxGpusPerNode",),
 )
-def gpu_within_node_capacity(r: Subject) -> Iterator[str]:
-    gpus = pod_gpus(pod_spec(r.type, r.props))
-    if gpus > r.settings.max_gpus_per_node:
-        yield f"pod asks for {gpus:g} GPUs; nodes have at most {r.settings.max_gpus_per_node}"
+def gpu_within_node_capacity(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
+    for pod in pods(r):
+        gpus = pod_gpus(pod.spec)
+        if gpus > settings.max_gpus_per_node:
+            limit = settings.max_gpus_per_node
+            yield pod.label(f"pod asks for {number(gpus)} GPUs; nodes have at most {limit}")
 
 
 def _tolerates_gpu_taint(spec: Mapping[str, Any]) -> bool:
@@ -104,7 +103,8 @@ def _selects_gpu_nodes(spec: Mapping[str, Any]) -> bool:
 
 @resource_policy(
     name="kubernetes-gpu-pod-scheduling",
-    types=WORKLOAD_TYPES,
+    types=may_carry_pods,
+    unknowns="values",
     severity="medium",
     description="GPU pods must tolerate the nvidia.com/gpu taint and select GPU nodes by label.",
     remediation=(
@@ -112,19 +112,20 @@ def _selects_gpu_nodes(spec: Mapping[str, Any]) -> bool:
         "nodeSelector on the pool's accelerator label."
     ),
 )
-def gpu_pod_scheduling(r: Subject) -> Iterator[str]:
-    spec = pod_spec(r.type, r.props)
-    if not pod_gpus(spec):
-        return
-    if not _tolerates_gpu_taint(spec):
-        yield "GPU pod does not tolerate the nvidia.com/gpu taint"
-    if not _selects_gpu_nodes(spec):
-        yield "GPU pod does not select GPU nodes (nodeSelector or required node affinity)"
+def gpu_pod_scheduling(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    for pod in pods(r):
+        if not pod_gpus(pod.spec) or pod.partial:
+            continue
+        if not _tolerates_gpu_taint(pod.spec):
+            yield pod.label("GPU pod does not tolerate the nvidia.com/gpu taint")
+        if not _selects_gpu_nodes(pod.spec):
+            yield pod.label("GPU pod does not select GPU nodes (nodeSelector or required node affinity)")
 
 
 @resource_policy(
     name="kubernetes-job-backoff-and-deadline",
-    types=BATCH_TYPES,
+    types=lambda t: (k := kind_of(t)) is not None and k.builtin and k.kind in ("Job", "CronJob"),
+    unknowns="values",
     severity="medium",
     description="Jobs must bound their retries (backoffLimit) and their run time (activeDeadlineSeconds).",
     remediation=(
@@ -132,8 +133,12 @@ def gpu_pod_scheduling(r: Subject) -> Iterator[str]:
         "`jobTemplate.spec`)."
     ),
 )
-def job_backoff_and_deadline(r: Subject) -> Iterator[str]:
-    job_spec = get(r.props, "spec", "jobTemplate", "spec") if r.type == CRON_JOB else get(r.props, "spec")
+def job_backoff_and_deadline(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
+    kind = kind_of(r.type)
+    if kind is None or kind.patch:
+        return
+    cron = kind.kind == "CronJob"
+    job_spec = get(r.props, "spec", "jobTemplate", "spec") if cron else get(r.props, "spec")
     for field in ("backoffLimit", "activeDeadlineSeconds"):
         if get(job_spec, field) is None:
             yield f"Job sets no {field}"
