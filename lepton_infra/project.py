@@ -34,6 +34,9 @@ class PulumiProject:
     name: str
     stack_config_dir: Path
     main: Path
+    # Project-level config (``config:`` in Pulumi.yaml, Pulumi 3.44+): the values every stack starts from,
+    # keys namespaced as in a stack file; a stack file's own values win.
+    config_defaults: dict[str, Any] = field(default_factory=dict)
 
     def stack_file(self, stack: str) -> Path:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
@@ -102,26 +105,67 @@ def _read_project(project_file: Path) -> PulumiProject:
         name=data["name"],
         stack_config_dir=root / str(data.get("stackConfigDir", ".")),
         main=main_path,
+        config_defaults=_project_config(data, project_file),
     )
 
 
-def read_stack_config(project: PulumiProject, stack: str, *, outside_project: bool = False) -> StackConfig:
-    """The stack's config, read once (``yaml_input``: UTF-8, bounded, every key once).
+# What a key of Pulumi.yaml's `config:` may hold besides a value: a declaration of the key.
+_DECLARATION_KEYS = frozenset({"type", "description", "secret", "items", "default", "value"})
 
-    The stack file must lie inside the project (after links are followed) unless ``outside_project``
-    says otherwise: `lepton-infra plan` runs the project's program with this config.
+
+def _project_config(data: dict[str, Any], project_file: Path) -> dict[str, Any]:
+    """The values of Pulumi.yaml's ``config:``, namespaced: a plain value, or ``value:``/``default:`` of a
+    declaration (Pulumi's project file reference: an object value must sit under ``value:``, so that a
+    declaration and a value can be told apart); a declaration without either gives no value."""
+    block = data.get("config") or {}
+    if not isinstance(block, dict):
+        raise ConfigError(_display(project_file), [ConfigIssue("config", "`config:` must be a mapping")])
+    name = data["name"]
+    values: dict[str, Any] = {}
+    for key, entry in block.items():
+        full_key = key if ":" in str(key) else f"{name}:{key}"
+        if not isinstance(entry, dict):
+            values[full_key] = entry
+        elif not set(entry) <= _DECLARATION_KEYS:
+            raise ConfigError(
+                _display(project_file),
+                [ConfigIssue(f"config.{key}", "an object value goes under `value:` in Pulumi.yaml")],
+            )
+        elif "value" in entry or "default" in entry:
+            values[full_key] = entry.get("value", entry.get("default"))
+    return values
+
+
+def read_stack_config(
+    project: PulumiProject, stack: str, *, outside_project: bool = False, path: Path | None = None
+) -> StackConfig:
+    """The stack's config, read once (``yaml_input``: UTF-8, bounded, every key once), over the project's
+    own defaults (Pulumi.yaml's ``config:``).
+
+    ``path`` reads the config from that file instead of ``Pulumi.<stack>.yaml`` in the stack config
+    directory, as ``pulumi up --config-file`` does. Either way the file must lie inside the project (after
+    links are followed) unless ``outside_project`` says otherwise: `lepton-infra plan` runs the project's
+    program with this config.
     """
-    path = stack_file_inside(project, stack, outside_project=outside_project)
-    if not path.is_file():
-        known = ", ".join(project.stacks()) or "none"
-        raise ConfigError(str(path), [ConfigIssue("stack", f"no stack file for {stack!r}; stacks: {known}")])
+    if path is None:
+        path = stack_file_inside(project, stack, outside_project=outside_project)
+        if not path.is_file():
+            known = ", ".join(project.stacks()) or "none"
+            raise ConfigError(
+                str(path), [ConfigIssue("stack", f"no stack file for {stack!r}; stacks: {known}")]
+            )
+    else:
+        check_stack_name(stack)
+        _refuse_outside(project, path, outside_project)
+        if not path.is_file():
+            raise ConfigError(str(path), [ConfigIssue("--stack-file", "no such file")])
     loaded = _load_yaml(path)
     data = {} if loaded.value is None else loaded.value
     if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
         raise ConfigError(
             str(path), [ConfigIssue("config", "a stack file is a mapping with a `config:` mapping")]
         )
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(project.config_defaults)
     secrets: set[str] = set()
     for key, value in (data.get("config") or {}).items():
         full_key = key if ":" in str(key) else f"{project.name}:{key}"
@@ -131,8 +175,16 @@ def read_stack_config(project: PulumiProject, stack: str, *, outside_project: bo
     return StackConfig(stack, path, values, frozenset(secrets), loaded.root, project.root)
 
 
-def stack_file_inside(project: PulumiProject, stack: str, *, outside_project: bool = False) -> Path:
-    """The stack's file, refused when the name is not a stack name or the file lies outside the project."""
+def stack_name_of(path: Path) -> str:
+    """The stack a config file is for, from its name: ``Pulumi.<stack>.yaml`` (else the name's stem)."""
+    name = path.name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name[len("Pulumi.") :].rsplit(".", 1)[0]
+    return path.stem
+
+
+def check_stack_name(stack: str) -> None:
+    """Refuse a stack name that is not one (a path, a space, an empty name)."""
     if not STACK_NAME.match(stack):
         raise ConfigError(
             "--stack",
@@ -142,7 +194,17 @@ def stack_file_inside(project: PulumiProject, stack: str, *, outside_project: bo
                 )
             ],
         )
+
+
+def stack_file_inside(project: PulumiProject, stack: str, *, outside_project: bool = False) -> Path:
+    """The stack's file, refused when the name is not a stack name or the file lies outside the project."""
+    check_stack_name(stack)
     path = project.stack_file(stack)
+    _refuse_outside(project, path, outside_project)
+    return path
+
+
+def _refuse_outside(project: PulumiProject, path: Path, outside_project: bool) -> None:
     if not outside_project and not is_inside(path, project.root):
         raise ConfigError(
             str(path),
@@ -154,12 +216,18 @@ def stack_file_inside(project: PulumiProject, stack: str, *, outside_project: bo
                 )
             ],
         )
-    return path
 
 
 def is_inside(path: Path, root: Path) -> bool:
     """Whether ``path``, with every link followed, lies under ``root``."""
     return path.resolve().is_relative_to(root.resolve())
+
+
+def uses_platform(project: PulumiProject, config: StackConfig) -> bool:
+    """Whether the stack deploys the platform spec: it sets ``lepton-infra:platform``, or it is a stack of
+    our own project (whose program requires the key: its absence is then a config error, with the file).
+    Any other project's program runs with its config as it is."""
+    return PLATFORM_KEY in config.values or project.name == CONFIG_NAMESPACE
 
 
 def platform_spec(config: StackConfig) -> PlatformSpec:

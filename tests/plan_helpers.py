@@ -15,6 +15,7 @@ from lepton_infra.plan.engine import run_plan
 from lepton_infra.plan.model import Plan, PlanResource, StackOutputs
 
 if TYPE_CHECKING:
+    import pytest
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,29 @@ STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks"
 
 _plans: dict[str, Plan] = {}
 _whole: dict[str, Plan] = {}
+
+
+def run_cli(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """``lepton-infra ARGV`` as a user runs it: its own process, stdout and stderr apart, not a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "lepton_infra.cli", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``lepton-infra ARGV`` in this process: its exit status, stdout and stderr; never a traceback."""
+    from lepton_infra.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
 
 
 def stack_plan(stack: str) -> Plan:

@@ -1,4 +1,4 @@
-"""The `lepton-infra` command: plan, check, validate, schema, policies, package-schema.
+"""The `lepton-infra` command: plan, check, validate, schema, policies, package-schema, diff.
 
 Exit codes (the contract): 0 fine, 1 a mandatory policy is violated, 2 bad configuration or input.
 """
@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from lepton_infra.cli import check, package_schema, plan, policies, schema, validate
+from lepton_infra.cli import check, diff, package_schema, plan, policies, schema, validate
 from lepton_infra.contract import CliExit
 from lepton_infra.errors import ConfigError
 
@@ -18,7 +18,7 @@ from lepton_infra.errors import ConfigError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lepton-infra", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (plan, check, validate, schema, policies, package_schema):
+    for command in (plan, check, validate, schema, policies, package_schema, diff):
         command.register(commands)
     return parser
 

@@ -10,10 +10,20 @@ from lepton_infra.contract import DEFAULT_STACK
 
 if TYPE_CHECKING:
     from lepton_infra.policies.config import PackConfig
+    from lepton_infra.project import PulumiProject, StackConfig
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default: {DEFAULT_STACK})")
+    parser.add_argument(
+        "--stack",
+        help=f"stack name (default: {DEFAULT_STACK}, or the name in --stack-file's Pulumi.<stack>.yaml)",
+    )
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        help="read the stack's config from this file instead of <stackConfigDir>/Pulumi.<stack>.yaml "
+        "(as `pulumi up --config-file`); it must lie in the project unless --allow-outside-project",
+    )
     parser.add_argument(
         "--project", type=Path, default=Path.cwd(), help="directory of Pulumi.yaml (default: .)"
     )
@@ -22,6 +32,16 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read a stack file that lies outside the project directory (after links are followed)",
     )
+
+
+def stack_config(args: argparse.Namespace, project: PulumiProject) -> StackConfig:
+    """The config ``--stack`` and ``--stack-file`` name: the stack's own file, or the file given (its
+    stack named by ``--stack`` or by the file's name)."""
+    from lepton_infra.project import read_stack_config, stack_name_of
+
+    file: Path | None = args.stack_file
+    stack: str = args.stack if args.stack is not None else stack_name_of(file) if file else DEFAULT_STACK
+    return read_stack_config(project, stack, outside_project=args.allow_outside_project, path=file)
 
 
 def add_policy_config_option(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pulumi
 
+from lepton_infra.errors import ConfigError, ConfigIssue
 from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.mocks import PlanMocks
 from lepton_infra.plan.model import Plan, StackOutputs
@@ -32,17 +33,35 @@ def run_plan(project_dir: Path, stack: str) -> Plan:
 
 
 def run_program(
-    project: PulumiProject, config: StackConfig, stack_outputs: dict[str, StackOutputs] | None = None
+    project: PulumiProject,
+    config: StackConfig,
+    stack_outputs: dict[str, StackOutputs] | None = None,
+    *,
+    on_record: Callable[[int], None] | None = None,
 ) -> Plan:
     """Run ``project.main`` under mocks exactly as `pulumi up` would, with the stack's config;
-    ``stack_outputs`` answer the program's stack references (by fully qualified stack name)."""
+    ``stack_outputs`` answer the program's stack references (by fully qualified stack name).
+
+    Any Pulumi Python project: ours, or a user's own program that imports our components.
+    ``on_record`` is told the count of resources registered so far, after each one.
+    """
+    if not project.main.is_file():
+        raise ConfigError(
+            str(project.root / "Pulumi.yaml"),
+            [ConfigIssue("main", f"the program {project.main} does not exist")],
+        )
 
     def program() -> None:
         with _importable(project.root):
             runpy.run_path(str(project.main), run_name="__main__")
 
     return record(
-        program, project=project.name, stack=config.stack, config=config, stack_outputs=stack_outputs
+        program,
+        project=project.name,
+        stack=config.stack,
+        config=config,
+        stack_outputs=stack_outputs,
+        on_record=on_record,
     )
 
 
@@ -53,10 +72,11 @@ def record(
     stack: str,
     config: StackConfig | None = None,
     stack_outputs: dict[str, StackOutputs] | None = None,
+    on_record: Callable[[int], None] | None = None,
 ) -> Plan:
     """Run any Pulumi program function under the recording monitor and return what it registered."""
     pulumi_sdk.require_supported()
-    monitor = RecordingMonitor(PlanMocks(stack_outputs))
+    monitor = RecordingMonitor(PlanMocks(stack_outputs), on_record)
     # Config reaches the program through the runtime's config, as the CLI sets it from the stack file.
     pulumi.runtime.set_all_config(
         config.runtime_config() if config else {}, sorted(config.secret_keys) if config else []

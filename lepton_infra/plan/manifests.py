@@ -57,13 +57,24 @@ def manifests_by_group(plan: Plan) -> dict[str, list[dict[str, Any]]]:
     return {group: sorted(objects, key=_apply_key) for group, objects in sorted(groups.items())}
 
 
+def header(plan: Plan, group: str) -> str:
+    """The comment each file starts with: where it came from, and that its cloud values are not real."""
+    return (
+        f"# Kubernetes objects of provider {group!r} in the offline plan of stack {plan.stack!r}\n"
+        "# (`lepton-infra plan --manifests`). IDs, ARNs, endpoints, account and subscription numbers in\n"
+        "# them come from the offline plan (Pulumi mocks), not from the cloud: `pulumi up` resolves the\n"
+        "# real ones.\n"
+    )
+
+
 def write_manifests(plan: Plan, directory: Path) -> list[Path]:
     """Write ``<directory>/<provider>.yaml`` for each site's Kubernetes provider; return the files written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for group, objects in manifests_by_group(plan).items():
         path = directory / f"{group}.yaml"
-        path.write_text(yaml.safe_dump_all(objects, sort_keys=False, explicit_start=True), encoding="utf-8")
+        body = yaml.safe_dump_all(objects, sort_keys=False, explicit_start=True)
+        path.write_text(header(plan, group) + body, encoding="utf-8")
         written.append(path)
     return written
 

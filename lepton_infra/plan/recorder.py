@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -20,10 +21,12 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
     URNs follow the engine's format: the parent type chain without the root stack's type.
     """
 
-    def __init__(self, mocks: PlanMocks) -> None:
+    def __init__(self, mocks: PlanMocks, on_record: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.recorded: list[PlanResource] = []
+        # Told the number of resources recorded so far, after each one (a progress display).
+        self._on_record = on_record
         # What the program exports (`pulumi.export`): the root stack's registered outputs.
         self.outputs = StackOutputs()
         self._stack_urn: str | None = None
@@ -33,13 +36,16 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def _record(self, resource: PlanResource) -> None:
+        self.recorded.append(resource)
+        if self._on_record is not None:
+            self._on_record(len(self.recorded))
+
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == _STACK_TYPE:
             self._stack_urn = urn
-            self.recorded.append(
-                PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={})
-            )
+            self._record(PlanResource(urn=urn, type=request.type, name=request.name, custom=False, inputs={}))
             return pulumi_sdk.register_response(urn)
 
         wire_inputs = pulumi_sdk.request_inputs(request)
@@ -54,7 +60,7 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
 
         state = {**wire_inputs, **outputs}
         pulumi_sdk.remember(self, urn, identifier, state)
-        self.recorded.append(
+        self._record(
             PlanResource(
                 urn=urn,
                 type=request.type,
@@ -92,7 +98,7 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
             names = frozenset(state.get("secretOutputNames") or ())
             state["outputs"] = StackOutputs(exported.values, names).to_json()
         outputs = plain(state)
-        self.recorded.append(
+        self._record(
             PlanResource(
                 urn=response.urn,
                 type=request.type,

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from plan_helpers import ROOT
-
-from lepton_infra.cli import main
+from plan_helpers import run_main as run
 
 STACK = ROOT / "stacks" / "Pulumi.aws-dev.yaml"
 
@@ -28,13 +27,6 @@ def project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "__main__.py", root / "__main__.py")
     shutil.copy(STACK, root / "stacks" / "Pulumi.aws-dev.yaml")
     return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 @pytest.mark.parametrize(
