@@ -105,7 +105,8 @@ def _program_line(source: Mapping[str, Any], where: str) -> None:
     """Our plan's ``source``: a file relative to the project and a line; a report prints both as given."""
     file, line = source.get("file"), source.get("line")
     if not isinstance(file, str) or not file:
-        raise PlanShapeError(f"{where}.file is {kind_of(file)}, not a file name")
+        shown = "empty" if file == "" else kind_of(file)
+        raise PlanShapeError(f"{where}.file is {shown}, not a file name")
     if isinstance(line, bool) or not isinstance(line, int) or line < 1:
         raise PlanShapeError(f"{where}.line is {line!r}, not a line number (1 or more)")
 
