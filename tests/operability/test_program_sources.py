@@ -86,11 +86,19 @@ def test_json_findings_and_text_name_the_same_line_from_any_directory(
     assert all(f"at {where['file']}:{where['line']}" in text for where in located)
 
 
-def test_children_of_a_component_take_the_line_of_the_call_in_the_users_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("venv_inside", [False, True])
+def test_children_of_a_component_take_the_line_of_the_call_in_the_users_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, venv_inside: bool
+) -> None:
     """A helper module of the project is the innermost project frame; a child created on the event loop
-    (inside an `apply` of a library outside the project) takes its component's line."""
-    library = tmp_path / "lib"
-    library.mkdir()
+    (inside an `apply` of the library) takes its component's line. The library is never the project's
+    code, also when it is installed in a virtualenv inside the project directory."""
+    project = tmp_path / "mine"
+    library = project / ".venv/lib/python3.11/site-packages" if venv_inside else tmp_path / "lib"
+    library.mkdir(parents=True)
+    project.mkdir(exist_ok=True)
+    if venv_inside:
+        monkeypatch.setattr(sys, "prefix", str(project / ".venv"))
     (library / "fakelib.py").write_text(
         "import pulumi\n"
         "class Part(pulumi.ComponentResource):\n"
@@ -103,8 +111,6 @@ def test_children_of_a_component_take_the_line_of_the_call_in_the_users_files(tm
         "        pulumi.Output.from_input(1).apply(\n"
         "            lambda _: Part(f'{name}-later', pulumi.ResourceOptions(parent=self)))\n"
     )
-    project = tmp_path / "mine"
-    project.mkdir()
     (project / "Pulumi.yaml").write_text("name: mine\nruntime: python\n")
     (project / "Pulumi.dev.yaml").write_text("config: {}\n")
     (project / "network.py").write_text("import fakelib\ndef build():\n    return fakelib.Kit('net')\n")
@@ -113,9 +119,11 @@ def test_children_of_a_component_take_the_line_of_the_call_in_the_users_files(tm
         "fakelib.Kit('app')\nnetwork.build()\n"
     )
     root = find_project(project)
-    plan = run_program(root, read_stack_config(root, "dev"))
-    sys.modules.pop("fakelib", None)
-    sys.modules.pop("network", None)
+    try:
+        plan = run_program(root, read_stack_config(root, "dev"))
+    finally:
+        sys.modules.pop("fakelib", None)
+        sys.modules.pop("network", None)
     where = {r.name: (r.source.file, r.source.line) for r in plan.resources if r.source}
     assert where == {
         "app": ("__main__.py", 5),
