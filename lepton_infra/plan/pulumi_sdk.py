@@ -14,6 +14,7 @@ import importlib.metadata
 import os
 import re
 import sys
+import sysconfig
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -112,14 +113,17 @@ def project_source_positions(root: Path) -> Iterator[None]:
     resource created on the event loop (inside an ``apply``) has no such frame: the SDK sends no position.
     """
     base = os.path.realpath(root) + os.sep
-    installed = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    # Installed code: a virtualenv's packages (inside the project or not) and the standard library.
+    installed = tuple(f"{os.sep}{name}{os.sep}" for name in ("site-packages", "dist-packages"))
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
     ours: dict[str, bool] = {}
 
     def in_project(filename: str) -> bool:
         known = ours.get(filename)
         if known is None:
             path = os.path.realpath(filename)
-            known = ours[filename] = path.startswith(base) and not path.startswith(installed)
+            known = path.startswith(base) and not path.startswith(stdlib)
+            known = ours[filename] = known and not any(part in path for part in installed)
         return known
 
     def stack_trace() -> source_pb2.StackTrace:
