@@ -2,7 +2,8 @@
 
 ``json.loads`` holds the file's text and every value of it at once: ~4x the file (a 40 MB plan peaked
 at 180 MB). This reads the file as a stream of parser events (ijson's C backend) and builds only the
-parts a plan reader needs: the top-level ``stack`` and the keys that tell the form, and each resource
+parts a plan reader needs: the top-level scalars (``stack``, ``sourceRoot``) and the keys that tell the
+form, and each resource
 entry (``resources[i]``, ``steps[i].newState``, ``deployment.resources[i]``), which ``convert`` turns
 into a ``PlanResource`` as soon as it is complete (outputs, a step's old state and diff, the export's
 manifest and secrets providers are never built). The nesting limit holds while streaming, so a
@@ -24,9 +25,11 @@ from lepton_infra.plan.shapes import MAX_DEPTH, PlanShapeError
 
 # Where resource entries sit in each form, as paths of keys with None for a list index.
 _ENTRIES = (("resources", None), ("steps", None, "newState"), ("deployment", "resources", None))
-# What is built beside the entries: the keys that tell the form (and a Kubernetes object's), and the
-# lists that hold entries. Everything else is parsed, depth-checked and dropped.
-_KEPT_TOP = frozenset({"stack", "apiVersion", "kind", "resources", "steps", "deployment"})
+# What is built beside the entries: every top-level value that is not a container (`stack`,
+# `sourceRoot`, a Kubernetes object's `apiVersion`), and the top-level keys the readers read whatever
+# their value (the forms' lists, a Kubernetes object's `kind`; `stack` and `sourceRoot`, which a reader
+# refuses when they are lists or objects). Everything else is parsed, depth-checked and dropped.
+_KEPT_TOP = frozenset({"kind", "resources", "steps", "deployment", "stack", "sourceRoot"})
 
 
 _ENTRY_SET = frozenset(_ENTRIES)
@@ -85,7 +88,7 @@ def stream_plan(path: Path, convert: Callable[[Any, str], Any]) -> Any:
             shape = tuple(pattern)
             if shape in _ENTRY_SET:
                 value = convert(value, _where(trail))
-            elif not _wanted(shape):
+            elif len(shape) > 1 and not _wanted(shape):  # every top-level value that is not a container
                 return
         if target.__class__ is dict:
             target[trail[-1]] = value  # type: ignore[index]
