@@ -231,6 +231,16 @@ def network_cidr(cidr: str | IPNetwork) -> list[str]:
     return problems
 
 
+def admitted(cidr: str | IPNetwork, allowlist: Iterable[str | IPNetwork]) -> bool:
+    """Whether every address of ``cidr`` lies inside one range of ``allowlist`` (same IP version only)."""
+    network = _parse(cidr)
+    ranges = [r for r in map(_parse, allowlist) if r is not None and network is not None]
+    return network is not None and any(
+        r.version == network.version and network.subnet_of(r)  # type: ignore[arg-type]
+        for r in ranges
+    )
+
+
 def api_allowlist(
     cidrs: Iterable[str | IPNetwork],
     max_public_ipv4: int | None = None,

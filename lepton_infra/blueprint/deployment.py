@@ -206,7 +206,7 @@ def _runner_issues(
                 )
             )
         for i, cidr in enumerate(runner.cidrs):
-            if api_allowlist and not any(cidr.subnet_of(allowed) for allowed in api_allowlist):
+            if api_allowlist and not validation.admitted(cidr, api_allowlist):
                 issues.append((f"{cidrs_path}[{i}]", f"{cidr} is not within network.api_allowlist"))
     else:
         for i, cidr in enumerate(runner.cidrs):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lepton_infra import validation
 from lepton_infra.catalog import cluster_services as svc
 from lepton_infra.catalog.names import NameRule, name_rule
 from lepton_infra.catalog.types import Cloud
@@ -21,6 +22,8 @@ FAMILY = "operability-deployability"
 SKIP_AWAIT = "pulumi.com/skipAwait"
 WAIT_FOR = "pulumi.com/waitFor"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
+# The component that records how a stack's run reaches each site (lepton_infra/layers.py access_record).
+SITE_WORKLOADS = "lepton:kubernetes:SiteWorkloads"
 
 
 # --- Reaching the API server -----------------------------------------------------------------------------
@@ -54,13 +57,12 @@ def _private_endpoint(cluster: Cluster) -> bool:
     ),
 )
 def kubernetes_api_reachable(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
-    """Judged from the cluster's endpoint settings and from who builds the Kubernetes provider.
-
-    Where the site will declare where ``pulumi up`` runs (the layered-deploy work of issue 12 adds that to
-    the blueprint and to what the plan records), that declaration replaces this inference; until it lands,
-    a provider built from the kubeconfig of a private cluster created in the same stack is the failure
-    pulumi/pulumi-eks#1134 reports. A Kubernetes layer that reads the cluster through a StackReference has
-    no cluster in its stack and is not judged here.
+    """Judged two ways. A stack that creates a private cluster and deploys to it through a provider built
+    from its kubeconfig fails as pulumi/pulumi-eks#1134 reports, whatever it declares. And where the
+    platform records how its run reaches a site (SiteWorkloads' ``access``: the endpoint as the cloud layer
+    made it, the runner as this stack declares it), the two must agree: in a Kubernetes layer the endpoint
+    comes from the cloud stack's outputs, so a cloud layer deployed private, or with another allowlist,
+    than this stack's copy of the spec says is caught here, before the run times out.
     """
     for cluster in topology(stack).clusters:
         if not cluster.objects or not _private_endpoint(cluster) or cluster.cloud is None:
@@ -73,6 +75,39 @@ def kubernetes_api_reachable(stack: Stack, _settings: PolicySettings) -> Iterato
             f"{fact.statement} ({fact.source}). The first `pulumi up` from outside the network fails on "
             f"every one of them. Fix: deploy the Kubernetes layer as its own stack from inside the network.",
             cluster.resource.urn,
+        )
+    for workloads in stack.of_type(SITE_WORKLOADS):
+        access = workloads.get("access")
+        if hasattr(access, "get"):
+            site = workloads.get("site", default=workloads.name)
+            for problem in _unreachable(access):
+                yield Finding(f"site {site!r}: {problem}", workloads.urn)
+
+
+def _unreachable(access: Any) -> Iterator[str]:
+    """What keeps the declared runner from the recorded endpoint (an existing cluster records none)."""
+    endpoint, runner = access.get("endpoint"), access.get("runner")
+    if not hasattr(endpoint, "get") or is_unknown(endpoint.get("public")):
+        return
+    public, allowlist = endpoint.get("public") is True, endpoint.get("allowlist") or []
+    location = runner.get("location") if hasattr(runner, "get") else None
+    if location == "allowlisted" and not public:
+        yield (
+            "the runner is declared `allowlisted` (it comes through the public endpoint), but the cluster's "
+            "endpoint is private; run this stack from inside the network (`in-network`) or give the cloud "
+            "layer an api_allowlist with the runner's egress CIDR"
+        )
+    elif location == "allowlisted" and allowlist and not is_unknown(allowlist):
+        for cidr in runner.get("cidrs") or []:
+            if not validation.admitted(cidr, allowlist):
+                yield (
+                    f"the runner's {cidr} is not admitted by the endpoint's allowlist "
+                    f"({', '.join(map(str, allowlist))}): every Kubernetes resource would time out"
+                )
+    elif location is None and not public:
+        yield (
+            "the cluster's endpoint is private and this stack does not say where `pulumi up` runs: declare "
+            "kubernetes_runner (in-network) and run it from inside the network"
         )
 
 
