@@ -228,6 +228,19 @@ def test_a_second_sigterm_shortly_after_the_first_still_exits_0(
     assert "Traceback" not in server.logs()
 
 
+def _wait_for_sigterm_handler(pid: int) -> None:
+    """Until the process catches SIGTERM (its first statement installs the handler): a fixed sleep raced the
+    interpreter's start on a loaded machine, and a SIGTERM before any Python runs ends any process by it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.005)
+    raise AssertionError("the server never installed its SIGTERM handler")
+
+
 @pytest.mark.parametrize(
     "when", ["before the port is open", "while waiting for a checkpoint", "twice while waiting"]
 )
@@ -236,7 +249,7 @@ def test_sigterm_before_a_model_is_served_exits_0(tmp_path: Path, when: str) -> 
     folder.mkdir()
     server = start_server(folder, tmp_path)
     if when == "before the port is open":
-        time.sleep(0.3)  # Python has started; torch is still loading
+        _wait_for_sigterm_handler(server.process.pid)  # torch is still loading
     else:
         wait_ready(server, path="/healthz")
     server.process.send_signal(signal.SIGTERM)
