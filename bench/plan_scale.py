@@ -38,6 +38,8 @@ def synthetic_platform(sites: int, pools_per_site: int) -> dict[str, Any]:
                 "region": "us-west-2",
                 "kubernetes_version": "1.33",
                 "network": {"cidr": f"10.{i % 250}.0.0/16"},
+                # A private endpoint, deployed to from inside the network (the spec refuses it undeclared).
+                "kubernetes_runner": {"location": "in-network"},
                 "system_pool": {"instance_type": "m7i.xlarge"},
                 "gpu_pools": [
                     {"name": f"p{j}", "accelerator": "L4", "max_nodes": 4, "spot": j % 2 == 0}

@@ -33,19 +33,27 @@ def run(args: argparse.Namespace) -> int:
     return check_command(args.file, args.format, args.policy_config, args.pack)
 
 
-def _locations(plan: Plan) -> dict[str, SourceLocation]:
-    """Stack-file lines for a saved plan of a stack of the project in the current directory, if any."""
+def _locations(plan: Plan, file: Path) -> dict[str, SourceLocation]:
+    """Where each resource of a saved plan comes from: the program lines the plan recorded, and the
+    stack-file lines of a stack of the project in the current directory, if the plan is one of its;
+    the whole stack at the stack file's first line, else at the checked file's."""
     from lepton_infra.plan.kubernetes_files import STACK as MANIFESTS
-    from lepton_infra.plan.sources import locate
+    from lepton_infra.plan.sources import WHOLE_STACK, SourceLocation, display, locate
 
+    checked = {WHOLE_STACK: SourceLocation(display(file), 1)}
     if plan.stack == MANIFESTS:
-        return {}  # bare manifests come from no stack file
+        return checked  # bare manifests come from no stack file
     from lepton_infra.project import find_project, read_stack_config
 
     try:
-        return locate(plan, read_stack_config(find_project(), plan.stack))
+        project = find_project()
+        # urn:pulumi:<stack>::<project>::...: another project's stack of the same name is not this one.
+        planned = {r.urn.split("::")[1] for r in plan.resources[:1]}
+        config = read_stack_config(project, plan.stack) if planned <= {project.name} else None
     except ConfigError:
-        return {}
+        config = None
+    whole = {WHOLE_STACK: SourceLocation(display(config.path), 1)} if config else checked
+    return {**whole, **locate(plan, config)}
 
 
 def check_command(
@@ -69,6 +77,6 @@ def check_command(
         return CliExit.BAD_INPUT
     chosen = selected(packs)
     violations = evaluate_packs(plan, checked, chosen)
-    locations = _locations(plan) if fmt in ("text", "sarif") else {}
+    locations = _locations(plan, file) if fmt in ("text", "json", "sarif") else {}
     print(RENDERERS[fmt](violations, rules_by_name(chosen), locations), end="")
     return CliExit.VIOLATION if any(v.blocks for v in violations) else CliExit.OK

@@ -18,7 +18,14 @@ from lepton_infra.plan.model import Plan, StackOutputs
 from lepton_infra.plan.pulumi_sdk import without_source_positions
 from lepton_infra.plan.recorder import RecordingMonitor
 from lepton_infra.plan.references import referenced_outputs
-from lepton_infra.project import PulumiProject, StackConfig, find_project, platform_spec, read_stack_config
+from lepton_infra.project import (
+    PulumiProject,
+    StackConfig,
+    find_project,
+    platform_spec,
+    read_stack_config,
+    uses_platform,
+)
 
 
 def run_plan(project_dir: Path, stack: str) -> Plan:
@@ -62,6 +69,9 @@ def run_program(
         config=config,
         stack_outputs=stack_outputs,
         on_record=on_record,
+        # Our stacks' resources are placed by the stack file (``sources.locate``), and the frames a
+        # position would come from are the library's own: those plans skip the walk, at full speed.
+        sources=None if uses_platform(project, config) else project.root,
     )
 
 
@@ -73,18 +83,29 @@ def record(
     config: StackConfig | None = None,
     stack_outputs: dict[str, StackOutputs] | None = None,
     on_record: Callable[[int], None] | None = None,
+    sources: Path | None = None,
 ) -> Plan:
-    """Run any Pulumi program function under the recording monitor and return what it registered."""
+    """Run any Pulumi program function under the recording monitor and return what it registered.
+
+    With ``sources`` (a project directory), each resource records the line of that project's files that
+    registered it (``PlanResource.source``).
+    """
     pulumi_sdk.require_supported()
-    monitor = RecordingMonitor(PlanMocks(stack_outputs), on_record)
+    monitor = RecordingMonitor(PlanMocks(stack_outputs), on_record, sources)
     # Config reaches the program through the runtime's config, as the CLI sets it from the stack file.
     pulumi.runtime.set_all_config(
         config.runtime_config() if config else {}, sorted(config.secret_keys) if config else []
     )
     pulumi_sdk.start_mocked_run(monitor, monitor.plan_mocks, project, stack)
-    with without_source_positions(), fewer_collections():
+    positions = pulumi_sdk.project_source_positions(sources) if sources else without_source_positions()
+    with positions, fewer_collections():
         pulumi_sdk.run_stack(program)
-    return Plan(stack=stack, resources=list(monitor.recorded), outputs=monitor.outputs)
+    return Plan(
+        stack=stack,
+        resources=list(monitor.recorded),
+        outputs=monitor.outputs,
+        source_root=repository_path(sources) if sources else None,
+    )
 
 
 @contextmanager
@@ -104,6 +125,16 @@ def fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def repository_path(directory: Path) -> str:
+    """``directory`` relative to the root of the git repository holding it (code scanning reads paths
+    from there), else to the working directory; absolute where it is under neither."""
+    here = directory.resolve()
+    for root in (*(p for p in (here, *here.parents) if (p / ".git").exists()), Path.cwd().resolve()):
+        if here.is_relative_to(root):
+            return here.relative_to(root).as_posix()
+    return here.as_posix()
 
 
 @contextmanager

@@ -63,7 +63,12 @@ def _from_plan(data: Mapping[str, Any]) -> Plan:
     stack = data.get("stack")
     if stack is not None and not isinstance(stack, str):
         raise PlanShapeError(f"stack is {kind_of(stack)}, not a string")
-    return Plan(stack=str(stack or _stack_of(r.urn for r in resources)), resources=resources)
+    root = data.get("sourceRoot")
+    if root is not None and not isinstance(root, str):
+        raise PlanShapeError(f"sourceRoot is {kind_of(root)}, not a directory")
+    return Plan(
+        stack=str(stack or _stack_of(r.urn for r in resources)), resources=resources, source_root=root
+    )
 
 
 _FORMS: tuple[tuple[str, Callable[[Mapping[str, Any]], Plan]], ...] = (

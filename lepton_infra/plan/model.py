@@ -11,6 +11,23 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class ProgramLine:
+    """Where in the project's own files a resource was registered: a file relative to the project root
+    and a line (1-based). A child our components create takes its top-level component's line."""
+
+    file: str
+    line: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ProgramLine | None:
+        """The one place a saved plan's ``source`` is read (``shapes.check_resource`` checked its shape)."""
+        return cls(str(data["file"]), int(data["line"])) if data else None
+
+
+@dataclass(frozen=True)
 class PlanResource:
     urn: str
     type: str
@@ -29,6 +46,9 @@ class PlanResource:
     # type or parent keeps its state), ignoreChanges, customTimeouts, deleteBeforeReplace, replaceOnChanges,
     # retainOnDelete.
     options: dict[str, Any] = field(default_factory=dict)
+    # The program line that registered it, for a project that does not use the platform spec (whose
+    # resources the stack file places instead): ``sources.locate`` falls back to it.
+    source: ProgramLine | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -46,6 +66,8 @@ class PlanResource:
             data["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
         if self.options:
             data["options"] = self.options
+        if self.source is not None:
+            data["source"] = self.source.to_json()
         return data
 
     @classmethod
@@ -64,6 +86,7 @@ class PlanResource:
                 str(k): tuple(v or ()) for k, v in (data.get("propertyDependencies") or {}).items()
             },
             options=dict(data.get("options") or {}),
+            source=ProgramLine.from_json(data.get("source")),
         )
 
 
@@ -124,14 +147,21 @@ class Plan:
     resources: list[PlanResource]
     violations: list[Violation] = field(default_factory=list)
     outputs: StackOutputs = field(default_factory=StackOutputs)
+    # The directory each resource's ``source.file`` is relative to: the project root, relative to the
+    # root of the git repository holding it (as code scanning wants paths), or to the directory the plan
+    # ran in; None where resources carry no source.
+    source_root: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "stack": self.stack,
             "resources": [r.to_json() for r in self.resources],
             "violations": [v.to_json() for v in self.violations],
             "outputs": self.outputs.to_json(),
         }
+        if self.source_root is not None:
+            data["sourceRoot"] = self.source_root
+        return data
 
     def custom_resources(self) -> list[PlanResource]:
         return [r for r in self.resources if r.custom]

@@ -11,11 +11,18 @@ their SDK; only the offline plan needs this one.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
+import sys
+import sysconfig
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings, stack, sync_await
@@ -91,11 +98,57 @@ def without_source_positions() -> Iterator[None]:
 
     It is a tenth of an offline plan's time. Restored on exit; a no-op if the SDK renames the function.
     """
+    with _stack_traces(_no_stack_trace):
+        yield
+
+
+@contextmanager
+def project_source_positions(root: Path) -> Iterator[None]:
+    """Each registration's ``sourcePosition``: the innermost frame of the call in ``root``'s own files.
+
+    The SDK's own walk (``_get_stack_trace``) formats every frame and takes the caller of the resource's
+    constructor, which for a child our components create is our library; this one walks the live frames
+    (no formatting) for the nearest file under ``root`` that is not an installed package (a virtualenv may
+    sit inside the project), so a child gets the line of the user's call that built its component. A
+    resource created on the event loop (inside an ``apply``) has no such frame: the SDK sends no position.
+    """
+    base = os.path.realpath(root) + os.sep
+    # Installed code: a virtualenv's packages (inside the project or not) and the standard library.
+    installed = tuple(f"{os.sep}{name}{os.sep}" for name in ("site-packages", "dist-packages"))
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
+    ours: dict[str, bool] = {}
+
+    def in_project(filename: str) -> bool:
+        known = ours.get(filename)
+        if known is None:
+            path = os.path.realpath(filename)
+            known = path.startswith(base) and not path.startswith(stdlib)
+            known = ours[filename] = known and not any(part in path for part in installed)
+        return known
+
+    def stack_trace() -> source_pb2.StackTrace:
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if in_project(frame.f_code.co_filename):
+                uri = Path(os.path.realpath(frame.f_code.co_filename)).as_uri()
+                position = source_pb2.SourcePosition(uri=uri, line=frame.f_lineno)
+                return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=position)])
+            frame = frame.f_back
+        return source_pb2.StackTrace()
+
+    with _stack_traces(stack_trace):
+        yield
+
+
+@contextmanager
+def _stack_traces(replacement: Callable[[], source_pb2.StackTrace]) -> Iterator[None]:
+    """The SDK's stack walk replaced by ``replacement`` (the SDK sends its first frame as the resource's
+    ``sourcePosition``); restored on exit, a no-op if the SDK renames the function."""
     original = getattr(resource_runtime, "_get_stack_trace", None)
     if original is None:
         yield
         return
-    resource_runtime._get_stack_trace = _no_stack_trace
+    resource_runtime._get_stack_trace = replacement
     try:
         yield
     finally:
@@ -104,6 +157,14 @@ def without_source_positions() -> Iterator[None]:
 
 def _no_stack_trace() -> source_pb2.StackTrace:
     return source_pb2.StackTrace()
+
+
+def source_position(request: Any) -> tuple[Path, int] | None:
+    """A RegisterResource or ReadResource request's ``sourcePosition`` as a file and a line, if it has one."""
+    if not request.HasField("sourcePosition") or not request.sourcePosition.uri.startswith("file:"):
+        return None
+    position = request.sourcePosition
+    return Path(url2pathname(urlparse(position.uri).path)), int(position.line)
 
 
 def request_inputs(request: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -10,7 +11,7 @@ import pulumi
 from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.fakes import REGION_INPUTS
 from lepton_infra.plan.mocks import STACK_REFERENCE, PlanMocks
-from lepton_infra.plan.model import SECRET_MASK, PlanResource, StackOutputs
+from lepton_infra.plan.model import SECRET_MASK, PlanResource, ProgramLine, StackOutputs
 
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -21,7 +22,12 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
     URNs follow the engine's format: the parent type chain without the root stack's type.
     """
 
-    def __init__(self, mocks: PlanMocks, on_record: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        mocks: PlanMocks,
+        on_record: Callable[[int], None] | None = None,
+        source_root: Path | None = None,
+    ) -> None:
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.recorded: list[PlanResource] = []
@@ -30,11 +36,30 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
         # What the program exports (`pulumi.export`): the root stack's registered outputs.
         self.outputs = StackOutputs()
         self._stack_urn: str | None = None
+        # The project whose files each resource's ``source`` names (None: record no sources), and the
+        # source of each resource recorded so far, which a child without a position of its own inherits.
+        self._source_root = source_root.resolve() if source_root is not None else None
+        self._sources: dict[str, ProgramLine] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent and f"::{_STACK_TYPE}::" not in parent:
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def _source(self, request: Any, urn: str) -> ProgramLine | None:
+        """The project line that registered this resource, or else its parent's: a resource created on the
+        event loop (inside an ``apply`` of our components) has no frame in the project of its own."""
+        if self._source_root is None:
+            return None
+        position = pulumi_sdk.source_position(request)
+        source = None
+        if position is not None and position[0].is_relative_to(self._source_root):
+            source = ProgramLine(position[0].relative_to(self._source_root).as_posix(), position[1])
+        elif request.parent:
+            source = self._sources.get(request.parent)
+        if source is not None:
+            self._sources[urn] = source
+        return source
 
     def _record(self, resource: PlanResource) -> None:
         self.recorded.append(resource)
@@ -78,6 +103,7 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
                 },
                 outputs={"id": identifier, **plain(outputs)} if request.custom else {},
                 options=_options(request),
+                source=self._source(request, urn),
             )
         )
         return pulumi_sdk.register_response(urn, identifier, state)
@@ -111,6 +137,7 @@ class RecordingMonitor(pulumi_sdk.MockMonitor):
                 provider=request.provider or None,
                 outputs={"id": request.id, **outputs},
                 options={"external": True},
+                source=self._source(request, response.urn),
             )
         )
         return response

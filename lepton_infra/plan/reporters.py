@@ -1,9 +1,10 @@
 """Policy results as text for people, JSON (the contract), SARIF 2.1.0 for code scanning, JUnit XML for CI.
 
 Every renderer takes the violations of every pack it is given, the rules by name, and optionally where
-each resource comes from in the stack file (``sources.locate``): text prints it beside each resource of a
-finding and SARIF writes it as the result's ``physicalLocation``; the JSON contract and JUnit leave it out.
-JSON carries each finding's fix (the policy's remediation, ``Violation.fix``).
+each resource comes from (``sources.locate``: a stack-file line, or the program line that registered it):
+text prints it beside each resource of a finding, JSON adds it to the finding (``location``: file and
+line, where known) and SARIF writes it as the result's ``physicalLocation``; JUnit leaves it out. JSON
+carries each finding's fix (the policy's remediation, ``Violation.fix``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from lepton_infra.plan.model import Violation
-from lepton_infra.plan.sources import SourceLocation
+from lepton_infra.plan.sources import WHOLE_STACK, SourceLocation
 
 Locations = Mapping[str, SourceLocation]
 
@@ -53,11 +54,16 @@ def _status(v: Violation) -> str:
 
 
 def render_json(
-    violations: Sequence[Violation], _policies: Mapping[str, PolicyInfo], _locations: Locations | None = None
+    violations: Sequence[Violation], _policies: Mapping[str, PolicyInfo], locations: Locations | None = None
 ) -> str:
-    return json.dumps(
-        {"violations": [v.to_json() for v in violations], "summary": summary(violations)}, indent=2
-    )
+    found = []
+    for v in violations:
+        entry = v.to_json()
+        source = (locations or {}).get(v.urn or WHOLE_STACK)
+        if source is not None:
+            entry["location"] = source.to_json()
+        found.append(entry)
+    return json.dumps({"violations": found, "summary": summary(violations)}, indent=2)
 
 
 def _text_group(
@@ -111,14 +117,22 @@ def render_text(
 
 
 def _sarif_location(urn: str | None, locations: Locations) -> dict[str, Any]:
+    """The resource as a logical location, and a physical one GitHub code scanning accepts: a URI relative
+    to the repository root (``file://`` where the file lies outside it) and a 1-based ``startLine``.
+
+    Code scanning refuses a whole upload when one result has no physical location ("locationFromSarifResult:
+    expected artifact location", github/codeql-action#1738, forcedotcom/code-analyzer#1970): a finding no
+    line is known for is put at the whole stack's location (``sources.WHOLE_STACK``) where there is one.
+    """
     location: dict[str, Any] = {
         "logicalLocations": [{"fullyQualifiedName": urn or "stack", "kind": "resource"}]
     }
-    source = locations.get(urn or "")
+    source = locations.get(urn or WHOLE_STACK) or locations.get(WHOLE_STACK)
     if source is not None:
+        uri = source.file.as_uri() if source.file.is_absolute() else source.file.as_posix()
         location["physicalLocation"] = {
-            "artifactLocation": {"uri": source.file.as_posix()},
-            "region": {"startLine": source.line},
+            "artifactLocation": {"uri": uri},
+            "region": {"startLine": max(source.line, 1)},
         }
     return location
 

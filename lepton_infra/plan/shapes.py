@@ -97,6 +97,18 @@ def check_resource(state: Mapping[str, Any], where: str) -> None:
     if dependencies is not None:
         for key, urns in expect_object(dependencies, f"{where}.propertyDependencies").items():
             _strings(urns, f"{where}.propertyDependencies.{key}")
+    if state.get("source") is not None:
+        _program_line(expect_object(state["source"], f"{where}.source"), f"{where}.source")
+
+
+def _program_line(source: Mapping[str, Any], where: str) -> None:
+    """Our plan's ``source``: a file relative to the project and a line; a report prints both as given."""
+    file, line = source.get("file"), source.get("line")
+    if not isinstance(file, str) or not file:
+        shown = "empty" if file == "" else kind_of(file)
+        raise PlanShapeError(f"{where}.file is {shown}, not a file name")
+    if isinstance(line, bool) or not isinstance(line, int) or line < 1:
+        raise PlanShapeError(f"{where}.line is {line!r}, not a line number (1 or more)")
 
 
 def check_depth(data: object) -> None:

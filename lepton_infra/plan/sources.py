@@ -4,9 +4,11 @@ Our components are named from the spec (``components.site_kit``: a site is ``<pl
 pools ``<platform>-<site>-<pool>`` (``<platform>-<site>-compute-<pool>`` on AWS), a workload on it
 ``<site>-<workload>``), so the component a resource sits under names the spec entry that made it.
 ``locate`` walks each resource's parent chain to the nearest such component and looks that entry's line
-up with ``StackConfig.line_of``. Reports print the location beside a finding; SARIF writes it as the
-result's ``physicalLocation``. A plan of a program that is not ours (``plan --project``) simply gets
-fewer locations: no guessing.
+up with ``StackConfig.line_of``. A resource the stack file does not place falls back to the line of the
+project's own program that registered it (``PlanResource.source``, recorded for projects that do not use
+the platform spec, ``plan --project``): a component program's findings point at the constructor call.
+Reports print the location beside a finding; JSON findings carry it; SARIF writes it as the result's
+``physicalLocation``.
 """
 
 from __future__ import annotations
@@ -27,16 +29,26 @@ if TYPE_CHECKING:
 PLATFORM_KEY = "lepton-infra:platform"
 
 
+# The key of ``locate``'s mapping for the stack as a whole: where a finding on no resource (or on one no
+# line is known for) is put when a report needs a file for every finding (SARIF: code scanning refuses an
+# upload with a result that has no physical location).
+WHOLE_STACK = ""
+
+
 @dataclass(frozen=True)
 class SourceLocation:
-    """A line of a stack file, and the config path there (``sites[0].gpu_pools[1]``)."""
+    """A line of a stack file and the config path there (``sites[0].gpu_pools[1]``), or a line of a
+    program (no config path)."""
 
     file: Path
     line: int
-    path: str
+    path: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line} ({self.path})"
+        return f"{self.file}:{self.line}" + (f" ({self.path})" if self.path else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file.as_posix(), "line": self.line}
 
 
 def _names(platform: Mapping[str, Any]) -> Iterator[tuple[str, list[PathPart]]]:
@@ -64,14 +76,31 @@ def _names(platform: Mapping[str, Any]) -> Iterator[tuple[str, list[PathPart]]]:
             yield f"{site}-{workload['name']}", [PLATFORM_KEY, "workloads", k]
 
 
-def _display(path: Path) -> Path:
+def display(path: Path) -> Path:
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
 
 
-def locate(plan: Plan, config: StackConfig) -> dict[str, SourceLocation]:
+def locate(plan: Plan, config: StackConfig | None) -> dict[str, SourceLocation]:
+    """Each resource's URN -> the stack-file line of the spec entry it was built for, else the program
+    line that registered it (where either is known)."""
+    return {**program_lines(plan), **stack_lines(plan, config)} if config else program_lines(plan)
+
+
+def program_lines(plan: Plan) -> dict[str, SourceLocation]:
+    """Each resource's URN -> the line of the project's program that registered it, the file named
+    from the plan's ``source_root`` (the repository root, as code scanning reads paths)."""
+    root = Path(plan.source_root or ".")
+    return {
+        r.urn: SourceLocation(root / r.source.file, r.source.line)
+        for r in plan.resources
+        if r.source is not None
+    }
+
+
+def stack_lines(plan: Plan, config: StackConfig) -> dict[str, SourceLocation]:
     """Each resource's URN -> the stack-file line of the spec entry it was built for (where one is)."""
     platform = config.values.get(PLATFORM_KEY)
     if not isinstance(platform, Mapping):
@@ -79,7 +108,7 @@ def locate(plan: Plan, config: StackConfig) -> dict[str, SourceLocation]:
     paths = dict(_names(platform))
     by_urn = {r.urn: r for r in plan.resources}
     found: dict[str, SourceLocation | None] = {}
-    file = _display(config.path)
+    file = display(config.path)
 
     def walk(resource: PlanResource) -> SourceLocation | None:
         chain: list[str] = []
