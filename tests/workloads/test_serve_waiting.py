@@ -139,12 +139,17 @@ def test_a_corrupt_first_file_is_skipped_once_and_the_wait_goes_on(
     empty: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     Path(checkpoint_path(empty, 5, "model")).write_bytes(b"torn")
+
+    def skipped() -> int:
+        return len([r for r in caplog.records if "step-00000005.model.pt" in r.getMessage()])
+
     with caplog.at_level(logging.WARNING, logger="workloads.checkpoint"), Replica(empty) as replica:
-        time.sleep(0.2)
+        # Until the watcher has met the torn file (a fixed sleep raced it on a loaded machine).
+        wait_until(lambda: skipped() > 0)
         assert replica.engine.state == "waiting_for_checkpoint" and replica.watcher.failure is None
         _write(empty, 10, seed=1)
         wait_until(lambda: replica.engine.ready)
-    assert len([r for r in caplog.records if "step-00000005.model.pt" in r.getMessage()]) == 1
+    assert skipped() == 1
 
 
 def test_a_first_checkpoint_that_does_not_fit_the_model_ends_the_wait_with_bad_input(empty: Path) -> None:
