@@ -36,7 +36,10 @@ from lepton_infra.catalog import (
     node_room,
     offerings,
     pool_offering,
+    scratch_room_gib,
+    smallest_disk_for,
 )
+from lepton_infra.catalog.node_disk import OS_AND_IMAGES_GIB
 from lepton_infra.catalog.tags import tag_problems
 
 __all__ = ["CROSS_FIELD_ERROR", "PlatformSpec", "PoolNode", "gpus_per_node", "placement_pool"]
@@ -207,6 +210,8 @@ class PoolNode:
     # The catalog's type and the site's cloud; None for an existing cluster's described pools.
     offering: InstanceOffering | None = None
     cloud: Cloud | None = None
+    # Size of the node's root disk (the pool's disk_gib); None for an existing cluster's described pools.
+    disk_gib: int | None = None
 
     @property
     def room(self) -> Resources | None:
@@ -225,7 +230,9 @@ def _pool_nodes(site: SiteSpec, accelerator: Accelerator) -> list[PoolNode]:
     for pool in site.gpu_pools:
         if pool.accelerator == accelerator:
             offering = _offering(cloud, site.region, pool)
-            nodes.append(PoolNode(pool.name, offering.gpus if offering else 0, offering, cloud))
+            nodes.append(
+                PoolNode(pool.name, offering.gpus if offering else 0, offering, cloud, pool.disk_gib)
+            )
     return nodes
 
 
@@ -273,7 +280,31 @@ def _workload_placement(spec: PlatformSpec) -> list[Issue]:
                 )
                 continue
             issues.extend(_pod_fits_node(f"workloads[{i}]", workload, site_name, node))
+            issues.extend(_scratch_fits_disk(f"workloads[{i}]", workload, site_name, node))
     return issues
+
+
+def _scratch_fits_disk(path: str, workload: WorkloadSpec, site_name: str, node: PoolNode) -> list[Issue]:
+    """A training pod's /tmp must fit its node's disk, or the pod is evicted at its first checkpoint.
+
+    The kubelet evicts a pod whose emptyDir outgrows its sizeLimit, and pods of a node whose disk fills
+    (https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/); the room is the
+    disk less the OS, the images and the eviction threshold (``catalog.node_disk``).
+    """
+    if not isinstance(workload, TrainingWorkloadSpec) or node.disk_gib is None:
+        return []  # an existing cluster's disks are not described; the scheduler's request still holds
+    room = scratch_room_gib(node.disk_gib)
+    if workload.scratch_disk_gib <= room:
+        return []
+    message = (
+        f"{workload.name}: {workload.scratch_disk_gib} GiB of scratch space is more than a node of pool "
+        f"{node.pool!r} on site {site_name!r} can give one pod ({room} GiB: disk_gib {node.disk_gib} less "
+        f"{OS_AND_IMAGES_GIB} GiB for the OS and images, the kubelet's 10% eviction reserve and 1 GiB of "
+        "logs). Its pods would fill the node's disk and be evicted, at the latest at a checkpoint. Ask for "
+        f"at most {room} GiB, or give the pool disk_gib of at least "
+        f"{smallest_disk_for(workload.scratch_disk_gib)}"
+    )
+    return [(f"{path}.scratch_disk_gib", message)]
 
 
 def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: PoolNode) -> list[Issue]:

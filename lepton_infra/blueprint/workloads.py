@@ -247,6 +247,22 @@ class TrainingWorkloadSpec(WorkloadBase):
     no_progress_alert_minutes: int = Field(
         default=30, ge=5, le=24 * 60, description="Alert when no training step has finished for this long."
     )
+    scratch_disk_gib: int = Field(
+        default=50,
+        ge=1,
+        le=4096,
+        description=(
+            "Writable scratch space of each pod at /tmp ($HOME too, and where Python's tempfile writes; "
+            "the root filesystem is read-only): an emptyDir on the node's disk (node ephemeral storage), "
+            "requested from the scheduler so a pod lands only on a node with that much free. It holds each "
+            "checkpoint file on its way to a bucket (rank 0 writes the model and optimizer state: about 12 "
+            "bytes a parameter with AdamW in fp32, weights and two moments), torch's compile caches and "
+            "whatever the trainer writes under $HOME; writing more evicts the pod. The pod requests 1 GiB "
+            "more (its logs). It must fit the disk of the pool's nodes (`disk_gib`) less 40 GiB for the OS "
+            "and images and the kubelet's 10% reserve (lepton_infra/catalog/node_disk.py). Default 50 GiB: "
+            "a checkpoint of some 4 billion parameters."
+        ),
+    )
 
     @property
     def gpus_needed_per_node(self) -> int:

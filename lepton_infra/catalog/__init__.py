@@ -7,7 +7,8 @@ and tests check every type against the SDKs' own enums or the providers' documen
 Layers, each importing only those before it: ``types`` (accelerators, clouds, one offering's figures),
 the tables and the node facts (``allocatable``: each cloud's kubelet reservations; ``daemonsets``: what
 runs on every GPU node), ``lookup`` (offerings by cloud, accelerator and region), ``fit`` (does a pod fit
-a node, and what a pod gets by default).
+a node, and what a pod gets by default), ``node_disk`` (how much of a node's disk a pod's scratch space
+may take).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lepton_infra.catalog.lookup import (
     partition_of,
     pool_offering,
 )
+from lepton_infra.catalog.node_disk import pod_ephemeral_gib, scratch_room_gib, smallest_disk_for
 from lepton_infra.catalog.types import Accelerator, Cloud, InstanceOffering, Resources
 
 __all__ = [
@@ -53,5 +55,8 @@ __all__ = [
     "offerings",
     "partition_of",
     "per_gpu_share",
+    "pod_ephemeral_gib",
     "pool_offering",
+    "scratch_room_gib",
+    "smallest_disk_for",
 ]

@@ -64,10 +64,6 @@ class Fabric:
     """Extended resources one pod that takes a whole node requests, e.g. ``{"vpc.amazonaws.com/efa": 32}``."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Environment NCCL and its transport need on this fabric (``FI_PROVIDER=efa`` ...)."""
-    capabilities: tuple[str, ...] = ()
-    """Linux capabilities the training container needs on this fabric: InfiniBand verbs register (pin)
-    memory, which the default locked-memory limit of 64 KiB forbids without ``IPC_LOCK``
-    (Azure/aks-rdma-infiniband)."""
 
 
 @dataclass(frozen=True)

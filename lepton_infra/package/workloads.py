@@ -131,6 +131,11 @@ class TrainingWorkload(TypedDict):
     scale up from zero and pull a large image. Default: 1800."""
     no_progress_alert_minutes: NotRequired[int]
     """Alert when no training step has finished for this long. Default: 30."""
+    scratch_disk_gib: NotRequired[int]
+    """Writable scratch space of each pod at /tmp (also $HOME, and Python's tempfile): an emptyDir on the
+    node's disk (node ephemeral storage), requested from the scheduler as ``ephemeral-storage``. Checkpoints
+    bound for a bucket pass through it whole, so it must hold the largest checkpoint file; writing more
+    evicts the pod. The pod requests 1 GiB more (its logs). Default: 50."""
     team: NotRequired[str]
     """Team whose Kueue queue the job waits in: the Job carries the team's LocalQueue and training priority,
     and Kueue starts it once the team's GPU quota admits all its pods (`pulumi up` then waits only for the Job

@@ -292,9 +292,8 @@ def test_only_a_site_with_an_infiniband_pool_runs_the_network_operator() -> None
 
 
 def test_an_infiniband_pool_offers_its_fabric_to_multi_node_training() -> None:
-    """A pod on the fabric asks for the RDMA resource and may lock memory (IPC_LOCK: "A pod without this
-    will have a low locked memory value", Azure/aks-rdma-infiniband pod examples); pools without
-    InfiniBand offer none, so their jobs are warned about (blueprint advice)."""
+    """A pod on the fabric asks for the RDMA resource; pools without InfiniBand offer none, so their jobs
+    are warned about (blueprint advice). No capability: tests/workloads/test_train_memlock.py says why."""
     from lepton_infra.blueprint import PlatformSpec
     from lepton_infra.catalog import Cloud
     from lepton_infra.components.azure.site import gpu_placements
@@ -304,7 +303,6 @@ def test_an_infiniband_pool_offers_its_fabric_to_multi_node_training() -> None:
     h100, t4 = gpu_placements(gpu_pool_plans(Cloud.AZURE, spec.sites[0]))  # type: ignore[arg-type]
     assert h100.fabric is not None
     assert h100.fabric.resources == {"rdma/shared_ib": 1}
-    assert h100.fabric.capabilities == ("IPC_LOCK",)
     assert h100.fabric.env["NCCL_IB_DISABLE"] == "0"
     assert t4.fabric is None
 
@@ -323,13 +321,16 @@ def test_infiniband_on_a_size_without_it_is_refused(size: str) -> None:
 
 
 def test_multi_node_training_on_the_infiniband_pool_gets_no_fabric_warning() -> None:
-    """The azure-prod pretraining job (2 nodes of 8 H100) runs on the InfiniBand pool: no advice. Without
-    `infiniband: true` on that pool, the plan warns that its gradients cross TCP."""
+    """The azure-prod pretraining job (2 nodes of 8 H100) runs on the InfiniBand pool: no TCP advice, only
+    the pool's node-level memlock step. Without `infiniband: true` on that pool, the plan warns that its
+    gradients cross TCP."""
     from lepton_infra.blueprint import PlatformSpec
 
     advice = pytest.importorskip("lepton_infra.blueprint.advice")  # the AWS lane's plan-time advice
     config = copy.deepcopy(stack_config("azure-prod"))
-    assert advice.advice(PlatformSpec.model_validate(config)) == []
+    assert [path for path, _ in advice.advice(PlatformSpec.model_validate(config))] == [
+        "sites[0].gpu_pools[0].infiniband"
+    ]
     config["sites"][0]["gpu_pools"][0]["infiniband"] = False
     [(path, sentence)] = advice.advice(PlatformSpec.model_validate(config))
     assert path == "workloads[0].nodes"

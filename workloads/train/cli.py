@@ -11,6 +11,7 @@ Ctrl-C; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,12 +30,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = StopRequest()
     stop.install()
     config = parse_config(argv)
-    runtime = init_runtime()
+    # Before the process group: what goes wrong while joining it (the fabric's checks) is logged too.
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
-        format=f"%(asctime)s rank {runtime.rank} %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s rank {os.environ.get('RANK', '0')} %(levelname)s %(name)s: %(message)s",
     )
+    runtime = init_runtime()
     try:
         stopped = run(config, runtime, stop)
     except (DataError, SetupError) as error:

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from workloads.train.memlock import warn_if_memlock_too_low
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -44,6 +46,8 @@ def init_runtime() -> Runtime:
         device = torch.device("cpu")
     if world_size > 1:
         if device.type == "cuda":
+            if local_rank == 0:  # one line per node: the limit is the node's
+                warn_if_memlock_too_low()
             # Bound to the device, NCCL initialises eagerly: a broken fabric fails here, not mid-step.
             dist.init_process_group(backend="nccl", device_id=device)
         else:

@@ -17,6 +17,13 @@ so NCCL uses the InfiniBand verbs through host memory, not GPUDirect RDMA (Micro
 ``nvidia-peermem-reloader`` DaemonSet would add that; it runs privileged with host paths, which this
 platform's policies refuse outside an operator's chart). Whether a pool spanning zones keeps one fabric
 is not documented: an InfiniBand pool lives in the site's first zone.
+
+The recipe's pods add the ``IPC_LOCK`` capability ("A pod without this will have a low locked memory value
+(ulimit -l) of 64"); ours do not, and could not usefully: Pod Security "restricted" refuses it, and for a
+non-root container an added capability never becomes effective (kubernetes/kubernetes#56374,
+NVIDIA/nvidia-container-toolkit#2037). The locked-memory limit NCCL needs comes from the node's containerd
+(``LimitMEMLOCK``), which AKS offers no setting for: the plan advises it (``blueprint.advice``), the
+trainer warns when it is too low (``workloads.train.memlock``), and the README's Azure section says how.
 """
 
 from __future__ import annotations
@@ -51,8 +58,6 @@ INFINIBAND_FABRIC = Fabric(
     resources={RDMA_RESOURCE: 1},
     # The recipe's NCCL setting (IB allowed; NCCL's default too, stated so an image cannot turn it off).
     env={"NCCL_IB_DISABLE": "0"},
-    # "A pod without this will have a low locked memory value (ulimit -l) of 64" (the recipe's pod examples).
-    capabilities=("IPC_LOCK",),
 )
 
 

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.names import ImageSpec
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
+from lepton_infra.catalog import pod_ephemeral_gib
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
@@ -58,9 +59,17 @@ class PodBuilder:
             annotations=dict(annotations) if annotations else None,
         )
 
+    @property
+    def scratch_gib(self) -> int | None:
+        """A training pod's /tmp, sized by its spec: checkpoints bound for a bucket pass through it whole
+        (workloads/checkpoint/storage.py), so it is requested from the scheduler. None for a server, whose
+        /tmp holds caches only."""
+        return self.workload.scratch_disk_gib if isinstance(self.workload, TrainingWorkloadSpec) else None
+
     def volumes(self, *extra: Volume) -> list[Volume]:
         """``extra``, a writable /tmp (the root filesystem is read-only), and the checkpoint volume if any."""
-        return [*extra, empty_dir("tmp", TMP_MOUNT, TMP_SIZE), *self.checkpoint.volumes]
+        tmp_size = f"{self.scratch_gib}Gi" if self.scratch_gib else TMP_SIZE
+        return [*extra, empty_dir("tmp", TMP_MOUNT, tmp_size), *self.checkpoint.volumes]
 
     def container(
         self,
@@ -83,6 +92,7 @@ class PodBuilder:
             resources=self.resources,
             gpus=self.gpus,
             extended_resources=extended_resources,
+            ephemeral_gib=pod_ephemeral_gib(self.scratch_gib) if self.scratch_gib else None,
             volumes=volumes,
             command=command,
             args=args,

@@ -21,7 +21,9 @@ from lepton_infra.components.handle import NodePlacement
 WORKLOAD_UID = 10001
 WORKLOAD_GID = 10001
 TMP_MOUNT = "/tmp"
+# A server's /tmp (caches only; its model has a volume of its own). A training pod's is sized by its spec.
 TMP_SIZE = "2Gi"
+EPHEMERAL_STORAGE = "ephemeral-storage"
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,27 @@ def pod_security() -> k8s.core.v1.PodSecurityContextArgs:
 
 
 def guaranteed_resources(
-    resources: ResourcesSpec, gpus: int, extended: Mapping[str, int] | None = None
+    resources: ResourcesSpec,
+    gpus: int,
+    extended: Mapping[str, int] | None = None,
+    ephemeral_gib: int | None = None,
 ) -> k8s.core.v1.ResourceRequirementsArgs:
     """Requests equal to limits; device plugins' extended resources (GPUs, a fabric's devices) must have
     requests equal to limits anyway ("Extended resources ... cannot be overcommitted",
-    https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources)."""
+    https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources).
+
+    ``ephemeral_gib``, the disk a pod's scratch emptyDir and logs take (``catalog.pod_ephemeral_gib``), is
+    requested as ``ephemeral-storage`` so the scheduler places the pod only where the node has that much
+    (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+    #setting-requests-and-limits-for-local-ephemeral-storage), and limited alike."""
     amounts = {
         "cpu": f"{resources.cpu_millicores}m",
         "memory": f"{resources.memory_mib}Mi",
         **({GPU_RESOURCE: str(gpus)} if gpus else {}),
         **{name: str(count) for name, count in (extended or {}).items()},
     }
+    if ephemeral_gib:
+        amounts[EPHEMERAL_STORAGE] = f"{ephemeral_gib}Gi"
     return k8s.core.v1.ResourceRequirementsArgs(requests=amounts, limits=dict(amounts))
 
 
@@ -100,6 +112,7 @@ def hardened_container(
     resources: ResourcesSpec,
     gpus: int,
     extended_resources: Mapping[str, int] | None = None,
+    ephemeral_gib: int | None = None,
     volumes: Sequence[Volume],
     command: Sequence[str],
     args: Sequence[str],
@@ -109,8 +122,9 @@ def hardened_container(
     lifecycle: k8s.core.v1.LifecycleArgs | None = None,
 ) -> k8s.core.v1.ContainerArgs:
     """A workload container, main or init, hardened alike; ``probes`` maps startup / readiness / liveness to
-    their probe, and ``extended_resources`` are device-plugin resources besides GPUs (a fabric's
-    interfaces)."""
+    their probe, ``extended_resources`` are device-plugin resources besides GPUs (a fabric's
+    interfaces), and ``ephemeral_gib`` the node disk its scratch volume and logs need
+    (``guaranteed_resources``)."""
     probes = probes or {}
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -121,7 +135,7 @@ def hardened_container(
         # A read-only root: anything that writes under $HOME (caches, torch's compile cache) writes to /tmp.
         env=[k8s.core.v1.EnvVarArgs(name="HOME", value=TMP_MOUNT), *env],
         ports=list(ports),
-        resources=guaranteed_resources(resources, gpus, extended_resources),
+        resources=guaranteed_resources(resources, gpus, extended_resources, ephemeral_gib),
         security_context=container_security(),
         volume_mounts=[v.mount for v in volumes],
         startup_probe=probes.get("startup"),
