@@ -21,6 +21,7 @@ from lepton_infra.plan.shapes import (
     expect_object,
     kind_of,
 )
+from lepton_infra.policies.values import conceal_secrets
 
 
 class PlanLoadError(ValueError):
@@ -28,9 +29,24 @@ class PlanLoadError(ValueError):
 
 
 def _resource(state: object, where: str) -> PlanResource:
+    if isinstance(state, PlanResource):  # converted while streaming
+        return state
     entry = expect_object(state, where)
     check_resource(entry, where)
-    return PlanResource.from_json(dict(entry))
+    inputs = entry.get("inputs")
+    if inputs.__class__ is dict:
+        # A stack export keeps secrets as the engine's envelope: rules read them as unknown values.
+        conceal_secrets(inputs)
+    return PlanResource.from_json(entry)
+
+
+def _streamed(state: Any, where: str) -> Any:
+    """An entry as the stream meets it: converted, or kept as it is for its form's reader to refuse
+    (an entry of a list that turns out not to be the plan's is never an error)."""
+    try:
+        return _resource(state, where)
+    except PlanShapeError:
+        return state
 
 
 def _stack_of(urns: Iterable[str]) -> str:
@@ -94,14 +110,8 @@ def plan_from_json(data: Any) -> Plan:
     )
 
 
-def load_plan(path: Path) -> Plan:
-    from lepton_infra.plan.kubernetes_files import ManifestError, is_manifest_json, load_manifests
-
-    if path.is_dir() or path.suffix in (".yaml", ".yml"):
-        try:
-            return load_manifests(path)
-        except ManifestError as e:
-            raise PlanLoadError(str(e)) from None
+def _read_whole(path: Path) -> Any:
+    """The file parsed whole by Python's reader: for what the C parser refuses, with Python's message."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -118,6 +128,27 @@ def load_plan(path: Path) -> Plan:
         check_depth(data)
     except PlanShapeError as e:
         raise PlanLoadError(f"{path}: {e}") from None
+    return data
+
+
+def load_plan(path: Path) -> Plan:
+    """The plan in ``path``, streamed (see ``stream``) so that memory follows what the rules read."""
+    from lepton_infra.plan.kubernetes_files import ManifestError, is_manifest_json, load_manifests
+    from lepton_infra.plan.stream import stream_plan
+
+    if path.is_dir() or path.suffix in (".yaml", ".yml"):
+        try:
+            return load_manifests(path)
+        except ManifestError as e:
+            raise PlanLoadError(str(e)) from None
+    try:
+        data = stream_plan(path, _streamed)
+    except OSError as e:
+        raise PlanLoadError(f"cannot read {path}: {e.strerror or e}") from e
+    except PlanShapeError as e:
+        raise PlanLoadError(f"{path}: {e}") from None
+    if data is None:
+        data = _read_whole(path)
     if is_manifest_json(data):
         try:
             return load_manifests(path)

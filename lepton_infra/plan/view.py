@@ -7,16 +7,26 @@ names, unknown values as the engine's sentinels (a saved preview keeps them), nu
 
 from __future__ import annotations
 
+from sys import intern
+from types import MappingProxyType
+
 from lepton_infra.plan.model import Plan, PlanResource
 from lepton_infra.policies.view import Resource, Stack
 
 
 def provider_urn(reference: str | None) -> str | None:
-    """The provider's URN from a provider reference ``<urn>::<id>``."""
-    return reference.rsplit("::", 1)[0] if reference else None
+    """The provider's URN from a provider reference ``<urn>::<id>`` (one string object per provider)."""
+    return intern(reference.rsplit("::", 1)[0]) if reference else None
+
+
+# Most resources set no option but protect: they share one read-only options map each way.
+_PROTECT = {flag: MappingProxyType({"protect": flag}) for flag in (False, True)}
 
 
 def resource_view(resource: PlanResource) -> Resource:
+    options = _PROTECT[resource.protect]
+    if resource.options:
+        options = MappingProxyType({"protect": resource.protect, **resource.options})
     return Resource(
         type=resource.type,
         name=resource.name,
@@ -26,7 +36,7 @@ def resource_view(resource: PlanResource) -> Resource:
         provider=provider_urn(resource.provider),
         dependencies=resource.dependencies,
         property_dependencies=resource.property_dependencies,
-        options={"protect": resource.protect, **resource.options},
+        options=options,
         custom=resource.custom,
     )
 

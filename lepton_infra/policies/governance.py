@@ -19,7 +19,16 @@ from lepton_infra.policies.kubernetes.workloads import (
 )
 from lepton_infra.policies.rule import Outcome, Subject, Undecided, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown, read, tags_of
+from lepton_infra.policies.values import (
+    UnknownRead,
+    as_list,
+    as_mapping,
+    get,
+    is_true,
+    is_unknown,
+    read,
+    tags_of,
+)
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Cloud resources that cost money or hold data: the ones a bill or an audit must attribute to a team.
@@ -106,7 +115,9 @@ def _effective_tags(props: Mapping[str, Any], provider: Mapping[str, Any] | None
     """The resource's tags over its provider's default tags: AWS applies provider default tags to every
     resource; the others only know the resource's own. Provider state keeps structured config as JSON text,
     so a saved plan may carry it either way."""
-    default_tags = get(provider, "defaultTags")
+    default_tags = read(provider, "defaultTags")
+    if is_unknown(default_tags):  # a secret or computed provider config: the tags can't be known
+        raise UnknownRead(default_tags, ("defaultTags",))
     if isinstance(default_tags, str):
         default_tags = json.loads(default_tags or "{}")
     return {**dict(get(default_tags, "tags", default={})), **tags_of(props)}

@@ -7,9 +7,10 @@ encryption, a cluster and its diagnostic setting) stays linear in the number of 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from lepton_infra.policies.rule import Outcome, Undecided
-from lepton_infra.policies.values import is_unknown, read
+from lepton_infra.policies.values import UnknownRead, is_unknown, read, strict
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Inputs that hold a resource's own name or id, for matching a reference by value.
@@ -65,10 +66,23 @@ def per_owner(
     prop: str,
     rule: Callable[[Resource, list[Resource]], Iterable[Outcome]],
 ) -> Iterator[Finding]:
-    """Run ``rule`` on each owner with its parts; its messages are reported on the owner."""
+    """Run ``rule`` on each owner with its parts; its messages are reported on the owner.
+
+    The rule reads inputs through ``values.strict``, as a resource rule does: reading a value unknown
+    until deployment, or a secret a saved plan does not show, leaves that owner undecided instead of
+    reading as "off" (a secret `blockPublicAcls` was a false "leaves blockPublicAcls off").
+    """
     for owner, parts in owners_with_parts(stack, owner_types, part_types, prop):
-        for outcome in rule(owner, parts):
+        try:
+            outcomes = list(rule(_strict(owner), [_strict(p) for p in parts]))
+        except UnknownRead as unknown:
+            outcomes = [Undecided(unknown.message)]
+        for outcome in outcomes:
             if isinstance(outcome, Undecided):
                 yield Finding(f"{owner.name}: {outcome.reason}", owner.urn, undecided=True)
             else:
                 yield Finding(outcome, owner.urn)
+
+
+def _strict(resource: Resource) -> Resource:
+    return replace(resource, props=strict(resource.props))

@@ -98,7 +98,8 @@ class Subject:
         self.props = props
         self.provider: Mapping[str, Any] = provider or {}
         self.protect = protect
-        self._memo: dict[str, Any] = {}
+        # Made on first use: most resources are subjects of no rule that derives a fact.
+        self._memo: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, resource: Resource, provider: Resource | None = None) -> Subject:
@@ -119,6 +120,8 @@ class Subject:
 
     def memo(self, key: str, build: Callable[[Subject], T]) -> T:
         """A fact derived from this resource, built on first use and shared by every rule after."""
+        if self._memo is None:
+            self._memo = {}
         if key not in self._memo:
             self._memo[key] = build(self)
         found: T = self._memo[key]
@@ -330,6 +333,8 @@ def view_outcomes(
                 undecided.append(finding.message)
             else:
                 findings.append(finding)
+    except UnknownRead as unknown:  # a stack rule read a value no plan shows yet (``values.strict``)
+        undecided.append(unknown.message)
     except Exception as error:
         findings.append(Finding(_unreadable(error), None))
     return findings, undecided

@@ -13,9 +13,20 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+# How a saved plan shows a secret: `pulumi preview --json` and our plan JSON print "[secret]"; a stack
+# export keeps the engine's secret envelope, {SIGNATURE_KEY: SECRET_SIGNATURE, "ciphertext": ...} (or
+# "plaintext" before encryption), which the loaders replace with the placeholder
+# (pulumi/sdk/go/common/resource/properties.go, SigKey and SecretSig; apitype.SecretV1 in
+# pulumi/sdk/go/common/apitype/core.go).
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_PLACEHOLDER = "[secret]"
+
 # The engine's placeholders for values not known before deployment, as they travel on the wire
 # (pulumi/sdk/go/common/resource/plugin/rpc.go; the same strings pulumi_policy.proxy checks for).
 # The names are pulumi_policy's (proxy._unknown_to_str), so a note reads the same from both runners.
+# A secret is one of them: offline no rule can read it, so a rule that reads one is undecided as on a
+# value the cloud computes later (a secret `vpcConfig` read as an empty object was a false finding).
 UNKNOWN_KINDS = {
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7": "boolean",
     "3eeb2bf0-c639-47a8-9e75-3b44932eb421": "number",
@@ -24,21 +35,15 @@ UNKNOWN_KINDS = {
     "030794c1-ac77-496b-92df-f27374a8bd58": "asset",
     "e48ece36-62e2-4504-bad9-02848725956a": "archive",
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff": "Object",
+    SECRET_PLACEHOLDER: "secret",
 }
 UNKNOWN_SENTINELS = frozenset(UNKNOWN_KINDS)
 
 
 def is_unknown(value: Any) -> bool:
-    """True for a value the engine will only know after deployment (an id, an ARN, a computed name)."""
+    """True for a value no rule can read before deployment: one the engine only knows then (an id, an
+    ARN, a computed name), or a secret the saved plan does not show."""
     return isinstance(value, str) and value in UNKNOWN_SENTINELS
-
-
-# How the engine marks a secret in a property map, and how saved plans show one: a stack export keeps
-# the ciphertext under the signature key, `pulumi preview --json` prints "[secret]"
-# (pulumi/sdk/go/common/resource/properties.go, SecretSig).
-SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
-SECRET_PLACEHOLDER = "[secret]"
 
 
 def is_secret(value: Any) -> bool:
@@ -46,6 +51,22 @@ def is_secret(value: Any) -> bool:
     if isinstance(value, Mapping):
         return bool(value.get(SIGNATURE_KEY) == SECRET_SIGNATURE)
     return bool(value == SECRET_PLACEHOLDER)
+
+
+def conceal_secrets(value: Any) -> Any:
+    """``value`` with every secret envelope replaced by the placeholder, in place inside dicts and lists
+    (a loaded plan is never held twice). The loaders bound the nesting before this walks it."""
+    if is_secret(value):
+        return SECRET_PLACEHOLDER
+    if value.__class__ is dict:
+        for key, item in value.items():
+            if item.__class__ is dict or item.__class__ is list:
+                value[key] = conceal_secrets(item)
+    elif value.__class__ is list:
+        for index, item in enumerate(value):
+            if item.__class__ is dict or item.__class__ is list:
+                value[index] = conceal_secrets(item)
+    return value
 
 
 def unreadable(value: Any) -> str | None:
@@ -149,11 +170,13 @@ class Document:
         self.problem: str | None = None
         if document is None or document == "":
             return
-        if is_unknown(document):
-            self.unknown = True
-            return
+        # A secret first: it is unknown to every other read, but a document a rule must judge and cannot
+        # read is reported, never left undecided (an advisory note would let a blocking rule pass it).
         if (why := unreadable(document)) is not None:
             self.problem = f"cannot read the policy document: {why}"
+            return
+        if is_unknown(document):
+            self.unknown = True
             return
         if isinstance(document, str):
             try:
@@ -173,6 +196,15 @@ class Document:
                 self.statements.append(statement)
             else:
                 self.problem = "cannot read the policy document: a statement is not an object"
+
+
+def document_at(props: Any, *path: str | int) -> Any:
+    """The policy document at ``path`` as the plan holds it, read past ``strict``'s view: a secret or
+    unknown document comes back as its placeholder for ``Document`` to judge, instead of ending the rule
+    as undecided (``is_unknown`` is true for both)."""
+    while isinstance(props, (_StrictMapping, _StrictSequence)):
+        props = props._target
+    return read(props, *path)
 
 
 def policy_statements(document: Any) -> list[Mapping[str, Any]]:
@@ -200,7 +232,10 @@ class UnknownRead(Exception):
 
     def __init__(self, sentinel: str, path: tuple[str | int, ...]) -> None:
         shown = ".".join(str(p) for p in path)
-        self.message = f"{UNKNOWN_KINDS[sentinel]} value at .{shown} can't be known during preview"
+        if sentinel == SECRET_PLACEHOLDER:
+            self.message = f"secret value at .{shown} can't be read from a saved plan"
+        else:
+            self.message = f"{UNKNOWN_KINDS[sentinel]} value at .{shown} can't be known during preview"
         super().__init__(self.message)
 
 

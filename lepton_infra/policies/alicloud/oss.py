@@ -4,12 +4,13 @@ public-access-block resources."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from lepton_infra.policies.documents import denies_insecure_transport, public_grants
+from lepton_infra.policies.documents import denies_insecure_transport, public_grants, readable
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
+from lepton_infra.policies.rule import Outcome, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import Document, get, is_set, is_true
+from lepton_infra.policies.values import document_at, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 BUCKET = "alicloud:oss/bucket:Bucket"
@@ -32,13 +33,21 @@ def _of(parts: list[Resource], resource_type: str) -> list[Resource]:
     return [p for p in parts if p.type == resource_type]
 
 
+def _policies(bucket: Resource, parts: list[Resource]) -> list[Any]:
+    """The bucket's policy documents as the plan holds them (a secret one stays readable as a secret)."""
+    return [
+        document_at(bucket.props, "policy"),
+        *(document_at(p.props, "policy") for p in _of(parts, POLICY)),
+    ]
+
+
 def _public_access(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     for acl in [get(bucket.props, "acl"), *(get(p.props, "acl") for p in _of(parts, ACL))]:
         if acl not in (None, "private"):
             yield f"the bucket ACL is {acl}"
     if not any(is_true(get(p.props, "blockPublicAccess")) for p in _of(parts, PUBLIC_ACCESS_BLOCK)):
         yield "the bucket does not block public access (BucketPublicAccessBlock)"
-    for document in [get(bucket.props, "policy"), *(get(p.props, "policy") for p in _of(parts, POLICY))]:
+    for document in _policies(bucket, parts):
         yield from public_grants(document, principal_kinds=("RAM",))
 
 
@@ -94,11 +103,13 @@ def versioning_enabled(stack: Stack, _settings: PolicySettings) -> Iterator[Find
 
 
 def _tls_only(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
-    documents = [get(bucket.props, "policy"), *(get(p.props, "policy") for p in _of(parts, POLICY))]
+    documents = _policies(bucket, parts)
     if any(denies_insecure_transport(d, "acs:SecureTransport") for d in documents):
         return
-    if any(Document(d).unknown for d in documents):
-        yield Undecided("the bucket policy can't be known during preview")
+    # A policy the plan cannot show (unknown, secret) may be the one that denies: never a plain finding.
+    unread = [o for d in documents for o in readable(d, "the bucket policy")]
+    if unread:
+        yield from unread
         return
     yield "no bucket policy denies requests without TLS (acs:SecureTransport = false)"
 

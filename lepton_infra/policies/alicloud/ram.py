@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from lepton_infra.policies.documents import trust_problems, wildcard_actions, wildcard_resources
 from lepton_infra.policies.rule import Outcome, Subject, resource_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import get
+from lepton_infra.policies.values import document_at
 
 POLICY = "alicloud:ram/policy:Policy"
 ROLE = "alicloud:ram/role:Role"
@@ -23,7 +23,7 @@ _SUB_KEY = re.compile(r"^oidc:sub$")
     remediation="List the exact actions the principal calls (e.g. `oss:GetObject`).",
 )
 def disallow_wildcard_action(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    yield from wildcard_actions(get(r.props, "policyDocument"))
+    yield from wildcard_actions(document_at(r.props, "policyDocument"))
 
 
 @resource_policy(
@@ -34,7 +34,7 @@ def disallow_wildcard_action(r: Subject, settings: PolicySettings) -> Iterator[O
     remediation="Scope `Resource` to the `acs:` ARNs of the bucket, repository or key the principal uses.",
 )
 def disallow_wildcard_resource(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
-    yield from wildcard_resources(get(r.props, "policyDocument"))
+    yield from wildcard_resources(document_at(r.props, "policyDocument"))
 
 
 @resource_policy(
@@ -52,7 +52,7 @@ def disallow_wildcard_resource(r: Subject, settings: PolicySettings) -> Iterator
 )
 def oidc_trust(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from trust_problems(
-        get(r.props, "assumeRolePolicyDocument"), principal_kinds=("RAM", "Service"), sub_key=_SUB_KEY
+        document_at(r.props, "assumeRolePolicyDocument"), principal_kinds=("RAM", "Service"), sub_key=_SUB_KEY
     )
 
 

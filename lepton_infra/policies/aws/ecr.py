@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from lepton_infra.policies.documents import public_grants
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_eks, resource_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, is_set, is_true
+from lepton_infra.policies.values import as_list, document_at, get, is_set, is_true
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -69,7 +69,7 @@ def disallow_public(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     if r.type == PUBLIC_REPOSITORY:
         yield "ECR Public repositories are readable by anyone"
         return
-    yield from public_grants(get(r.props, "policy"), principal_kinds=("AWS",))
+    yield from public_grants(document_at(r.props, "policy"), principal_kinds=("AWS",))
 
 
 POLICIES = (immutable_tags, scan_on_push, customer_key, disallow_public)

@@ -104,7 +104,11 @@ def secrets_key_customer_managed(stack: Stack, _settings: PolicySettings) -> Ite
                     f"secrets are encrypted with the AWS-managed key {arn}, not a customer key", cluster.urn
                 )
             continue
-        if not is_true(get(key.props, "enableKeyRotation")):
+        rotation = read(key.props, "enableKeyRotation")
+        if is_unknown(rotation):  # computed, or a secret the plan does not show: not "off"
+            note = f"whether KMS key {key.name} rotates can't be read from the plan"
+            yield Finding(note, cluster.urn, undecided=True)
+        elif not is_true(rotation):
             yield Finding(f"the cluster's KMS key {key.name} does not rotate", cluster.urn)
 
 

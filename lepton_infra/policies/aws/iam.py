@@ -15,7 +15,7 @@ from lepton_infra.policies.documents import (
 )
 from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get
+from lepton_infra.policies.values import as_list, document_at, get, is_unknown
 
 ROLE = "aws:iam/role:Role"
 POLICY_TYPES = (
@@ -28,11 +28,16 @@ _SUB_KEY = re.compile(r"oidc[^:]*:sub$|/id/[^:]+:sub$")
 
 
 def _documents(r: Subject) -> Iterator[Any]:
+    # Read past the strict view: a secret document is reported as unreadable, not left undecided.
     if r.type == ROLE:
-        for inline in as_list(get(r.props, "inlinePolicies")):
-            yield get(inline, "policy")
+        inline_policies = document_at(r.props, "inlinePolicies")
+        if is_unknown(inline_policies):  # a secret or computed list: its documents are unreadable
+            yield inline_policies
+            return
+        for inline in as_list(inline_policies):
+            yield document_at(inline, "policy")
     else:
-        yield get(r.props, "policy")
+        yield document_at(r.props, "policy")
 
 
 @resource_policy(
@@ -77,7 +82,7 @@ def disallow_wildcard_resource(r: Subject, settings: PolicySettings) -> Iterator
 )
 def oidc_trust(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
     yield from trust_problems(
-        get(r.props, "assumeRolePolicy"), principal_kinds=("AWS", "Service"), sub_key=_SUB_KEY
+        document_at(r.props, "assumeRolePolicy"), principal_kinds=("AWS", "Service"), sub_key=_SUB_KEY
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from lepton_infra.policies.documents import public_grants
 from lepton_infra.policies.rule import Outcome, Subject, checkov, resource_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import get, is_true
+from lepton_infra.policies.values import document_at, get, is_true
 
 KEY = "aws:kms/key:Key"
 # AWS's maximum waiting period; a shorter one leaves less time to notice a scheduled deletion.
@@ -64,7 +64,7 @@ def deletion_protected(r: Subject, settings: PolicySettings) -> Iterator[Outcome
 def key_policy_restricted(r: Subject, _: PolicySettings) -> Iterator[Outcome]:
     if is_true(get(r.props, "bypassPolicyLockoutSafetyCheck")):
         yield "the key skips KMS's policy lockout safety check (bypassPolicyLockoutSafetyCheck)"
-    yield from public_grants(get(r.props, "policy"), principal_kinds=("AWS",))
+    yield from public_grants(document_at(r.props, "policy"), principal_kinds=("AWS",))
 
 
 POLICIES = (rotation_enabled, deletion_protected, key_policy_restricted)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from lepton_infra.policies.documents import denies_insecure_transport, public_grants
+from lepton_infra.policies.documents import denies_insecure_transport, public_grants, readable
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
+from lepton_infra.policies.rule import Outcome, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import Document, as_list, get, is_set, is_true
+from lepton_infra.policies.values import as_list, document_at, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -74,8 +74,8 @@ def _public_access(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]
         if acl in _PUBLIC_ACLS:
             yield f"the bucket ACL is {acl}"
     for document in [
-        get(bucket.props, "policy"),
-        *(get(p.props, "policy") for p in parts if p.type in POLICY),
+        document_at(bucket.props, "policy"),
+        *(document_at(p.props, "policy") for p in parts if p.type in POLICY),
     ]:
         yield from public_grants(document, principal_kinds=("AWS",))
 
@@ -114,11 +114,13 @@ def versioning_enabled(stack: Stack, _settings: PolicySettings) -> Iterator[Find
 
 
 def _tls_only(bucket: Resource, policies: list[Resource]) -> Iterator[Outcome]:
-    documents = [get(bucket.props, "policy"), *(get(p.props, "policy") for p in policies)]
+    documents = [document_at(bucket.props, "policy"), *(document_at(p.props, "policy") for p in policies)]
     if any(denies_insecure_transport(d, "aws:SecureTransport") for d in documents):
         return
-    if any(Document(d).unknown for d in documents):
-        yield Undecided("the bucket policy can't be known during preview")
+    # A policy the plan cannot show (unknown, secret) may be the one that denies: never a plain finding.
+    unread = [o for d in documents for o in readable(d, "the bucket policy")]
+    if unread:
+        yield from unread
         return
     yield "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
 

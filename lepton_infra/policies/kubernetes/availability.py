@@ -16,7 +16,7 @@ from lepton_infra.policies.kubernetes.workloads import pod_gpus
 from lepton_infra.policies.networks import CIDR_SETTINGS, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, resource_policy, subject_of, view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_float, as_list, as_mapping, get, number
+from lepton_infra.policies.values import as_float, as_list, as_mapping, get, is_unknown, number, read
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 # Labels that mark a Deployment as model serving, besides it asking for GPUs.
@@ -87,10 +87,13 @@ def inference_availability(stack: Stack, _settings: PolicySettings) -> Iterator[
         urn: labels_of(get(found[0].template, "metadata", "labels")) if found else {}
         for urn, found in templates.items()
     }
+    all_budgets = stack.matching(lambda t: _is_kind(t, "PodDisruptionBudget"))
+    # A budget whose selector the plan does not show (unknown, secret) may be the one that selects.
+    unread_budget = any(is_unknown(read(b.props, "spec", "selector")) for b in all_budgets)
     budgets = SelectorIndex(
         (
             (_namespace(b.props), selector)
-            for b in stack.matching(lambda t: _is_kind(t, "PodDisruptionBudget"))
+            for b in all_budgets
             # A budget without a selector selects no pod (policy/v1: an empty selector selects all).
             if (selector := as_mapping(get(b.props, "spec", "selector")))
             or "selector" in as_mapping(get(b.props, "spec"))
@@ -99,6 +102,10 @@ def inference_availability(stack: Stack, _settings: PolicySettings) -> Iterator[
     )
     minimums = _autoscaled_minimums(stack)
     for deployment in deployments:
+        if is_unknown(read(deployment.props, "spec")):
+            note = "inference Deployment's spec can't be read from the plan (unknown or secret)"
+            yield Finding(note, deployment.urn, undecided=True)
+            continue
         namespace = _namespace(deployment.props)
         name = str(get(deployment.props, "metadata", "name"))
         replicas = minimums.get((namespace, "Deployment", name))
@@ -110,6 +117,9 @@ def inference_availability(stack: Stack, _settings: PolicySettings) -> Iterator[
                 deployment.urn,
             )
         if not budgets.selects(namespace, pod_labels[deployment.urn]):
+            if unread_budget:
+                yield Finding("a PodDisruptionBudget's selector can't be read from the plan", None, True)
+                continue
             yield Finding(
                 "inference Deployment has no PodDisruptionBudget selecting its pods", deployment.urn
             )

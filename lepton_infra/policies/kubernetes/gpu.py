@@ -7,9 +7,9 @@ from typing import Any
 
 from lepton_infra.policies.kubernetes.pods import kind_of, may_carry_pods, pods
 from lepton_infra.policies.kubernetes.workloads import gpu_count, pod_gpus
-from lepton_infra.policies.rule import Outcome, Subject, resource_policy
+from lepton_infra.policies.rule import Outcome, Subject, Undecided, resource_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, number
+from lepton_infra.policies.values import as_list, get, is_unknown, number, read
 
 GPU_RESOURCE = "nvidia.com/gpu"
 # Node labels that pin a pod to GPU nodes: ours, NVIDIA's GPU feature discovery, and each cloud's pool label.
@@ -138,7 +138,10 @@ def job_backoff_and_deadline(r: Subject, _: PolicySettings) -> Iterator[Outcome]
     if kind is None or kind.patch:
         return
     cron = kind.kind == "CronJob"
-    job_spec = get(r.props, "spec", "jobTemplate", "spec") if cron else get(r.props, "spec")
+    job_spec = read(r.props, "spec", "jobTemplate", "spec") if cron else read(r.props, "spec")
+    if is_unknown(job_spec):
+        yield Undecided("the Job's spec can't be read from the plan (unknown or secret)")
+        return
     for field in ("backoffLimit", "activeDeadlineSeconds"):
         if get(job_spec, field) is None:
             yield f"Job sets no {field}"
