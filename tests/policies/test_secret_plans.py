@@ -28,6 +28,7 @@ PLANS = Path(__file__).parents[1] / "operability" / "plans_ae54ed7"
 SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 CLUSTER = "aws:eks/cluster:Cluster"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
 
 def _reviewed(plan: str = "aws-dev") -> dict[str, Any]:
@@ -92,6 +93,24 @@ def test_a_secret_vpc_config_is_undecided_not_a_finding(tmp_path: Path) -> None:
     assert not [v for v in on_cluster if "private endpoint" in v.message], on_cluster
     notes = [v.message for v in on_cluster if _undecided(v)]
     assert any("secret value at .vpcConfig can't be read from a saved plan" in n for n in notes), notes
+
+
+def test_a_secret_pool_input_leaves_the_pool_rules_undecided_and_the_others_deciding(tmp_path: Path) -> None:
+    # A secret instanceTypes was read as "no instance type": the fit and scale-from-zero findings of the
+    # plain plan vanished without a word. The rules that judge pools now say they could not decide; a
+    # rule that reads no pool (the API endpoint's reachability) still reports what it finds.
+    packs = selected([OPERABILITY])
+    plain = evaluate_packs(load_plan(_write(tmp_path, _reviewed())), None, packs)
+    path = _write(tmp_path, _as_export(_with_secrets(_envelope, {"instanceTypes"}, {NODE_GROUP})))
+    secret = evaluate_packs(load_plan(path), None, packs)
+    notes = {v.policy: v.message for v in secret if _undecided(v)}
+    for policy in ("workload-pods-fit-pool-nodes", "node-pool-scales-from-zero"):
+        assert any(v.policy == policy for v in plain), f"the plain plan has no {policy} finding to hide"
+        assert not [v for v in secret if v.policy == policy and not _undecided(v)]
+        assert "secret value at .instanceTypes can't be read from a saved plan" in notes[policy]
+    reachable = [v.message for v in plain if v.policy == "kubernetes-api-reachable"]
+    assert reachable
+    assert reachable == [v.message for v in secret if v.policy == "kubernetes-api-reachable"]
 
 
 @pytest.mark.parametrize("wrap", [_envelope, _plaintext, _placeholder])
