@@ -177,6 +177,10 @@ class PolicyRule:
     # an unknown ends the rule as undecided on that resource, as pulumi_policy's proxy does); "values"
     # hands it the sentinels, for rules that decide per part (each container of a pod).
     unknowns: Literal["raise", "values"] = "raise"
+    # How a stack rule meets secrets: "values" hands it the placeholder, for rules that judge a secret
+    # themselves (a secret policy document is a finding); "raise" ends the rule as undecided when it reads
+    # one (``Stack.secrets_strict``), for rules that would read a secret as absent and judge that.
+    secrets: Literal["raise", "values"] = "values"
 
     @property
     def kind(self) -> Literal["resource", "stack"]:
@@ -327,6 +331,8 @@ def view_outcomes(
     assert rule.view_check is not None
     findings: list[Finding] = []
     undecided: list[str] = []
+    if rule.secrets == "raise":
+        stack = stack.secrets_strict()
     try:
         for finding in rule.view_check(stack, settings):
             if finding.undecided:

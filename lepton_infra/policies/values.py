@@ -240,14 +240,17 @@ class UnknownRead(Exception):
 
 
 class _StrictMapping(Mapping[str, Any]):
-    __slots__ = ("_path", "_target")
+    __slots__ = ("_path", "_sentinels", "_target")
 
-    def __init__(self, target: Mapping[str, Any], path: tuple[str | int, ...]) -> None:
+    def __init__(
+        self, target: Mapping[str, Any], path: tuple[str | int, ...], sentinels: frozenset[str]
+    ) -> None:
         self._target = target
         self._path = path
+        self._sentinels = sentinels
 
     def __getitem__(self, key: str) -> Any:
-        return _strict(self._target[key], (*self._path, key))
+        return _strict(self._target[key], (*self._path, key), self._sentinels)
 
     def __iter__(self) -> Any:
         return iter(self._target)
@@ -257,28 +260,29 @@ class _StrictMapping(Mapping[str, Any]):
 
 
 class _StrictSequence(Sequence[Any]):
-    __slots__ = ("_path", "_target")
+    __slots__ = ("_path", "_sentinels", "_target")
 
-    def __init__(self, target: Sequence[Any], path: tuple[str | int, ...]) -> None:
+    def __init__(self, target: Sequence[Any], path: tuple[str | int, ...], sentinels: frozenset[str]) -> None:
         self._target = target
         self._path = path
+        self._sentinels = sentinels
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return _strict(self._target[index], (*self._path, index))
+        return _strict(self._target[index], (*self._path, index), self._sentinels)
 
     def __len__(self) -> int:
         return len(self._target)
 
 
-def _strict(value: Any, path: tuple[str | int, ...]) -> Any:
-    if is_unknown(value):
+def _strict(value: Any, path: tuple[str | int, ...], sentinels: frozenset[str]) -> Any:
+    if isinstance(value, str) and value in sentinels:
         raise UnknownRead(value, path)
     if isinstance(value, Mapping):
-        return _StrictMapping(value, path)
+        return _StrictMapping(value, path, sentinels)
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return _StrictSequence(value, path)
+        return _StrictSequence(value, path, sentinels)
     return value
 
 
@@ -286,5 +290,16 @@ def strict(props: Mapping[str, Any]) -> Mapping[str, Any]:
     """``props`` as pulumi_policy's unknown-checking proxy shows them: reading an unknown value raises
     ``UnknownRead``. For rules that judge one object as a whole (a cloud resource), where a verdict that
     read an unknown input is no verdict; pod rules read values and decide per container instead."""
-    view: Mapping[str, Any] = _StrictMapping(props, ())
+    view: Mapping[str, Any] = _StrictMapping(props, (), UNKNOWN_SENTINELS)
+    return view
+
+
+_SECRETS = frozenset({SECRET_PLACEHOLDER})
+
+
+def secrets_strict(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``props`` where reading a secret raises ``UnknownRead`` and a value unknown during preview reads as
+    its sentinel. For rules that judge preview unknowns field by field (the operability pack) but must
+    never read a secret as absent: a secret `instanceTypes` read as none was a false "no pool fits"."""
+    view: Mapping[str, Any] = _StrictMapping(props, (), _SECRETS)
     return view

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from lepton_infra.policies import values
@@ -117,6 +117,14 @@ class Stack:
         if not urns:
             urns = resource.dependencies
         return [r for u in urns if (r := self._by_urn.get(u)) is not None]
+
+    def secrets_strict(self) -> Stack:
+        """This stack with inputs read through ``values.secrets_strict`` (reading a secret raises
+        ``UnknownRead``), built once and shared by every rule that reads it; it keeps its own memo."""
+        return self.memo(
+            "secrets-strict",
+            lambda s: Stack(replace(r, props=values.secrets_strict(r.props)) for r in s.resources),
+        )
 
     def memo(self, key: str, build: Callable[[Stack], T]) -> T:
         """A fact derived from the whole stack, built on first use and shared by every rule after."""

@@ -22,16 +22,17 @@ import pytest
 
 from lepton_infra.plan.loaders import load_plan
 from lepton_infra.plan.model import Violation
-from lepton_infra.plan.packs import SECURITY, evaluate_packs, selected
+from lepton_infra.plan.packs import OPERABILITY, SECURITY, evaluate_packs, selected
 
-REVIEWED = Path(__file__).parents[1] / "operability" / "plans_ae54ed7" / "aws-dev.json.gz"
+PLANS = Path(__file__).parents[1] / "operability" / "plans_ae54ed7"
 SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 CLUSTER = "aws:eks/cluster:Cluster"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
 
-def _reviewed() -> dict[str, Any]:
-    with gzip.open(REVIEWED, "rt", encoding="utf-8") as f:
+def _reviewed(plan: str = "aws-dev") -> dict[str, Any]:
+    with gzip.open(PLANS / f"{plan}.json.gz", "rt", encoding="utf-8") as f:
         data: dict[str, Any] = json.load(f)
     return data
 
@@ -57,10 +58,10 @@ def _as_preview(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_secrets(
-    wrap: Callable[[Any], Any], keys: set[str] | None, types: set[str] | None = None
+    wrap: Callable[[Any], Any], keys: set[str] | None, types: set[str] | None = None, plan: str = "aws-dev"
 ) -> list[dict[str, Any]]:
     """The reviewed plan's resources with the inputs named ``keys`` (every one when None) secret."""
-    resources = _reviewed()["resources"]
+    resources = _reviewed(plan)["resources"]
     for resource in resources:
         if types is not None and resource["type"] not in types:
             continue
@@ -94,6 +95,24 @@ def test_a_secret_vpc_config_is_undecided_not_a_finding(tmp_path: Path) -> None:
     assert any("secret value at .vpcConfig can't be read from a saved plan" in n for n in notes), notes
 
 
+def test_a_secret_pool_input_leaves_the_pool_rules_undecided_and_the_others_deciding(tmp_path: Path) -> None:
+    # A secret instanceTypes was read as "no instance type": the fit and scale-from-zero findings of the
+    # plain plan vanished without a word. The rules that judge pools now say they could not decide; a
+    # rule that reads no pool (the API endpoint's reachability) still reports what it finds.
+    packs = selected([OPERABILITY])
+    plain = evaluate_packs(load_plan(_write(tmp_path, _reviewed())), None, packs)
+    path = _write(tmp_path, _as_export(_with_secrets(_envelope, {"instanceTypes"}, {NODE_GROUP})))
+    secret = evaluate_packs(load_plan(path), None, packs)
+    notes = {v.policy: v.message for v in secret if _undecided(v)}
+    for policy in ("workload-pods-fit-pool-nodes", "node-pool-scales-from-zero"):
+        assert any(v.policy == policy for v in plain), f"the plain plan has no {policy} finding to hide"
+        assert not [v for v in secret if v.policy == policy and not _undecided(v)]
+        assert "secret value at .instanceTypes can't be read from a saved plan" in notes[policy]
+    reachable = [v.message for v in plain if v.policy == "kubernetes-api-reachable"]
+    assert reachable
+    assert reachable == [v.message for v in secret if v.policy == "kubernetes-api-reachable"]
+
+
 @pytest.mark.parametrize("wrap", [_envelope, _plaintext, _placeholder])
 @pytest.mark.parametrize("form", [_as_export, _as_preview])
 def test_a_secret_policy_document_is_reported_and_blocks(
@@ -108,22 +127,34 @@ def test_a_secret_policy_document_is_reported_and_blocks(
     }
 
 
-def _keys() -> list[str]:
-    return sorted({k for r in _reviewed()["resources"] for k in r.get("inputs") or {}})
+def _keys(plan: str) -> list[str]:
+    return sorted({k for r in _reviewed(plan)["resources"] for k in r.get("inputs") or {}})
 
 
-@pytest.mark.parametrize("key", _keys())
-def test_every_input_as_a_secret_gives_no_false_finding_and_no_silent_pass(tmp_path: Path, key: str) -> None:
-    # Each input name of the reviewed plan, secret on every resource at once: every finding of the
-    # security pack is one the plain plan has, or a secret document reported; every finding of the plain
-    # plan is still there, or its rule says it could not decide (on the resource, or for the stack where
-    # a stack rule read it). (The operability pack's joins still read some secrets as absent: not yet.)
-    packs = selected([SECURITY])
+# Both packs on the AWS plan; the operability pack, whose pools and clusters are read per cloud, on the
+# Azure and Alibaba Cloud plans too.
+_SWEEP = [
+    *[("aws-dev", pack, key) for pack in (SECURITY, OPERABILITY) for key in _keys("aws-dev")],
+    *[(plan, OPERABILITY, key) for plan in ("azure-prod", "alicloud-prod") for key in _keys(plan)],
+]
+
+
+@pytest.mark.parametrize(("plan", "pack", "key"), _SWEEP)
+def test_every_input_as_a_secret_gives_no_false_finding_and_no_silent_pass(
+    tmp_path: Path, plan: str, pack: str, key: str
+) -> None:
+    # Each input name of the reviewed plan, secret on every resource at once: every finding of either
+    # pack is one the plain plan has, or a secret document reported; every finding of the plain plan is
+    # still there, or its rule says it could not decide (on the resource, or for the stack where a stack
+    # rule read it). The operability pack read a secret instanceTypes, labels, scalingConfig, subnetIds,
+    # chart, spec... as absent: false "pods do not fit" / "no pool scales from zero" findings, and
+    # findings that vanished.
+    packs = selected([pack])
     plain = {
         (v.policy, v.urn, v.message)
-        for v in evaluate_packs(load_plan(_write(tmp_path, _reviewed())), None, packs)
+        for v in evaluate_packs(load_plan(_write(tmp_path, _reviewed(plan))), None, packs)
     }
-    path = _write(tmp_path, _as_export(_with_secrets(_envelope, {key})))
+    path = _write(tmp_path, _as_export(_with_secrets(_envelope, {key}, plan=plan)))
     secret = evaluate_packs(load_plan(path), None, packs)
     decided = {(v.policy, v.urn, v.message) for v in secret if not _undecided(v) and not _secret_problem(v)}
     assert decided <= plain, sorted(decided - plain)

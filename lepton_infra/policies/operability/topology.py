@@ -21,7 +21,7 @@ from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
 from lepton_infra.policies.operability.pods import Taint, Workload, selects, untolerated, workloads
-from lepton_infra.policies.values import as_list, as_mapping, get, is_true, is_unknown
+from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown
 from lepton_infra.policies.view import Resource, Stack
 
 T = TypeVar("T")
@@ -85,7 +85,10 @@ class Cluster:
     cloud: Cloud | None
     name: str
     providers: list[Resource] = field(default_factory=list)
-    pools: list[Pool] = field(default_factory=list)
+    built_pools: list[Pool] = field(default_factory=list)
+    # Why the pools cannot be read (a secret input of a pool), raised to the rule that reads them: only
+    # the rules that judge pools are undecided, the others still decide.
+    unreadable_pools: UnknownRead | None = None
     objects: list[Resource] = field(default_factory=list)
     addons: list[Resource] = field(default_factory=list)
     # False where the stack builds the cluster and another stack deploys into it (a cloud layer: its
@@ -93,6 +96,13 @@ class Cluster:
     deployed_here: bool = True
     # Facts the rules derive per pool or workload (a node's free room, say), computed once: see memo.
     _memo: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def pools(self) -> list[Pool]:
+        """The cluster's node pools; raises ``UnknownRead`` where a secret hides what one of them is."""
+        if self.unreadable_pools is not None:
+            raise self.unreadable_pools
+        return self.built_pools
 
     @property
     def managed(self) -> bool:
@@ -432,14 +442,22 @@ def _build(stack: Stack) -> Topology:
             by_provider[obj.provider] = home
         home.objects.append(obj)
         by_object[obj.urn] = home
-    for cluster_resource, pool in _cloud_pools(stack, cloud_clusters):
-        clusters[cluster_resource.urn].pools.append(pool)
-        by_object[pool.resource.urn] = clusters[cluster_resource.urn]
+    try:
+        for cluster_resource, pool in _cloud_pools(stack, cloud_clusters):
+            clusters[cluster_resource.urn].built_pools.append(pool)
+            by_object[pool.resource.urn] = clusters[cluster_resource.urn]
+    except UnknownRead as secret:
+        # Which cluster the unreadable pool joins may be the secret itself: every cluster built here.
+        for urn in cloud_clusters:
+            clusters[urn].unreadable_pools = secret
     for cluster_resource, addon in _addons(stack, cloud_clusters):
         clusters[cluster_resource.urn].addons.append(addon)
     for cluster in clusters.values():
-        for node_pool in cluster.of_type(svc.KARPENTER_NODE_POOL):
-            cluster.pools.append(_karpenter_pool(cluster.cloud, node_pool))
+        try:
+            for node_pool in cluster.of_type(svc.KARPENTER_NODE_POOL):
+                cluster.built_pools.append(_karpenter_pool(cluster.cloud, node_pool))
+        except UnknownRead as secret:
+            cluster.unreadable_pools = secret
     for urn, cluster in clusters.items():
         if cluster.resource is not None:
             by_object[urn] = cluster
