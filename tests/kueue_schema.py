@@ -9,7 +9,6 @@ CEL rule of the schema, evaluated with cel-python on the node it sits on. Transi
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ import celpy
 import jsonschema
 import re2
 import yaml
+from crd_schemas import closed
 from jsonschema.exceptions import ValidationError
 
 SCHEMAS = Path(__file__).parent / "schemas" / "kueue"
@@ -35,22 +35,6 @@ def crds() -> dict[str, dict[str, Any]]:
         version = next(v for v in crd["spec"]["versions"] if v["name"] == VERSION)
         found[crd["spec"]["names"]["kind"]] = version["schema"]["openAPIV3Schema"]
     return found
-
-
-def _strict(node: Any) -> Any:
-    """The schema with unknown fields refused wherever the CRD lists an object's properties."""
-    if isinstance(node, dict):
-        node = {k: _strict(v) for k, v in node.items()}
-        if (
-            "properties" in node
-            and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            node["additionalProperties"] = False
-        return node
-    if isinstance(node, list):
-        return [_strict(v) for v in node]
-    return node
 
 
 def _rules(schema: dict[str, Any], value: Any) -> Iterator[tuple[str, str, Any]]:
@@ -87,7 +71,7 @@ def kueue_errors(obj: dict[str, Any]) -> list[str]:
     schema = crds().get(obj.get("kind", ""))
     if schema is None:
         return [f"no vendored CRD for kind {obj.get('kind')!r}"]
-    validator = _Validator(_strict(copy.deepcopy(schema)))
+    validator = _Validator(closed(schema))
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(obj)]
     for rule, message, value in _rules(schema, obj):
         program = _ENV.program(_ENV.compile(rule))
