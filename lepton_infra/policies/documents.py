@@ -140,6 +140,19 @@ def denies_insecure_transport(document: object, condition_key: str) -> bool:
     return False
 
 
+def tls_only_problems(documents: Iterable[Any], condition_key: str) -> Iterator[Outcome]:
+    """Why a bucket with these policy ``documents`` serves plain HTTP: nothing when one denies requests with
+    ``<condition_key> = false``; else any it cannot read (that one may be the Deny: never a plain finding)."""
+    documents = list(documents)
+    if any(denies_insecure_transport(d, condition_key) for d in documents):
+        return
+    unread = [o for d in documents for o in readable(d, "the bucket policy")]
+    if unread:
+        yield from unread
+        return
+    yield f"no bucket policy denies requests without TLS ({condition_key} = false)"
+
+
 # Actions that let a principal give itself (or a role it controls) more power, from Rhino Security Labs'
 # AWS IAM privilege-escalation methods (https://rhinosecuritylabs.com/aws/aws-privilege-escalation-
 # methods-mitigation/), the set cloudsplaining and checkov's CKV_AWS_286 check follow.

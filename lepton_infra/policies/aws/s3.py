@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from lepton_infra.policies.documents import denies_insecure_transport, public_grants, readable
+from lepton_infra.policies.documents import public_grants, tls_only_problems
 from lepton_infra.policies.joins import per_owner
 from lepton_infra.policies.rule import Outcome, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -115,14 +115,7 @@ def versioning_enabled(stack: Stack, _settings: PolicySettings) -> Iterator[Find
 
 def _tls_only(bucket: Resource, policies: list[Resource]) -> Iterator[Outcome]:
     documents = [document_at(bucket.props, "policy"), *(document_at(p.props, "policy") for p in policies)]
-    if any(denies_insecure_transport(d, "aws:SecureTransport") for d in documents):
-        return
-    # A policy the plan cannot show (unknown, secret) may be the one that denies: never a plain finding.
-    unread = [o for d in documents for o in readable(d, "the bucket policy")]
-    if unread:
-        yield from unread
-        return
-    yield "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
+    return tls_only_problems(documents, "aws:SecureTransport")
 
 
 @view_policy(
