@@ -21,6 +21,7 @@ from typing import Any
 
 import ijson
 
+from lepton_infra.errors import format_path
 from lepton_infra.plan.shapes import MAX_DEPTH, PlanShapeError
 
 # Where resource entries sit in each form, as paths of keys with None for a list index.
@@ -43,13 +44,6 @@ def _wanted(path: tuple[str | None, ...]) -> bool:
     if len(path) == 1:
         return path[0] in _KEPT_TOP
     return any(entry[: len(path)] == path or path[: len(entry)] == entry for entry in _ENTRIES)
-
-
-def _where(path: list[str | int]) -> str:
-    shown = ""
-    for step in path:
-        shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else step)
-    return shown
 
 
 class _Frame:
@@ -87,7 +81,7 @@ def stream_plan(path: Path, convert: Callable[[Any, str], Any]) -> Any:
         if not frame.whole:
             shape = tuple(pattern)
             if shape in _ENTRY_SET:
-                value = convert(value, _where(trail))
+                value = convert(value, format_path(trail))
             elif len(shape) > 1 and not _wanted(shape):  # every top-level value that is not a container
                 return
         if target.__class__ is dict:
