@@ -263,3 +263,28 @@ def test_a_team_s_quota_is_split_over_its_accelerator_s_pools_in_order() -> None
         ("h100-spot", 0, 0),
     ]
     assert queues.pool_max_gpus == {"h100": 32, "l4": 10, "h100-spot": 16}
+
+
+def test_resources_a_queued_pod_requests_beyond_the_queues_gpus_do_not_block_its_admission(
+    aws_prod: Manifests,
+) -> None:
+    """Kueue refuses a workload requesting a resource its ClusterQueue does not cover ("resource
+    ephemeral-storage unavailable in ClusterQueue", kubernetes-sigs/kueue#4848) unless the configuration
+    ignores undeclared resources. Training pods request CPU, memory and, for their scratch /tmp,
+    ephemeral-storage; the queues cover GPUs alone."""
+    covered = {
+        resource
+        for queue in aws_prod.all("ClusterQueue")
+        for group in queue["spec"]["resourceGroups"]
+        for resource in group["coveredResources"]
+    }
+    queued = [job for job in aws_prod.all("Job") if QUEUE_LABEL in job["metadata"].get("labels", {})]
+    requested = {
+        resource
+        for job in queued
+        for container in pod_spec(job)["containers"]
+        for resource in container["resources"]["requests"]
+    }
+    assert queued and "ephemeral-storage" in requested
+    uncovered = requested - covered
+    assert uncovered and manager_config("aws-prod")["resources"] == {"quotaCheckStrategy": "IgnoreUndeclared"}
