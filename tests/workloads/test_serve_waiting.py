@@ -149,9 +149,10 @@ def test_a_corrupt_first_file_is_skipped_once_and_the_wait_goes_on(
         return len([r for r in caplog.records if "step-00000005.model.pt" in r.getMessage()])
 
     with caplog.at_level(logging.WARNING, logger="workloads.checkpoint"), Replica(empty) as replica:
-        # Until the watcher has met the torn file (a fixed sleep raced it on a loaded machine).
-        wait_until(lambda: skipped() > 0)
-        assert replica.engine.state == "waiting_for_checkpoint" and replica.watcher.failure is None
+        # Until the watcher has met the torn file and finished that look: the warning is logged while the
+        # engine still says "loading" (a fixed sleep, then reading the state at once, raced it).
+        wait_until(lambda: skipped() > 0 and replica.engine.state == "waiting_for_checkpoint")
+        assert replica.watcher.failure is None
         _write(empty, 10, seed=1)
         wait_until(lambda: replica.engine.ready)
     assert skipped() == 1
