@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lepton_infra.catalog.fit import InitContainer, PodRequest
+from lepton_infra.catalog.fit import InitContainer, PodRequest, effective_amount
 from lepton_infra.catalog.types import Resources
 from lepton_infra.policies.kubernetes.workloads import (
     CRON_JOB,
@@ -34,6 +34,7 @@ from lepton_infra.policies.values import as_list, as_mapping, get, is_unknown
 from lepton_infra.policies.view import Resource
 
 GPU = "nvidia.com/gpu"
+EPHEMERAL_STORAGE = "ephemeral-storage"
 # Effects that keep a pod off a node; PreferNoSchedule only prefers.
 BLOCKING_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
@@ -81,14 +82,19 @@ def _count(value: Any) -> int:
     return int(amount) if amount is not None else 0
 
 
+def _asked(container: Any, resource: str) -> Any:
+    """A container's request of ``resource``, defaulting to its limit."""
+    value = get(container, "resources", "requests", resource)
+    return value if value is not None else get(container, "resources", "limits", resource)
+
+
 def container_request(container: Mapping[str, Any]) -> Resources:
     """What one container asks the scheduler for: its requests, each defaulting to its limit."""
-
-    def asked(resource: str) -> Any:
-        value = get(container, "resources", "requests", resource)
-        return value if value is not None else get(container, "resources", "limits", resource)
-
-    return Resources(_count(asked(GPU)), millicores(asked("cpu")), mebibytes(asked("memory")))
+    return Resources(
+        _count(_asked(container, GPU)),
+        millicores(_asked(container, "cpu")),
+        mebibytes(_asked(container, "memory")),
+    )
 
 
 def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
@@ -98,6 +104,27 @@ def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
         for volume in as_list(get(spec, "volumes"))
         if get(volume, "emptyDir", "medium") == "Memory"
     )
+
+
+def pod_ephemeral_mib(spec: Mapping[str, Any]) -> int:
+    """The pod's ``ephemeral-storage`` request as the scheduler computes it (init containers' peak against
+    the app containers' sum, as for CPU: ``catalog.fit.effective_amount``), in MiB; 0 where none asks."""
+    return effective_amount(
+        (mebibytes(_asked(c, EPHEMERAL_STORAGE)) for c in as_list(get(spec, "containers"))),
+        (
+            (mebibytes(_asked(c, EPHEMERAL_STORAGE)), get(c, "restartPolicy") == "Always")
+            for c in as_list(get(spec, "initContainers"))
+        ),
+    )
+
+
+def disk_volumes(spec: Mapping[str, Any]) -> list[str]:
+    """The names of the pod's emptyDirs on the node's disk (not tmpfs): what fills its ephemeral storage."""
+    return [
+        str(get(volume, "name"))
+        for volume in as_list(get(spec, "volumes"))
+        if get(volume, "emptyDir") is not None and get(volume, "emptyDir", "medium") != "Memory"
+    ]
 
 
 def pod_request(spec: Mapping[str, Any]) -> Resources:
@@ -252,6 +279,10 @@ class Workload:
     @property
     def request(self) -> Resources:
         return pod_request(self.spec)
+
+    @property
+    def ephemeral_mib(self) -> int:
+        return pod_ephemeral_mib(self.spec)
 
     @property
     def label(self) -> str:

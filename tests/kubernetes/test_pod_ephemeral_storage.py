@@ -1,0 +1,90 @@
+"""Every pod we emit asks the scheduler for the node disk its emptyDirs and logs take, on the right container.
+
+The failure this guards: the inference servers' emptyDirs (the model the stager copies in, vLLM's compile
+cache, /tmp) had a sizeLimit but no ``ephemeral-storage`` request, so a replica could land on a node whose
+disk could not hold its model and be evicted under disk pressure, or at once when the emptyDir passed its
+sizeLimit ("emptyDir volumes, except tmpfs emptyDir volumes" count as the pod's local ephemeral storage:
+https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#local-ephemeral-storage;
+https://kubernetes.io/docs/concepts/storage/ephemeral-storage/).
+
+Which container carries it: the scheduler takes a pod's request as the higher of its app containers' sum
+and its highest init container request (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/
+#resource-sharing-within-containers), and the kubelet evicts a pod whose emptyDirs, logs and writable layers
+pass "the total limit of containers" (substratusai/runbooks#246 shows the kubelet's message). So the main
+container, which runs all along, carries every emptyDir of the pod, and the stager's own request (the
+volumes it writes) is below it and adds nothing.
+
+tmpfs (/dev/shm, ``medium: Memory``) is charged to memory instead ("files you write count against your
+container's memory limit", https://kubernetes.io/docs/concepts/storage/volumes/#emptydir): it asks no disk,
+and the pod's memory request is larger than it (``catalog.fit`` counts it there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from manifest_helpers import Manifests, main_container, pod_spec
+
+from lepton_infra.catalog import pod_ephemeral_gib
+from lepton_infra.policies.operability.pods import mebibytes, pod_ephemeral_mib, pod_request
+
+Obj = dict[str, Any]
+
+
+def _disk_gib(spec: Obj) -> int:
+    """What the pod's disk-backed emptyDirs may hold, in GiB, read from the manifest itself."""
+    return sum(
+        int(v["emptyDir"]["sizeLimit"].removesuffix("Gi"))
+        for v in spec["volumes"]
+        if "emptyDir" in v and v["emptyDir"].get("medium") != "Memory"
+    )
+
+
+def _gib(container: Obj) -> int:
+    requests, limits = container["resources"]["requests"], container["resources"]["limits"]
+    assert requests["ephemeral-storage"] == limits["ephemeral-storage"]  # limited alike: Guaranteed disk
+    return int(requests["ephemeral-storage"].removesuffix("Gi"))
+
+
+def test_a_vllm_replica_asks_for_its_model_cache_and_tmp_on_its_main_container(byo: Manifests) -> None:
+    deployment = byo.one("Deployment", "chat")
+    spec = pod_spec(deployment)
+    names = {
+        v["name"] for v in spec["volumes"] if "emptyDir" in v and v["emptyDir"].get("medium") != "Memory"
+    }
+    assert {"model", "cache", "tmp"} <= names
+    assert _gib(main_container(deployment)) == pod_ephemeral_gib(_disk_gib(spec))
+
+
+def test_the_stager_asks_for_what_it_writes_and_adds_nothing_to_the_pod(byo: Manifests) -> None:
+    deployment = byo.one("Deployment", "chat")
+    spec = pod_spec(deployment)
+    [stager] = spec["initContainers"]
+    mounted = {m["name"] for m in stager["volumeMounts"]}
+    written = _disk_gib({"volumes": [v for v in spec["volumes"] if v["name"] in mounted]})
+    assert "model" in mounted and _gib(stager) == pod_ephemeral_gib(written)
+    # The scheduler's view of the pod (init max vs app sum): exactly the main container's figure.
+    assert _gib(stager) <= _gib(main_container(deployment))
+    assert pod_ephemeral_mib(spec) == _gib(main_container(deployment)) * 1024
+
+
+@pytest.mark.parametrize(("kind", "name"), [("Job", "pretrain"), ("Deployment", "serve")])
+def test_every_pod_of_a_cloud_stack_asks_for_its_disk(aws_dev: Manifests, kind: str, name: str) -> None:
+    obj = aws_dev.one(kind, name)
+    spec = pod_spec(obj)
+    assert _gib(main_container(obj)) == pod_ephemeral_gib(_disk_gib(spec))
+
+
+@pytest.mark.parametrize(("kind", "name"), [("Job", "pretrain"), ("Deployment", "serve")])
+def test_shared_memory_asks_no_disk_and_fits_in_the_pods_memory(
+    aws_dev: Manifests, kind: str, name: str
+) -> None:
+    spec = pod_spec(aws_dev.one(kind, name))
+    shm = [v for v in spec["volumes"] if v.get("emptyDir", {}).get("medium") == "Memory"]
+    containers_memory = sum(mebibytes(c["resources"]["limits"]["memory"]) for c in spec["containers"])
+    for volume in shm:
+        # Written files are charged to the writer's memory: /dev/shm full must leave the process room.
+        assert mebibytes(volume["emptyDir"]["sizeLimit"]) < containers_memory
+    # The scheduler-side memory of the pod is never below its tmpfs (catalog.fit.PodRequest).
+    assert pod_request(spec).memory_mib >= sum(mebibytes(v["emptyDir"]["sizeLimit"]) for v in shm)
