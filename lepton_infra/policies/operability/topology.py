@@ -20,7 +20,7 @@ from lepton_infra.catalog.allocatable import aks_default_max_pods
 from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
-from lepton_infra.policies.operability.pods import Taint, Workload, selects, untolerated, workloads
+from lepton_infra.policies.operability.pods import Taint, Workload, quantity, selects, untolerated, workloads
 from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown
 from lepton_infra.policies.view import Resource, Stack
 
@@ -55,6 +55,9 @@ class Pool:
     placement_group: bool = False
     # "node-group" for a cloud pool, "karpenter" for a Karpenter NodePool.
     kind: str = "node-group"
+    # GiB of the disk the nodes' kubelet keeps pods' ephemeral storage on; None where the plan does not say
+    # (a cloud or AMI default, a disk the cloud computes): the disk rule is then undecided.
+    disk_gib: int | None = None
 
     @cached_property
     def offering(self) -> InstanceOffering | None:
@@ -227,6 +230,22 @@ def _cluster_of(
     return None
 
 
+def _ebs_root_gib(mappings: Any, size: Callable[[Any], int | None]) -> int | None:
+    """The root volume's size among EC2 block device mappings (``/dev/xvda``, the EKS AMIs' root, or the
+    one marked ``rootVolume``, or the only one)."""
+    listed = [m for m in as_list(mappings) if isinstance(m, Mapping)]
+    root = [m for m in listed if get(m, "deviceName") == "/dev/xvda" or is_true(get(m, "rootVolume"))]
+    chosen = root or (listed if len(listed) == 1 else [])
+    return size(get(chosen[0], "ebs", "volumeSize")) if chosen else None
+
+
+def _eks_disk_gib(group: Resource, template: Resource | None) -> int | None:
+    """A managed node group's root disk: its ``diskSize``, or its launch template's root volume."""
+    if (size := _int(group.get("diskSize"))) is not None:
+        return size
+    return _ebs_root_gib(template.get("blockDeviceMappings"), _int) if template is not None else None
+
+
 def _eks_pool(stack: Stack, group: Resource) -> Pool:
     labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.get("labels")).items()}
     types = tuple(str(t) for t in as_list(group.get("instanceTypes")) if _str(t))
@@ -256,6 +275,7 @@ def _eks_pool(stack: Stack, group: Resource) -> Pool:
         cloud_autoscaled=False,
         zones=len(as_list(group.get("subnetIds"))) or None,
         placement_group=template is not None and bool(_str(template.get("placement", "groupName"))),
+        disk_gib=_eks_disk_gib(group, template),
     )
 
 
@@ -295,7 +315,24 @@ def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pod
         cloud_autoscaled=autoscaled,
         zones=len(as_list(get(profile, "availabilityZones"))) or None,
         max_pods=_int(get(profile, "maxPods")) or max_pods,
+        # With kubeletDiskType Temporary the kubelet lives on the VM's temp disk, sized by the VM type
+        # (Azure/AgentBaker#569); without osDiskSizeGB the size is AKS's default for the type.
+        disk_gib=None
+        if get(profile, "kubeletDiskType") == "Temporary"
+        else _int(get(profile, "osDiskSizeGB")),
     )
+
+
+def _ack_disk_gib(pool: Resource) -> int | None:
+    """The larger of an ACK pool's system disk and its first data disk. ACK stores container data on the
+    data disk where there is one (the node pool API's "store container data and images on data disks";
+    cloudpilot-ai/karpenter-provider-alibabacloud#228 mounts it for containerd and the kubelet), but which
+    disk holds the kubelet's directory is not stated plainly: judging on the larger never refuses a pod
+    that fits."""
+    system = _int(pool.get("systemDiskSize"))
+    data = [_int(get(d, "size")) for d in as_list(pool.get("dataDisks"))[:1]]
+    sizes = [system, *data]
+    return None if None in sizes else max(s for s in sizes if s is not None)
 
 
 def _ack_pool(pool: Resource) -> Pool:
@@ -326,10 +363,29 @@ def _ack_pool(pool: Resource) -> Pool:
         spot=pool.get("spotStrategy") not in (None, "NoSpot"),
         cloud_autoscaled=autoscaled,
         zones=len(as_list(pool.get("vswitchIds"))) or None,
+        disk_gib=_ack_disk_gib(pool),
     )
 
 
-def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
+def _quantity_gib(value: Any) -> int | None:
+    """A Kubernetes quantity such as ``200Gi`` in whole GiB (rounded down), or None."""
+    amount = quantity(value)
+    return int(amount / 2**30) if amount is not None else None
+
+
+def _karpenter_disk_gib(cluster: Cluster, node_pool: Resource) -> int | None:
+    """The root volume of the EC2NodeClass a Karpenter NodePool launches into (None elsewhere: AKS's node
+    auto-provisioning, a class the plan does not hold)."""
+    ref = as_mapping(node_pool.get("spec", "template", "spec", "nodeClassRef"))
+    if get(ref, "kind") != "EC2NodeClass":
+        return None
+    for node_class in cluster.of_type(svc.KARPENTER_EC2_NODE_CLASS):
+        if node_class.get("metadata", "name") == get(ref, "name"):
+            return _ebs_root_gib(node_class.get("spec", "blockDeviceMappings"), _quantity_gib)
+    return None
+
+
+def _karpenter_pool(cloud: Cloud | None, node_pool: Resource, disk_gib: int | None) -> Pool:
     template = as_mapping(node_pool.get("spec", "template"))
     labels: dict[str, str | None] = {
         str(k): str(v) for k, v in as_mapping(get(template, "metadata", "labels")).items()
@@ -366,6 +422,7 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
         cloud_autoscaled=True,
         zones=None,
         kind="karpenter",
+        disk_gib=disk_gib,
     )
 
 
@@ -455,7 +512,8 @@ def _build(stack: Stack) -> Topology:
     for cluster in clusters.values():
         try:
             for node_pool in cluster.of_type(svc.KARPENTER_NODE_POOL):
-                cluster.built_pools.append(_karpenter_pool(cluster.cloud, node_pool))
+                disk = _karpenter_disk_gib(cluster, node_pool)
+                cluster.built_pools.append(_karpenter_pool(cluster.cloud, node_pool, disk))
         except UnknownRead as secret:
             cluster.unreadable_pools = secret
     for urn, cluster in clusters.items():
