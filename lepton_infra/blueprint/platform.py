@@ -323,11 +323,14 @@ def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: Pool
             return [(f"{path}.resources", message)]
         return []  # an existing cluster's nodes are not in the catalog
     resources = workload.pod_resources(room, node.gpus)
-    shared_memory = 0
-    if isinstance(workload, TrainingWorkloadSpec):
-        shared_memory = workload.shared_memory(resources.memory_mib)
-        if shared_memory >= resources.memory_mib:
-            return [(f"{path}.shared_memory_mib", shared_memory_too_large(workload, resources))]
+    shared_memory = workload.shared_memory(resources.memory_mib)
+    if shared_memory >= resources.memory_mib:
+        field = (
+            "shared_memory_mib"
+            if isinstance(workload, TrainingWorkloadSpec)
+            else workload.shared_memory_field
+        )
+        return [(f"{path}.{field}", shared_memory_too_large(shared_memory, resources.memory_mib))]
     main = Resources(workload.gpus_needed_per_node, resources.cpu_millicores, resources.memory_mib)
     pod = PodRequest(containers=(main,), memory_volumes_mib=shared_memory)
     assert node.offering is not None  # a room comes from a catalog type

@@ -130,10 +130,13 @@ class WorkloadBase(SpecModel):
         return ResourcesSpec(cpu_millicores=share.cpu_millicores, memory_mib=share.memory_mib)
 
 
-def shared_memory_too_large(workload: TrainingWorkloadSpec, resources: ResourcesSpec) -> str:
+def shared_memory_too_large(shared_memory_mib: int, memory_mib: int) -> str:
+    # tmpfs pages are charged to the memory of the container that writes them ("files you write count
+    # against your container's memory limit", https://kubernetes.io/docs/concepts/storage/volumes/#emptydir):
+    # a /dev/shm as large as the memory limit leaves the process nothing and it is OOM-killed.
     return (
-        f"{workload.shared_memory_mib} MiB of /dev/shm counts against the pod's memory "
-        f"({resources.memory_mib} MiB) and must be smaller"
+        f"{shared_memory_mib} MiB of /dev/shm counts against the pod's memory ({memory_mib} MiB) and must be "
+        "smaller"
     )
 
 
@@ -279,7 +282,9 @@ class TrainingWorkloadSpec(WorkloadBase):
         # With per-site default resources, the platform's rules check it on each site's size.
         resources, shared_memory = self.resources, self.shared_memory_mib
         if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
-            raise rule_error([("shared_memory_mib", shared_memory_too_large(self, resources))])
+            raise rule_error(
+                [("shared_memory_mib", shared_memory_too_large(shared_memory, resources.memory_mib))]
+            )
         return self
 
     @property
@@ -452,9 +457,34 @@ class InferenceWorkloadSpec(WorkloadBase):
             return self.server.staged_model
         return None
 
+    @property
+    def shared_memory_field(self) -> str:
+        """Where the spec sizes the replica's /dev/shm: the vLLM server's or the staged model's field."""
+        return (
+            "server.shared_memory_mib"
+            if isinstance(self.server, VllmServerSpec)
+            else ("server.staged_model.shared_memory_mib")
+        )
+
+    def shared_memory(self, memory_mib: int) -> int:
+        """/dev/shm of a replica with ``memory_mib``: the spec's size, else a quarter of the replica's memory;
+        0 for a server that stages no model (it gets no /dev/shm volume)."""
+        staged = self.staged_model
+        if staged is None:
+            return 0
+        if staged.shared_memory_mib is not None:
+            return staged.shared_memory_mib
+        return default_shared_memory_mib(memory_mib)
+
     @model_validator(mode="after")
     def _consistent(self) -> InferenceWorkloadSpec:
         issues = []
+        staged, resources = self.staged_model, self.resources
+        shared_memory = staged.shared_memory_mib if staged is not None else None
+        if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
+            # With per-site default resources, the platform's rules check it on each site's size.
+            message = shared_memory_too_large(shared_memory, resources.memory_mib)
+            issues.append((self.shared_memory_field, message))
         if self.min_replicas > self.max_replicas:
             message = f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})"
             issues.append(("min_replicas", message))

@@ -21,10 +21,12 @@ and the pod's memory request is larger than it (``catalog.fit`` counts it there)
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 from manifest_helpers import Manifests, main_container, pod_spec
+from plan_helpers import problems, spec_issues, stack_config
 
 from lepton_infra.catalog import pod_ephemeral_gib
 from lepton_infra.policies.operability.pods import mebibytes, pod_ephemeral_mib, pod_request
@@ -88,3 +90,36 @@ def test_shared_memory_asks_no_disk_and_fits_in_the_pods_memory(
         assert mebibytes(volume["emptyDir"]["sizeLimit"]) < containers_memory
     # The scheduler-side memory of the pod is never below its tmpfs (catalog.fit.PodRequest).
     assert pod_request(spec).memory_mib >= sum(mebibytes(v["emptyDir"]["sizeLimit"]) for v in shm)
+
+
+STAGER = {
+    "repository": "lepton/stage",
+    "tag": "0.1.0",
+    "digest": "sha256:73dc4b6aca775f0603559b5d01e9b826e19b36373344edb007a53a3c35eae082",
+}
+
+
+def _aws_dev_with_server(server: Obj, resources: Obj | None = None) -> tuple[Obj, int]:
+    platform = copy.deepcopy(stack_config("aws-dev"))
+    index, workload = next((i, w) for i, w in enumerate(platform["workloads"]) if w["kind"] == "inference")
+    workload["server"] = server
+    if resources is not None:
+        workload["resources"] = resources
+    return platform, index
+
+
+def test_a_servers_shared_memory_as_large_as_its_memory_is_refused() -> None:
+    """A full /dev/shm as large as the memory limit leaves the server nothing: it is OOM-killed."""
+    staged = {"stager_image": STAGER, "shared_memory_mib": 16384}
+    custom = {"kind": "custom", "command": ["serve"], "health_path": "/healthz", "staged_model": staged}
+    platform, _ = _aws_dev_with_server(custom, {"cpu_millicores": 2000, "memory_mib": 16384})
+    [(path, message)] = [i for i in spec_issues(platform) if "shm" in i[1]]
+    assert path.endswith("server.staged_model.shared_memory_mib") and "16384 MiB" in message
+
+
+def test_with_per_site_resources_the_platform_refuses_it_on_the_sites_size() -> None:
+    server = {"kind": "vllm", "stager_image": STAGER, "shared_memory_mib": 1 << 20}
+    platform, index = _aws_dev_with_server(server)
+    found = problems(platform)
+    message = found[f"lepton-infra:platform.workloads[{index}].server.shared_memory_mib"]
+    assert "/dev/shm counts against the pod's memory" in message
