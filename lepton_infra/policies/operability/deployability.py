@@ -113,7 +113,7 @@ def _unreachable(access: Any) -> Iterator[str]:
 
 # --- Waiting on what cannot finish ------------------------------------------------------------------------
 def _annotations(resource: Resource) -> dict[str, Any]:
-    found = resource.get("metadata", "annotations", default={})
+    found = resource.known("metadata", "annotations", default={})
     return dict(found) if hasattr(found, "items") else {}
 
 

@@ -36,8 +36,8 @@ def daemons_on(cluster: Cluster, pool: Pool) -> Iterator[tuple[str, Resources]]:
         for daemon in CLOUD_DAEMONS.get(pool.cloud, ()):
             yield daemon.name, daemon.requests
     for release in cluster.of_type(HELM_RELEASE):
-        values = release.get("values", default={})
-        for daemon in CHART_DAEMONS.get(chart_name(str(release.get("chart", default=""))), ()):
+        values = release.known("values", default={})
+        for daemon in CHART_DAEMONS.get(chart_name(str(release.known("chart", default=""))), ()):
             if not untolerated(chart_tolerations(values, daemon), pool.taints):
                 yield daemon.name, daemon.requests
     for daemon_set in cluster.of_type(DAEMON_SET):

@@ -151,7 +151,7 @@ def _runtime_taint_findings(cluster: Cluster, gpu_pools: list[Pool]) -> Iterator
             )
         return
     for release in releases:
-        values = release.get("values", default={})
+        values = release.known("values", default={})
         for daemon in GPU_RUNTIME_DAEMONS:
             for pool in gpu_pools:
                 missing = untolerated(chart_tolerations(values, daemon), pool.taints)

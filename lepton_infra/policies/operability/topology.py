@@ -21,7 +21,7 @@ from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
 from lepton_infra.policies.operability.pods import Taint, Workload, quantity, selects, untolerated, workloads
-from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown
+from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown, known
 from lepton_infra.policies.view import Resource, Stack
 
 T = TypeVar("T")
@@ -132,23 +132,26 @@ class Cluster:
     def releases(self, charts: Iterable[str]) -> list[Resource]:
         """Helm releases in the cluster of any of ``charts`` (by the chart's own name)."""
         wanted = frozenset(charts)
+        # A chart unknown during preview may be any of them: the rule that asks is undecided.
         return [
-            r for r in self.of_type(HELM_RELEASE) if chart_name(str(r.get("chart", default=""))) in wanted
+            r for r in self.of_type(HELM_RELEASE) if chart_name(str(r.known("chart", default=""))) in wanted
         ]
 
     def addon_configs(self) -> dict[str, Mapping[str, Any]]:
         """Managed add-ons by name, each with its configuration: EKS and ACK add-on resources, and the
         add-ons an ACK cluster lists itself."""
+        # An add-on's name or configuration unknown during preview leaves the rule that asks undecided.
         found = {
-            str(a.get("addonName") or a.get("name")): _json(
-                a.get("configurationValues", default=a.get("config"))
+            str(a.known("addonName") or a.known("name")): _json(
+                a.known("configurationValues", default=a.known("config"))
             )
             for a in self.addons
         }
         if self.cloud is Cloud.ALICLOUD and self.resource is not None:
-            for addon in as_list(self.resource.get("addons")):
-                if isinstance(get(addon, "name"), str) and not is_true(get(addon, "disabled")):
-                    found.setdefault(get(addon, "name"), _json(get(addon, "config")))
+            for addon in as_list(self.resource.known("addons")):
+                name = known(addon, "name")
+                if isinstance(name, str) and not is_true(known(addon, "disabled")):
+                    found.setdefault(name, _json(known(addon, "config")))
         return found
 
     @cached_property
@@ -247,8 +250,8 @@ def _eks_disk_gib(group: Resource, template: Resource | None) -> int | None:
 
 
 def _eks_pool(stack: Stack, group: Resource) -> Pool:
-    labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.get("labels")).items()}
-    types = tuple(str(t) for t in as_list(group.get("instanceTypes")) if _str(t))
+    labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.known("labels")).items()}
+    types = tuple(str(t) for t in as_list(group.known("instanceTypes")) if _str(t))
     template = next(iter(stack.references(group, "launchTemplate")), None)
     if not types and template is not None and _str(template.get("instanceType")):
         types = (str(template.get("instanceType")),)
@@ -268,10 +271,10 @@ def _eks_pool(stack: Stack, group: Resource) -> Pool:
         cloud=Cloud.AWS,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(group.get("taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(group.known("taints")) if (t := Taint.of(item))),
         min_nodes=_int(group.get("scalingConfig", "minSize")),
         max_nodes=_int(group.get("scalingConfig", "maxSize")),
-        spot=group.get("capacityType") == "SPOT",
+        spot=group.known("capacityType") == "SPOT",
         cloud_autoscaled=False,
         zones=len(as_list(group.get("subnetIds"))) or None,
         placement_group=template is not None and bool(_str(template.get("placement", "groupName"))),
@@ -280,11 +283,12 @@ def _eks_pool(stack: Stack, group: Resource) -> Pool:
 
 
 def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pods: int | None) -> Pool:
-    spot = get(profile, "scaleSetPriority") == "Spot"
+    # The fields a verdict turns on raise where unknown during preview (the pool rules are then undecided).
+    spot = known(profile, "scaleSetPriority") == "Spot"
     labels: dict[str, str | None] = {
-        str(k): str(v) for k, v in as_mapping(get(profile, "nodeLabels")).items()
+        str(k): str(v) for k, v in as_mapping(known(profile, "nodeLabels")).items()
     }
-    vm_size = _str(get(profile, "vmSize"))
+    vm_size = _str(known(profile, "vmSize"))
     labels.update(
         {
             "kubernetes.azure.com/agentpool": name,
@@ -293,14 +297,14 @@ def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pod
             _HOSTNAME: None,
         }
     )
-    taints = [t for item in as_list(get(profile, "nodeTaints")) if (t := Taint.of(item))]
+    taints = [t for item in as_list(known(profile, "nodeTaints")) if (t := Taint.of(item))]
     if spot:
         # AKS puts this taint and label on every spot node, listed or not
         # (https://learn.microsoft.com/azure/aks/spot-node-pool).
         labels["kubernetes.azure.com/scalesetpriority"] = "spot"
         if not any(t.key == AKS_SPOT_TAINT.key for t in taints):
             taints.append(AKS_SPOT_TAINT)
-    autoscaled = is_true(get(profile, "enableAutoScaling"))
+    autoscaled = is_true(known(profile, "enableAutoScaling"))
     count = _int(get(profile, "count"))
     return Pool(
         resource=resource,
@@ -337,9 +341,9 @@ def _ack_disk_gib(pool: Resource) -> int | None:
 
 def _ack_pool(pool: Resource) -> Pool:
     labels: dict[str, str | None] = {
-        str(get(item, "key")): str(get(item, "value", default="")) for item in as_list(pool.get("labels"))
+        str(get(item, "key")): str(get(item, "value", default="")) for item in as_list(pool.known("labels"))
     }
-    types = tuple(str(t) for t in as_list(pool.get("instanceTypes")) if _str(t))
+    types = tuple(str(t) for t in as_list(pool.known("instanceTypes")) if _str(t))
     labels.update(
         {
             "alibabacloud.com/nodepool-id": None,
@@ -348,8 +352,8 @@ def _ack_pool(pool: Resource) -> Pool:
             _HOSTNAME: None,
         }
     )
-    scaling = as_mapping(pool.get("scalingConfig"))
-    autoscaled = is_true(get(scaling, "enable"))
+    scaling = as_mapping(pool.known("scalingConfig"))
+    autoscaled = is_true(known(scaling, "enable"))
     desired = _int(pool.get("desiredSize"))
     return Pool(
         resource=pool,
@@ -357,7 +361,7 @@ def _ack_pool(pool: Resource) -> Pool:
         cloud=Cloud.ALICLOUD,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(pool.get("taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(pool.known("taints")) if (t := Taint.of(item))),
         min_nodes=_int(get(scaling, "minSize")) if autoscaled else desired,
         max_nodes=_int(get(scaling, "maxSize")) if autoscaled else desired,
         spot=pool.get("spotStrategy") not in (None, "NoSpot"),
