@@ -9,6 +9,10 @@ Each function follows the Kubernetes semantics it names, so a rule's verdict is 
   ``catalog.fit.PodRequest``, which cites the Kubernetes pages it follows; this module reads the pod
   spec into it.
 - Taints and tolerations match as in https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/.
+
+A taint, toleration, selector or label that is unknown during preview raises ``values.UnknownRead``: whether
+the pod lands there is then not known, and the rule that asks is undecided (read as absent, an unknown
+toleration key gave a false "does not tolerate").
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from lepton_infra.policies.kubernetes.workloads import (
     WORKLOAD_TYPES,
     pod_template,
 )
-from lepton_infra.policies.values import as_list, as_mapping, get, is_unknown
+from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_unknown, known
 from lepton_infra.policies.view import Resource
 
 GPU = "nvidia.com/gpu"
@@ -160,12 +164,14 @@ class Taint:
     @classmethod
     def of(cls, item: Any) -> Taint | None:
         """A taint from a ``{key, value, effect}`` mapping or a ``key=value:Effect`` string."""
+        if is_unknown(item):
+            raise UnknownRead(item, ())
         if isinstance(item, str):
             return cls.parse(item)
-        key, effect = get(item, "key"), get(item, "effect")
+        key, effect = known(item, "key"), known(item, "effect")
         if not isinstance(key, str) or not isinstance(effect, str):
             return None
-        value = get(item, "value")
+        value = known(item, "value")
         return cls(key, value if isinstance(value, str) else None, _EFFECTS.get(effect, effect))
 
     @property
@@ -176,9 +182,9 @@ class Taint:
 def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
     """Whether any toleration matches ``taint`` (an empty key with Exists tolerates every taint)."""
     for toleration in tolerations:
-        key = get(toleration, "key")
-        operator = get(toleration, "operator", default="Equal")
-        effect = get(toleration, "effect")
+        key = known(toleration, "key")
+        operator = known(toleration, "operator", default="Equal")
+        effect = known(toleration, "effect")
         if effect not in (None, "") and effect != taint.effect:
             continue
         if key in (None, ""):
@@ -187,7 +193,7 @@ def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
             continue
         if key != taint.key:
             continue
-        if operator == "Exists" or (get(toleration, "value") or None) == taint.value:
+        if operator == "Exists" or (known(toleration, "value") or None) == taint.value:
             return True
     return False
 
@@ -199,8 +205,8 @@ def untolerated(tolerations: Iterable[Any], taints: Iterable[Taint]) -> list[Tai
 
 
 def _expression_matches(expression: Any, labels: Mapping[str, str | None]) -> bool:
-    key, operator = get(expression, "key"), get(expression, "operator")
-    wanted = [str(v) for v in as_list(get(expression, "values"))]
+    key, operator = known(expression, "key"), known(expression, "operator")
+    wanted = [str(known(v)) for v in as_list(known(expression, "values"))]
     if key not in labels:
         return operator in ("NotIn", "DoesNotExist")
     value = labels[key]
@@ -223,8 +229,8 @@ def _expression_matches(expression: Any, labels: Mapping[str, str | None]) -> bo
 
 def _required_node_terms(spec: Mapping[str, Any]) -> list[Any]:
     """The pod's required node affinity terms (any one of them must match)."""
-    required = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
-    return as_list(get(required, "nodeSelectorTerms"))
+    required = known(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    return as_list(known(required, "nodeSelectorTerms"))
 
 
 def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
@@ -232,7 +238,9 @@ def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
 
     A label whose value is None is one the node has but the plan cannot know: it matches any value.
     """
-    for key, value in as_mapping(get(spec, "nodeSelector")).items():
+    for key, value in as_mapping(known(spec, "nodeSelector")).items():
+        if is_unknown(value):
+            raise UnknownRead(value, ("nodeSelector", key))
         if key not in labels or (labels[key] is not None and labels[key] != str(value)):
             return False
     terms = _required_node_terms(spec)

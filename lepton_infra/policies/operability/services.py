@@ -20,7 +20,7 @@ from lepton_infra.policies.operability.pods import Workload
 from lepton_infra.policies.operability.topology import Cluster, topology
 from lepton_infra.policies.rule import view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, is_true, policy_statements
+from lepton_infra.policies.values import as_list, get, is_true, known, policy_statements
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 FAMILY = "operability-services"
@@ -61,7 +61,7 @@ def _has_custom_metrics(cluster: Cluster) -> bool:
 def _metric_names(hpa: Resource) -> Iterator[tuple[str, str]]:
     """(type, metric name) of each metric the HPA scales on."""
     for metric in as_list(get(hpa.props, "spec", "metrics")):
-        kind = str(get(metric, "type", default="Resource"))
+        kind = str(known(metric, "type", default="Resource"))
         section = {"Resource": "resource", "ContainerResource": "containerResource"}.get(kind)
         if section is not None:
             yield kind, str(get(metric, section, "name", default="cpu"))

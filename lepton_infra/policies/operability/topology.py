@@ -233,6 +233,17 @@ def _cluster_of(
     return None
 
 
+def _labels(given: Any) -> dict[str, str | None]:
+    """Node labels from a mapping; one whose value is unknown during preview raises ``UnknownRead`` (which
+    pods select the pool is then not known)."""
+    labels: dict[str, str | None] = {}
+    for key, value in as_mapping(given).items():
+        if is_unknown(value):
+            raise UnknownRead(value, ("labels", key))
+        labels[str(key)] = str(value)
+    return labels
+
+
 def _ebs_root_gib(mappings: Any, size: Callable[[Any], int | None]) -> int | None:
     """The root volume's size among EC2 block device mappings (``/dev/xvda``, the EKS AMIs' root, or the
     one marked ``rootVolume``, or the only one)."""
@@ -250,7 +261,7 @@ def _eks_disk_gib(group: Resource, template: Resource | None) -> int | None:
 
 
 def _eks_pool(stack: Stack, group: Resource) -> Pool:
-    labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.known("labels")).items()}
+    labels = _labels(group.known("labels"))
     types = tuple(str(t) for t in as_list(group.known("instanceTypes")) if _str(t))
     template = next(iter(stack.references(group, "launchTemplate")), None)
     if not types and template is not None and _str(template.get("instanceType")):
@@ -285,9 +296,7 @@ def _eks_pool(stack: Stack, group: Resource) -> Pool:
 def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pods: int | None) -> Pool:
     # The fields a verdict turns on raise where unknown during preview (the pool rules are then undecided).
     spot = known(profile, "scaleSetPriority") == "Spot"
-    labels: dict[str, str | None] = {
-        str(k): str(v) for k, v in as_mapping(known(profile, "nodeLabels")).items()
-    }
+    labels = _labels(known(profile, "nodeLabels"))
     vm_size = _str(known(profile, "vmSize"))
     labels.update(
         {
@@ -340,9 +349,9 @@ def _ack_disk_gib(pool: Resource) -> int | None:
 
 
 def _ack_pool(pool: Resource) -> Pool:
-    labels: dict[str, str | None] = {
-        str(get(item, "key")): str(get(item, "value", default="")) for item in as_list(pool.known("labels"))
-    }
+    labels = _labels(
+        {known(item, "key"): known(item, "value", default="") for item in as_list(pool.known("labels"))}
+    )
     types = tuple(str(t) for t in as_list(pool.known("instanceTypes")) if _str(t))
     labels.update(
         {
@@ -390,14 +399,13 @@ def _karpenter_disk_gib(cluster: Cluster, node_pool: Resource) -> int | None:
 
 
 def _karpenter_pool(cloud: Cloud | None, node_pool: Resource, disk_gib: int | None) -> Pool:
-    template = as_mapping(node_pool.get("spec", "template"))
-    labels: dict[str, str | None] = {
-        str(k): str(v) for k, v in as_mapping(get(template, "metadata", "labels")).items()
-    }
+    template = as_mapping(node_pool.known("spec", "template"))
+    labels = _labels(known(template, "metadata", "labels"))
     types: tuple[str, ...] = ()
-    for requirement in as_list(get(template, "spec", "requirements")):
-        key, values = str(get(requirement, "key")), [str(v) for v in as_list(get(requirement, "values"))]
-        if get(requirement, "operator") != "In":
+    for requirement in as_list(known(template, "spec", "requirements")):
+        key = str(known(requirement, "key"))
+        values = [str(known(v)) for v in as_list(known(requirement, "values"))]
+        if known(requirement, "operator") != "In":
             continue
         if key == "node.kubernetes.io/instance-type":
             types = tuple(values)
@@ -419,7 +427,7 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource, disk_gib: int | No
         cloud=cloud,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(get(template, "spec", "taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(known(template, "spec", "taints")) if (t := Taint.of(item))),
         min_nodes=0,
         max_nodes=None,
         spot=False,
