@@ -15,7 +15,7 @@ from lepton_infra.policies.kubernetes.workloads import DEPLOYMENT, JOB
 from lepton_infra.policies.operability.topology import Cluster, topology
 from lepton_infra.policies.rule import view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import UnknownRead, as_list, is_true, is_unknown, known
+from lepton_infra.policies.values import as_list, is_true, is_unknown, known
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 FAMILY = "operability-deployability"
@@ -124,9 +124,7 @@ def _timeout_set(resource: Resource) -> bool:
 
 def _awaited(resource: Resource) -> bool:
     annotations = _annotations(resource)
-    skip = annotations.get(SKIP_AWAIT)
-    if is_unknown(skip):
-        raise UnknownRead(skip, ("metadata", "annotations", SKIP_AWAIT))
+    skip = known(annotations, SKIP_AWAIT)  # unknown: whether `pulumi up` waits is too
     return not is_true(skip) and WAIT_FOR not in annotations
 
 
