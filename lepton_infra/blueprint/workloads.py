@@ -17,6 +17,7 @@ from lepton_infra.blueprint.servers import (
     reserved_env_issues,
 )
 from lepton_infra.catalog import Accelerator, Resources, per_gpu_share
+from lepton_infra.catalog.node_disk import SERVER_TMP_GIB
 from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
 from lepton_infra.engines import VLLM
 
@@ -458,13 +459,21 @@ class InferenceWorkloadSpec(WorkloadBase):
         return None
 
     @property
+    def staged_model_field(self) -> str:
+        """Where the spec holds the staged model's settings: the vLLM server itself, or ``staged_model``."""
+        return "server" if isinstance(self.server, VllmServerSpec) else "server.staged_model"
+
+    @property
     def shared_memory_field(self) -> str:
-        """Where the spec sizes the replica's /dev/shm: the vLLM server's or the staged model's field."""
-        return (
-            "server.shared_memory_mib"
-            if isinstance(self.server, VllmServerSpec)
-            else ("server.staged_model.shared_memory_mib")
-        )
+        """Where the spec sizes the replica's /dev/shm."""
+        return f"{self.staged_model_field}.shared_memory_mib"
+
+    @property
+    def local_disk_gib(self) -> int:
+        """The node disk a replica's emptyDirs may fill: the staged model, vLLM's cache and /tmp."""
+        staged = self.staged_model
+        cache = self.server.cache_disk_gib if isinstance(self.server, VllmServerSpec) else 0
+        return (staged.model_disk_gib if staged is not None else 0) + cache + SERVER_TMP_GIB
 
     def shared_memory(self, memory_mib: int) -> int:
         """/dev/shm of a replica with ``memory_mib``: the spec's size, else a quarter of the replica's memory;

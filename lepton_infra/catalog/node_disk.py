@@ -34,6 +34,8 @@ EVICTION_FREE_FRACTION = 0.10
 # containerLogMaxSize 10Mi x containerLogMaxFiles 5 by default) and writable layers (empty: the root
 # filesystem is read-only). One GiB covers both with room.
 LOGS_AND_LAYERS_GIB = 1
+# A server's /tmp: caches only (its model and engine caches have emptyDirs of their own).
+SERVER_TMP_GIB = 2
 
 
 def pod_ephemeral_gib(scratch_gib: int) -> int:

@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 from manifest_helpers import Manifests, main_container, pod_spec
-from plan_helpers import problems, spec_issues, stack_config
+from plan_helpers import config_plan, problems, spec_issues, stack_config
 
-from lepton_infra.catalog import pod_ephemeral_gib
+from lepton_infra.catalog import pod_ephemeral_gib, scratch_room_gib
 from lepton_infra.policies.operability.pods import mebibytes, pod_ephemeral_mib, pod_request
 
 Obj = dict[str, Any]
@@ -123,3 +123,21 @@ def test_with_per_site_resources_the_platform_refuses_it_on_the_sites_size() -> 
     found = problems(platform)
     message = found[f"lepton-infra:platform.workloads[{index}].server.shared_memory_mib"]
     assert "/dev/shm counts against the pod's memory" in message
+
+
+@pytest.mark.parametrize("kind", ["vllm", "custom"])
+def test_a_staged_model_larger_than_the_pools_disk_can_hold_is_refused(kind: str) -> None:
+    """The replicas would be evicted while the model is staged; `validate` says so, naming the field."""
+    staged = {"stager_image": STAGER, "model_disk_gib": 400}  # the pool's default disk_gib is 200
+    server = (
+        {"kind": "vllm", **staged}
+        if kind == "vllm"
+        else {"kind": "custom", "command": ["serve"], "health_path": "/healthz", "staged_model": staged}
+    )
+    platform, index = _aws_dev_with_server(server)
+    field = "server" if kind == "vllm" else "server.staged_model"
+    message = problems(platform)[f"lepton-infra:platform.workloads[{index}].{field}.model_disk_gib"]
+    assert f"({scratch_room_gib(200)} GiB" in message and "pool 'l4'" in message
+    # The remedy it names works.
+    platform["sites"][0]["gpu_pools"][0]["disk_gib"] = int(message.rsplit(" ", 1)[1])
+    config_plan(platform)

@@ -10,12 +10,12 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.names import ImageSpec
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
+from lepton_infra.catalog.node_disk import SERVER_TMP_GIB
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
 from lepton_infra.components.kubernetes.monitoring import AlertRule, monitor_workload, scrape_annotations
 from lepton_infra.components.kubernetes.pod_security import (
-    TMP_GIB,
     TMP_MOUNT,
     Volume,
     disk_empty_dir,
@@ -63,7 +63,11 @@ class PodBuilder:
     def tmp_gib(self) -> int:
         """The pod's /tmp: a training pod's is sized by its spec, since checkpoints bound for a bucket pass
         through it whole (workloads/checkpoint/storage.py); a server's holds caches only."""
-        return self.workload.scratch_disk_gib if isinstance(self.workload, TrainingWorkloadSpec) else TMP_GIB
+        return (
+            self.workload.scratch_disk_gib
+            if isinstance(self.workload, TrainingWorkloadSpec)
+            else SERVER_TMP_GIB
+        )
 
     def volumes(self, *extra: Volume) -> list[Volume]:
         """``extra``, a writable /tmp (the root filesystem is read-only), and the checkpoint volume if any."""

@@ -22,8 +22,6 @@ from lepton_infra.components.handle import NodePlacement
 WORKLOAD_UID = 10001
 WORKLOAD_GID = 10001
 TMP_MOUNT = "/tmp"
-# A server's /tmp (caches only; its model has a volume of its own). A training pod's is sized by its spec.
-TMP_GIB = 2
 EPHEMERAL_STORAGE = "ephemeral-storage"
 
 
