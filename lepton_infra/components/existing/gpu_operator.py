@@ -1,0 +1,60 @@
+"""The GPU Operator values of an existing cluster's site, from its ``gpu_operator`` settings.
+
+The operator's container toolkit writes an ``nvidia`` runtime into containerd's config and signals containerd
+through its socket. Its defaults are upstream containerd's (``/etc/containerd/config.toml``,
+``/run/containerd/containerd.sock``); k3s, RKE2 and MicroK8s run their own containerd elsewhere, and a toolkit
+left at the defaults writes a file that containerd never reads: the runtime never appears, the operator's
+pods (RuntimeClass ``nvidia``) never start and no node advertises ``nvidia.com/gpu``
+(NVIDIA/gpu-operator#473 on RKE2, #415 on k3s). The paths are those NVIDIA's "Getting Started" page gives
+under "Custom configuration for runtime containerd" and its RKE2 and MicroK8s sections; for k3s the
+generated ``config.toml``, not its template: a template replaces k3s's own and drops its CNI settings
+(gpu-operator#473, 2024-05-30), and k3s re-detects the toolkit's runtime at every start (k3s docs,
+"NVIDIA Container Runtime Support").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lepton_infra.blueprint.gpu_operator import ContainerRuntime, GpuOperatorSpec
+from lepton_infra.components.kubernetes.gpu_runtime import merged
+
+# The toolkit's environment for each distribution's containerd (the toolkit's CONTAINERD_* variables).
+CONTAINERD_ENV: Mapping[ContainerRuntime, Mapping[str, str]] = {
+    "containerd": {},
+    "k3s": {
+        "CONTAINERD_CONFIG": "/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
+        "CONTAINERD_SOCKET": "/run/k3s/containerd/containerd.sock",
+    },
+    "rke2": {
+        "CONTAINERD_CONFIG": "/var/lib/rancher/rke2/agent/etc/containerd/config.toml.tmpl",
+        "CONTAINERD_SOCKET": "/run/k3s/containerd/containerd.sock",
+        "CONTAINERD_RUNTIME_CLASS": "nvidia",
+        "CONTAINERD_SET_AS_DEFAULT": "true",
+    },
+    "microk8s": {
+        "CONTAINERD_CONFIG": "/var/snap/microk8s/current/args/containerd-template.toml",
+        "CONTAINERD_SOCKET": "/var/snap/microk8s/common/run/containerd.sock",
+        "CONTAINERD_RUNTIME_CLASS": "nvidia",
+        "CONTAINERD_SET_AS_DEFAULT": "true",
+    },
+}
+
+
+def existing_operator_values(spec: GpuOperatorSpec) -> dict[str, Any]:
+    """Chart values for ``spec``: the typed settings, then the user's own values over them."""
+    driver: dict[str, Any] = {}
+    if spec.driver_version is not None:
+        driver["version"] = spec.driver_version
+    if spec.precompiled_driver:
+        driver["usePrecompiled"] = True
+    values: dict[str, Any] = {
+        "mig": {"strategy": spec.mig_strategy},
+        "dcgmExporter": {"enabled": spec.dcgm_exporter},
+    }
+    if driver:
+        values["driver"] = driver
+    if env := CONTAINERD_ENV[spec.container_runtime]:
+        values["toolkit"] = {"env": [{"name": name, "value": value} for name, value in env.items()]}
+    return merged(values, spec.values)
