@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import ROOT, only, problems, stack_config, stack_plan
+from plan_helpers import ROOT, config_plan, only, problems, stack_config, stack_plan
 
 from lepton_infra.blueprint.gpu_operator import GUARDED_KEYS, GpuOperatorSpec
 from lepton_infra.catalog.gpu_operator_chart import chart_values, unknown_keys
@@ -134,9 +134,25 @@ def test_the_mixed_mig_strategy_is_refused_with_its_reason() -> None:
     assert existing_operator_values(GpuOperatorSpec(mig_strategy="none"))["mig"] == {"strategy": "none"}
 
 
-def test_dcgm_can_be_turned_off() -> None:
-    values = existing_operator_values(GpuOperatorSpec(dcgm_exporter=False))
-    assert values["dcgmExporter"] == {"enabled": False}
+def test_dcgm_off_reaches_the_release_and_the_plan_reports_the_gpu_alerts_it_silences() -> None:
+    """The GPU health alerts (XID, ECC) read DCGM_FI_* series; with the operator's exporter off they never
+    fire unless the cluster runs another exporter, which the plan of an existing cluster cannot see: the
+    operability pack says so (advisory) instead of the alerts failing silently."""
+    from lepton_infra.plan.evaluate_view import evaluate_view_rules
+    from lepton_infra.plan.packs import OPERABILITY
+    from lepton_infra.policies.operability.registry import all_policies
+
+    platform = stack_config("existing-cluster")
+    platform = with_operator({**platform["sites"][0]["gpu_operator"], "dcgm_exporter": False})
+    plan = config_plan(platform)
+    assert only(plan, RELEASE, "gpu-runtime").inputs["values"]["dcgmExporter"]["enabled"] is False
+    found = [
+        v
+        for v in evaluate_view_rules(plan, all_policies(), OPERABILITY)
+        if v.policy == "gpu-metrics-have-dcgm-exporter"
+    ]
+    assert [v.enforcement for v in found] == ["advisory"]
+    assert "GpuXidError" in found[0].message and "DCGM exporter of its own" in found[0].message
 
 
 # --- values: the chart's keys only, and none that undo the platform ----------------------------------------
