@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.config import JsonValue
 
 from lepton_infra.blueprint.base import SpecModel, rule_error
 from lepton_infra.catalog.gpu_operator_chart import GPU_OPERATOR_CHART_VERSION, chart_values, unknown_keys
@@ -55,6 +56,9 @@ GUARDED_KEYS: Mapping[tuple[str, ...], str] = {
         "labels; state a pool's taints in gpu_pools[].taints instead"
     ),
 }
+
+
+_CHART_TOP_LEVEL_KEYS: list[JsonValue] = [*sorted(chart_values())]
 
 
 class GpuOperatorSpec(SpecModel):
@@ -103,7 +107,7 @@ class GpuOperatorSpec(SpecModel):
     values: dict[str, Any] = Field(
         default_factory=dict,
         # Editors flag a misspelled top-level key as the user types it; validation checks every level.
-        json_schema_extra={"propertyNames": {"enum": sorted(chart_values())}},
+        json_schema_extra={"propertyNames": {"enum": _CHART_TOP_LEVEL_KEYS}},
         description=(
             f"Further GPU Operator chart values ({GPU_OPERATOR_CHART_VERSION}), merged last, e.g. "
             "{driver: {repository: registry.example.internal/nvidia}}. Every key must be the chart's; keys "
