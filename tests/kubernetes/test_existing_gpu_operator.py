@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import ROOT, config_plan, only, problems, stack_config, stack_plan
+from plan_helpers import (
+    ROOT,
+    config_plan,
+    edited_project,
+    only,
+    problems,
+    run_main,
+    stack_config,
+    stack_plan,
+)
 
 from lepton_infra.blueprint.gpu_operator import GUARDED_KEYS, GpuOperatorSpec
 from lepton_infra.catalog.gpu_operator_chart import chart_values, unknown_keys
-from lepton_infra.cli import main
 from lepton_infra.components.existing.gpu_operator import existing_operator_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -238,17 +245,11 @@ def test_driver_and_containerd_settings_are_refused_where_the_nodes_bring_driver
 def test_validate_names_the_file_line_and_field_of_a_misspelled_values_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    (tmp_path / "stacks").mkdir()
-    path = tmp_path / "stacks" / "Pulumi.existing-cluster.yaml"
-    text = (ROOT / "stacks" / "Pulumi.existing-cluster.yaml").read_text()
-    assert "            driver: {repository:" in text
-    path.write_text(text.replace("            driver: {repository:", "            drivr: {repository:", 1))
-    code = main(["validate", "--project", str(tmp_path), "--stack", "existing-cluster"])
-    err = capsys.readouterr().err
+    repository = "            driver: {repository:"
+    path = edited_project(tmp_path, "existing-cluster", repository, repository.replace("driver", "drivr"))
+    code, _, err = run_main(capsys, "validate", "--project", str(tmp_path), "--stack", "existing-cluster")
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "drivr:" in t)
     assert code == 2
-    assert "Traceback" not in err
     assert (
         f"Pulumi.existing-cluster.yaml:{line}: {SITE}.gpu_operator.values.drivr: "
         "not a value of the GPU Operator chart v25.10.1"
