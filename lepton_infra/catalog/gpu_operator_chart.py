@@ -22,6 +22,9 @@ import yaml
 # The tag of the packaged values.yaml, and so the version the GPU runtime installs (gpu_runtime pins it).
 GPU_OPERATOR_CHART_VERSION = "v25.10.1"
 
+# Where the chart's values.yaml is packaged, relative to lepton_infra (pyproject's package-data ships it).
+CHART_VALUES_FILE = "catalog/charts/gpu-operator/values.yaml"
+
 # Keys the chart's templates read that its values.yaml only mentions in comments (``#version: ""``), or,
 # for node-feature-discovery, the values of a subchart whose own values.yaml is not packaged: anything below
 # these is accepted.
@@ -40,7 +43,7 @@ _OPEN_KEYS: frozenset[tuple[str, ...]] = frozenset(
 @cache
 def chart_values() -> Mapping[str, Any]:
     """The chart's default values at ``GPU_OPERATOR_CHART_VERSION``."""
-    text = resources.files(__package__).joinpath("charts/gpu-operator/values.yaml").read_text("utf-8")
+    text = resources.files("lepton_infra").joinpath(CHART_VALUES_FILE).read_text("utf-8")
     values: Mapping[str, Any] = yaml.safe_load(text)
     return values
 
