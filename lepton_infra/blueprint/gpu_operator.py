@@ -16,9 +16,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic.config import JsonValue
 
 from lepton_infra.blueprint.base import SpecModel, rule_error
+from lepton_infra.catalog.container_runtimes import TOOLKIT_ENV, ContainerRuntime
 from lepton_infra.catalog.gpu_operator_chart import GPU_OPERATOR_CHART_VERSION, chart_values, unknown_keys
-
-ContainerRuntime = Literal["containerd", "k3s", "rke2", "microk8s"]
 
 # Either; which one a site needs depends on precompiled_driver (checked below).
 DRIVER_VERSION_PATTERN = r"^\d{3}(\.\d{2,3}(\.\d{2})?)?$"
@@ -34,10 +33,6 @@ GUARDED_KEYS: Mapping[tuple[str, ...], str] = {
     ("toolkit", "enabled"): "follows gpu_stack (operator-with-driver installs the container toolkit)",
     ("driver", "version"): "use gpu_operator.driver_version, which is checked",
     ("driver", "usePrecompiled"): "use gpu_operator.precompiled_driver, which is checked with driver_version",
-    ("toolkit", "env"): (
-        "set from gpu_operator.container_runtime (the distribution's containerd config and socket); a list "
-        "here would replace those settings"
-    ),
     ("mig", "strategy"): "use gpu_operator.mig_strategy, which is checked against what workloads request",
     ("dcgmExporter", "enabled"): "use gpu_operator.dcgm_exporter, so the plan can warn about alerts it feeds",
     ("dcgmExporter", "serviceMonitor", "enabled"): (
@@ -127,7 +122,11 @@ class GpuOperatorSpec(SpecModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuOperatorSpec:
-        issues = [*self._driver_issues(), *_values_issues(self.values)]
+        issues = [
+            *self._driver_issues(),
+            *_values_issues(self.values),
+            *_toolkit_env_issues(self.values, self.container_runtime),
+        ]
         if issues:
             raise rule_error(issues)
         return self
@@ -153,6 +152,29 @@ def _values_issues(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     for path, reason in GUARDED_KEYS.items():
         if _present(values, path):
             issues.append((_path(path), f"refused: {reason}"))
+    return issues
+
+
+def _toolkit_env_issues(values: Mapping[str, Any], runtime: ContainerRuntime) -> list[tuple[str, str]]:
+    """``values.toolkit.env`` is a list of name/value pairs, added after those ``container_runtime`` sets
+    (e.g. CONTAINERD_USE_LEGACY_CONFIG for a version-1 containerd config, NVIDIA/gpu-operator#415); a name the
+    runtime sets would contradict it."""
+    toolkit = values.get("toolkit")
+    env = toolkit.get("env") if isinstance(toolkit, Mapping) else None
+    if env is None:
+        return []
+    if not isinstance(env, list):
+        return [("values.toolkit.env", "a list of {name, value} entries")]
+    issues: list[tuple[str, str]] = []
+    for i, entry in enumerate(env):
+        path = f"values.toolkit.env[{i}]"
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if not isinstance(entry, Mapping) or set(entry) != {"name", "value"} or not isinstance(name, str):
+            issues.append((path, "an entry is {name: VARIABLE, value: text}"))
+        elif not isinstance(entry["value"], str):
+            issues.append((f"{path}.value", "a string: quote true, false and numbers"))
+        elif name in TOOLKIT_ENV[runtime]:
+            issues.append((f"{path}.name", f"{name} is set by container_runtime {runtime}"))
     return issues
 
 

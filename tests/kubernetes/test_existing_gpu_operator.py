@@ -90,6 +90,26 @@ def test_microk8s_nodes_get_the_snap_s_containerd_template_and_socket() -> None:
     assert env["CONTAINERD_SET_AS_DEFAULT"] == "true"
 
 
+def test_a_site_s_own_toolkit_variables_come_after_the_runtime_s_and_may_not_contradict_them() -> None:
+    """A containerd with a version-1 config needs CONTAINERD_USE_LEGACY_CONFIG=true besides its paths
+    (NVIDIA/gpu-operator#415): the user's entries are added to the runtime's, not put in their place (Helm
+    replaces a list), and one naming a variable the runtime sets is refused."""
+    legacy = {"name": "CONTAINERD_USE_LEGACY_CONFIG", "value": "true"}
+    values = existing_operator_values(
+        GpuOperatorSpec(
+            container_runtime="k3s", values={"toolkit": {"env": [legacy], "installDir": "/opt/nv"}}
+        )
+    )
+    assert values["toolkit"]["env"][-1] == legacy
+    assert {e["name"] for e in values["toolkit"]["env"]} >= {"CONTAINERD_CONFIG", "CONTAINERD_SOCKET"}
+    assert values["toolkit"]["installDir"] == "/opt/nv"
+    socket = {"name": "CONTAINERD_SOCKET", "value": "/run/containerd/containerd.sock"}
+    found = problems(with_operator({"container_runtime": "rke2", "values": {"toolkit": {"env": [socket]}}}))
+    assert "set by container_runtime rke2" in found[f"{SITE}.gpu_operator.values.toolkit.env[0].name"]
+    found = problems(with_operator({"values": {"toolkit": {"env": [{"name": "X", "value": True}]}}}))
+    assert "quote" in found[f"{SITE}.gpu_operator.values.toolkit.env[0].value"]
+
+
 def test_the_example_stack_s_release_carries_its_driver_runtime_and_mirror() -> None:
     """What the stack file asks for reaches the Helm release, the platform's own values kept beside it."""
     site = stack_config("existing-cluster")["sites"][0]
