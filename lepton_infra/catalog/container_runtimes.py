@@ -14,8 +14,9 @@ on RKE2). Each distribution gets what its own documentation gives for the pinned
   template replaces k3s's own and drops its CNI settings (gpu-operator#473, comment of 2024-05-30); k3s
   detects the runtime at start ("Alternative Container Runtime Support" in the k3s docs).
 - MicroK8s: the snap renders ``containerd.toml`` from ``args/containerd-template.toml`` at every start, so
-  the toolkit edits the template, and signals the snap's socket (NVIDIA GPU Operator "Getting Started",
-  MicroK8s).
+  the toolkit edits the template, and signals the snap's socket, with the ``nvidia`` runtime class set as
+  default: the values an operator maintainer gave in NVIDIA/gpu-operator#173 ("Fail to flush containerd
+  config when using microk8s"), which also shows ``containerd.toml`` regenerated from the template.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def test_rke2_nodes_get_the_toolkit_signalling_rke2_s_containerd_and_leaving_its
 
 def test_microk8s_nodes_get_the_snap_s_containerd_template_and_socket() -> None:
     """MicroK8s renders containerd's config from args/containerd-template.toml in its snap and listens on
-    the snap's socket (NVIDIA GPU Operator docs, "Getting Started", MicroK8s)."""
+    the snap's socket (NVIDIA/gpu-operator#173: a maintainer's values, the template and not containerd.toml,
+    which the snap rewrites at each start; canonical/microk8s#3959 for the same file)."""
     env = toolkit_env(container_runtime="microk8s")
     assert env["CONTAINERD_CONFIG"] == "/var/snap/microk8s/current/args/containerd-template.toml"
     assert env["CONTAINERD_SOCKET"] == "/var/snap/microk8s/common/run/containerd.sock"
