@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 
 from lepton_infra.policies.documents import public_grants, tls_only_problems
 from lepton_infra.policies.joins import per_owner
-from lepton_infra.policies.rule import Outcome, checkov, view_policy
+from lepton_infra.policies.log_targets import LogTargets, log_targets
+from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
 from lepton_infra.policies.values import as_list, document_at, get, is_set, is_true
 from lepton_infra.policies.view import Finding, Resource, Stack
@@ -31,34 +32,58 @@ def _per_bucket(
     return per_owner(stack, BUCKETS, parts, "bucket", rule)
 
 
+def _log_targets(stack: Stack) -> LogTargets:
+    return stack.memo("s3-log-targets", lambda s: log_targets(s, BUCKETS, LOGGING))
+
+
 def _kms_rules(bucket: Resource, configs: list[Resource]) -> list[object]:
     # The deprecated inline block on the bucket still counts, for programs that use it.
     inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
     return [*as_list(inline), *(rule for c in configs for rule in as_list(get(c.props, "rules")))]
 
 
-def _encrypted(bucket: Resource, configs: list[Resource]) -> Iterator[Outcome]:
+def _encrypted(bucket: Resource, configs: list[Resource], log_bucket: bool) -> Iterator[Outcome]:
     defaults = [
         get(rule, "applyServerSideEncryptionByDefault", default={}) for rule in _kms_rules(bucket, configs)
     ]
-    if not any(
+    if any(
         str(get(d, "sseAlgorithm")).startswith("aws:kms") and is_set(d, "kmsMasterKeyId") for d in defaults
     ):
-        yield "the bucket is not encrypted with a customer KMS key (no aws:kms rule with kmsMasterKeyId)"
+        return
+    # A log bucket cannot take a KMS key: "You can use default bucket encryption on the destination bucket
+    # only if you use server-side encryption with Amazon S3 managed keys (SSE-S3) ... Default server-side
+    # encryption with AWS KMS keys (SSE-KMS) is not supported" (Amazon S3 user guide, Enabling server
+    # access logging). SSE-S3 is what it can have, and what it must have.
+    if log_bucket:
+        if not any(get(d, "sseAlgorithm") == "AES256" for d in defaults):
+            yield (
+                "the log bucket has no default encryption (set sseAlgorithm AES256: S3 server access "
+                "logging does not deliver to SSE-KMS)"
+            )
+        return
+    yield "the bucket is not encrypted with a customer KMS key (no aws:kms rule with kmsMasterKeyId)"
 
 
 @view_policy(
     name="aws-s3-bucket-encrypted-with-customer-key",
     severity="high",
-    description="S3 buckets must default-encrypt with a customer-managed KMS key.",
+    description=(
+        "S3 buckets must default-encrypt with a customer-managed KMS key (a dedicated server access log "
+        "bucket with SSE-S3, the only default encryption log delivery accepts)."
+    ),
     remediation=(
         "Add an `aws.s3.BucketServerSideEncryptionConfiguration` with `sseAlgorithm: aws:kms` and "
-        "`kmsMasterKeyId` for the bucket."
+        "`kmsMasterKeyId` for the bucket (`sseAlgorithm: AES256` for a log bucket)."
     ),
     controls=checkov("CKV_AWS_145"),
 )
 def encrypted_with_customer_key(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
-    return _per_bucket(stack, ENCRYPTION, _encrypted)
+    targets = _log_targets(stack)
+    return _per_bucket(
+        stack,
+        ENCRYPTION,
+        lambda bucket, configs: _encrypted(bucket, configs, targets.is_log_bucket(bucket.urn)),
+    )
 
 
 def _public_access(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
@@ -131,17 +156,34 @@ def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     return _per_bucket(stack, POLICY, _tls_only)
 
 
-def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
+def _logged(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Iterator[Outcome]:
     # pulumi-aws 7 keeps the deprecated inline `logging` (v6: `loggings`) next to the BucketLogging resource.
     inline = get(bucket.props, "logging") or get(bucket.props, "loggings")
-    if not inline and not any(is_set(p.props, "targetBucket") for p in parts):
-        yield "server access logging is off (no BucketLogging names a target bucket)"
+    if inline or any(is_set(p.props, "targetBucket") for p in parts):
+        if bucket.urn in targets.into_itself:
+            # S3: "Your target bucket should not have server access logging enabled"; a bucket that logs
+            # into itself logs every delivery of its own logs (Amazon S3 user guide, Enabling server
+            # access logging).
+            yield "server access logs go into the bucket itself, which logs each delivery in a loop"
+        return
+    if targets.is_log_bucket(bucket.urn):
+        return  # a target should not log itself (same page); its sources' logs are the record
+    if targets.unresolved:
+        yield Undecided(
+            f"whether it is a log target can't be known: the target of {', '.join(targets.unresolved)} "
+            "is not shown"
+        )
+        return
+    yield "server access logging is off (no BucketLogging names a target bucket)"
 
 
 @view_policy(
     name="aws-s3-bucket-access-logging",
     severity="medium",
-    description="S3 buckets must log server access, so who read or changed an object can be traced.",
+    description=(
+        "S3 buckets must log server access to another bucket, so who read or changed an object can be "
+        "traced (a dedicated log bucket logs nothing itself)."
+    ),
     remediation=(
         "Add an `aws.s3.BucketLogging` for the bucket with `targetBucket` (a log bucket of the site) and "
         "`targetPrefix`."
@@ -149,7 +191,8 @@ def _logged(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
     controls=checkov("CKV_AWS_18"),
 )
 def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
-    return _per_bucket(stack, LOGGING, _logged)
+    targets = _log_targets(stack)
+    return _per_bucket(stack, LOGGING, lambda bucket, parts: _logged(bucket, parts, targets))
 
 
 POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only, access_logging)
