@@ -38,6 +38,16 @@ class LogTargets:
         One that also logs elsewhere is a data bucket that others deliver to, and is judged as one."""
         return urn in self.targets and urn not in self.sources
 
+    def undecided(self, urn: str) -> str | None:
+        """Why it can't be told whether ``urn`` is a log bucket (a target the plan does not show, and the
+        bucket logs nowhere itself), or None when it can."""
+        if not self.unresolved or urn in self.sources or urn in self.targets:
+            return None
+        return (
+            f"whether it is a log target can't be known: the target of {', '.join(self.unresolved)} is not "
+            "shown"
+        )
+
 
 def log_targets(
     stack: Stack,

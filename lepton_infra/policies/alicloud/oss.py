@@ -68,7 +68,7 @@ def disallow_public_access(stack: Stack, _settings: PolicySettings) -> Iterator[
     return _per_bucket(stack, _public_access)
 
 
-def _encrypted(bucket: Resource, parts: list[Resource], log_bucket: bool) -> Iterator[Outcome]:
+def _encrypted(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Iterator[Outcome]:
     rules = [
         rule
         for rule in [
@@ -82,9 +82,13 @@ def _encrypted(bucket: Resource, parts: list[Resource], log_bucket: bool) -> Ite
     # OSS writes access logs itself; into a KMS-encrypted target only through a logging role allowed to use
     # the key (PutBucketLogging's LoggingRole), else delivery fails silently. A dedicated log bucket may
     # therefore use OSS-managed keys, and must use some encryption.
-    if log_bucket:
-        if not any(get(rule, "sseAlgorithm") in ("AES256", "KMS") for rule in rules):
+    encrypted = any(get(rule, "sseAlgorithm") in ("AES256", "KMS") for rule in rules)
+    if targets.is_log_bucket(bucket.urn):
+        if not encrypted:
             yield "the log bucket is not encrypted (set sseAlgorithm AES256, OSS-managed keys)"
+        return
+    if encrypted and (reason := targets.undecided(bucket.urn)):
+        yield Undecided(reason)
         return
     yield "the bucket is not encrypted with a customer KMS key (sseAlgorithm KMS with kmsMasterKeyId)"
 
@@ -104,9 +108,7 @@ def _encrypted(bucket: Resource, parts: list[Resource], log_bucket: bool) -> Ite
 )
 def encrypted_with_customer_key(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     targets = _log_targets(stack)
-    return _per_bucket(
-        stack, lambda bucket, parts: _encrypted(bucket, parts, targets.is_log_bucket(bucket.urn))
-    )
+    return _per_bucket(stack, lambda bucket, parts: _encrypted(bucket, parts, targets))
 
 
 def _versioned(bucket: Resource, parts: list[Resource]) -> Iterator[Outcome]:
@@ -153,11 +155,8 @@ def _logged(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Ite
         return
     if targets.is_log_bucket(bucket.urn):
         return  # a log bucket that logged its own access would loop the same way (same page)
-    if targets.unresolved:
-        yield Undecided(
-            f"whether it is a log target can't be known: the target of {', '.join(targets.unresolved)} "
-            "is not shown"
-        )
+    if reason := targets.undecided(bucket.urn):
+        yield Undecided(reason)
         return
     yield "access logging is off (no BucketLogging names a target bucket)"
 

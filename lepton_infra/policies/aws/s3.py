@@ -42,7 +42,7 @@ def _kms_rules(bucket: Resource, configs: list[Resource]) -> list[object]:
     return [*as_list(inline), *(rule for c in configs for rule in as_list(get(c.props, "rules")))]
 
 
-def _encrypted(bucket: Resource, configs: list[Resource], log_bucket: bool) -> Iterator[Outcome]:
+def _encrypted(bucket: Resource, configs: list[Resource], targets: LogTargets) -> Iterator[Outcome]:
     defaults = [
         get(rule, "applyServerSideEncryptionByDefault", default={}) for rule in _kms_rules(bucket, configs)
     ]
@@ -54,12 +54,16 @@ def _encrypted(bucket: Resource, configs: list[Resource], log_bucket: bool) -> I
     # only if you use server-side encryption with Amazon S3 managed keys (SSE-S3) ... Default server-side
     # encryption with AWS KMS keys (SSE-KMS) is not supported" (Amazon S3 user guide, Enabling server
     # access logging). SSE-S3 is what it can have, and what it must have.
-    if log_bucket:
-        if not any(get(d, "sseAlgorithm") == "AES256" for d in defaults):
+    sse_s3 = any(get(d, "sseAlgorithm") == "AES256" for d in defaults)
+    if targets.is_log_bucket(bucket.urn):
+        if not sse_s3:
             yield (
                 "the log bucket has no default encryption (set sseAlgorithm AES256: S3 server access "
                 "logging does not deliver to SSE-KMS)"
             )
+        return
+    if sse_s3 and (reason := targets.undecided(bucket.urn)):
+        yield Undecided(reason)
         return
     yield "the bucket is not encrypted with a customer KMS key (no aws:kms rule with kmsMasterKeyId)"
 
@@ -82,7 +86,7 @@ def encrypted_with_customer_key(stack: Stack, _settings: PolicySettings) -> Iter
     return _per_bucket(
         stack,
         ENCRYPTION,
-        lambda bucket, configs: _encrypted(bucket, configs, targets.is_log_bucket(bucket.urn)),
+        lambda bucket, configs: _encrypted(bucket, configs, targets),
     )
 
 
@@ -168,11 +172,8 @@ def _logged(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Ite
         return
     if targets.is_log_bucket(bucket.urn):
         return  # a target should not log itself (same page); its sources' logs are the record
-    if targets.unresolved:
-        yield Undecided(
-            f"whether it is a log target can't be known: the target of {', '.join(targets.unresolved)} "
-            "is not shown"
-        )
+    if reason := targets.undecided(bucket.urn):
+        yield Undecided(reason)
         return
     yield "server access logging is off (no BucketLogging names a target bucket)"
 
