@@ -10,7 +10,7 @@ decided here, narrowly, so the exemption cannot be had by naming a bucket as its
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lepton_infra.policies.joins import Owners
@@ -28,6 +28,8 @@ class LogTargets:
     """Buckets whose own logging names a target (themselves included)."""
     into_itself: frozenset[str]
     """Buckets whose logging names the bucket itself as the target."""
+    target_of: Mapping[str, str]
+    """Each source bucket's target, where that is another bucket of the stack."""
     unresolved: tuple[str, ...]
     """Logging configurations whose target the plan does not show (unknown, or a secret), by name: while
     any is left, a bucket without logging may be the target it names."""
@@ -63,6 +65,7 @@ def log_targets(
     targets: set[str] = set()
     sources: set[str] = set()
     into_itself: set[str] = set()
+    target_of: dict[str, str] = {}
     unresolved: list[str] = []
     for part in stack.of_type(*logging_types):
         source = owners.referenced(part, "bucket")
@@ -77,9 +80,12 @@ def log_targets(
             into_itself.add(target.urn)
         else:
             targets.add(target.urn)
+            if source is not None:
+                target_of[source.urn] = target.urn
     return LogTargets(
         targets=frozenset(targets),
         sources=frozenset(sources),
         into_itself=frozenset(into_itself),
+        target_of=target_of,
         unresolved=tuple(unresolved),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from lepton_infra.policies.documents import public_grants, tls_only_problems
-from lepton_infra.policies.joins import per_owner
+from lepton_infra.policies.joins import owners_with_parts, per_owner
 from lepton_infra.policies.log_targets import LogTargets, log_targets
 from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -22,6 +22,10 @@ VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioni
 POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+OBJECT_LOCK = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
 _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -34,6 +38,37 @@ def _per_bucket(
 
 def _log_targets(stack: Stack) -> LogTargets:
     return stack.memo("s3-log-targets", lambda s: log_targets(s, BUCKETS, LOGGING))
+
+
+def _undeliverable(stack: Stack) -> dict[str, str]:
+    """Why S3 would not deliver server access logs into a bucket, by the bucket's URN (where it would not).
+
+    "The destination bucket must not have a default retention period configuration", and default SSE-KMS
+    "is not supported" there (Amazon S3 user guide, Enabling server access logging): logging accepts the
+    configuration and delivers nothing, so a log bucket set up that way is no logging at all."""
+
+    def build(s: Stack) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for bucket, parts in owners_with_parts(s, BUCKETS, (*ENCRYPTION, *OBJECT_LOCK), "bucket"):
+            reasons = []
+            configs = [p for p in parts if p.type in ENCRYPTION]
+            algorithms = [
+                get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+                for r in _kms_rules(bucket, configs)
+            ]
+            if any(str(a).startswith("aws:kms") for a in algorithms):
+                reasons.append("its default encryption is SSE-KMS")
+            locks = [
+                bucket.props.get("objectLockConfiguration"),
+                *(p.props for p in parts if p.type in OBJECT_LOCK),
+            ]
+            if any(is_set(get(lock, "rule"), "defaultRetention") for lock in locks if lock):
+                reasons.append("it has an Object Lock default retention")
+            if reasons:
+                found[bucket.urn] = f"{bucket.name}, where S3 does not deliver them ({' and '.join(reasons)})"
+        return found
+
+    return stack.memo("s3-undeliverable-log-targets", build)
 
 
 def _kms_rules(bucket: Resource, configs: list[Resource]) -> list[object]:
@@ -58,8 +93,8 @@ def _encrypted(bucket: Resource, configs: list[Resource], targets: LogTargets) -
     if targets.is_log_bucket(bucket.urn):
         if not sse_s3:
             yield (
-                "the log bucket has no default encryption (set sseAlgorithm AES256: S3 server access "
-                "logging does not deliver to SSE-KMS)"
+                "the log bucket is not encrypted with SSE-S3 (sseAlgorithm AES256), the only default "
+                "encryption S3 server access logging delivers to"
             )
         return
     if sse_s3 and (reason := targets.undecided(bucket.urn)):
@@ -160,10 +195,15 @@ def tls_only(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
     return _per_bucket(stack, POLICY, _tls_only)
 
 
-def _logged(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Iterator[Outcome]:
+def _logged(
+    bucket: Resource, parts: list[Resource], targets: LogTargets, undeliverable: dict[str, str]
+) -> Iterator[Outcome]:
     # pulumi-aws 7 keeps the deprecated inline `logging` (v6: `loggings`) next to the BucketLogging resource.
     inline = get(bucket.props, "logging") or get(bucket.props, "loggings")
     if inline or any(is_set(p.props, "targetBucket") for p in parts):
+        target = targets.target_of.get(bucket.urn)
+        if target in undeliverable:
+            yield f"server access logs go to {undeliverable[target]}"
         if bucket.urn in targets.into_itself:
             # S3: "Your target bucket should not have server access logging enabled"; a bucket that logs
             # into itself logs every delivery of its own logs (Amazon S3 user guide, Enabling server
@@ -192,8 +232,8 @@ def _logged(bucket: Resource, parts: list[Resource], targets: LogTargets) -> Ite
     controls=checkov("CKV_AWS_18"),
 )
 def access_logging(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
-    targets = _log_targets(stack)
-    return _per_bucket(stack, LOGGING, lambda bucket, parts: _logged(bucket, parts, targets))
+    targets, undeliverable = _log_targets(stack), _undeliverable(stack)
+    return _per_bucket(stack, LOGGING, lambda bucket, parts: _logged(bucket, parts, targets, undeliverable))
 
 
 POLICIES = (encrypted_with_customer_key, public_access_blocked, versioning_enabled, tls_only, access_logging)
