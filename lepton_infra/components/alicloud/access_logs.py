@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.components.alicloud.bucket_parts import private_versioned_tls_only
+from lepton_infra.components.alicloud.bucket_parts import private_versioned_tls_only, zone_redundant_bucket
 from lepton_infra.components.args import refuse_args
 from lepton_infra.validation import at, at_least
 
@@ -60,30 +60,22 @@ class AlicloudAccessLogBucket(pulumi.ComponentResource):
         self, name: str, args: AlicloudAccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:alicloud:AccessLogBucket", name, None, opts)
-        bucket = alicloud.oss.Bucket(
-            f"{name}-bucket",
-            alicloud.oss.BucketArgs(
-                bucket=args.bucket_name,
-                storage_class="Standard",
-                redundancy_type="ZRS",
-                force_destroy=False,
-                lifecycle_rules=[
-                    alicloud.oss.BucketLifecycleRuleArgs(
-                        id="expire-logs",
-                        enabled=True,
-                        prefix="",
-                        expirations=[
-                            alicloud.oss.BucketLifecycleRuleExpirationArgs(days=args.retention_days)
-                        ],
-                        # Versioning keeps a deleted log for a while (tamper evidence), not for ever.
-                        noncurrent_version_expirations=[
-                            alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(days=30)
-                        ],
-                    )
+        bucket = zone_redundant_bucket(
+            name,
+            self,
+            bucket_name=args.bucket_name,
+            lifecycle=alicloud.oss.BucketLifecycleRuleArgs(
+                id="expire-logs",
+                enabled=True,
+                prefix="",
+                expirations=[alicloud.oss.BucketLifecycleRuleExpirationArgs(days=args.retention_days)],
+                # Versioning keeps a deleted log for 30 days (tamper evidence), not for ever.
+                noncurrent_version_expirations=[
+                    alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(days=30)
                 ],
-                tags=dict(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            protect=args.protect,
+            tags=args.tags,
         )
         private_versioned_tls_only(name, bucket, args.account_id, self)
         alicloud.oss.BucketServerSideEncryption(

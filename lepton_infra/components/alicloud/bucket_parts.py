@@ -7,10 +7,37 @@ the other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_policy
+
+
+def zone_redundant_bucket(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    bucket_name: pulumi.Input[str],
+    lifecycle: alicloud.oss.BucketLifecycleRuleArgs,
+    protect: bool,
+    tags: Mapping[str, str],
+) -> alicloud.oss.Bucket:
+    """A Standard, zone-redundant OSS bucket with one lifecycle rule, which Pulumi never deletes with its
+    objects (``force_destroy`` off) and, with ``protect``, not at all."""
+    return alicloud.oss.Bucket(
+        f"{name}-bucket",
+        alicloud.oss.BucketArgs(
+            bucket=bucket_name,
+            storage_class="Standard",
+            redundancy_type="ZRS",
+            force_destroy=False,
+            lifecycle_rules=[lifecycle],
+            tags=dict(tags),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
 
 
 def private_versioned_tls_only(

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from lepton_infra.components.alicloud.access_logs import AlicloudAccessLogBucket, AlicloudAccessLogBucketArgs
-from lepton_infra.components.alicloud.bucket_parts import private_versioned_tls_only
+from lepton_infra.components.alicloud.bucket_parts import private_versioned_tls_only, zone_redundant_bucket
 from lepton_infra.components.args import refuse_args
 from lepton_infra.validation import at, at_least, oss_bucket_name
 
@@ -73,31 +73,23 @@ class AlicloudArtifactBucket(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:alicloud:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = alicloud.oss.Bucket(
-            f"{name}-bucket",
-            alicloud.oss.BucketArgs(
-                bucket=args.bucket_name,
-                storage_class="Standard",
-                redundancy_type="ZRS",
-                force_destroy=False,
-                lifecycle_rules=[
-                    alicloud.oss.BucketLifecycleRuleArgs(
-                        id="expire-noncurrent-versions",
-                        enabled=True,
-                        prefix="",
-                        noncurrent_version_expirations=[
-                            alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
-                                days=args.noncurrent_version_expiry_days
-                            )
-                        ],
-                        abort_multipart_uploads=[
-                            alicloud.oss.BucketLifecycleRuleAbortMultipartUploadArgs(days=7)
-                        ],
+        bucket = zone_redundant_bucket(
+            name,
+            self,
+            bucket_name=args.bucket_name,
+            lifecycle=alicloud.oss.BucketLifecycleRuleArgs(
+                id="expire-noncurrent-versions",
+                enabled=True,
+                prefix="",
+                noncurrent_version_expirations=[
+                    alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
+                        days=args.noncurrent_version_expiry_days
                     )
                 ],
-                tags=dict(args.tags),
+                abort_multipart_uploads=[alicloud.oss.BucketLifecycleRuleAbortMultipartUploadArgs(days=7)],
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            protect=args.protect,
+            tags=args.tags,
         )
         private_versioned_tls_only(name, bucket, args.account_id, self)
         alicloud.oss.BucketServerSideEncryption(

@@ -13,7 +13,13 @@ import pulumi
 import pulumi_aws as aws
 
 from lepton_infra.components.args import refuse_args
-from lepton_infra.components.aws.bucket_parts import deny_insecure_transport, private, versioned
+from lepton_infra.components.aws.bucket_parts import (
+    deny_insecure_transport,
+    encrypted_by_default,
+    expiring,
+    private,
+    versioned,
+)
 from lepton_infra.components.aws.policy_documents import Statement, policy_document
 from lepton_infra.validation import at, at_least
 
@@ -74,7 +80,6 @@ class AwsAccessLogBucket(pulumi.ComponentResource):
         self, name: str, args: AwsAccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("lepton:aws:AccessLogBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             aws.s3.BucketArgs(bucket_prefix=f"{name}-"[:37], force_destroy=False, tags=dict(args.tags)),
@@ -82,44 +87,10 @@ class AwsAccessLogBucket(pulumi.ComponentResource):
         )
         blocks = private(name, bucket, self)
         versioned(name, bucket, self)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=(
-                            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                                sse_algorithm="AES256"
-                            )
-                        ),
-                    )
-                ],
-            ),
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            aws.s3.BucketLifecycleConfigurationArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketLifecycleConfigurationRuleArgs(
-                        id="expire-logs",
-                        status="Enabled",
-                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                            days=args.retention_days
-                        ),
-                        # Versioning keeps a deleted log for a while (tamper evidence), not for ever.
-                        noncurrent_version_expiration=(
-                            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                                noncurrent_days=30
-                            )
-                        ),
-                    )
-                ],
-            ),
-            opts=child,
+        encrypted_by_default(name, bucket, self, kms_key_arn=None)
+        # Versioning keeps a deleted log for 30 days (tamper evidence), not for ever.
+        expiring(
+            name, bucket, self, rule_id="expire-logs", noncurrent_days=30, current_days=args.retention_days
         )
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         aws.s3.BucketPolicy(

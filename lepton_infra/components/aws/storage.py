@@ -10,7 +10,13 @@ import pulumi_aws as aws
 
 from lepton_infra.components.args import refuse_args
 from lepton_infra.components.aws.access_logs import AwsAccessLogBucket, AwsAccessLogBucketArgs
-from lepton_infra.components.aws.bucket_parts import deny_insecure_transport, private, versioned
+from lepton_infra.components.aws.bucket_parts import (
+    deny_insecure_transport,
+    encrypted_by_default,
+    expiring,
+    private,
+    versioned,
+)
 from lepton_infra.components.aws.policy_documents import policy_document
 from lepton_infra.validation import at, at_least
 
@@ -77,47 +83,13 @@ class AwsArtifactBucket(pulumi.ComponentResource):
         )
         blocks = private(name, bucket, self)
         versioned(name, bucket, self)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=(
-                            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                                sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                            )
-                        ),
-                        # A bucket key cuts KMS requests (and cost) by orders of magnitude for checkpoints.
-                        bucket_key_enabled=True,
-                    )
-                ],
-            ),
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            aws.s3.BucketLifecycleConfigurationArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketLifecycleConfigurationRuleArgs(
-                        id="expire-noncurrent-versions",
-                        status="Enabled",
-                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        noncurrent_version_expiration=(
-                            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                                noncurrent_days=args.noncurrent_version_expiry_days
-                            )
-                        ),
-                        abort_incomplete_multipart_upload=(
-                            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                                days_after_initiation=7
-                            )
-                        ),
-                    )
-                ],
-            ),
-            opts=child,
+        encrypted_by_default(name, bucket, self, args.kms_key_arn)
+        expiring(
+            name,
+            bucket,
+            self,
+            rule_id="expire-noncurrent-versions",
+            noncurrent_days=args.noncurrent_version_expiry_days,
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
