@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from lepton_infra.policies.documents import public_grants, tls_only_problems
+from lepton_infra.policies.documents import grants_service, public_grants, tls_only_problems
 from lepton_infra.policies.joins import owners_with_parts, per_owner
 from lepton_infra.policies.log_targets import LogTargets, log_targets
 from lepton_infra.policies.rule import Outcome, Undecided, checkov, view_policy
@@ -22,10 +22,13 @@ VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioni
 POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+OWNERSHIP = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
 OBJECT_LOCK = (
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
 )
+# The service principal that writes server access logs (Amazon S3 user guide, Enabling server access logging).
+LOG_DELIVERY = "logging.s3.amazonaws.com"
 _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -45,11 +48,15 @@ def _undeliverable(stack: Stack) -> dict[str, str]:
 
     "The destination bucket must not have a default retention period configuration", and default SSE-KMS
     "is not supported" there (Amazon S3 user guide, Enabling server access logging): logging accepts the
-    configuration and delivers nothing, so a log bucket set up that way is no logging at all."""
+    configuration and delivers nothing, so a log bucket set up that way is no logging at all. So does an
+    owner-enforced target whose policy does not let ``logging.s3.amazonaws.com`` write: with ACLs off
+    "you must update the bucket policy for the destination bucket to grant access to the logging service
+    principal" (same page); without it "nothing is actually logged" (runs-on/runs-on#241)."""
 
     def build(s: Stack) -> dict[str, str]:
         found: dict[str, str] = {}
-        for bucket, parts in owners_with_parts(s, BUCKETS, (*ENCRYPTION, *OBJECT_LOCK), "bucket"):
+        parts_of = (*ENCRYPTION, *OBJECT_LOCK, *OWNERSHIP, *POLICY)
+        for bucket, parts in owners_with_parts(s, BUCKETS, parts_of, "bucket"):
             reasons = []
             configs = [p for p in parts if p.type in ENCRYPTION]
             algorithms = [
@@ -64,11 +71,29 @@ def _undeliverable(stack: Stack) -> dict[str, str]:
             ]
             if any(is_set(get(lock, "rule"), "defaultRetention") for lock in locks if lock):
                 reasons.append("it has an Object Lock default retention")
+            if _acls_off(parts) and not _lets_log_delivery_write(bucket, parts):
+                reasons.append(f"its ACLs are off and no bucket policy lets {LOG_DELIVERY} put objects")
             if reasons:
                 found[bucket.urn] = f"{bucket.name}, where S3 does not deliver them ({' and '.join(reasons)})"
         return found
 
     return stack.memo("s3-undeliverable-log-targets", build)
+
+
+def _acls_off(parts: list[Resource]) -> bool:
+    return any(
+        get(p.props, "rule", "objectOwnership") == "BucketOwnerEnforced" for p in parts if p.type in OWNERSHIP
+    )
+
+
+def _lets_log_delivery_write(bucket: Resource, parts: list[Resource]) -> bool:
+    """True unless every policy of the bucket is readable and none grants log delivery ``s3:PutObject``."""
+    documents = [
+        document_at(bucket.props, "policy"),
+        *(document_at(p.props, "policy") for p in parts if p.type in POLICY),
+    ]
+    grants = [grants_service(d, LOG_DELIVERY, "s3:PutObject") for d in documents if d is not None]
+    return any(g is not False for g in grants)
 
 
 def _kms_rules(bucket: Resource, configs: list[Resource]) -> list[object]:
