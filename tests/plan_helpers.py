@@ -49,6 +49,20 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
     return code, out, err
 
 
+def edited_project(tmp_path: Path, stack: str, old: str, new: str) -> Path:
+    """A copy of the project under ``tmp_path`` with one stack file, ``old`` replaced by ``new`` once in it;
+    returns the stack file's path."""
+    import shutil
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "stacks").mkdir()
+    path = tmp_path / "stacks" / f"Pulumi.{stack}.yaml"
+    text = (ROOT / "stacks" / path.name).read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
 def stack_plan(stack: str) -> Plan:
     """The offline plan of ``stacks/Pulumi.<stack>.yaml``, run once per session and shared."""
     if stack not in _plans:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lepton_infra.blueprint.base import DnsLabel, KubernetesVersion, SpecModel, rule_error
+from lepton_infra.blueprint.gpu_operator import GpuOperatorSpec
 from lepton_infra.blueprint.names import EnvName
 from lepton_infra.catalog import Accelerator
 
@@ -160,6 +161,13 @@ class ExistingSiteSpec(SpecModel):
             "`operator-with-driver` (the operator installs those too, for bare nodes)."
         ),
     )
+    gpu_operator: GpuOperatorSpec | None = Field(
+        default=None,
+        description=(
+            "How the GPU Operator is set up (gpu_stack `operator` or `operator-with-driver` only): driver "
+            "version, the distribution's containerd, MIG strategy, DCGM exporter, further chart values."
+        ),
+    )
     prometheus_operator: bool = Field(
         default=False,
         description="The Prometheus Operator's CRDs are installed: emit ServiceMonitors and PrometheusRules.",
@@ -181,3 +189,34 @@ class ExistingSiteSpec(SpecModel):
         default_factory=dict,
         description="Annotations for every workload ServiceAccount, e.g. to bind an identity made elsewhere.",
     )
+
+    @model_validator(mode="after")
+    def _gpu_operator_fits_the_gpu_stack(self) -> ExistingSiteSpec:
+        operator = self.gpu_operator
+        if operator is None or self.gpu_stack == "operator-with-driver":
+            return self
+        if self.gpu_stack == "preinstalled":
+            raise rule_error(
+                [("gpu_operator", "the platform installs no GPU Operator with gpu_stack preinstalled")]
+            )
+        # gpu_stack operator: the nodes bring driver and toolkit, and the operator's own stay off.
+        issues = []
+        if operator.driver_version is not None or operator.precompiled_driver:
+            issues.append(
+                (
+                    "gpu_operator.driver_version",
+                    "the nodes' own driver runs with gpu_stack operator; use operator-with-driver to have "
+                    "the operator install one",
+                )
+            )
+        if operator.container_runtime != "containerd":
+            issues.append(
+                (
+                    "gpu_operator.container_runtime",
+                    "the nodes' own container toolkit configures containerd with gpu_stack operator; use "
+                    "operator-with-driver to have the operator's toolkit do it",
+                )
+            )
+        if issues:
+            raise rule_error(issues)
+        return self

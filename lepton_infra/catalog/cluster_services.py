@@ -159,6 +159,18 @@ PROMETHEUS_OPERATOR = Fact(
     "https://prometheus-operator.dev/docs/getting-started/introduction/",
 )
 
+# --- GPU metrics ------------------------------------------------------------------------------------------
+# Series named DCGM_FI_* come only from a DCGM exporter: the GPU Operator's (dcgmExporter.enabled, on by
+# default) or one installed on its own (NVIDIA's dcgm-exporter chart).
+DCGM_SERIES_PREFIX = "DCGM_"
+DCGM_EXPORTER_CHARTS = frozenset({"dcgm-exporter"})
+DCGM_EXPORTER_IMAGE = "dcgm-exporter"
+DCGM_EXPORTER = Fact(
+    "DCGM_FI_* series are exported by NVIDIA's DCGM exporter alone; the GPU Operator runs it unless "
+    "dcgmExporter.enabled is false",
+    "https://docs.nvidia.com/datacenter/cloud-native/gpu-telemetry/latest/dcgm-exporter.html",
+)
+
 # --- Fabric for multi-node training ----------------------------------------------------------------------
 # Types whose GPU-to-GPU fabric only works within one zone / placement group: EFA (AWS) traffic stays in
 # one subnet and cluster placement groups are single-AZ; InfiniBand (Azure ND*r sizes) spans one pool.

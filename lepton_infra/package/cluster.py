@@ -21,6 +21,7 @@ from lepton_infra.blueprint import ExistingGpuPoolSpec
 from lepton_infra.blueprint.platform import PoolNode
 from lepton_infra.blueprint.site_existing import PROMETHEUS_URL_PATTERN
 from lepton_infra.catalog import Accelerator, Cloud, find_offering
+from lepton_infra.catalog.gpu_operator_chart import GPU_OPERATOR_CHART_VERSION, unknown_keys
 from lepton_infra.components.aws.gpu_operator import AL2023_NVIDIA_OPERATOR_VALUES
 from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
 from lepton_infra.components.existing.site import _placement as existing_pool_placement
@@ -42,7 +43,7 @@ from lepton_infra.package.inputs import (
     validated,
 )
 from lepton_infra.sites import handle_from_facts
-from lepton_infra.validation import InvalidInput, Problem
+from lepton_infra.validation import InvalidInput, Problem, refuse
 
 
 class GpuModel(StrEnum):
@@ -151,7 +152,7 @@ class ClusterTarget(TypedDict):
     "nvidia-container-runtime"}}. If omitted with gpuStack operator, those lepton-infra's own site of the
     cluster's cloud uses: on aws (EKS AL2023 NVIDIA AMIs) CDI off; on azure (AKS GPU images with their driver
     and toolkit) CDI off and operator.runtimeClass nvidia-container-runtime, without which the operator's pods
-    never start; none otherwise."""
+    never start; none otherwise. Every key must be one of the pinned chart's (Helm ignores any other)."""
     multikueue: NotRequired[MultiKueueRole]
     """The cluster's part in MultiKueue, manager or worker: what a training job placed any creates here.
     Only such a job reads it."""
@@ -184,6 +185,7 @@ def target_facts(
     require_choice(target, "gpu_stack", {s.value for s in GpuStack}, path=path)
     require_choice(target, "cloud", {c.value for c in Cloud}, path=path)
     require_pattern(target, "prometheus_url", PROMETHEUS_URL_PATTERN, "an http(s) URL", path=path)
+    _require_chart_keys(target.get("gpu_operator_values", {}), f"{path}.gpu_operator_values")
     defaults = ClusterAddons()
     nodes = [
         _pool_node(pool, target.get("cloud"), f"{path}.gpu_pools[{i}]")
@@ -210,6 +212,16 @@ def target_facts(
         nodes={node.pool: node for _, node in nodes},
         max_nodes={spec.name: spec.max_nodes for spec, _ in nodes if spec.max_nodes is not None},
         multikueue=target.get("multikueue"),
+    )
+
+
+def _require_chart_keys(values: Mapping[str, Any], path: str) -> None:
+    """Refuse a values key the pinned GPU Operator chart does not have: Helm would ignore it silently."""
+    refuse(
+        Problem(
+            ".".join((path, *keys)), f"not a value of the GPU Operator chart {GPU_OPERATOR_CHART_VERSION}"
+        )
+        for keys in unknown_keys(values)
     )
 
 

@@ -178,7 +178,7 @@ def test_a_site_may_shorten_the_wait() -> None:
     assert {w.inputs["createDuration"] for w in plan.of_type(SLEEP)} == {"120s"}
 
 
-GPU_OPERATOR_VALUES = ROOT / "tests" / "schemas" / "gpu-operator" / "values.yaml"
+GPU_OPERATOR_VALUES = ROOT / "lepton_infra" / "catalog" / "charts" / "gpu-operator" / "values.yaml"
 
 
 def key_paths(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -213,7 +213,7 @@ def test_the_gpu_operator_uses_the_runtime_aks_nodes_configure_and_pins_cdi_off(
 
 def test_every_operator_value_the_site_sets_is_a_key_of_the_pinned_chart(prod: Plan) -> None:
     """A misspelled values key is silently ignored by Helm: each one must exist in the chart's values.yaml
-    at the pinned tag (tests/schemas/gpu-operator, v25.10.1)."""
+    at the pinned tag (lepton_infra/catalog/charts/gpu-operator, v25.10.1)."""
     chart = yaml.safe_load(GPU_OPERATOR_VALUES.read_text())
     for path in key_paths(operator_release_values(prod)):
         node: Any = chart

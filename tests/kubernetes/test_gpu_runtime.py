@@ -21,7 +21,8 @@ def test_operator_release_is_pinned_and_installs_the_driver_on_bare_nodes() -> N
     assert release.inputs["repositoryOpts"] == {"repo": "https://helm.ngc.nvidia.com/nvidia"}
     assert release.inputs["namespace"] == "gpu-operator"
     values = release.inputs["values"]
-    assert values["driver"] == {"enabled": True}
+    assert values["driver"]["enabled"] is True
+    assert values["toolkit"]["enabled"] is True
     assert values["dcgmExporter"] == {"enabled": True, "serviceMonitor": {"enabled": True}}
 
 
@@ -72,6 +73,7 @@ def test_aks_spot_pools_are_tolerated_by_the_gpu_runtime() -> None:
 def test_a_cluster_with_its_own_gpu_stack_gets_none_but_still_the_gpu_alerts() -> None:
     platform = copy.deepcopy(stack_config("existing-cluster"))
     platform["sites"][0]["gpu_stack"] = "preinstalled"
+    del platform["sites"][0]["gpu_operator"]  # refused with a stack the platform does not install
     plan = config_plan(platform)
     assert [r for r in plan.of_type(RELEASE) if "gpu-runtime" in r.name] == []
     rules = Manifests(plan).one("PrometheusRule", "lepton-gpu-health")

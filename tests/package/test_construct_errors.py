@@ -369,3 +369,16 @@ def test_the_metrics_adapter_refuses_what_is_no_metric_name_and_a_bad_prometheus
     cluster = {**CLUSTER, "prometheusUrl": "prometheus:9090"}
     inputs = {"kubeconfig": secret("k"), "cluster": cluster, "metrics": ["lepton_serve_queue_depth"]}
     assert list(refused(engine, "MetricsAdapter", inputs)) == ["cluster.prometheusUrl"]
+
+
+def test_a_gpu_operator_values_key_the_pinned_chart_lacks_is_refused_at_its_path(engine: FakeEngine) -> None:
+    """Helm ignores a values key the chart never reads: `drivr` would install the chart's default driver
+    without a word. Keys are checked against the chart's values.yaml at the pinned tag."""
+    own = {"drivr": {"version": "570.172.08"}, "driver": {"repositry": "registry.example.internal"}}
+    errors = refused(
+        engine, "GpuRuntime", {"kubeconfig": secret("k"), "cluster": {**CLUSTER, "gpuOperatorValues": own}}
+    )
+    assert errors == {
+        "cluster.gpuOperatorValues.drivr": "not a value of the GPU Operator chart v25.10.1",
+        "cluster.gpuOperatorValues.driver.repositry": "not a value of the GPU Operator chart v25.10.1",
+    }

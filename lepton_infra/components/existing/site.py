@@ -1,10 +1,10 @@
 """The site of ``cloud: existing``: a cluster built elsewhere, reached through a kubeconfig.
 
 Creates no cluster and no cloud identity; it hands the Kubernetes layer the facts the spec states about the
-cluster (kubeconfig, registry, bucket, GPU pools with their labels and taints, add-ons), and the platform
-puts the cluster's Kubernetes provider under it. It has no cloud layer: the stack that deploys its Kubernetes
-layer builds it. It reads no config: a kubeconfig kept in secret config comes through the ``secrets`` lookup
-the program passes.
+cluster (kubeconfig, registry, bucket, GPU pools with their labels and taints, add-ons with the GPU
+Operator's values from ``gpu_operator``), and the platform puts the cluster's Kubernetes provider under it.
+It has no cloud layer: the stack that deploys its Kubernetes layer builds it. It reads no config: a
+kubeconfig kept in secret config comes through the ``secrets`` lookup the program passes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from lepton_infra.blueprint import ExistingGpuPoolSpec, ExistingSiteSpec, PlatformSpec
+from lepton_infra.components.existing.gpu_operator import existing_operator_values
 from lepton_infra.components.handle import (
     ClusterAddons,
     GpuStack,
@@ -72,6 +73,9 @@ class ExistingSite(pulumi.ComponentResource):
             parent=self,
             addons=ClusterAddons(
                 gpu_stack=GpuStack(site.gpu_stack),
+                gpu_operator_values=(
+                    existing_operator_values(site.gpu_operator) if site.gpu_operator is not None else {}
+                ),
                 prometheus_operator=site.prometheus_operator,
                 monitoring_namespace=site.monitoring_namespace,
                 prometheus_url=site.prometheus_url,

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from lepton_infra.catalog.gpu_operator_chart import GPU_OPERATOR_CHART_VERSION
 from lepton_infra.components.args import refuse_args
 from lepton_infra.components.handle import (
     GPU_TOLERATION,
@@ -26,8 +27,9 @@ from lepton_infra.components.kubernetes.tenancy import pod_security_labels
 
 GPU_OPERATOR_REPO = "https://helm.ngc.nvidia.com/nvidia"
 GPU_OPERATOR_CHART = "gpu-operator"
-# Pinned: an upgrade restarts driver and plugin pods on every GPU node; it must be a deliberate change.
-GPU_OPERATOR_VERSION = "v25.10.1"
+# Pinned: an upgrade restarts driver and plugin pods on every GPU node; it must be a deliberate change, with
+# the new tag's values.yaml packaged (catalog/charts/gpu-operator): sites' values keys are checked on it.
+GPU_OPERATOR_VERSION = GPU_OPERATOR_CHART_VERSION
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 
-from lepton_infra.policies.operability import capacity, deployability, scheduling, services
+from lepton_infra.policies.operability import capacity, deployability, gpu_metrics, scheduling, services
 from lepton_infra.policies.rule import PolicyRule, collect
 
 PACK_NAME = "lepton-operability"
-_MODULES = (scheduling, capacity, services, deployability)
+_MODULES = (scheduling, capacity, services, gpu_metrics, deployability)
 
 
 @cache
