@@ -151,6 +151,8 @@ class AlicloudArtifactBucketArgs(TypedDict):
     """KMS key for SSE-KMS (an AlicloudKmsKey's keyId)."""
     noncurrent_version_expiry_days: NotRequired[int]
     """Days an overwritten or deleted object version is kept. Default: 30."""
+    access_log_retention_days: NotRequired[int]
+    """Days the bucket's access logs are kept in the site's log bucket. Default: 365."""
     protect: NotRequired[bool]
     """Protect the bucket from deletion by Pulumi. Default: true."""
     tags: NotRequired[dict[str, str]]

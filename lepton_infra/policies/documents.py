@@ -84,6 +84,21 @@ def _grants_anyone(statement: Mapping[str, Any], principal_kinds: Iterable[str])
     )
 
 
+def grants_service(document: Any, service: str, action: str) -> bool | None:
+    """Whether an Allow statement of ``document`` lets the service principal ``service`` do ``action``
+    (named, as ``<service>:*`` or ``*``); None where the document cannot be read (unknown, secret)."""
+    read = Document(document)
+    if read.unknown or read.problem is not None:
+        return None
+    prefix = action.partition(":")[0]
+    return any(
+        _allows(statement)
+        and service in _principals(statement, "Service")
+        and any(str(a) in (action, f"{prefix}:*", "*") for a in as_list(get(statement, "Action")))
+        for statement in read.statements
+    )
+
+
 def public_grants(document: Any, principal_kinds: Iterable[str]) -> Iterator[Outcome]:
     """Allow statements for any principal with no condition narrowing them: a public resource."""
     yield from readable(document)

@@ -29,15 +29,21 @@ class Owners:
                 if isinstance(value, str) and value and not is_unknown(value):
                     self._by_value.setdefault(value, owner)
 
-    def referenced(self, part: Resource, prop: str, path: Sequence[str] = ()) -> Resource | None:
+    def referenced(
+        self, part: Resource, prop: str, path: Sequence[str] = (), *, among_dependencies: bool = True
+    ) -> Resource | None:
         """The owner ``part.prop`` points at: by recorded property dependency, by value, or by the one
-        owner among its dependencies (a preview knows no ids of resources not yet created)."""
+        owner among its dependencies (a preview knows no ids of resources not yet created). Without
+        ``among_dependencies`` only the first two: for a part that names two owners (a logging
+        configuration's source and target bucket), where the one owner it depends on may be the other."""
         by_prop = [self._by_urn[u] for u in part.property_dependencies.get(prop, ()) if u in self._by_urn]
         if len(by_prop) == 1:
             return by_prop[0]
         value = read(part.props, prop, *path)
         if isinstance(value, str) and not is_unknown(value) and value in self._by_value:
             return self._by_value[value]
+        if not among_dependencies:
+            return None
         among = [self._by_urn[d] for d in part.dependencies if d in self._by_urn]
         return among[0] if len(among) == 1 else None
 

@@ -32,7 +32,9 @@ def test_key_and_bucket_work_without_the_platform_under_the_programs_provider() 
 
     plan = record(program, project="alone", stack="dev")
     assert not plan.of_type("lepton:index:Platform")
-    encryption = only(plan, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption")
+    encryption = only(
+        plan, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption", "a-encryption"
+    )
     assert encryption.inputs["kmsMasterKeyId"] == only(plan, "alicloud:kms/key:Key").outputs["id"]
     assert encryption.urn.endswith(
         "lepton:alicloud:ArtifactBucket$alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption::team-a-encryption"

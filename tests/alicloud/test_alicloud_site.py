@@ -189,20 +189,65 @@ def test_registry_is_private_scanned_immutable_and_reached_through_the_vpc(prod:
 
 
 def test_artifact_bucket_is_private_versioned_kms_encrypted_and_tls_only(prod: Plan) -> None:
-    bucket = only(prod, "alicloud:oss/bucket:Bucket")
+    bucket = only(prod, "alicloud:oss/bucket:Bucket", "artifacts-bucket")
     name = bucket.outputs["bucket"]
     assert bucket.protect is True
     assert bucket.inputs["forceDestroy"] is False
-    assert only(prod, "alicloud:oss/bucketAcl:BucketAcl").inputs == {"bucket": name, "acl": "private"}
-    block = only(prod, "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert only(prod, "alicloud:oss/bucketAcl:BucketAcl", "artifacts-acl").inputs == {
+        "bucket": name,
+        "acl": "private",
+    }
+    block = only(
+        prod, "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "artifacts-public-access"
+    ).inputs
     assert block == {"bucket": name, "blockPublicAccess": True}
-    assert only(prod, "alicloud:oss/bucketVersioning:BucketVersioning").inputs["status"] == "Enabled"
-    encryption = only(prod, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption").inputs
+    assert (
+        only(prod, "alicloud:oss/bucketVersioning:BucketVersioning", "artifacts-versioning").inputs["status"]
+        == "Enabled"
+    )
+    encryption = only(
+        prod, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption", "artifacts-encryption"
+    ).inputs
     assert (encryption["sseAlgorithm"], encryption["kmsMasterKeyId"]) == ("KMS", key_id(prod))
-    (deny,) = policy_json(only(prod, "alicloud:oss/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    (deny,) = policy_json(
+        only(prod, "alicloud:oss/bucketPolicy:BucketPolicy", "artifacts-tls-only").inputs["policy"]
+    )["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"acs:SecureTransport": ["false"]}}
     assert {r.rsplit(":", 1)[-1] for r in deny["Resource"]} == {name, f"{name}/*"}
+
+
+def test_artifact_bucket_logs_its_access_into_the_sites_private_tls_only_log_bucket(prod: Plan) -> None:
+    artifacts = only(prod, "alicloud:oss/bucket:Bucket", "artifacts-bucket").outputs["bucket"]
+    log_bucket = only(prod, "alicloud:oss/bucket:Bucket", "access-logs-bucket")
+    logs = log_bucket.outputs["bucket"]
+    logging = only(prod, "alicloud:oss/bucketLogging:BucketLogging").inputs
+    # A separate target: logging a bucket into itself "causes a logging loop" (OSS user guide, Log storage).
+    assert (logging["bucket"], logging["targetBucket"]) == (artifacts, logs)
+    assert logs != artifacts and len(logs) <= 63
+    assert logging["targetPrefix"]
+    assert log_bucket.protect is True
+    (rule,) = log_bucket.inputs["lifecycleRules"]
+    assert rule["enabled"] is True and rule["expirations"][0]["days"] == 365
+    assert only(prod, "alicloud:oss/bucketAcl:BucketAcl", "access-logs").inputs == {
+        "bucket": logs,
+        "acl": "private",
+    }
+    block = only(prod, "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "access-logs").inputs
+    assert block == {"bucket": logs, "blockPublicAccess": True}
+    assert (
+        only(prod, "alicloud:oss/bucketVersioning:BucketVersioning", "access-logs").inputs["status"]
+        == "Enabled"
+    )
+    encryption = only(
+        prod, "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption", "access-logs"
+    ).inputs
+    assert encryption == {"bucket": logs, "sseAlgorithm": "AES256"}
+    (deny,) = policy_json(
+        only(prod, "alicloud:oss/bucketPolicy:BucketPolicy", "access-logs").inputs["policy"]
+    )["Statement"]
+    assert deny["Condition"] == {"Bool": {"acs:SecureTransport": ["false"]}}
+    assert {r.rsplit(":", 1)[-1] for r in deny["Resource"]} == {logs, f"{logs}/*"}
 
 
 def test_workload_roles_trust_only_their_service_account_through_the_clusters_rrsa(prod: Plan) -> None:
@@ -224,7 +269,7 @@ def test_workload_roles_trust_only_their_service_account_through_the_clusters_rr
 
 
 def test_workload_policies_name_every_resource_and_grant_no_wildcard_action(prod: Plan) -> None:
-    bucket = only(prod, "alicloud:oss/bucket:Bucket").outputs["bucket"]
+    bucket = only(prod, "alicloud:oss/bucket:Bucket", "artifacts-bucket").outputs["bucket"]
     instance = only(prod, "alicloud:cr/registryEnterpriseInstance:RegistryEnterpriseInstance").outputs["id"]
     policies = prod.of_type("alicloud:ram/policy:Policy")
     assert len(policies) == 2

@@ -8,6 +8,7 @@ import json
 
 from plan_helpers import ROOT, attached_policies, config_plan, only, policy_json, stack_config, stack_plan
 
+from lepton_infra.plan.fakes import ACCOUNT_ID
 from lepton_infra.plan.model import Plan
 
 
@@ -165,31 +166,87 @@ def test_repositories_are_immutable_scanned_encrypted_and_expire_old_images(dev:
 
 
 def test_artifact_bucket_is_versioned_kms_encrypted_private_and_tls_only(dev: Plan) -> None:
-    bucket = only(dev, "aws:s3/bucket:Bucket")
+    bucket = only(dev, "aws:s3/bucket:Bucket", "artifacts-bucket")
     name = bucket.outputs["bucket"]
     assert bucket.protect is True
-    versioning = only(dev, "aws:s3/bucketVersioning:BucketVersioning")
+    versioning = only(dev, "aws:s3/bucketVersioning:BucketVersioning", "artifacts-versioning")
     assert versioning.inputs["bucket"] == name
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
     (rule,) = only(
-        dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        dev,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "artifacts-encryption",
     ).inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {
         "sseAlgorithm": "aws:kms",
         "kmsMasterKeyId": site_key_arn(dev),
     }
     assert rule["bucketKeyEnabled"] is True
-    block = only(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = only(
+        dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "artifacts-public-access"
+    ).inputs
     assert all(
         block[k] is True
         for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    ownership = only(dev, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    ownership = only(
+        dev, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "artifacts-ownership"
+    ).inputs
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
-    (deny,) = policy_json(only(dev, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    (deny,) = policy_json(
+        only(dev, "aws:s3/bucketPolicy:BucketPolicy", "artifacts-tls-only").inputs["policy"]
+    )["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert set(deny["Resource"]) == {bucket.outputs["arn"], bucket.outputs["arn"] + "/*"}
+
+
+def test_artifact_bucket_logs_its_access_into_the_sites_log_bucket_that_log_delivery_can_write(
+    dev: Plan,
+) -> None:
+    artifacts = only(dev, "aws:s3/bucket:Bucket", "artifacts-bucket")
+    logs = only(dev, "aws:s3/bucket:Bucket", "access-logs-bucket")
+    logging = only(dev, "aws:s3/bucketLogging:BucketLogging").inputs
+    assert logging["bucket"] == artifacts.outputs["bucket"]
+    assert logging["targetBucket"] == logs.outputs["bucket"] != artifacts.outputs["bucket"]
+    # An owner-enforced target refuses target grants (hashicorp/terraform-provider-aws#31771).
+    assert "targetGrants" not in logging
+    assert logs.protect is True
+    # Default SSE-KMS is not supported on a server access log target; SSE-S3 is (Amazon S3 user guide,
+    # Enabling server access logging).
+    (rule,) = only(
+        dev,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "access-logs-encryption",
+    ).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    ownership = only(dev, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "access-logs").inputs
+    assert ownership == {"bucket": logs.outputs["bucket"], "rule": {"objectOwnership": "BucketOwnerEnforced"}}
+    block = only(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "access-logs").inputs
+    assert all(
+        block[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    versioning = only(dev, "aws:s3/bucketVersioning:BucketVersioning", "access-logs").inputs
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    lifecycle = only(dev, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "access-logs")
+    (expiry,) = lifecycle.inputs["rules"]
+    assert expiry["expiration"]["days"] == 365
+    deny, grant = policy_json(only(dev, "aws:s3/bucketPolicy:BucketPolicy", "access-logs").inputs["policy"])[
+        "Statement"
+    ]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # Log delivery writes through the bucket policy, for the artifact bucket of this account only.
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Action"] == ["s3:PutObject"]
+    assert grant["Resource"] == [f"{logs.outputs['arn']}/{logging['targetPrefix']}*"]
+    assert grant["Condition"] == {
+        "ArnLike": {"aws:SourceArn": artifacts.outputs["arn"]},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
+    # No Object Lock: the target "must not have a default retention period configuration".
+    assert not dev.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert "objectLockConfiguration" not in logs.inputs
 
 
 def test_node_role_has_only_the_managed_policies_eks_needs(dev: Plan) -> None:

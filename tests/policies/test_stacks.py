@@ -71,3 +71,20 @@ def test_stack_over_a_one_gpu_budget_fails_the_gpu_budget(stack: str) -> None:
         for layer in layers_of(stack)
     ]
     assert set().union(*blocking) == {"governance-max-gpus-per-stack"}
+
+
+BUCKET_RULES = {
+    "aws-s3-bucket-access-logging",
+    "aws-s3-bucket-encrypted-with-customer-key",
+    "alicloud-oss-bucket-access-logging",
+    "alicloud-oss-bucket-encrypted-with-customer-key",
+}
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "aws-prod", "alicloud-prod", "multicloud"])
+def test_every_bucket_of_a_default_stack_logs_its_access_or_is_the_log_bucket_it_logs_into(
+    stack: str,
+) -> None:
+    # Advisory findings included: the library's own stacks pass its own pack's bucket rules outright.
+    found = [(v.policy, v.urn, v.message) for v in evaluate(stack_plan(stack)) if v.policy in BUCKET_RULES]
+    assert found == []

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 
-from lepton_infra.components.alicloud.policy_documents import RamStatement, ram_policy
+from lepton_infra.components.alicloud.access_logs import AlicloudAccessLogBucket, AlicloudAccessLogBucketArgs
+from lepton_infra.components.alicloud.bucket_parts import private_versioned_tls_only, zone_redundant_bucket
 from lepton_infra.components.args import refuse_args
 from lepton_infra.validation import at, at_least, oss_bucket_name
 
@@ -29,6 +30,8 @@ class AlicloudArtifactBucketArgs:
     noncurrent_version_expiry_days: int = 30
     """Days an overwritten or deleted object's old version is kept before OSS expires it. Versioning makes a
     checkpoint overwritten by mistake recoverable; old versions pile up fast, so they do not live forever."""
+    access_log_retention_days: int = 365
+    """Days the bucket's access logs are kept in the site's log bucket before OSS expires them."""
     protect: bool = True
     """Protect the bucket from deletion by Pulumi (OSS also refuses to delete a bucket that holds objects:
     ``force_destroy`` is off)."""
@@ -43,16 +46,22 @@ class AlicloudArtifactBucketArgs:
                 *at(
                     "noncurrent_version_expiry_days", at_least(self.noncurrent_version_expiry_days, 1, "day")
                 ),
+                *at("access_log_retention_days", at_least(self.access_log_retention_days, 1, "day")),
             ],
         )
 
 
 class AlicloudArtifactBucket(pulumi.ComponentResource):
     """A zone-redundant OSS bucket with a private ACL, public access blocked, versioning, SSE-KMS with the
-    site's key, and a bucket policy that refuses every request made without TLS."""
+    site's key, and a bucket policy that refuses every request made without TLS.
+
+    Its access logs go to an :class:`AlicloudAccessLogBucket` it creates beside it (under ``artifacts/``),
+    so who read or changed a checkpoint can be traced."""
 
     bucket_name: pulumi.Output[str]
     """The bucket's name."""
+    access_log_bucket_name: pulumi.Output[str]
+    """The name of the bucket its access logs are delivered to."""
     uri: pulumi.Output[str]
     """The bucket as fsspec (ossfs) and the trainer address it: ``oss://<bucket_name>``."""
     endpoint: pulumi.Output[str]
@@ -64,45 +73,25 @@ class AlicloudArtifactBucket(pulumi.ComponentResource):
     ) -> None:
         super().__init__("lepton:alicloud:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = alicloud.oss.Bucket(
-            f"{name}-bucket",
-            alicloud.oss.BucketArgs(
-                bucket=args.bucket_name,
-                storage_class="Standard",
-                redundancy_type="ZRS",
-                force_destroy=False,
-                lifecycle_rules=[
-                    alicloud.oss.BucketLifecycleRuleArgs(
-                        id="expire-noncurrent-versions",
-                        enabled=True,
-                        prefix="",
-                        noncurrent_version_expirations=[
-                            alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
-                                days=args.noncurrent_version_expiry_days
-                            )
-                        ],
-                        abort_multipart_uploads=[
-                            alicloud.oss.BucketLifecycleRuleAbortMultipartUploadArgs(days=7)
-                        ],
+        bucket = zone_redundant_bucket(
+            name,
+            self,
+            bucket_name=args.bucket_name,
+            lifecycle=alicloud.oss.BucketLifecycleRuleArgs(
+                id="expire-noncurrent-versions",
+                enabled=True,
+                prefix="",
+                noncurrent_version_expirations=[
+                    alicloud.oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
+                        days=args.noncurrent_version_expiry_days
                     )
                 ],
-                tags=dict(args.tags),
+                abort_multipart_uploads=[alicloud.oss.BucketLifecycleRuleAbortMultipartUploadArgs(days=7)],
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            protect=args.protect,
+            tags=args.tags,
         )
-        alicloud.oss.BucketAcl(
-            f"{name}-acl", alicloud.oss.BucketAclArgs(bucket=bucket.id, acl="private"), opts=child
-        )
-        public_access = alicloud.oss.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            alicloud.oss.BucketPublicAccessBlockArgs(bucket=bucket.id, block_public_access=True),
-            opts=child,
-        )
-        alicloud.oss.BucketVersioning(
-            f"{name}-versioning",
-            alicloud.oss.BucketVersioningInitArgs(bucket=bucket.id, status="Enabled"),
-            opts=child,
-        )
+        private_versioned_tls_only(name, bucket, args.account_id, self)
         alicloud.oss.BucketServerSideEncryption(
             f"{name}-encryption",
             alicloud.oss.BucketServerSideEncryptionArgs(
@@ -110,26 +99,35 @@ class AlicloudArtifactBucket(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        resource = pulumi.Output.concat("acs:oss:*:", args.account_id, ":", bucket.id)
-        alicloud.oss.BucketPolicy(
-            f"{name}-tls-only",
-            alicloud.oss.BucketPolicyArgs(
-                bucket=bucket.id,
-                policy=ram_policy(
-                    RamStatement(
-                        effect="Deny",
-                        actions=["oss:*"],
-                        resources=[resource, pulumi.Output.concat(resource, "/*")],
-                        principals=["*"],
-                        conditions={"Bool": {"acs:SecureTransport": ["false"]}},
-                    )
+        logs = AlicloudAccessLogBucket(
+            f"{name}-access-logs",
+            AlicloudAccessLogBucketArgs(
+                # OSS names are global and at most 63 characters: the artifact bucket's name, shortened.
+                bucket_name=pulumi.Output.from_input(args.bucket_name).apply(
+                    lambda n: f"{n[:58].rstrip('-')}-logs"
                 ),
+                account_id=args.account_id,
+                retention_days=args.access_log_retention_days,
+                protect=args.protect,
+                tags=args.tags,
             ),
-            # A policy naming "*" must not race the public-access block that vets it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=child,
+        )
+        # No logging role: OSS delivers to a bucket of the same account and region without one
+        # (PutBucketLogging, https://help.aliyun.com/en/oss/developer-reference/putbucketlogging); the
+        # log bucket's OSS-managed encryption needs no KMS grant for delivery either.
+        alicloud.oss.BucketLogging(
+            f"{name}-access-logging",
+            alicloud.oss.BucketLoggingInitArgs(
+                bucket=bucket.id, target_bucket=logs.bucket_name, target_prefix=logs.prefix
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
         self.bucket_name = bucket.id
         self.uri = pulumi.Output.concat("oss://", bucket.id)
         # ossfs reads its endpoint from OSS_ENDPOINT; https, as the bucket policy refuses plain HTTP.
         self.endpoint = pulumi.Output.concat("https://", bucket.intranet_endpoint)
-        self.register_outputs({"bucket_name": self.bucket_name, "uri": self.uri})
+        self.access_log_bucket_name = logs.bucket_name
+        self.register_outputs(
+            {"bucket_name": self.bucket_name, "uri": self.uri, "access_log_bucket_name": logs.bucket_name}
+        )
