@@ -285,26 +285,41 @@ def _workload_placement(spec: PlatformSpec) -> list[Issue]:
 
 
 def _scratch_fits_disk(path: str, workload: WorkloadSpec, site_name: str, node: PoolNode) -> list[Issue]:
-    """A training pod's /tmp must fit its node's disk, or the pod is evicted at its first checkpoint.
+    """A pod's disk-backed emptyDirs must fit its node's disk: a training pod's /tmp, or the pod is evicted
+    at its first checkpoint; a server's staged model, cache and /tmp, or its replicas are evicted while the
+    model is staged.
 
     The kubelet evicts a pod whose emptyDir outgrows its sizeLimit, and pods of a node whose disk fills
     (https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/); the room is the
     disk less the OS, the images and the eviction threshold (``catalog.node_disk``).
     """
-    if not isinstance(workload, TrainingWorkloadSpec) or node.disk_gib is None:
+    if node.disk_gib is None:
         return []  # an existing cluster's disks are not described; the scheduler's request still holds
     room = scratch_room_gib(node.disk_gib)
-    if workload.scratch_disk_gib <= room:
+    where = (
+        f"a node of pool {node.pool!r} on site {site_name!r} can give one pod ({room} GiB: disk_gib "
+        f"{node.disk_gib} less {OS_AND_IMAGES_GIB} GiB for the OS and images, the kubelet's 10% eviction "
+        "reserve and 1 GiB of logs)"
+    )
+    if isinstance(workload, TrainingWorkloadSpec):
+        if workload.scratch_disk_gib <= room:
+            return []
+        scratch = workload.scratch_disk_gib
+        message = (
+            f"{workload.name}: {scratch} GiB of scratch space is more than {where}. Its pods would fill the "
+            "node's disk and be evicted, at the latest at a checkpoint. Ask for at most "
+            f"{room} GiB, or give the pool disk_gib of at least {smallest_disk_for(scratch)}"
+        )
+        return [(f"{path}.scratch_disk_gib", message)]
+    if workload.staged_model is None or workload.local_disk_gib <= room:
         return []
     message = (
-        f"{workload.name}: {workload.scratch_disk_gib} GiB of scratch space is more than a node of pool "
-        f"{node.pool!r} on site {site_name!r} can give one pod ({room} GiB: disk_gib {node.disk_gib} less "
-        f"{OS_AND_IMAGES_GIB} GiB for the OS and images, the kubelet's 10% eviction reserve and 1 GiB of "
-        "logs). Its pods would fill the node's disk and be evicted, at the latest at a checkpoint. Ask for "
-        f"at most {room} GiB, or give the pool disk_gib of at least "
-        f"{smallest_disk_for(workload.scratch_disk_gib)}"
+        f"{workload.name}: {workload.local_disk_gib} GiB of local disk (the staged model, the engine's "
+        f"cache and /tmp) is more than {where}. Its replicas would fill the node's disk and be evicted while "
+        "the model is staged. Lower model_disk_gib (or cache_disk_gib), or give the pool disk_gib of at "
+        f"least {smallest_disk_for(workload.local_disk_gib)}"
     )
-    return [(f"{path}.scratch_disk_gib", message)]
+    return [(f"{path}.{workload.staged_model_field}.model_disk_gib", message)]
 
 
 def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: PoolNode) -> list[Issue]:
@@ -323,11 +338,14 @@ def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: Pool
             return [(f"{path}.resources", message)]
         return []  # an existing cluster's nodes are not in the catalog
     resources = workload.pod_resources(room, node.gpus)
-    shared_memory = 0
-    if isinstance(workload, TrainingWorkloadSpec):
-        shared_memory = workload.shared_memory(resources.memory_mib)
-        if shared_memory >= resources.memory_mib:
-            return [(f"{path}.shared_memory_mib", shared_memory_too_large(workload, resources))]
+    shared_memory = workload.shared_memory(resources.memory_mib)
+    if shared_memory >= resources.memory_mib:
+        field = (
+            "shared_memory_mib"
+            if isinstance(workload, TrainingWorkloadSpec)
+            else workload.shared_memory_field
+        )
+        return [(f"{path}.{field}", shared_memory_too_large(shared_memory, resources.memory_mib))]
     main = Resources(workload.gpus_needed_per_node, resources.cpu_millicores, resources.memory_mib)
     pod = PodRequest(containers=(main,), memory_volumes_mib=shared_memory)
     assert node.offering is not None  # a room comes from a catalog type

@@ -17,6 +17,7 @@ from lepton_infra.blueprint.servers import (
     reserved_env_issues,
 )
 from lepton_infra.catalog import Accelerator, Resources, per_gpu_share
+from lepton_infra.catalog.node_disk import SERVER_TMP_GIB
 from lepton_infra.contract import PREEMPTED_EXIT_CODE, SERVE_PORT, TrainExit
 from lepton_infra.engines import VLLM
 
@@ -130,10 +131,13 @@ class WorkloadBase(SpecModel):
         return ResourcesSpec(cpu_millicores=share.cpu_millicores, memory_mib=share.memory_mib)
 
 
-def shared_memory_too_large(workload: TrainingWorkloadSpec, resources: ResourcesSpec) -> str:
+def shared_memory_too_large(shared_memory_mib: int, memory_mib: int) -> str:
+    # tmpfs pages are charged to the memory of the container that writes them ("files you write count
+    # against your container's memory limit", https://kubernetes.io/docs/concepts/storage/volumes/#emptydir):
+    # a /dev/shm as large as the memory limit leaves the process nothing and it is OOM-killed.
     return (
-        f"{workload.shared_memory_mib} MiB of /dev/shm counts against the pod's memory "
-        f"({resources.memory_mib} MiB) and must be smaller"
+        f"{shared_memory_mib} MiB of /dev/shm counts against the pod's memory ({memory_mib} MiB) and must be "
+        "smaller"
     )
 
 
@@ -279,7 +283,9 @@ class TrainingWorkloadSpec(WorkloadBase):
         # With per-site default resources, the platform's rules check it on each site's size.
         resources, shared_memory = self.resources, self.shared_memory_mib
         if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
-            raise rule_error([("shared_memory_mib", shared_memory_too_large(self, resources))])
+            raise rule_error(
+                [("shared_memory_mib", shared_memory_too_large(shared_memory, resources.memory_mib))]
+            )
         return self
 
     @property
@@ -452,9 +458,42 @@ class InferenceWorkloadSpec(WorkloadBase):
             return self.server.staged_model
         return None
 
+    @property
+    def staged_model_field(self) -> str:
+        """Where the spec holds the staged model's settings: the vLLM server itself, or ``staged_model``."""
+        return "server" if isinstance(self.server, VllmServerSpec) else "server.staged_model"
+
+    @property
+    def shared_memory_field(self) -> str:
+        """Where the spec sizes the replica's /dev/shm."""
+        return f"{self.staged_model_field}.shared_memory_mib"
+
+    @property
+    def local_disk_gib(self) -> int:
+        """The node disk a replica's emptyDirs may fill: the staged model, vLLM's cache and /tmp."""
+        staged = self.staged_model
+        cache = self.server.cache_disk_gib if isinstance(self.server, VllmServerSpec) else 0
+        return (staged.model_disk_gib if staged is not None else 0) + cache + SERVER_TMP_GIB
+
+    def shared_memory(self, memory_mib: int) -> int:
+        """/dev/shm of a replica with ``memory_mib``: the spec's size, else a quarter of the replica's memory;
+        0 for a server that stages no model (it gets no /dev/shm volume)."""
+        staged = self.staged_model
+        if staged is None:
+            return 0
+        if staged.shared_memory_mib is not None:
+            return staged.shared_memory_mib
+        return default_shared_memory_mib(memory_mib)
+
     @model_validator(mode="after")
     def _consistent(self) -> InferenceWorkloadSpec:
         issues = []
+        staged, resources = self.staged_model, self.resources
+        shared_memory = staged.shared_memory_mib if staged is not None else None
+        if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
+            # With per-site default resources, the platform's rules check it on each site's size.
+            message = shared_memory_too_large(shared_memory, resources.memory_mib)
+            issues.append((self.shared_memory_field, message))
         if self.min_replicas > self.max_replicas:
             message = f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})"
             issues.append(("min_replicas", message))

@@ -37,6 +37,7 @@ ACK_ADDON = "alicloud:cs/kubernetesAddon:KubernetesAddon"
 ACK_AUTOSCALING_CONFIG = "alicloud:cs/autoscalingConfig:AutoscalingConfig"
 ASG_TAG = "aws:autoscaling/tag:Tag"
 KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+KARPENTER_EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 # --- Growing a pool from zero ---------------------------------------------------------------------------
 CLUSTER_AUTOSCALER_CHARTS = frozenset({"cluster-autoscaler"})

@@ -19,13 +19,12 @@ Kubernetes semantics followed:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lepton_infra.catalog.allocatable import node_allocatable
 from lepton_infra.catalog.daemonsets import daemonset_requests, gpu_node_daemons
 from lepton_infra.catalog.types import Cloud, InstanceOffering, Resources
-
-_NOTHING = Resources(0, 0, 0)
 
 
 def gib(mib: int) -> str:
@@ -58,10 +57,18 @@ class InitContainer:
     sidecar: bool = False
 
 
-def _larger(a: Resources, b: Resources) -> Resources:
-    return Resources(
-        max(a.gpus, b.gpus), max(a.cpu_millicores, b.cpu_millicores), max(a.memory_mib, b.memory_mib)
-    )
+def effective_amount(containers: Iterable[int], init_containers: Iterable[tuple[int, bool]] = ()) -> int:
+    """A pod's effective request of one resource from its containers' requests of it: ``init_containers``
+    are (request, is a sidecar) in the pod's order. The larger of the app containers plus the sidecars,
+    and of each init container plus the sidecars started before it."""
+    sidecars = init_peak = 0
+    for requested, sidecar in init_containers:
+        if sidecar:
+            sidecars += requested
+            init_peak = max(init_peak, sidecars)
+        else:
+            init_peak = max(init_peak, sidecars + requested)
+    return max(sum(containers) + sidecars, init_peak)
 
 
 @dataclass(frozen=True)
@@ -75,16 +82,15 @@ class PodRequest:
 
     def effective(self) -> Resources:
         """The pod's request as the scheduler computes it, with memory-backed volumes counted in memory."""
-        sidecars, init_peak = _NOTHING, _NOTHING
-        for init in self.init_containers:
-            if init.sidecar:
-                sidecars = sidecars + init.requests
-                init_peak = _larger(init_peak, sidecars)
-            else:
-                init_peak = _larger(init_peak, sidecars + init.requests)
-        app = sum(self.containers, _NOTHING)
-        total = _larger(app + sidecars, init_peak)
-        return Resources(total.gpus, total.cpu_millicores, max(total.memory_mib, self.memory_volumes_mib))
+
+        def amount(field: Callable[[Resources], int]) -> int:
+            return effective_amount(
+                (field(c) for c in self.containers),
+                ((field(i.requests), i.sidecar) for i in self.init_containers),
+            )
+
+        memory = max(amount(lambda r: r.memory_mib), self.memory_volumes_mib)
+        return Resources(amount(lambda r: r.gpus), amount(lambda r: r.cpu_millicores), memory)
 
 
 def fits(pod: PodRequest | Resources, room: Resources) -> list[Shortfall]:

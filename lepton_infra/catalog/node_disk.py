@@ -24,6 +24,9 @@ Assumed, and why:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+
+from lepton_infra.catalog.types import Cloud
 
 OS_AND_IMAGES_GIB = 40
 EVICTION_FREE_FRACTION = 0.10
@@ -31,6 +34,8 @@ EVICTION_FREE_FRACTION = 0.10
 # containerLogMaxSize 10Mi x containerLogMaxFiles 5 by default) and writable layers (empty: the root
 # filesystem is read-only). One GiB covers both with room.
 LOGS_AND_LAYERS_GIB = 1
+# A server's /tmp: caches only (its model and engine caches have emptyDirs of their own).
+SERVER_TMP_GIB = 2
 
 
 def pod_ephemeral_gib(scratch_gib: int) -> int:
@@ -51,5 +56,40 @@ def smallest_disk_for(scratch_gib: int) -> int:
     """The smallest ``disk_gib`` whose node holds ``scratch_gib`` of scratch space: what to tell a user."""
     disk = math.ceil((pod_ephemeral_gib(scratch_gib) + OS_AND_IMAGES_GIB) / (1 - EVICTION_FREE_FRACTION))
     while scratch_room_gib(disk) < scratch_gib:  # ceil of the float can land one short
+        disk += 1
+    return disk
+
+
+# --- What the scheduler sees: a node's allocatable ephemeral storage ----------------------------------------
+# allocatable = capacity - kube-reserved - system-reserved - eviction threshold
+# (https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/), with the kubelet's root
+# filesystem as capacity. What each cloud keeps back of it:
+# - EKS AL2023 (nodeadm): kubeReserved ephemeral-storage 1Gi, evictionHard nodefs.available 10%
+#   (awslabs/amazon-eks-ami nodeadm/internal/kubelet/config.go, withDefaultReservedResources and
+#   defaultKubeletSubConfig; Karpenter's AL2023 nodes get the same).
+# - AKS reserves "two types of resources, CPU and memory" (https://learn.microsoft.com/azure/aks/
+#   node-resource-reservations) and keeps the kubelet's nodefs.available 10%: Azure/AKS#930 shows a node of
+#   capacity 30428648Ki with allocatable 28043041951 bytes, 90.0% of it.
+# - ACK: its resource reservation page shows capacity 123722704Ki and allocatable 114022843818 bytes, 90.0%
+#   of it: no disk reserved, the 10% eviction threshold (https://www.alibabacloud.com/help/en/ack/
+#   ack-managed-and-ack-dedicated/user-guide/resource-reservation-policy).
+# The filesystem is a little smaller than the disk (its own metadata): taking the disk as capacity errs
+# toward passing a pod, never toward refusing one that fits.
+KUBE_RESERVED_EPHEMERAL_MIB: Mapping[Cloud, int] = {Cloud.AWS: 1024, Cloud.AZURE: 0, Cloud.ALICLOUD: 0}
+
+
+def node_ephemeral_mib(cloud: Cloud, disk_gib: int) -> int:
+    """The ``ephemeral-storage`` allocatable of a ``cloud`` node whose kubelet's disk has ``disk_gib``, in
+    MiB: what the scheduler places pods' ephemeral-storage requests against."""
+    capacity = disk_gib * 1024
+    return capacity - KUBE_RESERVED_EPHEMERAL_MIB[cloud] - math.ceil(capacity * EVICTION_FREE_FRACTION)
+
+
+def smallest_disk_for_ephemeral(cloud: Cloud, ephemeral_mib: int) -> int:
+    """The smallest disk (GiB) whose ``cloud`` node has ``ephemeral_mib`` allocatable: what to tell a user."""
+    disk = math.ceil(
+        (ephemeral_mib + KUBE_RESERVED_EPHEMERAL_MIB[cloud]) / 1024 / (1 - EVICTION_FREE_FRACTION)
+    )
+    while node_ephemeral_mib(cloud, disk) < ephemeral_mib:  # ceil of the float can land one short
         disk += 1
     return disk

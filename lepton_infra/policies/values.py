@@ -132,6 +132,16 @@ def read(props: Any, *path: str | int) -> Any:
     return _walk(props, path, True)
 
 
+def known(props: Any, *path: str | int, default: Any = None) -> Any:
+    """Like ``get``, for a value a verdict turns on: one unknown during preview (at ``path`` or above it)
+    raises ``UnknownRead``, so the rule is undecided instead of reading it as absent (an unknown add-on
+    name read as "no such add-on" was a false finding)."""
+    found = _walk(props, path, True)
+    if is_unknown(found):
+        raise UnknownRead(found, path)
+    return default if found is None else found
+
+
 def as_list(value: Any) -> list[Any]:
     if value.__class__ is list:
         return value

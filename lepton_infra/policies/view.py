@@ -52,6 +52,11 @@ class Resource:
         """The input at ``path`` (camelCase steps, list indexes), or ``default``."""
         return values.get(self.props, *path, default=default)
 
+    def known(self, *path: str | int, default: Any = None) -> Any:
+        """The input at ``path``, raising ``values.UnknownRead`` where it is unknown during preview: for an
+        input a verdict turns on (``values.known``)."""
+        return values.known(self.props, *path, default=default)
+
     def option(self, name: str) -> Any:
         return self.options.get(name)
 

@@ -54,10 +54,11 @@ def test_the_default_holds_more_than_the_old_two_gib() -> None:
     assert "ephemeral-storage" in main_container(job)["resources"]["requests"]
 
 
-def test_a_server_keeps_its_small_tmp_and_asks_no_disk() -> None:
+def test_a_server_keeps_its_small_tmp_and_asks_only_for_it_and_its_logs() -> None:
     deployment = Manifests(config_plan(_aws_dev(scratch_disk_gib=120))).one("Deployment", "serve")
     assert _volume(deployment, "tmp")["emptyDir"] == {"sizeLimit": "2Gi"}
-    assert "ephemeral-storage" not in main_container(deployment)["resources"]["requests"]
+    requested = main_container(deployment)["resources"]["requests"]["ephemeral-storage"]
+    assert requested == f"{pod_ephemeral_gib(2)}Gi"  # the training job's scratch size is not the server's
 
 
 def test_scratch_larger_than_the_pools_disk_can_hold_is_refused() -> None:

@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.servers import StagedModelSpec
 from lepton_infra.components.kubernetes.pod_builder import PodBuilder
-from lepton_infra.components.kubernetes.pod_security import Volume, empty_dir
+from lepton_infra.components.kubernetes.pod_security import Volume, disk_empty_dir
 from lepton_infra.contract import CHECKPOINT_DIR_ENV
 
 STAGER_CONTAINER = "stage-model"
@@ -36,10 +36,12 @@ class StagedModel:
 
 
 def staged_model(pods: PodBuilder, staging: StagedModelSpec) -> StagedModel:
-    writable = empty_dir(MODEL_VOLUME, MODEL_MOUNT, f"{staging.model_disk_gib}Gi")
+    writable = disk_empty_dir(MODEL_VOLUME, MODEL_MOUNT, staging.model_disk_gib)
+    # The same volume, so the same disk: the server's ephemeral-storage request covers the weights too.
     read_only = Volume(
         writable.volume,
         k8s.core.v1.VolumeMountArgs(name=MODEL_VOLUME, mount_path=MODEL_MOUNT, read_only=True),
+        disk_gib=writable.disk_gib,
     )
     # Its own /tmp (fsspec's and the SDKs' temporary files), and the checkpoint claim where there is one.
     volumes = [writable, *pods.volumes()]

@@ -10,16 +10,16 @@ import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.names import ImageSpec
 from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, ResourcesSpec, TrainingWorkloadSpec
-from lepton_infra.catalog import pod_ephemeral_gib
+from lepton_infra.catalog.node_disk import SERVER_TMP_GIB
 from lepton_infra.components.handle import ClusterHandle, NodePlacement, ServiceAccountBinding
 from lepton_infra.components.kubernetes.checkpoints import CheckpointLocation, checkpoint_location
 from lepton_infra.components.kubernetes.labels import selector_labels, workload_labels
 from lepton_infra.components.kubernetes.monitoring import AlertRule, monitor_workload, scrape_annotations
 from lepton_infra.components.kubernetes.pod_security import (
     TMP_MOUNT,
-    TMP_SIZE,
     Volume,
-    empty_dir,
+    disk_empty_dir,
+    ephemeral_gib,
     hardened_container,
     hardened_pod_spec,
 )
@@ -60,16 +60,18 @@ class PodBuilder:
         )
 
     @property
-    def scratch_gib(self) -> int | None:
-        """A training pod's /tmp, sized by its spec: checkpoints bound for a bucket pass through it whole
-        (workloads/checkpoint/storage.py), so it is requested from the scheduler. None for a server, whose
-        /tmp holds caches only."""
-        return self.workload.scratch_disk_gib if isinstance(self.workload, TrainingWorkloadSpec) else None
+    def tmp_gib(self) -> int:
+        """The pod's /tmp: a training pod's is sized by its spec, since checkpoints bound for a bucket pass
+        through it whole (workloads/checkpoint/storage.py); a server's holds caches only."""
+        return (
+            self.workload.scratch_disk_gib
+            if isinstance(self.workload, TrainingWorkloadSpec)
+            else SERVER_TMP_GIB
+        )
 
     def volumes(self, *extra: Volume) -> list[Volume]:
         """``extra``, a writable /tmp (the root filesystem is read-only), and the checkpoint volume if any."""
-        tmp_size = f"{self.scratch_gib}Gi" if self.scratch_gib else TMP_SIZE
-        return [*extra, empty_dir("tmp", TMP_MOUNT, tmp_size), *self.checkpoint.volumes]
+        return [*extra, disk_empty_dir("tmp", TMP_MOUNT, self.tmp_gib), *self.checkpoint.volumes]
 
     def container(
         self,
@@ -85,14 +87,22 @@ class PodBuilder:
         user_env: Mapping[str, str] | None = None,
     ) -> k8s.core.v1.ContainerArgs:
         """The main container: the site's image of the workload, ``CHECKPOINT_DIR`` set, unbuffered logs;
-        ``user_env`` (the spec's own variables) last, refused where it would replace one of the platform's."""
+        ``user_env`` (the spec's own variables) last, refused where it would replace one of the platform's.
+
+        ``volumes`` are every volume of the pod, so its ``ephemeral-storage`` request covers all of the
+        pod's disk-backed emptyDirs, the ones an init container fills included. The scheduler takes the
+        higher of the app containers' sum and the highest init container request as the pod's
+        (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/
+        #resource-sharing-within-containers), and the kubelet evicts a pod whose emptyDirs, logs and
+        writable layers together pass "the total limit of containers" (its message, as in
+        substratusai/runbooks#246), so the figure must sit on the container that runs all along."""
         return hardened_container(
             name=self.component,
             image=self.handle.registry.apply(self.workload.image.reference),
             resources=self.resources,
             gpus=self.gpus,
             extended_resources=extended_resources,
-            ephemeral_gib=pod_ephemeral_gib(self.scratch_gib) if self.scratch_gib else None,
+            ephemeral_gib=ephemeral_gib(volumes),
             volumes=volumes,
             command=command,
             args=args,
@@ -117,13 +127,15 @@ class PodBuilder:
         env: Sequence[k8s.core.v1.EnvVarArgs],
     ) -> k8s.core.v1.ContainerArgs:
         """A container that runs to completion before the main one, hardened alike, with the main
-        container's CPU and memory (a pod's request is the larger of its init and main containers', so
+        container's CPU and memory and the disk of the emptyDirs it mounts (a pod's request is the larger
+        of its init and main containers', and the main container's covers every emptyDir of the pod, so
         this costs nothing) and no GPU; it runs under the pod's ServiceAccount, so the workload identity."""
         return hardened_container(
             name=name,
             image=self.handle.registry.apply(image.reference),
             resources=self.resources,
             gpus=0,
+            ephemeral_gib=ephemeral_gib(volumes),
             volumes=volumes,
             command=command,
             args=args,

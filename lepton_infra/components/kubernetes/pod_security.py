@@ -15,14 +15,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.workloads import ResourcesSpec
+from lepton_infra.catalog import pod_ephemeral_gib
 from lepton_infra.components.gpu_nodes import GPU_RESOURCE
 from lepton_infra.components.handle import NodePlacement
 
 WORKLOAD_UID = 10001
 WORKLOAD_GID = 10001
 TMP_MOUNT = "/tmp"
-# A server's /tmp (caches only; its model has a volume of its own). A training pod's is sized by its spec.
-TMP_SIZE = "2Gi"
 EPHEMERAL_STORAGE = "ephemeral-storage"
 
 
@@ -32,15 +31,41 @@ class Volume:
 
     volume: k8s.core.v1.VolumeArgs
     mount: k8s.core.v1.VolumeMountArgs
+    # The node disk the volume may fill: a disk-backed emptyDir's size limit; 0 for tmpfs and claims.
+    disk_gib: int = 0
 
 
-def empty_dir(name: str, mount_path: str, size_limit: str, medium: str | None = None) -> Volume:
+def disk_empty_dir(name: str, mount_path: str, size_gib: int) -> Volume:
+    """An emptyDir on the node's disk, limited to ``size_gib``: it counts against the pod's ephemeral
+    storage ("emptyDir volumes, except tmpfs emptyDir volumes", https://kubernetes.io/docs/concepts/
+    configuration/manage-resources-containers/#local-ephemeral-storage), so it is requested too
+    (``ephemeral_gib``)."""
     return Volume(
         k8s.core.v1.VolumeArgs(
-            name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium=medium, size_limit=size_limit)
+            name=name, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=f"{size_gib}Gi")
+        ),
+        k8s.core.v1.VolumeMountArgs(name=name, mount_path=mount_path),
+        disk_gib=size_gib,
+    )
+
+
+def memory_empty_dir(name: str, mount_path: str, size_mib: int) -> Volume:
+    """A tmpfs emptyDir (``medium: Memory``, /dev/shm): what is written there is charged to the writing
+    container's memory, not to ephemeral storage ("files you write count against your container's memory
+    limit", https://kubernetes.io/docs/concepts/storage/volumes/#emptydir), so it asks no disk."""
+    return Volume(
+        k8s.core.v1.VolumeArgs(
+            name=name,
+            empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit=f"{size_mib}Mi"),
         ),
         k8s.core.v1.VolumeMountArgs(name=name, mount_path=mount_path),
     )
+
+
+def ephemeral_gib(volumes: Sequence[Volume]) -> int:
+    """The ``ephemeral-storage`` a container mounting ``volumes`` asks for: their disk-backed emptyDirs and
+    its logs (``catalog.pod_ephemeral_gib``)."""
+    return pod_ephemeral_gib(sum(v.disk_gib for v in volumes))
 
 
 def claim_volume(name: str, claim_name: str, mount_path: str, read_only: bool) -> Volume:
@@ -90,7 +115,7 @@ def guaranteed_resources(
     requests equal to limits anyway ("Extended resources ... cannot be overcommitted",
     https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources).
 
-    ``ephemeral_gib``, the disk a pod's scratch emptyDir and logs take (``catalog.pod_ephemeral_gib``), is
+    ``ephemeral_gib``, the disk the container's emptyDirs and logs take (``ephemeral_gib(volumes)``), is
     requested as ``ephemeral-storage`` so the scheduler places the pod only where the node has that much
     (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
     #setting-requests-and-limits-for-local-ephemeral-storage), and limited alike."""
@@ -123,7 +148,7 @@ def hardened_container(
 ) -> k8s.core.v1.ContainerArgs:
     """A workload container, main or init, hardened alike; ``probes`` maps startup / readiness / liveness to
     their probe, ``extended_resources`` are device-plugin resources besides GPUs (a fabric's
-    interfaces), and ``ephemeral_gib`` the node disk its scratch volume and logs need
+    interfaces), and ``ephemeral_gib`` the node disk its emptyDirs and logs need
     (``guaranteed_resources``)."""
     probes = probes or {}
     return k8s.core.v1.ContainerArgs(

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pulumi_kubernetes as k8s
 
 from lepton_infra.blueprint.servers import CustomServerSpec, VllmServerSpec
-from lepton_infra.blueprint.workloads import InferenceWorkloadSpec, default_shared_memory_mib
+from lepton_infra.blueprint.workloads import InferenceWorkloadSpec
 from lepton_infra.components.kubernetes.model_staging import MODEL_DIR, staged_model
 from lepton_infra.components.kubernetes.pod_builder import PodBuilder
-from lepton_infra.components.kubernetes.pod_security import Volume, empty_dir
+from lepton_infra.components.kubernetes.pod_security import Volume, disk_empty_dir, memory_empty_dir
 from lepton_infra.contract import CHECKPOINT_DIR_ENV, MODEL_DIR_ENV
 from lepton_infra.engines import LEPTON, VLLM, ServingMetrics
 
@@ -56,10 +56,9 @@ def server_plan(workload: InferenceWorkloadSpec, pods: PodBuilder, drain_seconds
     )
 
 
-def _shared_memory(pods: PodBuilder, size_mib: int | None) -> Volume:
+def _shared_memory(workload: InferenceWorkloadSpec, pods: PodBuilder) -> Volume:
     # NCCL between a replica's GPUs shares buffers through /dev/shm; the runtime's default is 64 MiB.
-    size = size_mib if size_mib is not None else default_shared_memory_mib(pods.resources.memory_mib)
-    return empty_dir("dshm", "/dev/shm", f"{size}Mi", medium="Memory")
+    return memory_empty_dir("dshm", "/dev/shm", workload.shared_memory(pods.resources.memory_mib))
 
 
 def _vllm(
@@ -111,8 +110,8 @@ def _vllm(
         user_env=server.env,
         volumes=(
             staged.server_volume,
-            empty_dir("cache", CACHE_MOUNT, f"{server.cache_disk_gib}Gi"),
-            _shared_memory(pods, server.shared_memory_mib),
+            disk_empty_dir("cache", CACHE_MOUNT, server.cache_disk_gib),
+            _shared_memory(workload, pods),
         ),
         init_containers=(staged.init_container,),
     )
@@ -126,7 +125,7 @@ def _custom(workload: InferenceWorkloadSpec, server: CustomServerSpec, pods: Pod
     if server.staged_model is not None:
         staged = staged_model(pods, server.staged_model)
         env = [k8s.core.v1.EnvVarArgs(name=MODEL_DIR_ENV, value=MODEL_DIR)]
-        volumes = (staged.server_volume, _shared_memory(pods, server.staged_model.shared_memory_mib))
+        volumes = (staged.server_volume, _shared_memory(workload, pods))
         init = (staged.init_container,)
     return ServerPlan(
         command=list(server.command),

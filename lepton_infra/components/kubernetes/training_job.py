@@ -21,7 +21,7 @@ from lepton_infra.components.handle import ClusterHandle, NodePlacement
 from lepton_infra.components.kubernetes.alerts import training_rules
 from lepton_infra.components.kubernetes.checkpoints import checkpoint_claim
 from lepton_infra.components.kubernetes.pod_builder import pod_builder
-from lepton_infra.components.kubernetes.pod_security import empty_dir
+from lepton_infra.components.kubernetes.pod_security import memory_empty_dir
 from lepton_infra.components.kubernetes.tenancy import (
     from_namespace,
     from_pods,
@@ -284,7 +284,7 @@ class TrainingJob(pulumi.ComponentResource):
         )
         # NCCL and data-loader workers share tensors through /dev/shm; the runtime's default is 64 MiB.
         shared_memory = workload.shared_memory(pods.resources.memory_mib)
-        volumes = pods.volumes(empty_dir("dshm", "/dev/shm", f"{shared_memory}Mi", medium="Memory"))
+        volumes = pods.volumes(memory_empty_dir("dshm", "/dev/shm", shared_memory))
         container = pods.container(
             volumes=volumes,
             command=list(workload.command or ("torchrun",)),

@@ -15,7 +15,7 @@ from lepton_infra.policies.kubernetes.workloads import DEPLOYMENT, JOB
 from lepton_infra.policies.operability.topology import Cluster, topology
 from lepton_infra.policies.rule import view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import is_true, is_unknown
+from lepton_infra.policies.values import as_list, is_true, is_unknown, known
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 FAMILY = "operability-deployability"
@@ -86,11 +86,12 @@ def kubernetes_api_reachable(stack: Stack, _settings: PolicySettings) -> Iterato
 
 def _unreachable(access: Any) -> Iterator[str]:
     """What keeps the declared runner from the recorded endpoint (an existing cluster records none)."""
-    endpoint, runner = access.get("endpoint"), access.get("runner")
+    # An unknown runner or CIDR is undecided: read as absent, it gave a false "does not say where".
+    endpoint, runner = access.get("endpoint"), known(access, "runner")
     if not hasattr(endpoint, "get") or is_unknown(endpoint.get("public")):
         return
     public, allowlist = endpoint.get("public") is True, endpoint.get("allowlist") or []
-    location = runner.get("location") if hasattr(runner, "get") else None
+    location = known(runner, "location") if hasattr(runner, "get") else None
     if location == "allowlisted" and not public:
         yield (
             "the runner is declared `allowlisted` (it comes through the public endpoint), but the cluster's "
@@ -98,7 +99,7 @@ def _unreachable(access: Any) -> Iterator[str]:
             "layer an api_allowlist with the runner's egress CIDR"
         )
     elif location == "allowlisted" and allowlist and not is_unknown(allowlist):
-        for cidr in runner.get("cidrs") or []:
+        for cidr in (known(c) for c in as_list(known(runner, "cidrs"))):
             if not validation.admitted(cidr, allowlist):
                 yield (
                     f"the runner's {cidr} is not admitted by the endpoint's allowlist "
@@ -113,7 +114,7 @@ def _unreachable(access: Any) -> Iterator[str]:
 
 # --- Waiting on what cannot finish ------------------------------------------------------------------------
 def _annotations(resource: Resource) -> dict[str, Any]:
-    found = resource.get("metadata", "annotations", default={})
+    found = resource.known("metadata", "annotations", default={})
     return dict(found) if hasattr(found, "items") else {}
 
 
@@ -123,7 +124,8 @@ def _timeout_set(resource: Resource) -> bool:
 
 def _awaited(resource: Resource) -> bool:
     annotations = _annotations(resource)
-    return not is_true(annotations.get(SKIP_AWAIT)) and WAIT_FOR not in annotations
+    skip = known(annotations, SKIP_AWAIT)  # unknown: whether `pulumi up` waits is too
+    return not is_true(skip) and WAIT_FOR not in annotations
 
 
 @view_policy(

@@ -18,7 +18,7 @@ from lepton_infra.catalog.types import Cloud, InstanceOffering, Resources
 from lepton_infra.policies.kubernetes.workloads import DAEMON_SET, pod_spec
 from lepton_infra.policies.operability.pods import pod_request, selects, untolerated
 from lepton_infra.policies.operability.topology import HELM_RELEASE, Cluster, Pool
-from lepton_infra.policies.values import as_list, get
+from lepton_infra.policies.values import as_list, get, known
 
 
 def chart_tolerations(release_values: Mapping[str, Any], daemon: NodeDaemon) -> list[Any]:
@@ -26,7 +26,7 @@ def chart_tolerations(release_values: Mapping[str, Any], daemon: NodeDaemon) -> 
     it does not merge them), else the chart's default."""
     if daemon.tolerations_path is None:
         return [{"operator": "Exists"}]
-    given = get(release_values, *daemon.tolerations_path)
+    given = known(release_values, *daemon.tolerations_path)  # unknown: which pools it reaches is too
     return as_list(given) if given is not None else list(daemon.default_tolerations)
 
 
@@ -36,8 +36,8 @@ def daemons_on(cluster: Cluster, pool: Pool) -> Iterator[tuple[str, Resources]]:
         for daemon in CLOUD_DAEMONS.get(pool.cloud, ()):
             yield daemon.name, daemon.requests
     for release in cluster.of_type(HELM_RELEASE):
-        values = release.get("values", default={})
-        for daemon in CHART_DAEMONS.get(chart_name(str(release.get("chart", default=""))), ()):
+        values = release.known("values", default={})
+        for daemon in CHART_DAEMONS.get(chart_name(str(release.known("chart", default=""))), ()):
             if not untolerated(chart_tolerations(values, daemon), pool.taints):
                 yield daemon.name, daemon.requests
     for daemon_set in cluster.of_type(DAEMON_SET):

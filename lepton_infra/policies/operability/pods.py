@@ -9,6 +9,10 @@ Each function follows the Kubernetes semantics it names, so a rule's verdict is 
   ``catalog.fit.PodRequest``, which cites the Kubernetes pages it follows; this module reads the pod
   spec into it.
 - Taints and tolerations match as in https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/.
+
+A taint, toleration, selector or label that is unknown during preview raises ``values.UnknownRead``: whether
+the pod lands there is then not known, and the rule that asks is undecided (read as absent, an unknown
+toleration key gave a false "does not tolerate").
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lepton_infra.catalog.fit import InitContainer, PodRequest
+from lepton_infra.catalog.fit import InitContainer, PodRequest, effective_amount
 from lepton_infra.catalog.types import Resources
 from lepton_infra.policies.kubernetes.workloads import (
     CRON_JOB,
@@ -30,10 +34,11 @@ from lepton_infra.policies.kubernetes.workloads import (
     WORKLOAD_TYPES,
     pod_template,
 )
-from lepton_infra.policies.values import as_list, as_mapping, get, is_unknown
+from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_unknown, known
 from lepton_infra.policies.view import Resource
 
 GPU = "nvidia.com/gpu"
+EPHEMERAL_STORAGE = "ephemeral-storage"
 # Effects that keep a pod off a node; PreferNoSchedule only prefers.
 BLOCKING_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
@@ -81,14 +86,19 @@ def _count(value: Any) -> int:
     return int(amount) if amount is not None else 0
 
 
+def _asked(container: Any, resource: str) -> Any:
+    """A container's request of ``resource``, defaulting to its limit."""
+    value = get(container, "resources", "requests", resource)
+    return value if value is not None else get(container, "resources", "limits", resource)
+
+
 def container_request(container: Mapping[str, Any]) -> Resources:
     """What one container asks the scheduler for: its requests, each defaulting to its limit."""
-
-    def asked(resource: str) -> Any:
-        value = get(container, "resources", "requests", resource)
-        return value if value is not None else get(container, "resources", "limits", resource)
-
-    return Resources(_count(asked(GPU)), millicores(asked("cpu")), mebibytes(asked("memory")))
+    return Resources(
+        _count(_asked(container, GPU)),
+        millicores(_asked(container, "cpu")),
+        mebibytes(_asked(container, "memory")),
+    )
 
 
 def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
@@ -98,6 +108,27 @@ def memory_volumes_mib(spec: Mapping[str, Any]) -> int:
         for volume in as_list(get(spec, "volumes"))
         if get(volume, "emptyDir", "medium") == "Memory"
     )
+
+
+def pod_ephemeral_mib(spec: Mapping[str, Any]) -> int:
+    """The pod's ``ephemeral-storage`` request as the scheduler computes it (init containers' peak against
+    the app containers' sum, as for CPU: ``catalog.fit.effective_amount``), in MiB; 0 where none asks."""
+    return effective_amount(
+        (mebibytes(_asked(c, EPHEMERAL_STORAGE)) for c in as_list(get(spec, "containers"))),
+        (
+            (mebibytes(_asked(c, EPHEMERAL_STORAGE)), get(c, "restartPolicy") == "Always")
+            for c in as_list(get(spec, "initContainers"))
+        ),
+    )
+
+
+def disk_volumes(spec: Mapping[str, Any]) -> list[str]:
+    """The names of the pod's emptyDirs on the node's disk (not tmpfs): what fills its ephemeral storage."""
+    return [
+        str(get(volume, "name"))
+        for volume in as_list(get(spec, "volumes"))
+        if get(volume, "emptyDir") is not None and get(volume, "emptyDir", "medium") != "Memory"
+    ]
 
 
 def pod_request(spec: Mapping[str, Any]) -> Resources:
@@ -133,12 +164,14 @@ class Taint:
     @classmethod
     def of(cls, item: Any) -> Taint | None:
         """A taint from a ``{key, value, effect}`` mapping or a ``key=value:Effect`` string."""
+        if is_unknown(item):
+            raise UnknownRead(item, ())
         if isinstance(item, str):
             return cls.parse(item)
-        key, effect = get(item, "key"), get(item, "effect")
+        key, effect = known(item, "key"), known(item, "effect")
         if not isinstance(key, str) or not isinstance(effect, str):
             return None
-        value = get(item, "value")
+        value = known(item, "value")
         return cls(key, value if isinstance(value, str) else None, _EFFECTS.get(effect, effect))
 
     @property
@@ -149,9 +182,9 @@ class Taint:
 def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
     """Whether any toleration matches ``taint`` (an empty key with Exists tolerates every taint)."""
     for toleration in tolerations:
-        key = get(toleration, "key")
-        operator = get(toleration, "operator", default="Equal")
-        effect = get(toleration, "effect")
+        key = known(toleration, "key")
+        operator = known(toleration, "operator", default="Equal")
+        effect = known(toleration, "effect")
         if effect not in (None, "") and effect != taint.effect:
             continue
         if key in (None, ""):
@@ -160,7 +193,7 @@ def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
             continue
         if key != taint.key:
             continue
-        if operator == "Exists" or (get(toleration, "value") or None) == taint.value:
+        if operator == "Exists" or (known(toleration, "value") or None) == taint.value:
             return True
     return False
 
@@ -172,8 +205,8 @@ def untolerated(tolerations: Iterable[Any], taints: Iterable[Taint]) -> list[Tai
 
 
 def _expression_matches(expression: Any, labels: Mapping[str, str | None]) -> bool:
-    key, operator = get(expression, "key"), get(expression, "operator")
-    wanted = [str(v) for v in as_list(get(expression, "values"))]
+    key, operator = known(expression, "key"), known(expression, "operator")
+    wanted = [str(known(v)) for v in as_list(known(expression, "values"))]
     if key not in labels:
         return operator in ("NotIn", "DoesNotExist")
     value = labels[key]
@@ -196,8 +229,8 @@ def _expression_matches(expression: Any, labels: Mapping[str, str | None]) -> bo
 
 def _required_node_terms(spec: Mapping[str, Any]) -> list[Any]:
     """The pod's required node affinity terms (any one of them must match)."""
-    required = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
-    return as_list(get(required, "nodeSelectorTerms"))
+    required = known(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    return as_list(known(required, "nodeSelectorTerms"))
 
 
 def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
@@ -205,7 +238,9 @@ def selects(spec: Mapping[str, Any], labels: Mapping[str, str | None]) -> bool:
 
     A label whose value is None is one the node has but the plan cannot know: it matches any value.
     """
-    for key, value in as_mapping(get(spec, "nodeSelector")).items():
+    for key, value in as_mapping(known(spec, "nodeSelector")).items():
+        if is_unknown(value):
+            raise UnknownRead(value, ("nodeSelector", key))
         if key not in labels or (labels[key] is not None and labels[key] != str(value)):
             return False
     terms = _required_node_terms(spec)
@@ -252,6 +287,10 @@ class Workload:
     @property
     def request(self) -> Resources:
         return pod_request(self.spec)
+
+    @property
+    def ephemeral_mib(self) -> int:
+        return pod_ephemeral_mib(self.spec)
 
     @property
     def label(self) -> str:

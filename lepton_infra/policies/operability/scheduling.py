@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lepton_infra.catalog.daemonsets import GPU_OPERATOR_CHART, GPU_RUNTIME_DAEMONS
-from lepton_infra.catalog.fit import fits
+from lepton_infra.catalog.fit import fits, gib
+from lepton_infra.catalog.node_disk import node_ephemeral_mib, smallest_disk_for_ephemeral
 from lepton_infra.catalog.types import Cloud
 from lepton_infra.policies.kubernetes.workloads import DAEMON_SET, pod_spec
 from lepton_infra.policies.operability.nodes import chart_tolerations, room, roomier_type
-from lepton_infra.policies.operability.pods import GPU, Workload, untolerated
+from lepton_infra.policies.operability.pods import GPU, Workload, disk_volumes, untolerated
 from lepton_infra.policies.operability.topology import Cluster, Pool, topology
 from lepton_infra.policies.rule import view_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -49,17 +50,48 @@ def _fit_finding(cluster: Cluster, workload: Workload, pools: list[Pool]) -> Fin
     )
 
 
+def _disk_finding(workload: Workload, pools: list[Pool]) -> Finding | None:
+    """The pod's ephemeral-storage request against a node's allocatable ephemeral storage: the scheduler
+    compares the two as it does CPU (https://kubernetes.io/docs/concepts/configuration/
+    manage-resources-containers/#how-pods-with-ephemeral-storage-requests-are-scheduled). Undecided (no
+    finding) where a landing pool's disk is not in the plan."""
+    asked = workload.ephemeral_mib
+    judged = [
+        (p, node_ephemeral_mib(p.cloud, p.disk_gib)) for p in pools if p.cloud is not None and p.disk_gib
+    ]
+    if not asked or not judged or len(judged) < len(pools) or any(asked <= room for _, room in judged):
+        return None
+    pool, room = judged[0]
+    assert pool.cloud is not None and pool.disk_gib is not None
+    volumes = ", ".join(disk_volumes(workload.spec))
+    holds = (
+        f"its emptyDirs ({volumes}), logs and writable layers" if volumes else "its logs and writable layers"
+    )
+    node = f"a {pool.offering.instance_type} node" if pool.offering else "a node"
+    return Finding(
+        f"{workload.name}: a pod needs {gib(asked)} ephemeral-storage for {holds}, {node} of "
+        f"{pool.describe()} has {gib(room)} allocatable (its {pool.disk_gib} GiB disk less what the kubelet "
+        f"reserves and its 10% eviction threshold); the pods will stay Pending. Fix: shrink its emptyDirs "
+        "(scratch_disk_gib, model_disk_gib, cache_disk_gib in the stack file) or give the pool disk_gib of "
+        f"at least {smallest_disk_for_ephemeral(pool.cloud, asked)}.",
+        workload.resource.urn,
+    )
+
+
 @view_policy(
     name="workload-pods-fit-pool-nodes",
     family=FAMILY,
     severity="critical",
     description=(
         "Every workload's pod (init containers, sidecars, GPUs and memory-backed /dev/shm included) must "
-        "fit the allocatable of a node of the pool its selectors land on, after that node's DaemonSets."
+        "fit the allocatable of a node of the pool its selectors land on, after that node's DaemonSets; "
+        "its ephemeral-storage request must fit the allocatable ephemeral storage of the pool's node disk."
     ),
     remediation=(
         "Lower the workload's requests (resources.cpu / memory_mib / gpus in the stack file) or give its "
-        "pool an instance type with more room; point nodeSelector at labels a pool's nodes carry."
+        "pool an instance type with more room; shrink its emptyDirs (scratch_disk_gib, model_disk_gib, "
+        "cache_disk_gib) or give the pool a larger disk_gib; point nodeSelector at labels a pool's nodes "
+        "carry."
     ),
 )
 def pods_fit_pool_nodes(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
@@ -77,9 +109,10 @@ def pods_fit_pool_nodes(stack: Stack, _settings: PolicySettings) -> Iterator[Fin
                 )
                 continue
             landing = cluster.landing_pools(workload)
-            finding = _fit_finding(cluster, workload, landing) if landing else None
-            if finding is not None:
-                yield finding
+            if landing:
+                for finding in (_fit_finding(cluster, workload, landing), _disk_finding(workload, landing)):
+                    if finding is not None:
+                        yield finding
 
 
 def _workload_taint_findings(cluster: Cluster) -> Iterator[Finding]:
@@ -118,7 +151,7 @@ def _runtime_taint_findings(cluster: Cluster, gpu_pools: list[Pool]) -> Iterator
             )
         return
     for release in releases:
-        values = release.get("values", default={})
+        values = release.known("values", default={})
         for daemon in GPU_RUNTIME_DAEMONS:
             for pool in gpu_pools:
                 missing = untolerated(chart_tolerations(values, daemon), pool.taints)

@@ -20,7 +20,7 @@ from lepton_infra.policies.operability.pods import Workload
 from lepton_infra.policies.operability.topology import Cluster, topology
 from lepton_infra.policies.rule import view_policy
 from lepton_infra.policies.settings import PolicySettings
-from lepton_infra.policies.values import as_list, get, is_true, policy_statements
+from lepton_infra.policies.values import as_list, get, is_true, known, policy_statements
 from lepton_infra.policies.view import Finding, Resource, Stack
 
 FAMILY = "operability-services"
@@ -61,7 +61,7 @@ def _has_custom_metrics(cluster: Cluster) -> bool:
 def _metric_names(hpa: Resource) -> Iterator[tuple[str, str]]:
     """(type, metric name) of each metric the HPA scales on."""
     for metric in as_list(get(hpa.props, "spec", "metrics")):
-        kind = str(get(metric, "type", default="Resource"))
+        kind = str(known(metric, "type", default="Resource"))
         section = {"Resource": "resource", "ContainerResource": "containerResource"}.get(kind)
         if section is not None:
             yield kind, str(get(metric, section, "name", default="cpu"))
@@ -119,7 +119,7 @@ def _enforcement_problem(cluster: Cluster) -> str | None:
         vpc_cni = addons.get(svc.EKS_VPC_CNI_ADDON, {})
         return None if is_true(vpc_cni.get("enableNetworkPolicy")) else svc.EKS_NETWORK_POLICY.statement
     if cluster.cloud is Cloud.AZURE and cluster.resource is not None:
-        policy = cluster.resource.get("networkProfile", "networkPolicy")
+        policy = cluster.resource.known("networkProfile", "networkPolicy")
         return None if policy in svc.AKS_ENFORCING_POLICIES else svc.AKS_NETWORK_POLICY.statement
     if cluster.cloud is Cloud.ALICLOUD:
         terway = [addons[name] for name in svc.ACK_TERWAY_ADDONS & set(addons)]
@@ -207,7 +207,7 @@ def _role_can_pull(stack: Stack, role: Resource) -> bool:
     for attachment in stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
         refers = any(r.urn == role.urn for r in stack.references(attachment, "role"))
         if (refers or attachment.get("role") in role_names) and _policy_name(
-            attachment.get("policyArn")
+            attachment.known("policyArn")
         ) in svc.ECR_PULL_POLICIES:
             return True
     for inline in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
@@ -230,7 +230,7 @@ def _aks_can_pull(stack: Stack, cluster: Cluster) -> bool:
     assert cluster.resource is not None
     kubelet = cluster.resource.get("identityProfile", "kubeletidentity", "resourceId")
     for assignment in stack.of_type("azure-native:authorization:RoleAssignment"):
-        role = str(assignment.get("roleDefinitionId", default="")).rsplit("/", 1)[-1]
+        role = str(assignment.known("roleDefinitionId", default="")).rsplit("/", 1)[-1]
         if role not in svc.ACR_PULL_ROLE_IDS:
             continue
         principals = stack.references(assignment, "principalId")

@@ -20,8 +20,8 @@ from lepton_infra.catalog.allocatable import aks_default_max_pods
 from lepton_infra.catalog.daemonsets import chart_name
 from lepton_infra.catalog.lookup import find_offering
 from lepton_infra.catalog.types import Cloud, InstanceOffering
-from lepton_infra.policies.operability.pods import Taint, Workload, selects, untolerated, workloads
-from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown
+from lepton_infra.policies.operability.pods import Taint, Workload, quantity, selects, untolerated, workloads
+from lepton_infra.policies.values import UnknownRead, as_list, as_mapping, get, is_true, is_unknown, known
 from lepton_infra.policies.view import Resource, Stack
 
 T = TypeVar("T")
@@ -55,6 +55,9 @@ class Pool:
     placement_group: bool = False
     # "node-group" for a cloud pool, "karpenter" for a Karpenter NodePool.
     kind: str = "node-group"
+    # GiB of the disk the nodes' kubelet keeps pods' ephemeral storage on; None where the plan does not say
+    # (a cloud or AMI default, a disk the cloud computes): the disk rule is then undecided.
+    disk_gib: int | None = None
 
     @cached_property
     def offering(self) -> InstanceOffering | None:
@@ -129,23 +132,26 @@ class Cluster:
     def releases(self, charts: Iterable[str]) -> list[Resource]:
         """Helm releases in the cluster of any of ``charts`` (by the chart's own name)."""
         wanted = frozenset(charts)
+        # A chart unknown during preview may be any of them: the rule that asks is undecided.
         return [
-            r for r in self.of_type(HELM_RELEASE) if chart_name(str(r.get("chart", default=""))) in wanted
+            r for r in self.of_type(HELM_RELEASE) if chart_name(str(r.known("chart", default=""))) in wanted
         ]
 
     def addon_configs(self) -> dict[str, Mapping[str, Any]]:
         """Managed add-ons by name, each with its configuration: EKS and ACK add-on resources, and the
         add-ons an ACK cluster lists itself."""
+        # An add-on's name or configuration unknown during preview leaves the rule that asks undecided.
         found = {
-            str(a.get("addonName") or a.get("name")): _json(
-                a.get("configurationValues", default=a.get("config"))
+            str(a.known("addonName") or a.known("name")): _json(
+                a.known("configurationValues", default=a.known("config"))
             )
             for a in self.addons
         }
         if self.cloud is Cloud.ALICLOUD and self.resource is not None:
-            for addon in as_list(self.resource.get("addons")):
-                if isinstance(get(addon, "name"), str) and not is_true(get(addon, "disabled")):
-                    found.setdefault(get(addon, "name"), _json(get(addon, "config")))
+            for addon in as_list(self.resource.known("addons")):
+                name = known(addon, "name")
+                if isinstance(name, str) and not is_true(known(addon, "disabled")):
+                    found.setdefault(name, _json(known(addon, "config")))
         return found
 
     @cached_property
@@ -227,9 +233,36 @@ def _cluster_of(
     return None
 
 
+def _labels(given: Any) -> dict[str, str | None]:
+    """Node labels from a mapping; one whose value is unknown during preview raises ``UnknownRead`` (which
+    pods select the pool is then not known)."""
+    labels: dict[str, str | None] = {}
+    for key, value in as_mapping(given).items():
+        if is_unknown(value):
+            raise UnknownRead(value, ("labels", key))
+        labels[str(key)] = str(value)
+    return labels
+
+
+def _ebs_root_gib(mappings: Any, size: Callable[[Any], int | None]) -> int | None:
+    """The root volume's size among EC2 block device mappings (``/dev/xvda``, the EKS AMIs' root, or the
+    one marked ``rootVolume``, or the only one)."""
+    listed = [m for m in as_list(mappings) if isinstance(m, Mapping)]
+    root = [m for m in listed if get(m, "deviceName") == "/dev/xvda" or is_true(get(m, "rootVolume"))]
+    chosen = root or (listed if len(listed) == 1 else [])
+    return size(get(chosen[0], "ebs", "volumeSize")) if chosen else None
+
+
+def _eks_disk_gib(group: Resource, template: Resource | None) -> int | None:
+    """A managed node group's root disk: its ``diskSize``, or its launch template's root volume."""
+    if (size := _int(group.get("diskSize"))) is not None:
+        return size
+    return _ebs_root_gib(template.get("blockDeviceMappings"), _int) if template is not None else None
+
+
 def _eks_pool(stack: Stack, group: Resource) -> Pool:
-    labels: dict[str, str | None] = {str(k): str(v) for k, v in as_mapping(group.get("labels")).items()}
-    types = tuple(str(t) for t in as_list(group.get("instanceTypes")) if _str(t))
+    labels = _labels(group.known("labels"))
+    types = tuple(str(t) for t in as_list(group.known("instanceTypes")) if _str(t))
     template = next(iter(stack.references(group, "launchTemplate")), None)
     if not types and template is not None and _str(template.get("instanceType")):
         types = (str(template.get("instanceType")),)
@@ -249,22 +282,22 @@ def _eks_pool(stack: Stack, group: Resource) -> Pool:
         cloud=Cloud.AWS,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(group.get("taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(group.known("taints")) if (t := Taint.of(item))),
         min_nodes=_int(group.get("scalingConfig", "minSize")),
         max_nodes=_int(group.get("scalingConfig", "maxSize")),
-        spot=group.get("capacityType") == "SPOT",
+        spot=group.known("capacityType") == "SPOT",
         cloud_autoscaled=False,
         zones=len(as_list(group.get("subnetIds"))) or None,
         placement_group=template is not None and bool(_str(template.get("placement", "groupName"))),
+        disk_gib=_eks_disk_gib(group, template),
     )
 
 
 def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pods: int | None) -> Pool:
-    spot = get(profile, "scaleSetPriority") == "Spot"
-    labels: dict[str, str | None] = {
-        str(k): str(v) for k, v in as_mapping(get(profile, "nodeLabels")).items()
-    }
-    vm_size = _str(get(profile, "vmSize"))
+    # The fields a verdict turns on raise where unknown during preview (the pool rules are then undecided).
+    spot = known(profile, "scaleSetPriority") == "Spot"
+    labels = _labels(known(profile, "nodeLabels"))
+    vm_size = _str(known(profile, "vmSize"))
     labels.update(
         {
             "kubernetes.azure.com/agentpool": name,
@@ -273,14 +306,14 @@ def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pod
             _HOSTNAME: None,
         }
     )
-    taints = [t for item in as_list(get(profile, "nodeTaints")) if (t := Taint.of(item))]
+    taints = [t for item in as_list(known(profile, "nodeTaints")) if (t := Taint.of(item))]
     if spot:
         # AKS puts this taint and label on every spot node, listed or not
         # (https://learn.microsoft.com/azure/aks/spot-node-pool).
         labels["kubernetes.azure.com/scalesetpriority"] = "spot"
         if not any(t.key == AKS_SPOT_TAINT.key for t in taints):
             taints.append(AKS_SPOT_TAINT)
-    autoscaled = is_true(get(profile, "enableAutoScaling"))
+    autoscaled = is_true(known(profile, "enableAutoScaling"))
     count = _int(get(profile, "count"))
     return Pool(
         resource=resource,
@@ -295,14 +328,31 @@ def _aks_pool(resource: Resource, profile: Mapping[str, Any], name: str, max_pod
         cloud_autoscaled=autoscaled,
         zones=len(as_list(get(profile, "availabilityZones"))) or None,
         max_pods=_int(get(profile, "maxPods")) or max_pods,
+        # With kubeletDiskType Temporary the kubelet lives on the VM's temp disk, sized by the VM type
+        # (Azure/AgentBaker#569); without osDiskSizeGB the size is AKS's default for the type.
+        disk_gib=None
+        if get(profile, "kubeletDiskType") == "Temporary"
+        else _int(get(profile, "osDiskSizeGB")),
     )
 
 
+def _ack_disk_gib(pool: Resource) -> int | None:
+    """The larger of an ACK pool's system disk and its first data disk. ACK stores container data on the
+    data disk where there is one (the node pool API's "store container data and images on data disks";
+    cloudpilot-ai/karpenter-provider-alibabacloud#228 mounts it for containerd and the kubelet), but which
+    disk holds the kubelet's directory is not stated plainly: judging on the larger never refuses a pod
+    that fits."""
+    system = _int(pool.get("systemDiskSize"))
+    data = [_int(get(d, "size")) for d in as_list(pool.get("dataDisks"))[:1]]
+    sizes = [system, *data]
+    return None if None in sizes else max(s for s in sizes if s is not None)
+
+
 def _ack_pool(pool: Resource) -> Pool:
-    labels: dict[str, str | None] = {
-        str(get(item, "key")): str(get(item, "value", default="")) for item in as_list(pool.get("labels"))
-    }
-    types = tuple(str(t) for t in as_list(pool.get("instanceTypes")) if _str(t))
+    labels = _labels(
+        {known(item, "key"): known(item, "value", default="") for item in as_list(pool.known("labels"))}
+    )
+    types = tuple(str(t) for t in as_list(pool.known("instanceTypes")) if _str(t))
     labels.update(
         {
             "alibabacloud.com/nodepool-id": None,
@@ -311,8 +361,8 @@ def _ack_pool(pool: Resource) -> Pool:
             _HOSTNAME: None,
         }
     )
-    scaling = as_mapping(pool.get("scalingConfig"))
-    autoscaled = is_true(get(scaling, "enable"))
+    scaling = as_mapping(pool.known("scalingConfig"))
+    autoscaled = is_true(known(scaling, "enable"))
     desired = _int(pool.get("desiredSize"))
     return Pool(
         resource=pool,
@@ -320,24 +370,42 @@ def _ack_pool(pool: Resource) -> Pool:
         cloud=Cloud.ALICLOUD,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(pool.get("taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(pool.known("taints")) if (t := Taint.of(item))),
         min_nodes=_int(get(scaling, "minSize")) if autoscaled else desired,
         max_nodes=_int(get(scaling, "maxSize")) if autoscaled else desired,
         spot=pool.get("spotStrategy") not in (None, "NoSpot"),
         cloud_autoscaled=autoscaled,
         zones=len(as_list(pool.get("vswitchIds"))) or None,
+        disk_gib=_ack_disk_gib(pool),
     )
 
 
-def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
-    template = as_mapping(node_pool.get("spec", "template"))
-    labels: dict[str, str | None] = {
-        str(k): str(v) for k, v in as_mapping(get(template, "metadata", "labels")).items()
-    }
+def _quantity_gib(value: Any) -> int | None:
+    """A Kubernetes quantity such as ``200Gi`` in whole GiB (rounded down), or None."""
+    amount = quantity(value)
+    return int(amount / 2**30) if amount is not None else None
+
+
+def _karpenter_disk_gib(cluster: Cluster, node_pool: Resource) -> int | None:
+    """The root volume of the EC2NodeClass a Karpenter NodePool launches into (None elsewhere: AKS's node
+    auto-provisioning, a class the plan does not hold)."""
+    ref = as_mapping(node_pool.get("spec", "template", "spec", "nodeClassRef"))
+    if get(ref, "kind") != "EC2NodeClass":
+        return None
+    for node_class in cluster.of_type(svc.KARPENTER_EC2_NODE_CLASS):
+        if node_class.get("metadata", "name") == get(ref, "name"):
+            return _ebs_root_gib(node_class.get("spec", "blockDeviceMappings"), _quantity_gib)
+    return None
+
+
+def _karpenter_pool(cloud: Cloud | None, node_pool: Resource, disk_gib: int | None) -> Pool:
+    template = as_mapping(node_pool.known("spec", "template"))
+    labels = _labels(known(template, "metadata", "labels"))
     types: tuple[str, ...] = ()
-    for requirement in as_list(get(template, "spec", "requirements")):
-        key, values = str(get(requirement, "key")), [str(v) for v in as_list(get(requirement, "values"))]
-        if get(requirement, "operator") != "In":
+    for requirement in as_list(known(template, "spec", "requirements")):
+        key = str(known(requirement, "key"))
+        values = [str(known(v)) for v in as_list(known(requirement, "values"))]
+        if known(requirement, "operator") != "In":
             continue
         if key == "node.kubernetes.io/instance-type":
             types = tuple(values)
@@ -359,13 +427,14 @@ def _karpenter_pool(cloud: Cloud | None, node_pool: Resource) -> Pool:
         cloud=cloud,
         instance_types=types,
         labels=labels,
-        taints=tuple(t for item in as_list(get(template, "spec", "taints")) if (t := Taint.of(item))),
+        taints=tuple(t for item in as_list(known(template, "spec", "taints")) if (t := Taint.of(item))),
         min_nodes=0,
         max_nodes=None,
         spot=False,
         cloud_autoscaled=True,
         zones=None,
         kind="karpenter",
+        disk_gib=disk_gib,
     )
 
 
@@ -455,7 +524,8 @@ def _build(stack: Stack) -> Topology:
     for cluster in clusters.values():
         try:
             for node_pool in cluster.of_type(svc.KARPENTER_NODE_POOL):
-                cluster.built_pools.append(_karpenter_pool(cluster.cloud, node_pool))
+                disk = _karpenter_disk_gib(cluster, node_pool)
+                cluster.built_pools.append(_karpenter_pool(cluster.cloud, node_pool, disk))
         except UnknownRead as secret:
             cluster.unreadable_pools = secret
     for urn, cluster in clusters.items():
