@@ -48,14 +48,19 @@ class ChangedResource:
     changes: list[Change]
     replacement: Replacement
     because: tuple[str, ...] = ()
+    reason: str = ""  # why the API server refuses the update (``Replacement.REFUSED`` only)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             **_identity(self.resource),
             "replacement": self.replacement.value,
-            "replace_because": list(self.because),
+            "replace_because": list(self.because) if self.replacement is Replacement.REPLACE else [],
             "changes": [change.to_json() for change in self.changes],
         }
+        if self.replacement is Replacement.REFUSED:
+            data["refused_because"] = list(self.because)
+            data["refused_reason"] = self.reason
+        return data
 
 
 @dataclass
@@ -78,6 +83,7 @@ class PlanDiff:
             "remove": len(self.removed),
             "change": len(self.changed),
             "replace": verdicts.count(Replacement.REPLACE),
+            "refused": verdicts.count(Replacement.REFUSED),
             "replacement_unknown": verdicts.count(Replacement.UNKNOWN),
             "unchanged": self.unchanged,
         }
@@ -112,8 +118,10 @@ def diff_plans(old: Plan, new: Plan) -> PlanDiff:
         if not changes:
             result.unchanged += 1
             continue
-        verdict = judge(resource, [c.path for c in changes])
-        result.changed.append(ChangedResource(resource, changes, verdict.replacement, verdict.because))
+        verdict = judge(resource, [(c.path, c.old, c.new) for c in changes])
+        result.changed.append(
+            ChangedResource(resource, changes, verdict.replacement, verdict.because, verdict.reason)
+        )
     return result
 
 

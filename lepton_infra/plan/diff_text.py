@@ -12,15 +12,21 @@ from lepton_infra.plan.replacement import Replacement
 
 # Longer values are left out: the path says what changed, and a reviewer reads the JSON for the rest.
 _MAX_VALUE = 60
-_MARK = {Replacement.UPDATE: "~ ", Replacement.REPLACE: "+-", Replacement.UNKNOWN: "~ "}
+_MARK = {
+    Replacement.UPDATE: "~ ",
+    Replacement.REPLACE: "+-",
+    Replacement.REFUSED: "! ",
+    Replacement.UNKNOWN: "~ ",
+}
 
 
 def render_diff(diff: PlanDiff, old_label: str, new_label: str) -> str:
     s = diff.summary()
     head = (
         f"{old_label} ({diff.old_stack}) -> {new_label} ({diff.new_stack}): {s['add']} to add, "
-        f"{s['change']} to change ({s['replace']} replaced, {s['replacement_unknown']} replacement unknown "
-        f"offline), {s['remove']} to remove, {s['unchanged']} unchanged"
+        f"{s['change']} to change ({s['replace']} replaced, {s['refused']} refused by the API server, "
+        f"{s['replacement_unknown']} replacement unknown offline), {s['remove']} to remove, "
+        f"{s['unchanged']} unchanged"
     )
     lines = [head]
     if diff.empty:
@@ -40,6 +46,7 @@ def _changed_lines(changed: ChangedResource) -> list[str]:
     verdict = {
         Replacement.UPDATE: "update in place",
         Replacement.REPLACE: f"REPLACE (immutable: {', '.join(changed.because)})",
+        Replacement.REFUSED: f"REFUSED: {changed.reason}",
         Replacement.UNKNOWN: "update; replacement unknown offline",
     }[changed.replacement]
     lines = [f"{_MARK[changed.replacement]} {_label(changed.resource)}", f"     {verdict}"]

@@ -23,6 +23,12 @@ emit, each with where Kubernetes says so:
   ``spec.volumeAttributesClassName`` ("it can be changed after the claim is created", the v1 API
   reference).
 
+An update the API server refuses outright is neither: pulumi-kubernetes updates a claim's
+``spec.resources`` in place (pulumi-kubernetes#1665, fixed by #1705 so that a resize never deletes the
+volume), and a smaller storage request is refused ("spec.resources.requests.storage: Forbidden: field can
+not be less than previous value"; the persistent-volumes concept page: "Kubernetes does not support
+shrinking a PVC"), so `pulumi up` fails on it.
+
 Cloud resources: whether a change replaces one is the provider's answer (its schema's ``forceNew`` /
 ``replaceOnChanges`` and the provider's Diff); the installed SDKs carry no such data, so the answer offline
 is "unknown", never a guess.
@@ -30,10 +36,13 @@ is "unknown", never a guess.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from lepton_infra.plan.model import PlanResource
+from lepton_infra.policies.operability.pods import quantity
 
 _METADATA = ("metadata.name", "metadata.namespace")
 _SELECTOR = ("spec.selector",)
@@ -55,6 +64,8 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 MUTABLE_WITHIN: dict[str, tuple[str, ...]] = {
     "core/v1:PersistentVolumeClaim": ("spec.resources.requests", "spec.volumeAttributesClassName"),
 }
+_PVC = "core/v1:PersistentVolumeClaim"
+_CLAIM_STORAGE = "spec.resources.requests.storage"
 # Kubernetes types that are no object of the API server: Helm renders a release at deploy time.
 _NOT_OBJECTS = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 
@@ -64,22 +75,26 @@ class Replacement(StrEnum):
 
     UPDATE = "update"
     REPLACE = "replace"
+    REFUSED = "refused"  # the API server refuses the update: `pulumi up` fails on this resource
     UNKNOWN = "unknown offline"
 
 
 @dataclass(frozen=True)
 class Verdict:
     replacement: Replacement
-    # The changed paths that force the replacement (empty unless REPLACE).
+    # The changed paths that force the replacement or that the API server refuses (empty for the others).
     because: tuple[str, ...] = ()
+    # Why the API server refuses the update (REFUSED only).
+    reason: str = ""
 
 
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith((prefix + ".", prefix + "["))
 
 
-def judge(resource: PlanResource, changed_paths: list[str]) -> Verdict:
-    """The replacement verdict for ``resource`` whose inputs changed at ``changed_paths``."""
+def judge(resource: PlanResource, changes: Sequence[tuple[str, Any, Any]]) -> Verdict:
+    """The verdict for ``resource`` whose inputs changed: each change a (path, old value, new value)."""
+    changed_paths = [path for path, _, _ in changes]
     if not resource.custom:
         return Verdict(Replacement.UPDATE)  # a component has no state of its own to replace
     if not resource.type.startswith("kubernetes:") or resource.type in _NOT_OBJECTS:
@@ -95,4 +110,22 @@ def judge(resource: PlanResource, changed_paths: list[str]) -> Verdict:
         and any(_under(path, field) or _under(field, path) for field in immutable)
         and not any(_under(path, allowed) for allowed in mutable)
     )
-    return Verdict(Replacement.REPLACE, because) if because else Verdict(Replacement.UPDATE)
+    if because:
+        return Verdict(Replacement.REPLACE, because)
+    return _refused(kind, changes) or Verdict(Replacement.UPDATE)
+
+
+def _refused(kind: str, changes: Sequence[tuple[str, Any, Any]]) -> Verdict | None:
+    """The update the API server refuses, where the plan shows one: a claim asked to shrink."""
+    if kind != _PVC:
+        return None
+    for path, old, new in changes:
+        before, after = quantity(old), quantity(new)
+        if path == _CLAIM_STORAGE and before is not None and after is not None and after < before:
+            return Verdict(
+                Replacement.REFUSED,
+                (path,),
+                f"a claim cannot shrink ({old} -> {new}): the API server refuses it (Forbidden: field can "
+                "not be less than previous value); keep the size, or move the data to a new claim",
+            )
+    return None

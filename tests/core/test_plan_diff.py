@@ -109,6 +109,10 @@ def test_a_jobs_pod_template_change_replaces_the_job(
         # Volume expansion is an update; another storage class is another volume.
         ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="20Gi"), "update"),
         ("data", lambda i: i["spec"].update(storageClassName="io2"), "replace"),
+        # A smaller claim is refused by the API server and not replaced by pulumi-kubernetes (#1705).
+        ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="5Gi"), "refused"),
+        ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="10240Mi"), "update"),
+        ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="10G"), "refused"),
         ("artifacts", lambda i: i.update(bucket="b"), "unknown offline"),
     ],
 )
@@ -116,6 +120,30 @@ def test_replacement_verdicts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, edit: Any, verdict: str
 ) -> None:
     assert changed(diff(tmp_path, capsys, edited(**{name: edit})), name)["replacement"] == verdict
+
+
+def test_a_claim_asked_to_shrink_is_reported_as_refused_with_why_for_people_and_bots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pulumi-kubernetes updates a claim's storage request in place (pulumi-kubernetes#1665, #1705), and the
+    API server refuses a smaller one ("spec.resources.requests.storage: Forbidden: field can not be less
+    than previous value", e.g. goharbor/harbor-helm#1564): the update fails, nothing is replaced."""
+
+    def shrink(inputs: dict[str, Any]) -> None:
+        inputs["spec"]["resources"]["requests"]["storage"] = "5Gi"
+
+    result = diff(tmp_path, capsys, edited(data=shrink))
+    claim = changed(result, "data")
+    assert claim["refused_because"] == ["spec.resources.requests.storage"]
+    assert "cannot shrink (10Gi -> 5Gi)" in claim["refused_reason"] and claim["replace_because"] == []
+    assert result["summary"]["refused"] == 1 and result["summary"]["replace"] == 0
+
+    old, new = tmp_path / "old.json", write(tmp_path / "new.json", edited(data=shrink))
+    assert main(["diff", str(old), str(new)]) == 0  # a report: `plan` and `check` judge
+    text = capsys.readouterr().out
+    assert "1 refused by the API server" in text
+    assert "!  data  (kubernetes:core/v1:PersistentVolumeClaim)" in text
+    assert "REFUSED: a claim cannot shrink (10Gi -> 5Gi)" in text
 
 
 def test_added_removed_and_unchanged_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,6 +157,7 @@ def test_added_removed_and_unchanged_are_counted(tmp_path: Path, capsys: pytest.
         "remove": 1,
         "change": 0,
         "replace": 0,
+        "refused": 0,
         "replacement_unknown": 0,
         "unchanged": 5,
     }
