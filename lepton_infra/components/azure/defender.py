@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import security
 
+from lepton_infra.components.args import refuse_args
+
 # The plan's name in Microsoft.Security/pricings: one per subscription.
 PLAN = "Containers"
 # Registry images are assessed "when Registry access is enabled" (this extension, "vulnerability management
@@ -23,6 +25,9 @@ class AzureDefenderForContainersArgs:
 
     subscription_id: pulumi.Input[str]
     """The subscription whose plan is turned on (its scope): every registry and cluster in it is covered."""
+
+    def __post_init__(self) -> None:
+        refuse_args(self)
 
 
 class AzureDefenderForContainers(pulumi.ComponentResource):
@@ -45,6 +50,7 @@ class AzureDefenderForContainers(pulumi.ComponentResource):
     """
 
     pricing_id: pulumi.Output[str]
+    """Resource ID of the subscription's plan."""
 
     def __init__(
         self, name: str, args: AzureDefenderForContainersArgs, opts: pulumi.ResourceOptions | None = None
