@@ -13,6 +13,7 @@ from lepton_infra.blueprint.deployment import DeploymentSpec, deployment_issues
 from lepton_infra.blueprint.placement_rules import placement_rules
 from lepton_infra.blueprint.secret_rules import secret_rules
 from lepton_infra.blueprint.site_alicloud import shared_default_keys
+from lepton_infra.blueprint.site_azure import shared_defender_plan
 from lepton_infra.blueprint.site_existing import ExistingSiteSpec
 from lepton_infra.blueprint.sites import GpuPoolSpec, ManagedSiteSpec, SiteSpec
 from lepton_infra.blueprint.team_rules import team_rules
@@ -116,6 +117,7 @@ class PlatformSpec(SpecModel):
             *budget_rules(self),
             *deployment_issues(self),
             *shared_default_keys(self.sites),
+            *shared_defender_plan(self.sites),
             *_tags_each_cloud_accepts(self),
             *secret_rules(self),
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -117,6 +118,18 @@ class AzureSiteSpec(ManagedSiteSpec):
     gpu_pools: tuple[AzureGpuPoolSpec, ...] = Field(
         default=(), description="GPU node pools, one per accelerator need."
     )
+    defender_for_containers: bool = Field(
+        default=False,
+        description=(
+            "Turn on Microsoft Defender for Containers (pricing tier Standard) with agentless vulnerability "
+            "assessment of the registry's images (ContainerRegistriesVulnerabilityAssessments) and agentless "
+            "Kubernetes discovery. The plan is SUBSCRIPTION-wide: it bills the vCores of every cluster in "
+            "the subscription, not only this site's, and one stack may set it on one Azure site only. "
+            "`pulumi destroy` leaves the plan on (the stack forgets it) so removing a site never "
+            "downgrades the subscription's security; turn it off with `az security pricing create -n "
+            "Containers --tier Free`. Leave it off where a central team manages Defender (README)."
+        ),
+    )
     spot_max_price_usd_per_hour: float | None = Field(
         default=None,
         gt=0,
@@ -156,3 +169,31 @@ class AzureSiteSpec(ManagedSiteSpec):
         if has_infiniband(vm_size):
             return []
         return [f"{vm_size} has no InfiniBand; use one of {', '.join(INFINIBAND)} or set infiniband: false"]
+
+
+def shared_defender_plan(sites: Sequence[object]) -> list[tuple[str, str]]:
+    """Azure sites of one platform that would each manage their subscription's one Defender plan.
+
+    A Defender plan is a singleton of the subscription (``/subscriptions/{id}/providers/Microsoft.Security/
+    pricings/Containers``); registry scanning is a setting of that plan, while plans per resource cover
+    machines ("VirtualMachines, VMSS and ARC Machines",
+    https://learn.microsoft.com/en-us/rest/api/defenderforcloud/pricings/get). Every Azure site of a stack
+    signs in to the same subscription (the azure-native provider takes it from the environment): two sites
+    would manage one object twice, each update undoing the other's.
+    """
+    issues: list[tuple[str, str]] = []
+    owner: str | None = None
+    for i, site in enumerate(sites):
+        if not isinstance(site, AzureSiteSpec) or not site.defender_for_containers:
+            continue
+        if owner is None:
+            owner = site.name
+            continue
+        issues.append(
+            (
+                f"sites[{i}].defender_for_containers",
+                f"site {owner!r} already turns on Defender for Containers for the stack's Azure "
+                "subscription (one plan per subscription); set it on one Azure site only",
+            )
+        )
+    return issues

@@ -1,5 +1,6 @@
 """The Azure components of the package around the cluster: network, Key Vault key, disk encryption set,
-registry, artifact storage, private endpoints and workload identities (the cluster itself: ``azure_cluster``).
+registry, artifact storage, private endpoints, workload identities and the subscription's Defender for
+Containers plan (the cluster itself: ``azure_cluster``).
 
 Each builds the component of the same name in ``lepton_infra.components.azure``. Resources go through the
 azure-native provider the program passes in the component's ``providers`` option: pass one. Read by Pulumi's
@@ -14,6 +15,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from lepton_infra.components.azure import (
+    defender,
     disk_encryption,
     identity,
     keys,
@@ -197,6 +199,28 @@ class AzureContainerRegistry(PackageComponent):
     ) -> None:
         built = self.prepare(args)
         self.publish(registry.AzureContainerRegistry(name, built, self.start(name, opts)))
+
+
+class AzureDefenderForContainersArgs(TypedDict):
+    subscription_id: pulumi.Input[str]
+    """The subscription whose Defender for Containers plan is turned on: it covers every registry and
+    cluster there, and bills per vCore of its clusters' nodes."""
+
+
+class AzureDefenderForContainers(PackageComponent):
+    """Defender for Containers on the subscription (tier Standard) with registry image scanning and agentless
+    cluster discovery. Retained on delete: destroying the component leaves the subscription's plan on."""
+
+    pricing_id: pulumi.Output[str]
+    """Resource ID of the subscription's plan."""
+
+    _args = defender.AzureDefenderForContainersArgs
+
+    def __init__(
+        self, name: str, args: AzureDefenderForContainersArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        built = self.prepare(args)
+        self.publish(defender.AzureDefenderForContainers(name, built, self.start(name, opts)))
 
 
 class AzureArtifactStorageArgs(TypedDict):
@@ -392,6 +416,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     AzureVaultKey,
     AzureDiskEncryptionSet,
     AzureContainerRegistry,
+    AzureDefenderForContainers,
     AzureArtifactStorage,
     AzurePrivateEndpoint,
     AzureWorkloadIdentity,

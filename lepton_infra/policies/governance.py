@@ -242,8 +242,9 @@ BUDGETS = {"aws:budgets/budget:Budget": Cloud.AWS, "azure-native:consumption:Bud
 ALL_SITES = "*"
 
 
-def _site(stack: Stack, resource: Resource) -> str:
-    # The blueprint's tag key, read when a cluster is judged: a check of bare manifests never loads it.
+def site_of(stack: Stack, resource: Resource) -> str:
+    """The site a cloud resource belongs to: its (or its provider's) site tag, else its own name."""
+    # The blueprint's tag key, read when a resource is judged: a check of bare manifests never loads it.
     from lepton_infra.blueprint.budgets import SITE_TAG_KEY
 
     provider = stack.provider_of(resource)
@@ -302,7 +303,7 @@ def site_cost_budget(stack: Stack, settings: PolicySettings) -> Iterator[Finding
         if _alerts_someone(budget):
             covered.setdefault(BUDGETS[budget.type], set()).update(_budget_sites(budget))
     for cluster in stack.of_type(*CLUSTERS):
-        cloud, site = CLUSTERS[cluster.type], _site(stack, cluster)
+        cloud, site = CLUSTERS[cluster.type], site_of(stack, cluster)
         sites = covered.get(cloud, set())
         if site in settings.external_budgets or site in sites or ALL_SITES in sites:
             continue

@@ -147,6 +147,15 @@ class PolicySettings:
         description="Sites whose monthly cost budget is made outside the stack (Alibaba Cloud's console).",
         schema=_STRINGS,
     )
+    external_defender: tuple[str, ...] = setting(
+        (),
+        key="externalDefender",
+        description=(
+            "Azure sites whose subscription's Defender for Containers plan is managed outside the stack "
+            "(a central security team, Azure Policy)."
+        ),
+        schema=_STRINGS,
+    )
     exemptions: tuple[tuple[str, str], ...] = ()  # (resource urn or name, reason)
 
     def exemption_for(self, urn: str, name: str) -> str | None:

@@ -23,6 +23,7 @@ EXAMPLES: dict[str, tuple[Any, Any]] = {
     "max_gpus_per_node": (4, 4),
     "max_gpus_per_stack": (16, 16),
     "external_budgets": (["ali-hz"], ("ali-hz",)),
+    "external_defender": (["azure-weu"], ("azure-weu",)),
     "max_public_ipv4_addresses": (2**16, 2**16),
     "max_public_ipv6_addresses": (2**80, 2**80),
     "min_kubernetes_version": ("1.32", "1.32"),

@@ -1,11 +1,12 @@
 """Azure components: network, Key Vault key, disk encryption set, ACR, artifact storage, private endpoints,
-workload identities, AKS cluster and GPU node pools.
+workload identities, AKS cluster, GPU node pools and the subscription's Defender for Containers plan.
 
 Each component can be imported alone into another Pulumi project; ``site.build_site`` composes them.
 Modules import only the azure-native submodules they use: the whole package is slow to import.
 """
 
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
+from lepton_infra.components.azure.defender import AzureDefenderForContainers, AzureDefenderForContainersArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
 from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
 from lepton_infra.components.azure.keys import AzureVaultKey, AzureVaultKeyArgs
@@ -27,6 +28,8 @@ __all__ = [
     "AzureArtifactStorageArgs",
     "AzureContainerRegistry",
     "AzureContainerRegistryArgs",
+    "AzureDefenderForContainers",
+    "AzureDefenderForContainersArgs",
     "AzureDiskEncryptionSet",
     "AzureDiskEncryptionSetArgs",
     "AzureGpuNodePool",

@@ -14,6 +14,7 @@ from lepton_infra.blueprint.site_azure import AzureSiteSpec
 from lepton_infra.catalog import Cloud, partition_of
 from lepton_infra.components.azure.budget import AzureSiteBudget, AzureSiteBudgetArgs
 from lepton_infra.components.azure.cluster import AzureAksCluster, AzureAksClusterArgs
+from lepton_infra.components.azure.defender import AzureDefenderForContainers, AzureDefenderForContainersArgs
 from lepton_infra.components.azure.disk_encryption import AzureDiskEncryptionSet, AzureDiskEncryptionSetArgs
 from lepton_infra.components.azure.gpu_operator import AKS_GPU_OPERATOR_VALUES
 from lepton_infra.components.azure.identity import AzureWorkloadIdentity, AzureWorkloadIdentityArgs, RoleGrant
@@ -79,8 +80,9 @@ def gpu_placements(plans: Sequence[GpuPoolPlan]) -> tuple[NodePlacement, ...]:
 
 class AzureSite(pulumi.ComponentResource):
     """One AKS site: network, vault and key, disk encryption set, registry, artifact storage (each private
-    behind an endpoint in the VNet), cluster, GPU pools, and its Kubernetes layer's facts, all through
-    one explicit azure-native provider for the site's region."""
+    behind an endpoint in the VNet), cluster, GPU pools, where asked the subscription's Defender for
+    Containers plan, and its Kubernetes layer's facts, all through one explicit azure-native provider for
+    the site's region."""
 
     built: BuiltSite
 
@@ -105,6 +107,12 @@ class AzureSite(pulumi.ComponentResource):
             AzureSiteBudget(
                 f"{name}-cost",
                 AzureSiteBudgetArgs(site.name, budget, subscription_id=client.subscription_id),
+                opts=child,
+            )
+        if site.defender_for_containers:  # at most one site per stack: the plan is the subscription's
+            AzureDefenderForContainers(
+                f"{name}-defender",
+                AzureDefenderForContainersArgs(subscription_id=client.subscription_id),
                 opts=child,
             )
         network = AzureNetwork(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lepton_infra.policies.governance import site_of
 from lepton_infra.policies.networks import CIDR_SETTINGS, ip_rule_ranges, open_ranges
 from lepton_infra.policies.rule import Outcome, Subject, checkov, cis_aks, resource_policy, view_policy
 from lepton_infra.policies.settings import PolicySettings
@@ -75,14 +76,28 @@ def customer_key(r: Subject, settings: PolicySettings) -> Iterator[Outcome]:
 
 
 PRICING = "azure-native:security:Pricing"
-# Defender for Containers scans ACR images (the older "ContainerRegistry" plan did too)
-# (https://learn.microsoft.com/azure/defender-for-cloud/defender-for-containers-introduction).
-_SCANNING_PLANS = frozenset({"containers", "containerregistry"})
+# Registry images are assessed "when Registry access is enabled for the Defender for Cloud Security Posture
+# Management or Defender for Containers plans"
+# (https://docs.azure.cn/en-us/defender-for-cloud/defender-for-container-registries-usage): the extension
+# below on either plan. The older "ContainerRegistry" plan (Defender for container registries) scanned
+# without extensions.
+_EXTENSION_PLANS = frozenset({"containers", "cloudposture"})
+_LEGACY_PLAN = "containerregistry"
+REGISTRY_SCANNING = "ContainerRegistriesVulnerabilityAssessments"
 
 
 def _scans(pricing: Resource) -> bool:
     name = str(get(pricing.props, "pricingName", default=pricing.name)).lower()
-    return name in _SCANNING_PLANS and str(get(pricing.props, "pricingTier")).lower() == "standard"
+    if str(get(pricing.props, "pricingTier")).lower() != "standard":
+        return False
+    if name == _LEGACY_PLAN:
+        return True
+    # A plan's PUT leaves the extensions it does not name as they were (which is why
+    # hashicorp/terraform-provider-azurerm#22997 turns those off explicitly): only a named one is certain.
+    extensions = as_list(get(pricing.props, "extensions"))
+    return name in _EXTENSION_PLANS and any(
+        get(e, "name") == REGISTRY_SCANNING and is_true(get(e, "isEnabled")) for e in extensions
+    )
 
 
 @view_policy(
@@ -92,16 +107,25 @@ def _scans(pricing: Resource) -> bool:
         "Images in ACR must be scanned for vulnerabilities: Defender for Containers on the subscription."
     ),
     remediation=(
-        "Add an `azure_native.security.Pricing` named `Containers` with `pricingTier: Standard` on the "
-        "registry's subscription."
+        "Set `defender_for_containers: true` on one Azure site (an `azure_native.security.Pricing` "
+        "`Containers`, tier Standard, extension ContainerRegistriesVulnerabilityAssessments enabled); where "
+        "a central team manages Defender on the subscription, list the site in the pack config "
+        "`external_defender`."
     ),
     controls=(*cis_aks("5.1.1"), *checkov("CKV_AZURE_163", "CKV_AZURE_86")),
+    config=("externalDefender",),
 )
-def vulnerability_scanning(stack: Stack, _settings: PolicySettings) -> Iterator[Finding]:
+def vulnerability_scanning(stack: Stack, settings: PolicySettings) -> Iterator[Finding]:
     if any(_scans(p) for p in stack.of_type(PRICING)):
         return
     for registry in stack.of_type(REGISTRY):
-        yield Finding("no Defender for Containers plan scans the registry's images", registry.urn)
+        if site_of(stack, registry) in settings.external_defender:
+            continue
+        yield Finding(
+            "no Defender for Containers plan scans the registry's images (tier Standard with "
+            f"{REGISTRY_SCANNING} enabled)",
+            registry.urn,
+        )
 
 
 POLICIES = (disallow_admin_and_anonymous, disallow_public_network, customer_key, vulnerability_scanning)
