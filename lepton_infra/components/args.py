@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import enum
+import functools
 import json
 import re
 import types
@@ -86,7 +87,10 @@ def type_problems(args: object, prefix: str = "") -> list[Problem]:
     return problems
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s annotations resolved, once per class (callers only read them): every component checks its
+    args as it is built, and resolving string annotations evaluates each field's every time."""
     try:
         # ``pulumi.Input[T]`` names ``Output[T]`` in a string: resolve it with pulumi's own names.
         return typing.get_type_hints(cls, localns=PULUMI_NAMES)
