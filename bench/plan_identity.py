@@ -3,9 +3,11 @@ stacks/, from this tree and from a git ref, compared byte for byte once put in o
 
 The order resources register in is not fixed even on one tree: the SDK sends each registration from a
 thread of its executor, so two runs of the same commit may list siblings in another order (measured: the
-aws-dev plan of one commit, run twice, differs from byte 19,371 on). Each plan's resources are therefore
-compared sorted by URN, every resource's JSON (key order included) byte for byte, everything else in the
-file as written; each manifest file's YAML documents are compared sorted, each document byte for byte.
+aws-dev plan of one commit, run twice, differs from byte 19,371 on), and a policy that names several
+objects in one message names them in that order. So each plan's resources are compared sorted by URN,
+every resource's JSON (key order included) byte for byte; its violations sorted, with the objects a
+message lists ("; "-separated) sorted; everything else in the file as written. Each manifest file's YAML
+documents are compared sorted, each document byte for byte.
 
     python -m bench.plan_identity            # against main
     python -m bench.plan_identity REF        # against any commit
@@ -53,6 +55,10 @@ def canonical(path: Path) -> str:
     if path.name == "plan.json":
         plan = json.loads(text)
         plan["resources"] = sorted(plan["resources"], key=lambda resource: str(resource["urn"]))
+        for violation in plan.get("violations", []):
+            # A policy naming several objects lists them in the order they registered.
+            violation["message"] = "; ".join(sorted(str(violation.get("message", "")).split("; ")))
+        plan["violations"] = sorted(plan.get("violations", []), key=lambda v: json.dumps(v, sort_keys=True))
         return json.dumps(plan, indent=1)
     if path.suffix == ".yaml":
         return "---\n".join(sorted(text.split("\n---\n")))
