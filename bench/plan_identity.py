@@ -5,8 +5,8 @@ The order resources register in is not fixed even on one tree: the SDK sends eac
 thread of its executor, so two runs of the same commit may list siblings in another order (measured: the
 aws-dev plan of one commit, run twice, differs from byte 19,371 on), and a policy that names several
 objects in one message names them in that order. So each plan's resources are compared sorted by URN,
-every resource's JSON (key order included) byte for byte; its violations sorted, with the objects a
-message lists ("; "-separated) sorted; everything else in the file as written. Each manifest file's YAML
+every resource's JSON (key order included) byte for byte; its violations sorted, each message as the
+sorted fragments between its "; " and ": "; everything else in the file as written. Each manifest file's YAML
 documents are compared sorted, each document byte for byte.
 
     python -m bench.plan_identity            # against main
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -57,7 +58,7 @@ def canonical(path: Path) -> str:
         plan["resources"] = sorted(plan["resources"], key=lambda resource: str(resource["urn"]))
         for violation in plan.get("violations", []):
             # A policy naming several objects lists them in the order they registered.
-            violation["message"] = "; ".join(sorted(str(violation.get("message", "")).split("; ")))
+            violation["message"] = sorted(re.split(r"; |: ", str(violation.get("message", ""))))
         plan["violations"] = sorted(plan.get("violations", []), key=lambda v: json.dumps(v, sort_keys=True))
         return json.dumps(plan, indent=1)
     if path.suffix == ".yaml":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import enum
-import functools
 import json
 import re
 import types
@@ -87,10 +86,18 @@ def type_problems(args: object, prefix: str = "") -> list[Problem]:
     return problems
 
 
-@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     """``cls``'s annotations resolved, once per class (callers only read them): every component checks its
     args as it is built, and resolving string annotations evaluates each field's every time."""
+    if cls not in _RESOLVED:
+        _RESOLVED[cls] = _resolve(cls)
+    return _RESOLVED[cls]
+
+
+_RESOLVED: dict[type, dict[str, Any]] = {}
+
+
+def _resolve(cls: type) -> dict[str, Any]:
     try:
         # ``pulumi.Input[T]`` names ``Output[T]`` in a string: resolve it with pulumi's own names.
         return typing.get_type_hints(cls, localns=PULUMI_NAMES)
