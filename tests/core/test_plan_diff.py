@@ -1,10 +1,11 @@
 """`lepton-infra diff OLD.json NEW.json` (issue 17): what a pull request adds, removes and changes.
 
 Replacement verdicts come from Kubernetes' immutable fields (sources in lepton_infra/plan/replacement.py:
-pulumi-kubernetes provider/pkg/provider/diff.go `forceNew`; kubernetes/kubernetes#89657 for a Job's
-template; the StatefulSet update validation's "updates to statefulset spec for fields other than ... are
-forbidden"; the PVC v1 API reference for what may change on a claim). Cloud resources are "unknown
-offline": the installed SDKs carry no replacement data.
+pulumi-kubernetes provider/pkg/provider/diff.go `forceNew` (read at cafe8c4); kubernetes/kubernetes#89657
+for a Job's template; the StatefulSet update validation's "updates to statefulset spec for fields other
+than ... are forbidden"; the API server's "spec is immutable after creation except resources.requests and
+volumeAttributesClassName for bound claims"). Cloud resources are "unknown offline": the installed SDKs
+carry no replacement data.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ BEFORE = [
     ),
     resource("aws:s3/bucket:Bucket", "artifacts", {"bucket": "a"}),
     resource("aws:iam/role:Role", "old-role", {"name": "r"}),
+    resource(
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "readers",
+        {"roleRef": {"kind": "Role", "name": "reader"}, "subjects": [{"kind": "User", "name": "a"}]},
+    ),
 ]
 
 
@@ -113,6 +119,14 @@ def test_a_jobs_pod_template_change_replaces_the_job(
         ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="5Gi"), "refused"),
         ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="10240Mi"), "update"),
         ("data", lambda i: i["spec"]["resources"]["requests"].update(storage="10G"), "refused"),
+        # pulumi-kubernetes replaces a binding whose roleRef changes (API server: "cannot change roleRef").
+        ("readers", lambda i: i["roleRef"].update(name="writer"), "replace"),
+        ("readers", lambda i: i["subjects"].append({"kind": "User", "name": "b"}), "update"),
+        # The rest of a bound claim's spec is immutable and not in the provider's table: refused, not replaced
+        # ("spec is immutable after creation except resources.requests and volumeAttributesClassName").
+        ("data", lambda i: i["spec"].update(volumeMode="Block"), "refused"),
+        ("data", lambda i: i["spec"]["resources"].update(limits={"storage": "20Gi"}), "refused"),
+        ("data", lambda i: i["spec"].update(volumeAttributesClassName="fast"), "update"),
         ("artifacts", lambda i: i.update(bucket="b"), "unknown offline"),
     ],
 )
@@ -159,7 +173,7 @@ def test_added_removed_and_unchanged_are_counted(tmp_path: Path, capsys: pytest.
         "replace": 0,
         "refused": 0,
         "replacement_unknown": 0,
-        "unchanged": 5,
+        "unchanged": 6,
     }
 
 
