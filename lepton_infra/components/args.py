@@ -87,6 +87,17 @@ def type_problems(args: object, prefix: str = "") -> list[Problem]:
 
 
 def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s annotations resolved, once per class (callers only read them): every component checks its
+    args as it is built, and resolving string annotations evaluates each field's every time."""
+    if cls not in _RESOLVED:
+        _RESOLVED[cls] = _resolve(cls)
+    return _RESOLVED[cls]
+
+
+_RESOLVED: dict[type, dict[str, Any]] = {}
+
+
+def _resolve(cls: type) -> dict[str, Any]:
     try:
         # ``pulumi.Input[T]`` names ``Output[T]`` in a string: resolve it with pulumi's own names.
         return typing.get_type_hints(cls, localns=PULUMI_NAMES)

@@ -82,6 +82,15 @@ def test_a_bad_field_of_a_nested_input_is_named_by_its_index_and_field() -> None
     assert set(bad) == {"taints[1].effect", "min_nodes"}
 
 
+def test_args_built_again_are_checked_again() -> None:
+    # Each Args class's annotations are resolved once per process (a plan builds hundreds of components):
+    # good args built first must not let bad ones of the same class through afterwards.
+    AwsEksClusterArgs(**EKS)
+    assert refused(AwsEksClusterArgs, **EKS | {"log_retention_days": "90"}) == {
+        "log_retention_days": "must be an integer, not str '90'"
+    }
+
+
 def test_values_known_only_once_resources_exist_are_left_to_the_cloud() -> None:
     # An Output may stand for any value its annotation allows; the cloud's API checks it when it is known.
     AwsEksClusterArgs(**EKS | {"kms_key_arn": pulumi.Output.from_input("arn:aws:kms:key")})
