@@ -1,13 +1,14 @@
 """Prove a change left every stack's plan as it was: ``plan --json`` (and ``--manifests``) of each stack in
 stacks/, from this tree and from a git ref, compared byte for byte once put in one order.
 
-The order resources register in is not fixed even on one tree: the SDK sends each registration from a
-thread of its executor, so two runs of the same commit may list siblings in another order (measured: the
-aws-dev plan of one commit, run twice, differs from byte 19,371 on), and a policy that names several
-objects in one message names them in that order. So each plan's resources are compared sorted by URN,
-every resource's JSON (key order included) byte for byte; its violations sorted, each message as the
-sorted fragments between its "; " and ": "; everything else in the file as written. Each manifest file's YAML
-documents are compared sorted, each document byte for byte.
+A plan lists its resources in construction order (``lepton_infra/plan/order.py``), the same on every
+run; plans of commits before that listed them in the order registrations arrived, which varied between
+two runs of one commit (measured: aws-dev's plan, run twice, differed from byte 19,371 on), and a policy
+naming several objects in one message named them in that order. So that a ref from before still compares,
+each plan's resources are compared sorted by URN, every resource's JSON (key order included) byte for
+byte; its violations sorted, each message as the sorted fragments between its "; " and ": "; everything
+else in the file as written. Each manifest file's YAML documents are compared sorted, each document byte
+for byte. (`tests/core/test_plan_order.py` holds plans of this tree to one order.)
 
     python -m bench.plan_identity            # against main
     python -m bench.plan_identity REF        # against any commit

@@ -15,6 +15,7 @@ from lepton_infra.errors import ConfigError, ConfigIssue
 from lepton_infra.plan import pulumi_sdk
 from lepton_infra.plan.mocks import PlanMocks
 from lepton_infra.plan.model import Plan, StackOutputs
+from lepton_infra.plan.order import ConstructionOrder
 from lepton_infra.plan.pulumi_sdk import without_source_positions
 from lepton_infra.plan.recorder import RecordingMonitor
 from lepton_infra.plan.references import referenced_outputs
@@ -97,12 +98,14 @@ def record(
         config.runtime_config() if config else {}, sorted(config.secret_keys) if config else []
     )
     pulumi_sdk.start_mocked_run(monitor, monitor.plan_mocks, project, stack)
+    order = ConstructionOrder()
+    order.start()
     positions = pulumi_sdk.project_source_positions(sources) if sources else without_source_positions()
     with positions, fewer_collections():
         pulumi_sdk.run_stack(program)
     return Plan(
         stack=stack,
-        resources=list(monitor.recorded),
+        resources=order.sort(monitor.recorded),
         outputs=monitor.outputs,
         source_root=repository_path(sources) if sources else None,
     )
