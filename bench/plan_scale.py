@@ -24,7 +24,8 @@ from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from lepton_infra.plan.engine import fewer_collections, record, without_source_positions
+from lepton_infra.plan.engine import fewer_collections, record
+from lepton_infra.plan.pulumi_sdk import without_source_positions
 from lepton_infra.program import main
 from lepton_infra.project import PLATFORM_KEY, StackConfig
 

@@ -181,6 +181,7 @@ def _workload(kind: str, name: str, rng: random.Random) -> dict[str, Any]:
 def _around(kind: str, name: str, rng: random.Random) -> dict[str, Any]:
     """An object that is not a workload, for a workload named ``name``."""
     metadata = {"name": name, "namespace": "ml", "labels": {"app.kubernetes.io/name": name}}
+    spec: dict[str, Any]
     if kind == "Service":
         spec = {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}
         return {"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec}
