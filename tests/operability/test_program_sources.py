@@ -117,9 +117,13 @@ def test_children_of_a_component_take_the_line_of_the_call_in_the_users_files(
         "fakelib.Kit('app')\nnetwork.build()\n"
     )
     root = find_project(project)
+    search_path = list(sys.path)
     try:
         plan = run_program(root, read_stack_config(root, "dev"))
     finally:
+        # The program put its library on the path, as a user's may: later tests of this worker must not
+        # import from (or scan for distributions in) a temporary directory.
+        sys.path[:] = search_path
         sys.modules.pop("fakelib", None)
         sys.modules.pop("network", None)
     where = {r.name: (r.source.file, r.source.line) for r in plan.resources if r.source}
