@@ -6,9 +6,9 @@ that differ in its inputs (``spec.template.spec.containers[name=trainer].image``
 reviewer must see (``options.protect``), with a replacement verdict (``replacement.py``). Outputs are not
 compared: offline they are the mocks' fake IDs and ARNs.
 
-Secrets stay masked: our plans hold ``[secret]`` in place of a secret, and the engine's secret envelopes of
-a preview or a stack export are masked here the same way; two masked values compare equal, so a changed
-secret does not show.
+Secrets stay masked: our plans hold ``[secret]`` in place of a secret, and the loaders replace the engine's
+secret envelopes of a preview or a stack export with it (``values.conceal_secrets``); two masked values
+compare equal, so a changed secret does not show.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lepton_infra.plan.model import SECRET_MASK, Plan, PlanResource
+from lepton_infra.plan.model import Plan, PlanResource
 from lepton_infra.plan.replacement import Replacement, judge
 
-# The engine's marker of a secret value in `pulumi preview --json` and `pulumi stack export`.
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _ABSENT = object()
 
 
@@ -127,19 +125,7 @@ def diff_plans(old: Plan, new: Plan) -> PlanDiff:
 
 def _comparable(resource: PlanResource) -> dict[str, Any]:
     """The inputs, and the options that change what `pulumi up` or `destroy` does (under ``options``)."""
-    options = {**resource.options, "protect": resource.protect}
-    return {**mask(resource.inputs), "options": mask(options)}
-
-
-def mask(value: Any) -> Any:
-    """``value`` with every secret envelope of the engine shown as the plan's mask."""
-    if isinstance(value, dict):
-        if _SECRET_SIG in value:
-            return SECRET_MASK
-        return {k: mask(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask(v) for v in value]
-    return value
+    return {**resource.inputs, "options": {**resource.options, "protect": resource.protect}}
 
 
 def _compare(path: str, old: Any, new: Any) -> Iterator[Change]:

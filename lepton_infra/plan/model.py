@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
 
+from lepton_infra.policies.values import SECRET_PLACEHOLDER
+
+# What a plan shows in place of a secret value: the placeholder the policy packs read as unreadable.
+SECRET_MASK = SECRET_PLACEHOLDER
+
 
 @dataclass(frozen=True)
 class ProgramLine:
@@ -154,10 +159,6 @@ class StackOutputs:
     def to_json(self) -> dict[str, Any]:
         """The outputs as `pulumi stack output --json` shows them: secrets masked."""
         return {k: SECRET_MASK if k in self.secret_names else v for k, v in self.values.items()}
-
-
-# What a plan shows in place of a secret value.
-SECRET_MASK = "[secret]"
 
 
 @dataclass
