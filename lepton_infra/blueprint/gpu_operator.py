@@ -53,7 +53,10 @@ GUARDED_KEYS: Mapping[tuple[str, ...], str] = {
 }
 
 
-_CHART_TOP_LEVEL_KEYS: list[JsonValue] = [*sorted(chart_values())]
+def _chart_top_level_keys(schema: dict[str, JsonValue]) -> None:
+    """Editors flag a misspelled top-level key as the user types it (validation checks every level). Run
+    when the JSON Schema is made, so importing the spec does not parse the chart's values.yaml."""
+    schema["propertyNames"] = {"enum": [*sorted(chart_values())]}
 
 
 class GpuOperatorSpec(SpecModel):
@@ -101,8 +104,7 @@ class GpuOperatorSpec(SpecModel):
     )
     values: dict[str, Any] = Field(
         default_factory=dict,
-        # Editors flag a misspelled top-level key as the user types it; validation checks every level.
-        json_schema_extra={"propertyNames": {"enum": _CHART_TOP_LEVEL_KEYS}},
+        json_schema_extra=_chart_top_level_keys,
         description=(
             f"Further GPU Operator chart values ({GPU_OPERATOR_CHART_VERSION}), merged last, e.g. "
             "{driver: {repository: registry.example.internal/nvidia}}. Every key must be the chart's; keys "
