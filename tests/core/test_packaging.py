@@ -21,8 +21,9 @@ def test_the_wheel_holds_the_library_and_not_the_workloads_source() -> None:
 
 
 def test_the_wheel_holds_the_gpu_operator_chart_values_the_spec_checks_keys_against() -> None:
-    """The spec reads the chart's values.yaml when it is imported: a wheel without it breaks the library.
-    (Built and checked once: `pip wheel --no-build-isolation .` lists lepton_infra/catalog/charts/...)."""
+    """The spec checks an existing site's chart values against the packaged values.yaml: a wheel without it
+    breaks that check and the stack-file schema. (Built and checked once: `pip wheel
+    --no-build-isolation .` lists lepton_infra/catalog/charts/...)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["lepton_infra"]
     assert any(fnmatch.fnmatch(CHART_VALUES_FILE, p) for p in patterns)
