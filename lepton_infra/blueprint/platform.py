@@ -342,12 +342,8 @@ def _pod_fits_node(path: str, workload: WorkloadSpec, site_name: str, node: Pool
     resources = workload.pod_resources(room, node.gpus)
     shared_memory = workload.shared_memory(resources.memory_mib)
     if shared_memory >= resources.memory_mib:
-        field = (
-            "shared_memory_mib"
-            if isinstance(workload, TrainingWorkloadSpec)
-            else workload.shared_memory_field
-        )
-        return [(f"{path}.{field}", shared_memory_too_large(shared_memory, resources.memory_mib))]
+        message = shared_memory_too_large(shared_memory, resources.memory_mib)
+        return [(f"{path}.{workload.shared_memory_field}", message)]
     main = Resources(workload.gpus_needed_per_node, resources.cpu_millicores, resources.memory_mib)
     pod = PodRequest(containers=(main,), memory_volumes_mib=shared_memory)
     assert node.offering is not None  # a room comes from a catalog type

@@ -272,6 +272,11 @@ class TrainingWorkloadSpec(WorkloadBase):
     def gpus_needed_per_node(self) -> int:
         return self.gpus_per_node
 
+    @property
+    def shared_memory_field(self) -> str:
+        """Where the spec sizes the pod's /dev/shm."""
+        return "shared_memory_mib"
+
     def shared_memory(self, memory_mib: int) -> int:
         """/dev/shm of a pod with ``memory_mib``: the spec's size, else a quarter of the pod's memory."""
         if self.shared_memory_mib is not None:
@@ -284,7 +289,7 @@ class TrainingWorkloadSpec(WorkloadBase):
         resources, shared_memory = self.resources, self.shared_memory_mib
         if resources is not None and shared_memory is not None and shared_memory >= resources.memory_mib:
             raise rule_error(
-                [("shared_memory_mib", shared_memory_too_large(shared_memory, resources.memory_mib))]
+                [(self.shared_memory_field, shared_memory_too_large(shared_memory, resources.memory_mib))]
             )
         return self
 
